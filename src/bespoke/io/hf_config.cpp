@@ -1,0 +1,206 @@
+#include "bespoke/io/hf_config.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "bespoke/core/error.h"
+#include "bespoke/model/family.h"
+
+namespace bespoke::io {
+
+using model::LayerKind;
+using model::ModelSpec;
+using model::RopeSpec;
+using model::RopeType;
+using nlohmann::json;
+
+namespace {
+
+bool has(const json& c, const char* key) { return c.contains(key) && !c[key].is_null(); }
+
+RopeType parse_rope_type(const std::string& name) {
+  if (name == "default") return RopeType::kDefault;
+  if (name == "linear") return RopeType::kLinear;
+  if (name == "llama3") return RopeType::kLlama3;
+  if (name == "longrope" || name == "su") return RopeType::kLongRope;
+  if (name == "proportional") return RopeType::kProportional;
+  fail(ErrorKind::kUnsupported, "rope type '" + name + "' is not supported (supported: " +
+                                    model::rope_type_names().choices() + ")");
+}
+
+std::vector<double> doubles(const json& a) {
+  std::vector<double> out;
+  for (const auto& v : a) out.push_back(v.get<double>());
+  return out;
+}
+
+// One rope parameter object (`rope_parameters`, a per-layer-type entry, or `rope_scaling`).
+RopeSpec parse_rope(const json& p, const json& config, double theta) {
+  RopeSpec r;
+  r.theta = config_double(p, "rope_theta", theta);
+  std::string type = "default";
+  if (has(p, "rope_type")) type = p["rope_type"].get<std::string>();
+  else if (has(p, "type")) type = p["type"].get<std::string>();
+  r.type = parse_rope_type(type);
+  r.partial_rotary_factor =
+      config_double(p, "partial_rotary_factor", config_double(config, "partial_rotary_factor", 1.0));
+  r.factor = config_double(p, "factor", 1.0);
+  r.low_freq_factor = config_double(p, "low_freq_factor", 1.0);
+  r.high_freq_factor = config_double(p, "high_freq_factor", 4.0);
+  r.original_context = config_int(p, "original_max_position_embeddings",
+                                  config_int(config, "original_max_position_embeddings", 0));
+  if (r.type == RopeType::kLongRope) {
+    if (!has(p, "long_factor") || !has(p, "short_factor"))
+      fail(ErrorKind::kInput, "longrope needs long_factor and short_factor");
+    r.long_factor = doubles(p["long_factor"]);
+    r.short_factor = doubles(p["short_factor"]);
+    const int64_t max_pos = config_int(config, "max_position_embeddings", 0);
+    if (r.original_context <= 0) r.original_context = max_pos;
+    const double factor = static_cast<double>(max_pos) / r.original_context;
+    r.attention_factor = has(p, "attention_factor") ? p["attention_factor"].get<double>()
+                         : factor <= 1.0
+                             ? 1.0
+                             : std::sqrt(1.0 + std::log(factor) / std::log(double(r.original_context)));
+  }
+  return r;
+}
+
+// Rope per layer kind: "full_attention" and "sliding_attention".
+std::pair<RopeSpec, RopeSpec> parse_ropes(const json& c) {
+  if (has(c, "rope_parameters")) {
+    const json& p = c["rope_parameters"];
+    if (p.contains("full_attention") || p.contains("sliding_attention")) {
+      const json& full = p.contains("full_attention") ? p["full_attention"] : p["sliding_attention"];
+      const json& local = p.contains("sliding_attention") ? p["sliding_attention"] : full;
+      return {parse_rope(full, c, 10000.0), parse_rope(local, c, 10000.0)};
+    }
+    RopeSpec r = parse_rope(p, c, config_double(c, "rope_theta", 10000.0));
+    return {r, r};
+  }
+  const double theta = config_double(c, "rope_theta", 10000.0);
+  RopeSpec full = has(c, "rope_scaling") ? parse_rope(c["rope_scaling"], c, theta)
+                                         : parse_rope(json::object(), c, theta);
+  RopeSpec local = parse_rope(json::object(), c, config_double(c, "rope_local_base_freq", theta));
+  if (!has(c, "rope_local_base_freq")) local = full;
+  return {full, local};
+}
+
+model::Activation parse_activation(const json& c) {
+  std::string act = "silu";
+  if (has(c, "hidden_activation")) act = c["hidden_activation"].get<std::string>();
+  else if (has(c, "hidden_act")) act = c["hidden_act"].get<std::string>();
+  if (act == "silu" || act == "swish") return model::Activation::kSilu;
+  if (act == "gelu_pytorch_tanh" || act == "gelu_tanh") return model::Activation::kGeluTanh;
+  fail(ErrorKind::kUnsupported, "activation '" + act + "' is not supported");
+}
+
+// Each layer's kind, window and rope from its type name.
+void set_layer_types(const json& c, const std::vector<std::string>& types, ModelSpec& s,
+                     const RopeSpec& full, const RopeSpec& local) {
+  const int64_t window = config_int(c, "sliding_window", 0);
+  for (int64_t i = 0; i < s.n_layers(); ++i) {
+    model::LayerSpec& l = s.layers[i];
+    l.rope = full;
+    if (types[i] == "sliding_attention") {
+      if (window <= 0)
+        fail(ErrorKind::kInput, "layer " + std::to_string(i) + " is sliding_attention but sliding_window is not set");
+      l.window = window;
+      l.rope = local;
+    } else if (types[i] == "linear_attention") {
+      l.kind = LayerKind::kLinearAttention;
+    } else if (types[i] != "full_attention") {
+      fail(ErrorKind::kUnsupported, "layer type '" + types[i] + "' is not supported");
+    }
+  }
+}
+
+std::vector<std::string> layer_types(const json& c, const model::Family& family, int64_t n_layers) {
+  if (has(c, "layer_types")) {
+    if (!c["layer_types"].is_array() || int64_t(c["layer_types"].size()) != n_layers)
+      fail(ErrorKind::kInput, "layer_types must list num_hidden_layers entries");
+    return c["layer_types"].get<std::vector<std::string>>();
+  }
+  if (family.default_layer_types) return family.default_layer_types(c, n_layers);
+  return std::vector<std::string>(n_layers, "full_attention");
+}
+
+}  // namespace
+
+int64_t config_int(const json& c, const char* key) {
+  if (!has(c, key)) fail(ErrorKind::kInput, std::string("missing key '") + key + "'");
+  if (!c[key].is_number_integer()) fail(ErrorKind::kInput, std::string("key '") + key + "' is not an integer");
+  return c[key].get<int64_t>();
+}
+
+int64_t config_int(const json& c, const char* key, int64_t fallback) {
+  return has(c, key) ? config_int(c, key) : fallback;
+}
+
+double config_double(const json& c, const char* key, double fallback) {
+  if (!has(c, key)) return fallback;
+  if (!c[key].is_number()) fail(ErrorKind::kInput, std::string("key '") + key + "' is not a number");
+  return c[key].get<double>();
+}
+
+bool config_bool(const json& c, const char* key, bool fallback) {
+  if (!has(c, key)) return fallback;
+  if (!c[key].is_boolean()) fail(ErrorKind::kInput, std::string("key '") + key + "' is not a boolean");
+  return c[key].get<bool>();
+}
+
+ModelSpec spec_from_hf_config(const json& config) {
+  if (!config.is_object()) fail(ErrorKind::kInput, "not a JSON object");
+  json c = config;
+  if (has(config, "text_config")) {  // multimodal wrapper: the language model's keys win
+    for (const auto& [k, v] : config["text_config"].items()) c[k] = v;
+  }
+  if (!has(c, "model_type") || !c["model_type"].is_string())
+    fail(ErrorKind::kInput, "missing key 'model_type'");
+  const model::Family& family = model::family_for_model_type(c["model_type"].get<std::string>());
+  ModelSpec s;
+  s.family = family.name;
+  s.vocab_size = config_int(c, "vocab_size");
+  s.hidden_size = config_int(c, "hidden_size");
+  s.max_position = config_int(c, "max_position_embeddings", 0);
+  s.norm_eps = config_double(c, "rms_norm_eps", 1e-6);
+  s.tie_embeddings = config_bool(c, "tie_word_embeddings", false);
+  s.activation = parse_activation(c);
+  s.mlp_bias = config_bool(c, "mlp_bias", false);
+  s.qkv_bias = s.o_bias = config_bool(c, "attention_bias", false);
+  const int64_t n_layers = config_int(c, "num_hidden_layers");
+  if (n_layers <= 0) fail(ErrorKind::kInput, "num_hidden_layers must be positive");
+  model::LayerSpec layer;
+  layer.n_heads = config_int(c, "num_attention_heads");
+  layer.n_kv_heads = config_int(c, "num_key_value_heads", layer.n_heads);
+  if (layer.n_heads <= 0) fail(ErrorKind::kInput, "num_attention_heads must be positive");
+  layer.head_dim = config_int(c, "head_dim", s.hidden_size / layer.n_heads);
+  layer.ffn_dim = config_int(c, "intermediate_size");
+  s.layers.assign(n_layers, layer);
+  const auto [full, local] = parse_ropes(c);
+  set_layer_types(c, layer_types(c, family, n_layers), s, full, local);
+  family.configure(c, s);
+  model::validate(s);
+  return s;
+}
+
+ModelSpec read_hf_config(const std::string& dir) {
+  const std::string path = (std::filesystem::path(dir) / "config.json").string();
+  std::ifstream in(path);
+  if (!in) fail(ErrorKind::kInput, path + ": cannot open (is " + dir + " a model directory?)");
+  json config;
+  try {
+    config = json::parse(in);
+  } catch (const json::exception&) {
+    fail(ErrorKind::kInput, path + ": not valid JSON");
+  }
+  try {
+    return spec_from_hf_config(config);
+  } catch (const Error& e) {
+    throw with_context(e, path);
+  } catch (const json::exception& e) {
+    fail(ErrorKind::kInput, path + ": " + e.what());
+  }
+}
+
+}  // namespace bespoke::io

@@ -1,0 +1,243 @@
+#include "bespoke/io/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bespoke/core/atomic_file.h"
+#include "bespoke/core/error.h"
+
+namespace bespoke::io {
+namespace {
+
+const std::map<std::string, torch::ScalarType>& dtype_table() {
+  static const std::map<std::string, torch::ScalarType> table = {
+      {"F64", torch::kFloat64}, {"F32", torch::kFloat32}, {"F16", torch::kFloat16},
+      {"BF16", torch::kBFloat16}, {"I64", torch::kInt64}, {"I32", torch::kInt32},
+      {"I16", torch::kInt16},   {"I8", torch::kInt8},     {"U8", torch::kUInt8},
+      {"BOOL", torch::kBool}};
+  return table;
+}
+
+[[noreturn]] void bad(const std::string& path, const std::string& what) {
+  fail(ErrorKind::kInput, path + ": " + what);
+}
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+TensorEntry parse_entry(const std::string& path, const std::string& name,
+                        const nlohmann::json& v, size_t data_size) {
+  const std::string where = "tensor '" + name + "'";
+  if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") ||
+      !v.contains("data_offsets"))
+    bad(path, where + ": header entry needs dtype, shape and data_offsets");
+  TensorEntry e;
+  if (!v["dtype"].is_string()) bad(path, where + ": dtype is not a string");
+  e.dtype = v["dtype"].get<std::string>();
+  const auto& shape = v["shape"];
+  const auto& offsets = v["data_offsets"];
+  if (!shape.is_array()) bad(path, where + ": shape is not an array");
+  if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+      !offsets[1].is_number_unsigned())
+    bad(path, where + ": data_offsets must be two non-negative integers");
+  uint64_t numel = 1;
+  for (const auto& d : shape) {
+    if (!d.is_number_unsigned()) bad(path, where + ": shape has a negative or non-integer dim");
+    e.shape.push_back(d.get<int64_t>());
+    numel *= d.get<uint64_t>();
+  }
+  e.begin = offsets[0].get<size_t>();
+  e.end = offsets[1].get<size_t>();
+  if (e.end < e.begin) bad(path, where + ": data_offsets end before they begin");
+  if (e.end > data_size)
+    bad(path, where + ": data ends at byte " + std::to_string(e.end) + " of a " +
+                  std::to_string(data_size) + "-byte data buffer (file truncated?)");
+  auto it = dtype_table().find(e.dtype);
+  if (it == dtype_table().end()) return e;  // unknown dtypes fail only when read
+  const uint64_t want = numel * torch::elementSize(it->second);
+  if (want != e.end - e.begin)
+    bad(path, where + ": shape " + shape_str(e.shape) + " " + e.dtype + " needs " +
+                  std::to_string(want) + " bytes but data_offsets span " +
+                  std::to_string(e.end - e.begin));
+  return e;
+}
+
+}  // namespace
+
+std::string dtype_name(torch::ScalarType type) {
+  for (const auto& [name, t] : dtype_table())
+    if (t == type) return name;
+  fail(ErrorKind::kUnsupported, std::string("no safetensors dtype for ") + c10::toString(type));
+}
+
+torch::ScalarType dtype_from_name(const std::string& name) {
+  auto it = dtype_table().find(name);
+  if (it == dtype_table().end()) fail(ErrorKind::kUnsupported, "unsupported dtype " + name);
+  return it->second;
+}
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) fail(ErrorKind::kIo, path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  ::fstat(fd, &st);
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      ::close(fd);
+      fail(ErrorKind::kIo, path + ": mmap failed: " + std::strerror(errno));
+    }
+    map_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);
+  try {
+    if (size_ < 8)
+      bad(path, "truncated: " + std::to_string(size_) + " bytes, shorter than the 8-byte header length");
+    uint64_t n = 0;
+    std::memcpy(&n, map_, 8);  // little-endian, as is every host we build for
+    if (n > size_ - 8)
+      bad(path, "header length " + std::to_string(n) + " exceeds the file size " +
+                    std::to_string(size_) + " (truncated or not a safetensors file)");
+    data_start_ = 8 + n;
+    nlohmann::json header;
+    try {
+      header = nlohmann::json::parse(map_ + 8, map_ + 8 + n);
+    } catch (const nlohmann::json::exception&) {
+      bad(path, "header is not valid JSON (corrupt or not a safetensors file)");
+    }
+    if (!header.is_object()) bad(path, "header is not a JSON object");
+    for (const auto& [name, v] : header.items()) {
+      if (name == "__metadata__") continue;
+      entries_[name] = parse_entry(path, name, v, size_ - data_start_);
+    }
+  } catch (...) {
+    if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
+    throw;
+  }
+}
+
+SafetensorsFile::~SafetensorsFile() {
+  if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
+}
+
+torch::Tensor SafetensorsFile::get(const std::string& name) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) bad(path_, "no tensor '" + name + "'");
+  const TensorEntry& e = it->second;
+  torch::ScalarType type;
+  try {
+    type = dtype_from_name(e.dtype);
+  } catch (const Error& err) {
+    throw with_context(err, path_ + ": tensor '" + name + "'");
+  }
+  torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(type));
+  std::memcpy(t.data_ptr(), map_ + data_start_ + e.begin, e.end - e.begin);
+  return t;
+}
+
+Checkpoint::Checkpoint(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path single = fs::path(dir) / "model.safetensors";
+  const fs::path index = fs::path(dir) / "model.safetensors.index.json";
+  std::vector<std::string> shards;
+  if (fs::exists(index)) {
+    std::ifstream in(index);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception&) {
+      fail(ErrorKind::kInput, index.string() + ": not valid JSON");
+    }
+    if (!j.contains("weight_map") || !j["weight_map"].is_object())
+      fail(ErrorKind::kInput, index.string() + ": no weight_map object");
+    for (const auto& [name, file] : j["weight_map"].items()) {
+      const std::string f = file.get<std::string>();
+      if (std::find(shards.begin(), shards.end(), f) == shards.end()) shards.push_back(f);
+    }
+  } else if (fs::exists(single)) {
+    shards.push_back("model.safetensors");
+  } else {
+    fail(ErrorKind::kInput, dir + ": no model.safetensors or model.safetensors.index.json");
+  }
+  for (const auto& shard : shards) {
+    files_.push_back(std::make_unique<SafetensorsFile>((fs::path(dir) / shard).string()));
+    for (const auto& [name, e] : files_.back()->entries()) {
+      if (where_.count(name)) fail(ErrorKind::kInput, shard + ": tensor '" + name + "' also in " + where_[name]->path());
+      where_[name] = files_.back().get();
+    }
+  }
+}
+
+std::vector<std::string> Checkpoint::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, f] : where_) out.push_back(name);
+  return out;
+}
+
+const TensorEntry& Checkpoint::entry(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) fail(ErrorKind::kInput, "checkpoint has no tensor '" + name + "'");
+  return it->second->entries().at(name);
+}
+
+const std::string& Checkpoint::file_of(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) fail(ErrorKind::kInput, "checkpoint has no tensor '" + name + "'");
+  return it->second->path();
+}
+
+torch::Tensor Checkpoint::get(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) fail(ErrorKind::kInput, "checkpoint has no tensor '" + name + "'");
+  return it->second->get(name);
+}
+
+int64_t Checkpoint::element_count() const {
+  int64_t n = 0;
+  for (const auto& [name, f] : where_) {
+    int64_t numel = 1;
+    for (int64_t d : f->entries().at(name).shape) numel *= d;
+    n += numel;
+  }
+  return n;
+}
+
+void write_safetensors(const std::string& path,
+                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  std::vector<torch::Tensor> data;
+  nlohmann::ordered_json header;
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  size_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    data.push_back(t.detach().to(torch::kCPU).contiguous());
+    const size_t nbytes = data.back().numel() * data.back().element_size();
+    header[name] = {{"dtype", dtype_name(t.scalar_type())},
+                    {"shape", t.sizes().vec()},
+                    {"data_offsets", {offset, offset + nbytes}}};
+    offset += nbytes;
+  }
+  std::string json = header.dump();
+  json.append((8 - json.size() % 8) % 8, ' ');  // keeps the data buffer 8-byte aligned
+  write_file_atomic(path, [&](std::ostream& out) {
+    const uint64_t n = json.size();
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out.write(json.data(), json.size());
+    for (const auto& t : data)
+      out.write(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
+  });
+}
+
+}  // namespace bespoke::io

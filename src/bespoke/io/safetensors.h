@@ -1,0 +1,72 @@
+// safetensors: read (memory-mapped, single file or sharded) and write.
+// Layout: 8-byte little-endian header length N, N bytes of JSON, then the data buffer.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bespoke::io {
+
+struct TensorEntry {
+  std::string dtype;           // "F32", "BF16", ...
+  std::vector<int64_t> shape;  // outermost first
+  size_t begin = 0;            // byte offsets relative to the data buffer, end exclusive
+  size_t end = 0;
+};
+
+// One .safetensors file, mapped read-only. The header is fully validated on open.
+class SafetensorsFile {
+ public:
+  // Throws Error(kIo) if the file cannot be opened, Error(kInput) naming the file and the
+  // problem if it is truncated or its header is malformed or lies about sizes.
+  explicit SafetensorsFile(const std::string& path);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::map<std::string, TensorEntry>& entries() const { return entries_; }
+  // Returns an owned copy of the tensor in its stored dtype.
+  torch::Tensor get(const std::string& name) const;
+
+ private:
+  std::string path_;
+  const uint8_t* map_ = nullptr;
+  size_t size_ = 0;
+  size_t data_start_ = 0;
+  std::map<std::string, TensorEntry> entries_;
+};
+
+// The weights of a checkpoint directory: `model.safetensors`, or the shards listed by
+// `model.safetensors.index.json`.
+class Checkpoint {
+ public:
+  explicit Checkpoint(const std::string& dir);
+
+  std::vector<std::string> names() const;
+  bool has(const std::string& name) const { return where_.count(name) > 0; }
+  const TensorEntry& entry(const std::string& name) const;
+  const std::string& file_of(const std::string& name) const;
+  torch::Tensor get(const std::string& name) const;  // throws Error(kInput) if absent
+  int64_t element_count() const;
+
+ private:
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, const SafetensorsFile*> where_;
+};
+
+// The safetensors dtype name for a torch dtype, and back. Throw Error(kUnsupported).
+std::string dtype_name(torch::ScalarType type);
+torch::ScalarType dtype_from_name(const std::string& name);
+
+// Writes `tensors` in the given order (made contiguous, on CPU) atomically to `path`.
+void write_safetensors(const std::string& path,
+                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
+}  // namespace bespoke::io

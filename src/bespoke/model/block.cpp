@@ -1,0 +1,122 @@
+#include "bespoke/model/block.h"
+
+#include <cmath>
+#include <limits>
+
+namespace bespoke::model {
+namespace {
+
+torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+}
+
+}  // namespace
+
+BlockImpl::BlockImpl(const ModelSpec& spec, int64_t layer)
+    : spec_(spec), layer_spec_(spec.layers[layer]), layer_(layer) {
+  const LayerSpec& l = layer_spec_;
+  const int64_t E = spec.hidden_size, q = l.n_heads * l.head_dim, kv = l.n_kv_heads * l.head_dim;
+  const double eps = spec.norm_eps, off = spec.norm_weight_offset;
+  if (spec.attn_pre_norm) attn_norm = register_module("attn_norm", RmsNorm(E, eps, off));
+  attn_q = register_module("attn_q", linear(E, q, spec.qkv_bias));
+  const bool own_kv = l.kv_source < 0;
+  if (own_kv) {
+    attn_k = register_module("attn_k", linear(E, kv, spec.qkv_bias));
+    attn_v = register_module("attn_v", linear(E, kv, spec.qkv_bias));
+  }
+  if (spec.qk_norm != QkNorm::kNone) {
+    const bool per_head = spec.qk_norm == QkNorm::kPerHead;
+    attn_q_norm = register_module("attn_q_norm", RmsNorm(per_head ? l.head_dim : q, eps, off));
+    if (own_kv)
+      attn_k_norm = register_module("attn_k_norm", RmsNorm(per_head ? l.head_dim : kv, eps, off));
+  }
+  if (spec.v_norm) v_norm = register_module("v_norm", RmsNorm(0, eps, 0.0));
+  attn_output = register_module("attn_output", linear(q, E, spec.o_bias));
+  if (spec.attn_post_norm) post_attention_norm = register_module("post_attention_norm", RmsNorm(E, eps, off));
+  if (spec.ffn_pre_norm) ffn_norm = register_module("ffn_norm", RmsNorm(E, eps, off));
+  ffn_gate = register_module("ffn_gate", linear(E, l.ffn_dim, spec.mlp_bias));
+  ffn_up = register_module("ffn_up", linear(E, l.ffn_dim, spec.mlp_bias));
+  ffn_down = register_module("ffn_down", linear(l.ffn_dim, E, spec.mlp_bias));
+  if (spec.ffn_post_norm) post_ffw_norm = register_module("post_ffw_norm", RmsNorm(E, eps, off));
+  if (spec.per_layer_input_dim > 0) {
+    inp_gate = register_module("inp_gate", linear(E, spec.per_layer_input_dim, false));
+    proj = register_module("proj", linear(spec.per_layer_input_dim, E, false));
+    post_norm = register_module("post_norm", RmsNorm(E, eps, off));
+  }
+  if (spec.layer_output_scale) layer_output_scale = register_module("layer_output_scale", Scalar());
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const LayerContext& ctx) {
+  torch::Tensor h = x;
+  torch::Tensor a = attention(attn_norm ? attn_norm(h) : h, ctx);
+  if (post_attention_norm) a = post_attention_norm(a);
+  h = h + a * spec_.residual_scale;
+
+  torch::Tensor m = mlp(ffn_norm ? ffn_norm(h) : h);
+  if (post_ffw_norm) m = post_ffw_norm(m);
+  h = h + m * spec_.residual_scale;
+
+  if (inp_gate) h = h + post_norm(proj(activation(inp_gate(h)) * ctx.per_layer_input));
+  if (layer_output_scale) h = layer_output_scale(h);
+  return h;
+}
+
+torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& ctx) {
+  const LayerSpec& l = layer_spec_;
+  const int64_t B = x.size(0), T = x.size(1), H = l.n_heads, KV = l.n_kv_heads, hd = l.head_dim;
+  const bool full_width_norm = spec_.qk_norm == QkNorm::kFullWidth;
+  const bool per_head_norm = spec_.qk_norm == QkNorm::kPerHead;
+
+  torch::Tensor q = attn_q(x);  // [B, T, H * hd]
+  if (full_width_norm) q = attn_q_norm(q);
+  q = q.view({B, T, H, hd});
+  if (per_head_norm) q = attn_q_norm(q);
+  q = apply_rope(q, *ctx.rope).transpose(1, 2);  // [B, H, T, hd]
+
+  torch::Tensor k, v;
+  if (l.kv_source >= 0) {
+    k = (*ctx.keys)[l.kv_source];  // [B, KV, S, hd], already normed and rotated
+    v = (*ctx.values)[l.kv_source];
+  } else {
+    k = attn_k(x);
+    if (full_width_norm) k = attn_k_norm(k);
+    k = k.view({B, T, KV, hd});
+    if (per_head_norm) k = attn_k_norm(k);
+    k = apply_rope(k, *ctx.rope).transpose(1, 2);  // [B, KV, T, hd]
+    v = attn_v(x).view({B, T, KV, hd});
+    if (v_norm) v = v_norm(v);
+    v = v.transpose(1, 2);
+    if (ctx.cache && ctx.cache->keys[layer_].defined()) {
+      k = torch::cat({ctx.cache->keys[layer_], k}, 2);  // [B, KV, S, hd]
+      v = torch::cat({ctx.cache->values[layer_], v}, 2);
+    }
+    if (ctx.cache) {
+      ctx.cache->keys[layer_] = k;
+      ctx.cache->values[layer_] = v;
+    }
+    (*ctx.keys)[layer_] = k;
+    (*ctx.values)[layer_] = v;
+  }
+  if (H != KV) {  // grouped-query attention: query head h reads kv head h / (H / KV)
+    k = k.repeat_interleave(H / KV, 1);
+    v = v.repeat_interleave(H / KV, 1);
+  }
+  const double scale = spec_.attn_scale > 0 ? spec_.attn_scale : 1.0 / std::sqrt(double(hd));
+  torch::Tensor scores = torch::matmul(q, k.transpose(2, 3)) * scale;  // [B, H, T, S]
+  if (spec_.attn_softcap > 0) scores = torch::tanh(scores / spec_.attn_softcap) * spec_.attn_softcap;
+  scores = scores.masked_fill(ctx.allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.dtype());
+  torch::Tensor out = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H * hd});
+  return attn_output(out);
+}
+
+torch::Tensor BlockImpl::mlp(const torch::Tensor& x) {
+  return ffn_down(activation(ffn_gate(x)) * ffn_up(x));
+}
+
+torch::Tensor BlockImpl::activation(const torch::Tensor& x) const {
+  if (spec_.activation == Activation::kGeluTanh) return torch::gelu(x, "tanh");
+  return torch::silu(x);
+}
+
+}  // namespace bespoke::model

@@ -1,0 +1,62 @@
+// One transformer layer, generic over every family: it reads only its LayerSpec and the
+// ModelSpec's flags. Parameters are registered under their canonical names, so the module's
+// named_parameters() are the checkpoint's tensors ("attn_q.weight", ...).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "bespoke/model/kv_cache.h"
+#include "bespoke/model/rms_norm.h"
+#include "bespoke/model/rope.h"
+#include "bespoke/model/spec.h"
+
+namespace bespoke::model {
+
+// What a layer needs besides its input; built once per forward by the transformer.
+struct LayerContext {
+  const RopeTables* rope = nullptr;
+  torch::Tensor allowed;          // [T, S] bool: key j visible to query i (causal, window)
+  torch::Tensor per_layer_input;  // [B, T, per_layer_input_dim], or undefined
+  std::vector<torch::Tensor>* keys = nullptr;    // this forward's [B, KV, S, hd] per layer,
+  std::vector<torch::Tensor>* values = nullptr;  // cached positions included
+  KvCache* cache = nullptr;                      // null: no incremental decoding
+};
+
+// A learned scalar that multiplies a whole layer's output (Gemma 4's layer_scalar).
+class ScalarImpl : public torch::nn::Module {
+ public:
+  ScalarImpl() : weight(register_parameter("weight", torch::ones({1}))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return x * weight.to(x.dtype()); }
+  torch::Tensor weight;  // [1]
+};
+TORCH_MODULE(Scalar);
+
+class BlockImpl : public torch::nn::Module {
+ public:
+  BlockImpl(const ModelSpec& spec, int64_t layer);
+  // x: [B, T, hidden] -> [B, T, hidden]
+  torch::Tensor forward(const torch::Tensor& x, const LayerContext& ctx);
+
+ private:
+  torch::Tensor attention(const torch::Tensor& x, const LayerContext& ctx);
+  torch::Tensor mlp(const torch::Tensor& x);
+  torch::Tensor activation(const torch::Tensor& x) const;
+
+  const ModelSpec spec_;
+  const LayerSpec layer_spec_;
+  const int64_t layer_;
+
+  RmsNorm attn_norm{nullptr}, attn_q_norm{nullptr}, attn_k_norm{nullptr}, v_norm{nullptr};
+  torch::nn::Linear attn_q{nullptr}, attn_k{nullptr}, attn_v{nullptr}, attn_output{nullptr};
+  RmsNorm post_attention_norm{nullptr}, ffn_norm{nullptr}, post_ffw_norm{nullptr};
+  torch::nn::Linear ffn_gate{nullptr}, ffn_up{nullptr}, ffn_down{nullptr};
+  // Per-layer input (Gemma 4): gate from the hidden state, project back, norm, add.
+  torch::nn::Linear inp_gate{nullptr}, proj{nullptr};
+  RmsNorm post_norm{nullptr};
+  Scalar layer_output_scale{nullptr};
+};
+TORCH_MODULE(Block);
+
+}  // namespace bespoke::model

@@ -1,0 +1,23 @@
+// Granite 3.x (transformers models/granite/modeling_granite.py): Llama with four multipliers:
+// embeddings (embedding_multiplier), attention scores (attention_multiplier replaces
+// 1/sqrt(head_dim)), block outputs (residual_multiplier) and logits (divided by
+// logits_scaling).
+#include "bespoke/io/hf_config.h"
+#include "bespoke/model/family.h"
+
+namespace bespoke::model {
+namespace {
+
+void configure_granite(const nlohmann::json& c, ModelSpec& s) {
+  s.embedding_scale = io::config_double(c, "embedding_multiplier", 1.0);
+  s.attn_scale = io::config_double(c, "attention_multiplier", 0.0);
+  s.residual_scale = io::config_double(c, "residual_multiplier", 1.0);
+  s.logit_scale = 1.0 / io::config_double(c, "logits_scaling", 1.0);
+}
+
+}  // namespace
+
+extern const Family kGraniteFamily{"granite", {"granite"}, configure_granite, nullptr, llama_global_names(),
+                            llama_layer_names(), {}};
+
+}  // namespace bespoke::model

@@ -1,0 +1,28 @@
+// OLMo 2 (transformers models/olmo2/modeling_olmo2.py): no pre-norms; RMSNorm on the attention
+// and MLP outputs before each residual add; q and k normed over their full width before the
+// head split.
+#include "bespoke/model/family.h"
+
+namespace bespoke::model {
+namespace {
+
+void configure_olmo2(const nlohmann::json&, ModelSpec& s) {
+  s.attn_pre_norm = s.ffn_pre_norm = false;
+  s.attn_post_norm = s.ffn_post_norm = true;
+  s.qk_norm = QkNorm::kFullWidth;
+}
+
+std::vector<NameRule> olmo2_layer_names() {
+  std::vector<NameRule> names = llama_layer_names();
+  for (NameRule& r : names)
+    if (r.canonical == "ffn_norm.weight") r.canonical = "post_attention_norm.weight";
+  names.push_back({"post_ffw_norm.weight", "post_feedforward_layernorm.weight"});
+  return names;
+}
+
+}  // namespace
+
+extern const Family kOlmo2Family{"olmo2", {"olmo2"}, configure_olmo2, nullptr, llama_global_names(),
+                          olmo2_layer_names(), {}};
+
+}  // namespace bespoke::model

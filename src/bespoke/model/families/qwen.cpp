@@ -1,0 +1,32 @@
+// Qwen2/2.5 (transformers models/qwen2/modeling_qwen2.py): q/k/v biases, no o bias.
+// Qwen3 (models/qwen3/modeling_qwen3.py): per-head RMSNorm of q and k before rope.
+#include "bespoke/io/hf_config.h"
+#include "bespoke/model/family.h"
+
+namespace bespoke::model {
+namespace {
+
+// Older configs: sliding windows from layer `max_window_layers` on, if `use_sliding_window`.
+std::vector<std::string> qwen_layer_types(const nlohmann::json& c, int64_t n_layers) {
+  std::vector<std::string> types(n_layers, "full_attention");
+  if (!io::config_bool(c, "use_sliding_window", false)) return types;
+  for (int64_t i = io::config_int(c, "max_window_layers", n_layers); i < n_layers; ++i)
+    types[i] = "sliding_attention";
+  return types;
+}
+
+void configure_qwen2(const nlohmann::json&, ModelSpec& s) {
+  s.qkv_bias = true;
+  s.o_bias = false;
+}
+
+void configure_qwen3(const nlohmann::json&, ModelSpec& s) { s.qk_norm = QkNorm::kPerHead; }
+
+}  // namespace
+
+extern const Family kQwen2Family{"qwen2", {"qwen2"}, configure_qwen2, qwen_layer_types,
+                          llama_global_names(), llama_layer_names(), {}};
+extern const Family kQwen3Family{"qwen3", {"qwen3"}, configure_qwen3, qwen_layer_types,
+                          llama_global_names(), llama_layer_names(), {}};
+
+}  // namespace bespoke::model

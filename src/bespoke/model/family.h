@@ -1,0 +1,53 @@
+// A Family record describes how one Hugging Face architecture maps onto ModelSpec and the
+// canonical tensor names. One file per family under families/ fills one record; the
+// transformer never sees the family.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bespoke/model/spec.h"
+
+namespace bespoke::model {
+
+// A canonical name suffix and its Hugging Face counterpart. Layer rules are relative to
+// "blk.<i>." and "model.layers.<i>."; global rules are full names.
+struct NameRule {
+  std::string canonical;
+  std::string hf;
+};
+
+// A checkpoint tensor that holds several canonical tensors stacked along dim 0 (Phi-3 qkv).
+struct Fusion {
+  std::string hf;                  // layer-relative HF suffix
+  std::vector<std::string> parts;  // canonical suffixes, in stacking order
+};
+
+struct Family {
+  std::string name;
+  std::vector<std::string> model_types;  // accepted config.json "model_type" values
+  // Sets the family's quirks on a spec that the generic config reader has filled.
+  void (*configure)(const nlohmann::json& config, ModelSpec& spec);
+  // For configs without `layer_types`: each layer's "full_attention" or "sliding_attention".
+  // Null means every layer is global.
+  std::vector<std::string> (*default_layer_types)(const nlohmann::json& config, int64_t n_layers);
+  std::vector<NameRule> global_names;
+  std::vector<NameRule> layer_names;
+  std::vector<Fusion> fusions;
+};
+
+// The names shared by the Llama-like families; families copy and amend them.
+std::vector<NameRule> llama_global_names();
+std::vector<NameRule> llama_layer_names();
+
+// Registered families, one line each in registry.cpp.
+const std::vector<const Family*>& families();
+// Throws Error(kUnsupported) listing the supported model types.
+const Family& family_for_model_type(const std::string& model_type);
+const Family& family_named(const std::string& name);
+
+// Maps a canonical tensor name to the family's HF name; empty if the family has no rule.
+std::string hf_tensor_name(const Family& family, const std::string& canonical);
+
+}  // namespace bespoke::model

@@ -1,0 +1,22 @@
+// RMSNorm: y = x / sqrt(mean(x^2) + eps) * (offset + w), computed in fp32.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace bespoke::model {
+
+class RmsNormImpl : public torch::nn::Module {
+ public:
+  // `dim` = 0 makes a norm without weight (Gemma 4's value norm).
+  RmsNormImpl(int64_t dim, double eps, double weight_offset);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::Tensor weight;  // [dim], undefined when weightless
+
+ private:
+  double eps_;
+  double offset_;
+};
+TORCH_MODULE(RmsNorm);
+
+}  // namespace bespoke::model

@@ -1,0 +1,73 @@
+#include "bespoke/model/spec.h"
+
+#include "bespoke/core/error.h"
+#include "bespoke/model/tensor_table.h"
+
+namespace bespoke::model {
+
+const NameTable<LayerKind>& layer_kind_names() {
+  static const NameTable<LayerKind> t("layer kind", {{LayerKind::kAttention, "attention"},
+                                                     {LayerKind::kLinearAttention, "linear_attention"}});
+  return t;
+}
+
+const NameTable<Activation>& activation_names() {
+  static const NameTable<Activation> t("activation", {{Activation::kSilu, "silu"},
+                                                      {Activation::kGeluTanh, "gelu_tanh"}});
+  return t;
+}
+
+const NameTable<QkNorm>& qk_norm_names() {
+  static const NameTable<QkNorm> t("qk norm", {{QkNorm::kNone, "none"},
+                                               {QkNorm::kPerHead, "per_head"},
+                                               {QkNorm::kFullWidth, "full_width"}});
+  return t;
+}
+
+const NameTable<RopeType>& rope_type_names() {
+  static const NameTable<RopeType> t("rope type", {{RopeType::kDefault, "default"},
+                                                   {RopeType::kLinear, "linear"},
+                                                   {RopeType::kLlama3, "llama3"},
+                                                   {RopeType::kLongRope, "longrope"},
+                                                   {RopeType::kProportional, "proportional"}});
+  return t;
+}
+
+int64_t parameter_count(const ModelSpec& spec) {
+  int64_t n = 0;
+  for (const TensorInfo& t : tensor_table(spec)) {
+    int64_t numel = 1;
+    for (int64_t d : t.shape) numel *= d;
+    n += numel;
+  }
+  return n;
+}
+
+void validate(const ModelSpec& s) {
+  auto check = [](bool ok, const std::string& what) {
+    if (!ok) fail(ErrorKind::kInput, what);
+  };
+  check(s.vocab_size > 0, "vocab_size must be positive");
+  check(s.hidden_size > 0, "hidden_size must be positive");
+  check(!s.layers.empty(), "the model has no layers");
+  for (int64_t i = 0; i < s.n_layers(); ++i) {
+    const LayerSpec& l = s.layers[i];
+    const std::string at = "layer " + std::to_string(i) + ": ";
+    if (l.kind == LayerKind::kLinearAttention)
+      fail(ErrorKind::kUnsupported, at + "linear-attention layers are not supported yet");
+    check(l.n_heads > 0 && l.n_kv_heads > 0 && l.head_dim > 0, at + "heads and head_dim must be positive");
+    check(l.n_heads % l.n_kv_heads == 0,
+          at + std::to_string(l.n_heads) + " query heads are not a multiple of " +
+              std::to_string(l.n_kv_heads) + " kv heads");
+    check(l.ffn_dim > 0, at + "ffn width must be positive");
+    check(l.head_dim % 2 == 0, at + "head_dim must be even for rope");
+    if (l.kv_source >= 0) {
+      check(l.kv_source < i, at + "shares keys and values with a later layer");
+      const LayerSpec& src = s.layers[l.kv_source];
+      check(src.kv_source < 0 && src.n_kv_heads == l.n_kv_heads && src.head_dim == l.head_dim,
+            at + "kv source layer " + std::to_string(l.kv_source) + " has another kv shape");
+    }
+  }
+}
+
+}  // namespace bespoke::model

@@ -1,0 +1,93 @@
+// ModelSpec: the architecture of a decoder-only transformer as plain data.
+// Everything that can differ between layers is per layer, so a pruned model is the same
+// struct with other numbers. Family quirks are generic fields that one forward reads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bespoke/core/name_table.h"
+
+namespace bespoke::model {
+
+enum class LayerKind { kAttention, kLinearAttention };
+enum class Activation { kSilu, kGeluTanh };
+enum class QkNorm { kNone, kPerHead, kFullWidth };  // RMSNorm of q and k before rope
+enum class RopeType { kDefault, kLinear, kLlama3, kLongRope, kProportional };
+
+const NameTable<LayerKind>& layer_kind_names();
+const NameTable<Activation>& activation_names();
+const NameTable<QkNorm>& qk_norm_names();
+const NameTable<RopeType>& rope_type_names();
+
+struct RopeSpec {
+  RopeType type = RopeType::kDefault;
+  double theta = 10000.0;
+  double partial_rotary_factor = 1.0;  // fraction of head_dim that rotates
+  double factor = 1.0;                 // linear, llama3, longrope
+  double low_freq_factor = 1.0;        // llama3
+  double high_freq_factor = 4.0;       // llama3
+  int64_t original_context = 0;        // llama3, longrope
+  std::vector<double> long_factor;     // longrope, one per rotated pair
+  std::vector<double> short_factor;
+  double attention_factor = 1.0;       // longrope: scales cos and sin
+};
+
+struct LayerSpec {
+  LayerKind kind = LayerKind::kAttention;
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t ffn_dim = 0;
+  int64_t window = 0;     // sliding-window length in tokens; 0 = global attention
+  int64_t kv_source = -1;  // >= 0: reuse the keys and values of that earlier layer
+  RopeSpec rope;
+};
+
+struct ModelSpec {
+  std::string family;  // the Family record that reads and writes this checkpoint
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t max_position = 0;
+  std::vector<LayerSpec> layers;
+
+  // Norms: RMSNorm y = x / rms(x) * (norm_weight_offset + w).
+  double norm_eps = 1e-6;
+  double norm_weight_offset = 0.0;  // 1 for Gemma's (1 + w)
+  bool attn_pre_norm = true;        // before attention
+  bool attn_post_norm = false;      // on the attention output, before the residual add
+  bool ffn_pre_norm = true;
+  bool ffn_post_norm = false;
+  QkNorm qk_norm = QkNorm::kNone;
+  bool v_norm = false;              // weightless RMSNorm of v per head
+
+  Activation activation = Activation::kSilu;
+  bool qkv_bias = false;
+  bool o_bias = false;
+  bool mlp_bias = false;
+  bool tie_embeddings = false;
+
+  double embedding_scale = 1.0;  // multiplies token embeddings (Gemma sqrt(d), Granite)
+  double attn_scale = 0.0;       // score scale; 0 = 1/sqrt(head_dim)
+  double attn_softcap = 0.0;     // cap * tanh(score / cap); 0 = off
+  double final_softcap = 0.0;    // the same on logits
+  double residual_scale = 1.0;   // multiplies each block output before the residual add
+  double logit_scale = 1.0;      // multiplies logits
+  bool layer_output_scale = false;  // a learned scalar multiplies each layer's output
+
+  // Per-layer token embeddings fed into every layer through a small gated projection
+  // (Gemma 4); 0 = none.
+  int64_t per_layer_input_dim = 0;
+  int64_t per_layer_vocab_size = 0;
+
+  int64_t n_layers() const { return static_cast<int64_t>(layers.size()); }
+};
+
+// Returns the exact number of parameters (elements of every weight tensor, tied ones once).
+int64_t parameter_count(const ModelSpec& spec);
+
+// Throws Error(kInput) if the spec is not a model Bespoke can build, naming the layer.
+void validate(const ModelSpec& spec);
+
+}  // namespace bespoke::model

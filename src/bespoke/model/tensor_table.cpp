@@ -1,0 +1,78 @@
+#include "bespoke/model/tensor_table.h"
+
+namespace bespoke::model {
+
+std::string layer_tensor_name(int64_t layer, const std::string& suffix) {
+  return "blk." + std::to_string(layer) + "." + suffix;
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+namespace {
+
+void add_layer(const ModelSpec& s, int64_t i, std::vector<TensorInfo>& out) {
+  const LayerSpec& l = s.layers[i];
+  const int64_t E = s.hidden_size, q = l.n_heads * l.head_dim, kv = l.n_kv_heads * l.head_dim;
+  auto add = [&](const std::string& suffix, std::vector<int64_t> shape, std::vector<Axis> axes) {
+    out.push_back({layer_tensor_name(i, suffix), i, std::move(shape), std::move(axes)});
+  };
+  if (s.attn_pre_norm) add("attn_norm.weight", {E}, {Axis::kHidden});
+  add("attn_q.weight", {q, E}, {Axis::kQ, Axis::kHidden});
+  if (s.qkv_bias) add("attn_q.bias", {q}, {Axis::kQ});
+  const bool own_kv = l.kv_source < 0;
+  if (own_kv) {
+    add("attn_k.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
+    if (s.qkv_bias) add("attn_k.bias", {kv}, {Axis::kKv});
+    add("attn_v.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
+    if (s.qkv_bias) add("attn_v.bias", {kv}, {Axis::kKv});
+  }
+  if (s.qk_norm == QkNorm::kPerHead) {
+    add("attn_q_norm.weight", {l.head_dim}, {Axis::kNone});
+    if (own_kv) add("attn_k_norm.weight", {l.head_dim}, {Axis::kNone});
+  } else if (s.qk_norm == QkNorm::kFullWidth) {
+    add("attn_q_norm.weight", {q}, {Axis::kQ});
+    if (own_kv) add("attn_k_norm.weight", {kv}, {Axis::kKv});
+  }
+  add("attn_output.weight", {E, q}, {Axis::kHidden, Axis::kQ});
+  if (s.o_bias) add("attn_output.bias", {E}, {Axis::kHidden});
+  if (s.attn_post_norm) add("post_attention_norm.weight", {E}, {Axis::kHidden});
+  if (s.ffn_pre_norm) add("ffn_norm.weight", {E}, {Axis::kHidden});
+  add("ffn_gate.weight", {l.ffn_dim, E}, {Axis::kFfn, Axis::kHidden});
+  if (s.mlp_bias) add("ffn_gate.bias", {l.ffn_dim}, {Axis::kFfn});
+  add("ffn_up.weight", {l.ffn_dim, E}, {Axis::kFfn, Axis::kHidden});
+  if (s.mlp_bias) add("ffn_up.bias", {l.ffn_dim}, {Axis::kFfn});
+  add("ffn_down.weight", {E, l.ffn_dim}, {Axis::kHidden, Axis::kFfn});
+  if (s.mlp_bias) add("ffn_down.bias", {E}, {Axis::kHidden});
+  if (s.ffn_post_norm) add("post_ffw_norm.weight", {E}, {Axis::kHidden});
+  if (s.per_layer_input_dim > 0) {
+    const int64_t P = s.per_layer_input_dim;
+    add("inp_gate.weight", {P, E}, {Axis::kPerLayerInput, Axis::kHidden});
+    add("proj.weight", {E, P}, {Axis::kHidden, Axis::kPerLayerInput});
+    add("post_norm.weight", {E}, {Axis::kHidden});
+  }
+  if (s.layer_output_scale) add("layer_output_scale.weight", {1}, {Axis::kNone});
+}
+
+}  // namespace
+
+std::vector<TensorInfo> tensor_table(const ModelSpec& s) {
+  const int64_t E = s.hidden_size, V = s.vocab_size;
+  std::vector<TensorInfo> out;
+  out.push_back({"token_embd.weight", -1, {V, E}, {Axis::kVocab, Axis::kHidden}});
+  if (s.per_layer_input_dim > 0) {
+    const int64_t LP = s.n_layers() * s.per_layer_input_dim;
+    out.push_back({"per_layer_token_embd.weight", -1, {s.per_layer_vocab_size, LP}, {Axis::kVocab, Axis::kNone}});
+    out.push_back({"per_layer_model_proj.weight", -1, {LP, E}, {Axis::kNone, Axis::kHidden}});
+    out.push_back({"per_layer_proj_norm.weight", -1, {s.per_layer_input_dim}, {Axis::kPerLayerInput}});
+  }
+  for (int64_t i = 0; i < s.n_layers(); ++i) add_layer(s, i, out);
+  out.push_back({"output_norm.weight", -1, {E}, {Axis::kHidden}});
+  if (!s.tie_embeddings) out.push_back({"output.weight", -1, {V, E}, {Axis::kVocab, Axis::kHidden}});
+  return out;
+}
+
+}  // namespace bespoke::model

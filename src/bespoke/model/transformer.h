@@ -1,0 +1,48 @@
+// The decoder-only transformer: embeddings, the layers, final norm, output head.
+// Its named_parameters() are exactly the canonical tensor table of its spec.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "bespoke/model/block.h"
+#include "bespoke/model/kv_cache.h"
+#include "bespoke/model/rms_norm.h"
+#include "bespoke/model/spec.h"
+
+namespace bespoke::model {
+
+struct ForwardOutput {
+  torch::Tensor logits;               // [B, T, vocab]
+  std::vector<torch::Tensor> hidden;  // when asked: embeddings, each layer's output but the
+                                      // last, then the final norm's output (HF's layout)
+};
+
+class TransformerImpl : public torch::nn::Module {
+ public:
+  explicit TransformerImpl(const ModelSpec& spec);
+
+  // ids: [B, T] int64. With `cache`, positions continue from cache->length and the cache grows.
+  ForwardOutput forward(const torch::Tensor& ids, KvCache* cache = nullptr,
+                        bool want_hidden = false);
+  KvCache new_cache() const;
+  const ModelSpec& spec() const { return spec_; }
+
+ private:
+  torch::Tensor embed(const torch::Tensor& ids);
+  torch::Tensor per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x);
+  torch::Tensor logits(const torch::Tensor& h);
+
+  ModelSpec spec_;
+  torch::nn::Embedding token_embd{nullptr};
+  torch::nn::Embedding per_layer_token_embd{nullptr};
+  torch::nn::Linear per_layer_model_proj{nullptr};
+  RmsNorm per_layer_proj_norm{nullptr};
+  torch::nn::ModuleList blk;
+  RmsNorm output_norm{nullptr};
+  torch::nn::Linear output{nullptr};
+};
+TORCH_MODULE(Transformer);
+
+}  // namespace bespoke::model

@@ -1,0 +1,12 @@
+// Each subcommand lives in cmd_<name>.cpp and registers itself on the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace bespoke::cli {
+
+void add_inspect(CLI::App& app);
+void add_logits(CLI::App& app);
+void add_generate(CLI::App& app);
+
+}  // namespace bespoke::cli

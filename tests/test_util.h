@@ -1,0 +1,28 @@
+// Helpers shared by the tests: fixture paths, scratch directories, running the CLI.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace bespoke::test {
+
+// The copied transformers fixture directory of `family` (tests/fixtures/hf/<family>).
+std::string fixture_dir(const std::string& family);
+
+// A fresh empty directory under the system temp dir, unique per call.
+std::string scratch_dir(const std::string& tag);
+
+// Largest absolute elementwise difference.
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs the built `bespoke` binary with `args` (shell-quoted by the caller).
+CommandResult run_bespoke(const std::string& args);
+
+}  // namespace bespoke::test
