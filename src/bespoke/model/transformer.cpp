@@ -36,14 +36,14 @@ torch::Tensor TransformerImpl::embed(const torch::Tensor& ids) {
 }
 
 // Gemma 4: every layer also gets its own token embedding, mixed with a projection of the
-// main embedding: (norm(proj(x) / sqrt(E)) + embd_pl(ids) * sqrt(P)) / sqrt(2).
+// main embedding: (norm(proj(x) / sqrt(E)) + embd_pl(ids) * sqrt(P)) / sqrt(2). Like the
+// reference, only the table's scale is rounded to the activation dtype.
 torch::Tensor TransformerImpl::per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x) {
   const int64_t B = ids.size(0), T = ids.size(1), L = spec_.n_layers(), P = spec_.per_layer_input_dim;
   torch::Tensor table = per_layer_token_embd(ids) * torch::scalar_tensor(std::sqrt(double(P)), x.options());
-  torch::Tensor projected = per_layer_model_proj(x) *
-                            torch::scalar_tensor(1.0 / std::sqrt(double(spec_.hidden_size)), x.options());
+  torch::Tensor projected = per_layer_model_proj(x) * (1.0 / std::sqrt(double(spec_.hidden_size)));
   projected = per_layer_proj_norm(projected.view({B, T, L, P}));
-  return (projected + table.view({B, T, L, P})) * torch::scalar_tensor(1.0 / std::sqrt(2.0), x.options());
+  return (projected + table.view({B, T, L, P})) * (1.0 / std::sqrt(2.0));
 }
 
 torch::Tensor TransformerImpl::logits(const torch::Tensor& h) {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what Bespoke needs on Debian 12 (apt packages) and builds it into build/.
+# Safe to rerun: installs only what is missing, and the build is incremental (ccache).
+# BESPOKE_TORCH_PREFIX: a libtorch other than Debian's, e.g. a torch wheel's
+#   $(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-json3-dev
+          libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake_args=(-S . -B build -DCMAKE_BUILD_TYPE=Release)
+[ -n "${BESPOKE_TORCH_PREFIX:-}" ] && cmake_args+=("-DCMAKE_PREFIX_PATH=${BESPOKE_TORCH_PREFIX}")
+cmake "${cmake_args[@]}" > /dev/null
+cmake --build build -j"$(nproc)"
