@@ -1,0 +1,64 @@
+// Loading checkpoints: half-precision files, and tensors missing from or extra to a config.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "bespoke/core/error.h"
+#include "bespoke/io/safetensors.h"
+#include "bespoke/model/load.h"
+#include "test_util.h"
+
+namespace bespoke {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The llama fixture with its weights rewritten by `edit`.
+std::string llama_with(const std::function<void(std::vector<std::pair<std::string, torch::Tensor>>&)>& edit) {
+  const std::string src = test::fixture_dir("llama"), dir = test::scratch_dir("load");
+  fs::copy(src + "/config.json", dir + "/config.json");
+  const io::Checkpoint ckpt(src);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const std::string& name : ckpt.names()) tensors.emplace_back(name, ckpt.get(name));
+  edit(tensors);
+  io::write_safetensors(dir + "/model.safetensors", tensors);
+  return dir;
+}
+
+std::string load_error(const std::string& dir) {
+  try {
+    model::load_model(dir);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Load, HalfPrecisionCheckpointsLoadTheirExactValues) {
+  for (const torch::Dtype dtype : {torch::kBFloat16, torch::kFloat16}) {
+    const std::string dir = llama_with([&](auto& tensors) {
+      for (auto& [name, t] : tensors) t = t.to(dtype);
+    });
+    model::Transformer half = model::load_model(dir);
+    model::Transformer full = model::load_model(test::fixture_dir("llama"));
+    auto a = half->named_parameters(), b = full->named_parameters();
+    for (const auto& item : b) EXPECT_TRUE(torch::equal(a[item.key()], item.value().to(dtype).to(torch::kFloat32))) << item.key();
+  }
+}
+
+TEST(Load, MissingTensorIsNamed) {
+  const std::string dir = llama_with([](auto& tensors) {
+    tensors.erase(std::remove_if(tensors.begin(), tensors.end(), [](const auto& p) { return p.first == "model.layers.2.self_attn.v_proj.weight"; }),
+                  tensors.end());
+  });
+  EXPECT_NE(load_error(dir).find("no tensor 'model.layers.2.self_attn.v_proj.weight'"), std::string::npos) << load_error(dir);
+}
+
+TEST(Load, UnexpectedTensorIsNamed) {
+  const std::string dir = llama_with([](auto& tensors) { tensors.emplace_back("model.layers.0.self_attn.o_proj.bias", torch::zeros({64})); });
+  const std::string err = load_error(dir);
+  EXPECT_NE(err.find("unexpected tensor 'model.layers.0.self_attn.o_proj.bias'"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace bespoke
