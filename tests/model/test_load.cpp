@@ -1,7 +1,10 @@
 // Loading checkpoints: half-precision files, and tensors missing from or extra to a config.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "bespoke/core/error.h"
 #include "bespoke/io/safetensors.h"
@@ -58,6 +61,26 @@ TEST(Load, UnexpectedTensorIsNamed) {
   const std::string dir = llama_with([](auto& tensors) { tensors.emplace_back("model.layers.0.self_attn.o_proj.bias", torch::zeros({64})); });
   const std::string err = load_error(dir);
   EXPECT_NE(err.find("unexpected tensor 'model.layers.0.self_attn.o_proj.bias'"), std::string::npos) << err;
+}
+
+TEST(Load, MultimodalWrapperLoadsItsLanguageModel) {
+  const std::string src = test::fixture_dir("gemma3"), dir = test::scratch_dir("mm");
+  const io::Checkpoint ckpt(src);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = {{"model.vision_tower.patch_embed.weight", torch::ones({4, 4})},
+                                                                {"model.multi_modal_projector.norm.weight", torch::ones({4})}};
+  for (const std::string& name : ckpt.names())
+    tensors.emplace_back("model.language_model." + name.substr(std::strlen("model.")), ckpt.get(name));
+  io::write_safetensors(dir + "/model.safetensors", tensors);
+  nlohmann::json text = nlohmann::json::parse(std::ifstream(src + "/config.json"));
+  const nlohmann::json wrapper = {{"architectures", {"Gemma3ForConditionalGeneration"}},
+                                  {"model_type", "gemma3"},
+                                  {"text_config", text},
+                                  {"vision_config", {{"model_type", "siglip_vision_model"}}}};
+  std::ofstream(dir + "/config.json") << wrapper.dump();
+  model::Transformer net = model::load_model(dir);
+  io::SafetensorsFile ref(src + "/reference.safetensors");
+  torch::NoGradGuard no_grad;
+  EXPECT_LT(test::max_abs_diff(net->forward(ref.get("input_ids")).logits, ref.get("logits")), 1e-4);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <cstring>
 
 #include "bespoke/core/error.h"
 #include "bespoke/io/hf_config.h"
@@ -47,11 +48,36 @@ int64_t fusion_offset(const Family& family, const ModelSpec& spec, const TensorI
   return offset;
 }
 
+// Multimodal checkpoints nest the language model ("model.language_model.layers.0...",
+// "language_model.model.layers.0...") beside vision and audio towers. Maps each language-model
+// tensor's plain name to its stored name; the towers are left out.
+std::map<std::string, std::string> language_model_names(const io::Checkpoint& ckpt) {
+  static const char* kOtherModalities[] = {"vision_tower", "multi_modal_projector", "audio_tower",
+                                           "embed_vision", "embed_audio"};
+  std::map<std::string, std::string> out;
+  for (const std::string& stored : ckpt.names()) {
+    bool other = false;
+    for (const char* m : kOtherModalities) other = other || stored.find(m) != std::string::npos;
+    if (other) continue;
+    std::string plain = stored;
+    for (const char* prefix : {"model.language_model.", "language_model.model.", "language_model."}) {
+      if (plain.rfind(prefix, 0) == 0) {
+        plain = (std::string(prefix) == "language_model." ? "" : "model.") + plain.substr(std::strlen(prefix));
+        break;
+      }
+    }
+    out[plain] = stored;
+  }
+  return out;
+}
+
 torch::Tensor read_tensor(const Family& family, const ModelSpec& spec, const io::Checkpoint& ckpt,
-                          const TensorInfo& t) {
-  const std::string name = hf_name(family, t);
-  if (!ckpt.has(name))
-    fail(ErrorKind::kInput, "checkpoint has no tensor '" + name + "' (needed for " + t.name + ")");
+                          const std::map<std::string, std::string>& stored, const TensorInfo& t) {
+  const std::string plain = hf_name(family, t);
+  auto it = stored.find(plain);
+  if (it == stored.end())
+    fail(ErrorKind::kInput, "checkpoint has no tensor '" + plain + "' (needed for " + t.name + ")");
+  const std::string& name = it->second;
   torch::Tensor x = ckpt.get(name);
   const int64_t offset = fusion_offset(family, spec, t);
   if (offset >= 0) {
@@ -81,6 +107,7 @@ Transformer load_model(const std::string& dir, const LoadOptions& options) {
   const ModelSpec spec = io::read_hf_config(dir);
   const Family& family = family_named(spec.family);
   const io::Checkpoint ckpt(dir);
+  const std::map<std::string, std::string> stored = language_model_names(ckpt);
   Transformer model(spec);
   torch::NoGradGuard no_grad;
   auto params = model->named_parameters();
@@ -88,11 +115,11 @@ Transformer load_model(const std::string& dir, const LoadOptions& options) {
   for (const TensorInfo& t : tensor_table(spec)) {
     torch::Tensor* p = params.find(t.name);
     BESPOKE_CHECK(p != nullptr, "transformer has no parameter " + t.name);
-    p->copy_(read_tensor(family, spec, ckpt, t));
+    p->copy_(read_tensor(family, spec, ckpt, stored, t));
     used.insert(hf_name(family, t));
   }
-  for (const std::string& name : ckpt.names())
-    if (!used.count(name) && !ignorable(name, spec))
+  for (const auto& [plain, name] : stored)
+    if (!used.count(plain) && !ignorable(plain, spec))
       fail(ErrorKind::kInput, ckpt.file_of(name) + ": unexpected tensor '" + name + "' for a " +
                                   family.name + " model with this config.json");
   model->to(options.device, options.dtype);
