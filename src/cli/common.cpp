@@ -22,6 +22,10 @@ model::LoadOptions load_options(const RunOptions& options) {
   }
   if (out.device.is_cuda() && !torch::cuda::is_available())
     fail(ErrorKind::kUsage, "--device " + options.device + ": this build or machine has no CUDA");
+#if TORCH_VERSION_MAJOR < 2
+  if (out.dtype == torch::kFloat16 && out.device.is_cpu())
+    fail(ErrorKind::kUsage, "--dtype f16 on CPU needs libtorch 2 (this is " TORCH_VERSION "); use bf16 or f32");
+#endif
   return out;
 }
 

@@ -159,6 +159,12 @@ TEST(Cli, HelpAndUsageErrors) {
   }
   EXPECT_EQ(test::run_bespoke("frobnicate").exit_code, 64);
   EXPECT_EQ(test::run_bespoke("logits " + test::fixture_dir("llama")).exit_code, 64);  // no --ids
+  const std::string generate = "generate " + test::fixture_dir("llama") + " --ids " + test::fixture_dir("llama") + "/reference.safetensors";
+  EXPECT_EQ(test::run_bespoke(generate + " --device tpu").exit_code, 64);
+  if (!torch::cuda::is_available()) EXPECT_EQ(test::run_bespoke(generate + " --device cuda").exit_code, 64);
+#if TORCH_VERSION_MAJOR < 2
+  EXPECT_EQ(test::run_bespoke(generate + " --dtype f16").exit_code, 64);
+#endif
 }
 
 }  // namespace
