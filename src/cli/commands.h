@@ -8,5 +8,6 @@ namespace bespoke::cli {
 void add_inspect(CLI::App& app);
 void add_logits(CLI::App& app);
 void add_generate(CLI::App& app);
+void add_tokenize(CLI::App& app);  // tokenize and detokenize
 
 }  // namespace bespoke::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   bespoke::cli::add_inspect(app);
   bespoke::cli::add_logits(app);
   bespoke::cli::add_generate(app);
+  bespoke::cli::add_tokenize(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

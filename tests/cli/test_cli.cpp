@@ -81,6 +81,20 @@ TEST(Cli, GeneratePrintsTheGreedyTokensOfRowZero) {
   EXPECT_EQ(nlohmann::json::parse(r.out).get<std::vector<int64_t>>(), want);
 }
 
+TEST(Cli, TokenizeAndDetokenize) {
+  const std::string dir = test::fixture_dir("tokenizer_spm");
+  const test::CommandResult r = test::run_bespoke("tokenize " + dir + " --text 'Hello world'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "[1,427,302,500,496,427,349,444,338,330]\n");  // reference_encodings.json[0]
+  const test::CommandResult d = test::run_bespoke("detokenize " + dir + " --ids 1,427,302,500,496,427,349,444,338,330 --skip-special");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(d.out, "Hello world\n");  // without <s>, the decoder's Strip drops the leading space
+  EXPECT_EQ(test::run_bespoke("detokenize " + dir + " --ids 1,x,3").exit_code, 64);
+  expect_input_error(test::run_bespoke("detokenize " + dir + " --ids 1,99999"), {"99999", "not in the vocabulary"});
+  expect_input_error(test::run_bespoke("tokenize " + dir + " --text \"$(printf '\\377')\""), {"not valid UTF-8"});
+  expect_input_error(test::run_bespoke("tokenize " + test::scratch_dir("empty") + " --text hi"), {"no tokenizer.json"});
+}
+
 TEST(Cli, MissingWeightsFile) {
   const std::string dir = copy_of_llama();
   fs::remove(dir + "/model.safetensors");
@@ -152,7 +166,7 @@ TEST(Cli, IdsOfTheWrongTypeOrRange) {
 }
 
 TEST(Cli, HelpAndUsageErrors) {
-  for (const char* cmd : {"inspect", "logits", "generate"}) {
+  for (const char* cmd : {"inspect", "logits", "generate", "tokenize", "detokenize"}) {
     const test::CommandResult r = test::run_bespoke(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("MODEL_DIR"), std::string::npos) << r.out;

@@ -1,0 +1,44 @@
+#include "bespoke/text/tokenizer.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bespoke/core/error.h"
+#include "bespoke/text/hf_tokenizer.h"
+
+namespace bespoke::text {
+namespace {
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail(ErrorKind::kIo, path + ": cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    fail(ErrorKind::kInput, path + ": not valid JSON");
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::string json_path = (fs::path(dir) / "tokenizer.json").string();
+  const std::string spm_path = (fs::path(dir) / "tokenizer.model").string();
+  if (fs::exists(json_path)) {
+    const nlohmann::json spec = read_json(json_path);
+    try {
+      return std::make_unique<HfTokenizer>(spec);
+    } catch (const Error& e) {
+      throw with_context(e, json_path);
+    } catch (const nlohmann::json::exception& e) {
+      fail(ErrorKind::kInput, json_path + ": " + e.what());
+    }
+  }
+  if (fs::exists(spm_path))
+    fail(ErrorKind::kUnsupported, spm_path + ": SentencePiece models without a tokenizer.json are not supported yet");
+  fail(ErrorKind::kInput, dir + ": no tokenizer.json or tokenizer.model");
+}
+
+}  // namespace bespoke::text

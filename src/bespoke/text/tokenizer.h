@@ -1,0 +1,28 @@
+// A tokenizer: text <-> token ids, exactly as the model's reference implementation does it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bespoke::text {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // Throws Error(kInput) if `text` is not valid UTF-8. With `add_special`, adds what the
+  // tokenizer's post-processor adds (e.g. BOS).
+  virtual std::vector<int32_t> encode(const std::string& text, bool add_special = true) const = 0;
+  // Throws Error(kInput) for an id outside the vocabulary.
+  virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const = 0;
+  virtual int32_t vocab_size() const = 0;
+  // The id of a token's exact text (special tokens included), or -1.
+  virtual int32_t token_id(const std::string& token) const = 0;
+};
+
+// Loads `<dir>/tokenizer.json`. Throws Error naming the file on bad input.
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir);
+
+}  // namespace bespoke::text
