@@ -157,7 +157,7 @@ TEST(Spec, ReadsTheFixtureQuirks) {
   EXPECT_EQ(llama.layers[0].rope.type, model::RopeType::kLlama3);
   EXPECT_EQ(llama.layers[0].rope.original_context, 64);
   const model::ModelSpec granite = io::read_hf_config(test::fixture_dir("granite"));
-  EXPECT_DOUBLE_EQ(granite.logit_scale, 1.0 / 8.0);
+  EXPECT_DOUBLE_EQ(granite.logit_divisor, 8.0);
   EXPECT_DOUBLE_EQ(granite.residual_scale, 0.22);
 }
 

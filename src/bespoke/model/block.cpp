@@ -12,12 +12,12 @@ torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
 
 }  // namespace
 
-BlockImpl::BlockImpl(const ModelSpec& spec, int64_t layer)
-    : spec_(spec), layer_spec_(spec.layers[layer]), layer_(layer) {
+BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer)
+    : model_(std::move(model)), spec_(*model_), layer_spec_(spec_.layers[layer]), layer_(layer) {
+  const ModelSpec& spec = spec_;
   const LayerSpec& l = layer_spec_;
   const int64_t E = spec.hidden_size, q = l.n_heads * l.head_dim, kv = l.n_kv_heads * l.head_dim;
-  const double eps = spec.norm_eps, off = spec.norm_weight_offset;
-  if (spec.attn_pre_norm) attn_norm = register_module("attn_norm", RmsNorm(E, eps, off));
+  if (spec.attn_pre_norm) attn_norm = register_module("attn_norm", RmsNorm(E, spec));
   attn_q = register_module("attn_q", linear(E, q, spec.qkv_bias));
   const bool own_kv = l.kv_source < 0;
   if (own_kv) {
@@ -26,22 +26,22 @@ BlockImpl::BlockImpl(const ModelSpec& spec, int64_t layer)
   }
   if (spec.qk_norm != QkNorm::kNone) {
     const bool per_head = spec.qk_norm == QkNorm::kPerHead;
-    attn_q_norm = register_module("attn_q_norm", RmsNorm(per_head ? l.head_dim : q, eps, off));
+    attn_q_norm = register_module("attn_q_norm", RmsNorm(per_head ? l.head_dim : q, spec));
     if (own_kv)
-      attn_k_norm = register_module("attn_k_norm", RmsNorm(per_head ? l.head_dim : kv, eps, off));
+      attn_k_norm = register_module("attn_k_norm", RmsNorm(per_head ? l.head_dim : kv, spec));
   }
-  if (spec.v_norm) v_norm = register_module("v_norm", RmsNorm(0, eps, 0.0));
+  if (spec.v_norm) v_norm = register_module("v_norm", RmsNorm(0, spec));
   attn_output = register_module("attn_output", linear(q, E, spec.o_bias));
-  if (spec.attn_post_norm) post_attention_norm = register_module("post_attention_norm", RmsNorm(E, eps, off));
-  if (spec.ffn_pre_norm) ffn_norm = register_module("ffn_norm", RmsNorm(E, eps, off));
+  if (spec.attn_post_norm) post_attention_norm = register_module("post_attention_norm", RmsNorm(E, spec));
+  if (spec.ffn_pre_norm) ffn_norm = register_module("ffn_norm", RmsNorm(E, spec));
   ffn_gate = register_module("ffn_gate", linear(E, l.ffn_dim, spec.mlp_bias));
   ffn_up = register_module("ffn_up", linear(E, l.ffn_dim, spec.mlp_bias));
   ffn_down = register_module("ffn_down", linear(l.ffn_dim, E, spec.mlp_bias));
-  if (spec.ffn_post_norm) post_ffw_norm = register_module("post_ffw_norm", RmsNorm(E, eps, off));
+  if (spec.ffn_post_norm) post_ffw_norm = register_module("post_ffw_norm", RmsNorm(E, spec));
   if (spec.per_layer_input_dim > 0) {
     inp_gate = register_module("inp_gate", linear(E, spec.per_layer_input_dim, false));
     proj = register_module("proj", linear(spec.per_layer_input_dim, E, false));
-    post_norm = register_module("post_norm", RmsNorm(E, eps, off));
+    post_norm = register_module("post_norm", RmsNorm(E, spec));
   }
   if (spec.layer_output_scale) layer_output_scale = register_module("layer_output_scale", Scalar());
 }

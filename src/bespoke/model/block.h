@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <memory>
 #include <vector>
 
 #include "bespoke/model/kv_cache.h"
@@ -35,7 +36,7 @@ TORCH_MODULE(Scalar);
 
 class BlockImpl : public torch::nn::Module {
  public:
-  BlockImpl(const ModelSpec& spec, int64_t layer);
+  BlockImpl(std::shared_ptr<const ModelSpec> spec, int64_t layer);
   // x: [B, T, hidden] -> [B, T, hidden]
   torch::Tensor forward(const torch::Tensor& x, const LayerContext& ctx);
 
@@ -44,8 +45,9 @@ class BlockImpl : public torch::nn::Module {
   torch::Tensor mlp(const torch::Tensor& x);
   torch::Tensor activation(const torch::Tensor& x) const;
 
-  const ModelSpec spec_;
-  const LayerSpec layer_spec_;
+  const std::shared_ptr<const ModelSpec> model_;
+  const ModelSpec& spec_;  // *model_
+  const LayerSpec& layer_spec_;
   const int64_t layer_;
 
   RmsNorm attn_norm{nullptr}, attn_q_norm{nullptr}, attn_k_norm{nullptr}, v_norm{nullptr};

@@ -3,12 +3,15 @@
 
 #include <torch/torch.h>
 
+#include "bespoke/model/spec.h"
+
 namespace bespoke::model {
 
 class RmsNormImpl : public torch::nn::Module {
  public:
-  // `dim` = 0 makes a norm without weight (Gemma 4's value norm).
-  RmsNormImpl(int64_t dim, double eps, double weight_offset);
+  // Reads eps, weight offset and cast order from `spec`. `dim` = 0 makes a norm without
+  // weight (Gemma 4's value norm).
+  RmsNormImpl(int64_t dim, const ModelSpec& spec);
   torch::Tensor forward(const torch::Tensor& x);
 
   torch::Tensor weight;  // [dim], undefined when weightless
@@ -16,6 +19,7 @@ class RmsNormImpl : public torch::nn::Module {
  private:
   double eps_;
   double offset_;
+  bool weight_in_fp32_;
 };
 TORCH_MODULE(RmsNorm);
 

@@ -55,6 +55,9 @@ struct ModelSpec {
   // Norms: RMSNorm y = x / rms(x) * (norm_weight_offset + w).
   double norm_eps = 1e-6;
   double norm_weight_offset = 0.0;  // 1 for Gemma's (1 + w)
+  // Where the weight multiplies: in fp32 before the cast back (Gemma, OLMo 2), or after the
+  // normalized value is cast to the activation dtype (Llama and most others). Same in fp32.
+  bool norm_weight_in_fp32 = false;
   bool attn_pre_norm = true;        // before attention
   bool attn_post_norm = false;      // on the attention output, before the residual add
   bool ffn_pre_norm = true;
@@ -73,7 +76,7 @@ struct ModelSpec {
   double attn_softcap = 0.0;     // cap * tanh(score / cap); 0 = off
   double final_softcap = 0.0;    // the same on logits
   double residual_scale = 1.0;   // multiplies each block output before the residual add
-  double logit_scale = 1.0;      // multiplies logits
+  double logit_divisor = 1.0;    // divides logits (Granite's logits_scaling)
   bool layer_output_scale = false;  // a learned scalar multiplies each layer's output
 
   // Per-layer token embeddings fed into every layer through a small gated projection

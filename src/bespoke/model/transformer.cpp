@@ -4,7 +4,8 @@
 
 namespace bespoke::model {
 
-TransformerImpl::TransformerImpl(const ModelSpec& spec) : spec_(spec) {
+TransformerImpl::TransformerImpl(const ModelSpec& spec)
+    : model_(std::make_shared<const ModelSpec>(spec)), spec_(*model_) {
   const int64_t E = spec.hidden_size, V = spec.vocab_size, P = spec.per_layer_input_dim;
   token_embd = register_module("token_embd", torch::nn::Embedding(V, E));
   if (P > 0) {
@@ -12,11 +13,11 @@ TransformerImpl::TransformerImpl(const ModelSpec& spec) : spec_(spec) {
     per_layer_token_embd = register_module("per_layer_token_embd", torch::nn::Embedding(spec.per_layer_vocab_size, LP));
     per_layer_model_proj = register_module(
         "per_layer_model_proj", torch::nn::Linear(torch::nn::LinearOptions(E, LP).bias(false)));
-    per_layer_proj_norm = register_module("per_layer_proj_norm", RmsNorm(P, spec.norm_eps, spec.norm_weight_offset));
+    per_layer_proj_norm = register_module("per_layer_proj_norm", RmsNorm(P, spec));
   }
   blk = register_module("blk", torch::nn::ModuleList());
-  for (int64_t i = 0; i < spec.n_layers(); ++i) blk->push_back(Block(spec, i));
-  output_norm = register_module("output_norm", RmsNorm(E, spec.norm_eps, spec.norm_weight_offset));
+  for (int64_t i = 0; i < spec.n_layers(); ++i) blk->push_back(Block(model_, i));
+  output_norm = register_module("output_norm", RmsNorm(E, spec));
   if (!spec.tie_embeddings)
     output = register_module("output", torch::nn::Linear(torch::nn::LinearOptions(E, V).bias(false)));
 }
@@ -48,7 +49,7 @@ torch::Tensor TransformerImpl::per_layer_inputs(const torch::Tensor& ids, const 
 
 torch::Tensor TransformerImpl::logits(const torch::Tensor& h) {
   torch::Tensor out = output ? output(h) : torch::matmul(h, token_embd->weight.t());
-  if (spec_.logit_scale != 1.0) out = out * spec_.logit_scale;
+  if (spec_.logit_divisor != 1.0) out = out / spec_.logit_divisor;
   if (spec_.final_softcap > 0) out = torch::tanh(out / spec_.final_softcap) * spec_.final_softcap;
   return out;
 }

@@ -27,14 +27,15 @@ class TransformerImpl : public torch::nn::Module {
   ForwardOutput forward(const torch::Tensor& ids, KvCache* cache = nullptr,
                         bool want_hidden = false);
   KvCache new_cache() const;
-  const ModelSpec& spec() const { return spec_; }
+  const ModelSpec& spec() const { return *model_; }
 
  private:
   torch::Tensor embed(const torch::Tensor& ids);
   torch::Tensor per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x);
   torch::Tensor logits(const torch::Tensor& h);
 
-  ModelSpec spec_;
+  std::shared_ptr<const ModelSpec> model_;  // shared with the blocks
+  const ModelSpec& spec_;                    // *model_
   torch::nn::Embedding token_embd{nullptr};
   torch::nn::Embedding per_layer_token_embd{nullptr};
   torch::nn::Linear per_layer_model_proj{nullptr};

@@ -2,7 +2,7 @@
 // (models/gemma3/modeling_gemma3.py): (1 + w) RMSNorm, embeddings times sqrt(hidden),
 // sandwich norms around attention and MLP, scores scaled by query_pre_attn_scalar^-0.5,
 // soft-capped scores and logits (Gemma 2), per-head q/k norms and local/global rope bases
-// (Gemma 3). Always tied.
+// (Gemma 3).
 #include <cmath>
 
 #include "bespoke/io/hf_config.h"
@@ -13,13 +13,13 @@ namespace bespoke::model {
 // Shared with Gemma 4.
 void configure_gemma_common(const nlohmann::json& c, ModelSpec& s) {
   s.norm_weight_offset = 1.0;
+  s.norm_weight_in_fp32 = true;
   s.attn_post_norm = s.ffn_post_norm = true;
   s.embedding_scale = std::sqrt(static_cast<double>(s.hidden_size));
   const double scalar = io::config_double(c, "query_pre_attn_scalar", 0.0);
   if (scalar > 0) s.attn_scale = 1.0 / std::sqrt(scalar);
   s.attn_softcap = io::config_double(c, "attn_logit_softcapping", 0.0);
   s.final_softcap = io::config_double(c, "final_logit_softcapping", 0.0);
-  s.tie_embeddings = true;
 }
 
 std::vector<NameRule> gemma_layer_names() {

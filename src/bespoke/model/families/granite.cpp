@@ -10,9 +10,9 @@ namespace {
 
 void configure_granite(const nlohmann::json& c, ModelSpec& s) {
   s.embedding_scale = io::config_double(c, "embedding_multiplier", 1.0);
-  s.attn_scale = io::config_double(c, "attention_multiplier", 0.0);
+  s.attn_scale = io::config_double(c, "attention_multiplier", 1.0);
   s.residual_scale = io::config_double(c, "residual_multiplier", 1.0);
-  s.logit_scale = 1.0 / io::config_double(c, "logits_scaling", 1.0);
+  s.logit_divisor = io::config_double(c, "logits_scaling", 1.0);
 }
 
 }  // namespace

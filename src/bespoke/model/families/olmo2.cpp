@@ -10,6 +10,7 @@ void configure_olmo2(const nlohmann::json&, ModelSpec& s) {
   s.attn_pre_norm = s.ffn_pre_norm = false;
   s.attn_post_norm = s.ffn_post_norm = true;
   s.qk_norm = QkNorm::kFullWidth;
+  s.norm_weight_in_fp32 = true;
 }
 
 std::vector<NameRule> olmo2_layer_names() {
