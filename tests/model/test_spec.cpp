@@ -161,25 +161,51 @@ TEST(Spec, ReadsTheFixtureQuirks) {
   EXPECT_DOUBLE_EQ(granite.residual_scale, 0.22);
 }
 
-TEST(Spec, MissingAndMistypedKeysAreNamed) {
-  json c = read_json(test::fixture_dir("llama") + "/config.json");
-  c.erase("hidden_size");
-  EXPECT_THROW(
-      {
-        try {
-          io::spec_from_hf_config(c);
-        } catch (const Error& e) {
-          EXPECT_NE(std::string(e.what()).find("missing key 'hidden_size'"), std::string::npos) << e.what();
-          throw;
-        }
-      },
-      Error);
-  c = read_json(test::fixture_dir("llama") + "/config.json");
-  c["num_attention_heads"] = "four";
-  EXPECT_THROW(io::spec_from_hf_config(c), Error);
-  c = read_json(test::fixture_dir("llama") + "/config.json");
+std::string spec_error(const json& c) {
+  try {
+    io::spec_from_hf_config(c);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Spec, MistypedKeysAreNamed) {
+  const json llama = read_json(test::fixture_dir("llama") + "/config.json");
+  json c = llama;
+  c["hidden_size"] = "64";
+  EXPECT_NE(spec_error(c).find("key 'hidden_size' is not an integer"), std::string::npos) << spec_error(c);
+  c = llama;
   c["rope_parameters"]["rope_type"] = "dynamic";
-  EXPECT_THROW(io::spec_from_hf_config(c), Error);
+  EXPECT_NE(spec_error(c).find("unknown rope type 'dynamic'"), std::string::npos) << spec_error(c);
+  c = llama;
+  c["rope_parameters"].erase("original_max_position_embeddings");
+  EXPECT_NE(spec_error(c).find("llama3 needs original_max_position_embeddings"), std::string::npos) << spec_error(c);
+  c = read_json(test::fixture_dir("gemma2") + "/config.json");
+  c["layer_types"][1] = 3;
+  EXPECT_NE(spec_error(c).find("layer_types must be a list of strings"), std::string::npos) << spec_error(c);
+}
+
+// A multimodal Gemma 3 checkpoint's text_config lists only what differs from
+// Gemma3TextConfig (this is google/gemma-3-4b-it's); the rest comes from the family defaults.
+TEST(Spec, SparseTextConfigTakesTheFamilyDefaults) {
+  const json c = json::parse(R"({"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+    "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text",
+                    "num_hidden_layers": 34, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+                    "sliding_window": 1024}})");
+  const model::ModelSpec s = io::spec_from_hf_config(c);
+  EXPECT_EQ(s.vocab_size, 262208);
+  EXPECT_EQ(s.layers[0].n_heads, 8);
+  EXPECT_EQ(s.layers[0].head_dim, 256);
+  EXPECT_EQ(s.activation, model::Activation::kGeluTanh);
+  EXPECT_TRUE(s.tie_embeddings);
+  EXPECT_EQ(s.layers[0].window, 1024);                           // local
+  EXPECT_EQ(s.layers[0].rope.theta, 10000.0);                    // rope_local_base_freq
+  EXPECT_EQ(s.layers[0].rope.type, model::RopeType::kDefault);   // no scaling on local layers
+  EXPECT_EQ(s.layers[5].window, 0);                              // every 6th is global
+  EXPECT_EQ(s.layers[5].rope.theta, 1e6);
+  EXPECT_EQ(s.layers[5].rope.type, model::RopeType::kLinear);
+  EXPECT_EQ(s.layers[5].rope.factor, 8.0);
 }
 
 }  // namespace

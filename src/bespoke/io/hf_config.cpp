@@ -19,30 +19,44 @@ namespace {
 
 bool has(const json& c, const char* key) { return c.contains(key) && !c[key].is_null(); }
 
-RopeType parse_rope_type(const std::string& name) {
-  if (name == "default") return RopeType::kDefault;
-  if (name == "linear") return RopeType::kLinear;
-  if (name == "llama3") return RopeType::kLlama3;
-  if (name == "longrope" || name == "su") return RopeType::kLongRope;
-  if (name == "proportional") return RopeType::kProportional;
-  fail(ErrorKind::kUnsupported, "rope type '" + name + "' is not supported (supported: " +
-                                    model::rope_type_names().choices() + ")");
+std::string config_string(const json& c, const char* key, const std::string& fallback) {
+  if (!has(c, key)) return fallback;
+  if (!c[key].is_string()) fail(ErrorKind::kInput, std::string("key '") + key + "' is not a string");
+  return c[key].get<std::string>();
 }
 
-std::vector<double> doubles(const json& a) {
+std::vector<double> config_doubles(const json& c, const char* key) {
+  if (!has(c, key) || !c[key].is_array()) fail(ErrorKind::kInput, std::string("key '") + key + "' must be a list of numbers");
   std::vector<double> out;
-  for (const auto& v : a) out.push_back(v.get<double>());
+  for (const auto& v : c[key]) {
+    if (!v.is_number()) fail(ErrorKind::kInput, std::string("key '") + key + "' must be a list of numbers");
+    out.push_back(v.get<double>());
+  }
   return out;
+}
+
+// Rejects rope parameters that would silently give NaN or a meaningless rotation.
+void check_rope(const RopeSpec& r) {
+  auto check = [](bool ok, const std::string& what) {
+    if (!ok) fail(ErrorKind::kInput, "rope: " + what);
+  };
+  check(r.theta > 0, "rope_theta must be positive");
+  check(r.factor > 0, "factor must be positive");
+  check(r.partial_rotary_factor > 0 && r.partial_rotary_factor <= 1, "partial_rotary_factor must be in (0, 1]");
+  if (r.type == RopeType::kLlama3) {
+    check(r.original_context > 0, "llama3 needs original_max_position_embeddings");
+    check(r.high_freq_factor != r.low_freq_factor, "llama3 needs high_freq_factor != low_freq_factor");
+  }
+  if (r.type == RopeType::kLongRope) check(r.original_context > 0, "longrope needs original_max_position_embeddings");
 }
 
 // One rope parameter object (`rope_parameters`, a per-layer-type entry, or `rope_scaling`).
 RopeSpec parse_rope(const json& p, const json& config, double theta) {
   RopeSpec r;
   r.theta = config_double(p, "rope_theta", theta);
-  std::string type = "default";
-  if (has(p, "rope_type")) type = p["rope_type"].get<std::string>();
-  else if (has(p, "type")) type = p["type"].get<std::string>();
-  r.type = parse_rope_type(type);
+  std::string type = config_string(p, "rope_type", config_string(p, "type", "default"));
+  if (type == "su") type = "longrope";  // Phi-3's first name for it
+  r.type = model::rope_type_names().parse(type);
   r.partial_rotary_factor =
       config_double(p, "partial_rotary_factor", config_double(config, "partial_rotary_factor", 1.0));
   r.factor = config_double(p, "factor", 1.0);
@@ -51,18 +65,18 @@ RopeSpec parse_rope(const json& p, const json& config, double theta) {
   r.original_context = config_int(p, "original_max_position_embeddings",
                                   config_int(config, "original_max_position_embeddings", 0));
   if (r.type == RopeType::kLongRope) {
-    if (!has(p, "long_factor") || !has(p, "short_factor"))
-      fail(ErrorKind::kInput, "longrope needs long_factor and short_factor");
-    r.long_factor = doubles(p["long_factor"]);
-    r.short_factor = doubles(p["short_factor"]);
+    r.long_factor = config_doubles(p, "long_factor");
+    r.short_factor = config_doubles(p, "short_factor");
     const int64_t max_pos = config_int(config, "max_position_embeddings", 0);
     if (r.original_context <= 0) r.original_context = max_pos;
-    const double factor = static_cast<double>(max_pos) / r.original_context;
-    r.attention_factor = has(p, "attention_factor") ? p["attention_factor"].get<double>()
+    if (r.original_context <= 0) fail(ErrorKind::kInput, "longrope needs original_max_position_embeddings");
+    const double factor = has(p, "factor") ? r.factor : static_cast<double>(max_pos) / r.original_context;
+    r.attention_factor = has(p, "attention_factor") ? config_double(p, "attention_factor", 1.0)
                          : factor <= 1.0
                              ? 1.0
                              : std::sqrt(1.0 + std::log(factor) / std::log(double(r.original_context)));
   }
+  check_rope(r);
   return r;
 }
 
@@ -87,9 +101,7 @@ std::pair<RopeSpec, RopeSpec> parse_ropes(const json& c) {
 }
 
 model::Activation parse_activation(const json& c) {
-  std::string act = "silu";
-  if (has(c, "hidden_activation")) act = c["hidden_activation"].get<std::string>();
-  else if (has(c, "hidden_act")) act = c["hidden_act"].get<std::string>();
+  const std::string act = config_string(c, "hidden_activation", config_string(c, "hidden_act", "silu"));
   if (act == "silu" || act == "swish") return model::Activation::kSilu;
   if (act == "gelu_pytorch_tanh" || act == "gelu_tanh") return model::Activation::kGeluTanh;
   fail(ErrorKind::kUnsupported, "activation '" + act + "' is not supported");
@@ -119,7 +131,12 @@ std::vector<std::string> layer_types(const json& c, const model::Family& family,
   if (has(c, "layer_types")) {
     if (!c["layer_types"].is_array() || int64_t(c["layer_types"].size()) != n_layers)
       fail(ErrorKind::kInput, "layer_types must list num_hidden_layers entries");
-    return c["layer_types"].get<std::vector<std::string>>();
+    std::vector<std::string> types;
+    for (const auto& t : c["layer_types"]) {
+      if (!t.is_string()) fail(ErrorKind::kInput, "layer_types must be a list of strings");
+      types.push_back(t.get<std::string>());
+    }
+    return types;
   }
   if (family.default_layer_types) return family.default_layer_types(c, n_layers);
   return std::vector<std::string>(n_layers, "full_attention");
@@ -158,6 +175,9 @@ ModelSpec spec_from_hf_config(const json& config) {
   if (!has(c, "model_type") || !c["model_type"].is_string())
     fail(ErrorKind::kInput, "missing key 'model_type'");
   const model::Family& family = model::family_for_model_type(c["model_type"].get<std::string>());
+  const json defaults = json::parse(family.defaults);
+  for (const auto& [key, value] : defaults.items())
+    if (!has(c, key.c_str())) c[key] = value;
   ModelSpec s;
   s.family = family.name;
   s.vocab_size = config_int(c, "vocab_size");

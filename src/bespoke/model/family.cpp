@@ -31,6 +31,12 @@ std::vector<NameRule> llama_layer_names() {
           {"ffn_down.bias", "mlp.down_proj.bias"}};
 }
 
+std::vector<std::string> sliding_everywhere_layer_types(const nlohmann::json& c, int64_t n_layers) {
+  const bool sliding = c.contains("sliding_window") && c["sliding_window"].is_number_integer() &&
+                       c["sliding_window"].get<int64_t>() > 0;
+  return std::vector<std::string>(n_layers, sliding ? "sliding_attention" : "full_attention");
+}
+
 const Family& family_for_model_type(const std::string& model_type) {
   std::string supported;
   for (const Family* f : families()) {

@@ -27,6 +27,9 @@ struct Fusion {
 struct Family {
   std::string name;
   std::vector<std::string> model_types;  // accepted config.json "model_type" values
+  // The transformers Config class's defaults as JSON: the values of keys a config.json leaves
+  // out (e.g. Gemma 3's text_config, which lists only what differs).
+  const char* defaults;
   // Sets the family's quirks on a spec that the generic config reader has filled.
   void (*configure)(const nlohmann::json& config, ModelSpec& spec);
   // For configs without `layer_types`: each layer's "full_attention" or "sliding_attention".
@@ -40,6 +43,9 @@ struct Family {
 // The names shared by the Llama-like families; families copy and amend them.
 std::vector<NameRule> llama_global_names();
 std::vector<NameRule> llama_layer_names();
+
+// Layer types for families that apply `sliding_window`, when set, to every layer.
+std::vector<std::string> sliding_everywhere_layer_types(const nlohmann::json& config, int64_t n_layers);
 
 // Registered families, one line each in registry.cpp.
 const std::vector<const Family*>& families();

@@ -7,23 +7,6 @@
 namespace bespoke::model {
 namespace {
 
-// Llama 3.1: keep high frequencies, divide low ones by `factor`, blend in between
-// (transformers modeling_rope_utils._compute_llama3_parameters).
-void llama3_scale(const RopeSpec& r, std::vector<double>& inv) {
-  const double low_wavelen = r.original_context / r.low_freq_factor;
-  const double high_wavelen = r.original_context / r.high_freq_factor;
-  for (double& f : inv) {
-    const double wavelen = 2 * M_PI / f;
-    if (wavelen > low_wavelen) {
-      f /= r.factor;
-    } else if (wavelen >= high_wavelen) {
-      const double smooth = (r.original_context / wavelen - r.low_freq_factor) /
-                            (r.high_freq_factor - r.low_freq_factor);
-      f = (1 - smooth) * f / r.factor + smooth * f;
-    }
-  }
-}
-
 // The width of each head that rotates. Proportional rope rotates the whole head with zero
 // frequencies past its proportion, so its width is the head's.
 int64_t rotary_dim(const RopeSpec& r, int64_t head_dim) {
@@ -32,38 +15,52 @@ int64_t rotary_dim(const RopeSpec& r, int64_t head_dim) {
   return dim - dim % 2;
 }
 
+// theta^(2k / dim) for k < n, in fp32 as the reference computes it.
+torch::Tensor powers(double theta, int64_t n, int64_t dim) {
+  return torch::pow(theta, torch::arange(0, 2 * n, 2, torch::kInt64).to(torch::kFloat32) / double(dim));
+}
+
+// Llama 3.1: keep high frequencies, divide low ones by `factor`, blend in between
+// (transformers modeling_rope_utils._compute_llama3_parameters, same fp32 operations).
+torch::Tensor llama3_scale(const RopeSpec& r, const torch::Tensor& inv) {
+  const double low_wavelen = r.original_context / r.low_freq_factor;
+  const double high_wavelen = r.original_context / r.high_freq_factor;
+  const torch::Tensor wavelen = torch::reciprocal(inv) * (2 * M_PI);
+  const torch::Tensor scaled = torch::where(wavelen > low_wavelen, inv / r.factor, inv);
+  const torch::Tensor smooth = (double(r.original_context) / wavelen - r.low_freq_factor) /
+                               (r.high_freq_factor - r.low_freq_factor);
+  const torch::Tensor smoothed = (1 - smooth) * scaled / r.factor + smooth * scaled;
+  const torch::Tensor medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
+  return torch::where(medium, smoothed, scaled);
+}
+
 }  // namespace
 
 torch::Tensor rope_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context_len) {
   const int64_t dim = rotary_dim(r, head_dim);
-  std::vector<double> inv(dim / 2);
-  for (int64_t k = 0; k < dim / 2; ++k) inv[k] = 1.0 / std::pow(r.theta, 2.0 * k / dim);
   switch (r.type) {
     case RopeType::kDefault:
-      break;
+      return torch::reciprocal(powers(r.theta, dim / 2, dim));
     case RopeType::kLinear:
-      for (double& f : inv) f /= r.factor;
-      break;
+      return torch::reciprocal(powers(r.theta, dim / 2, dim)) / r.factor;
     case RopeType::kLlama3:
-      llama3_scale(r, inv);
-      break;
+      return llama3_scale(r, torch::reciprocal(powers(r.theta, dim / 2, dim)));
     case RopeType::kLongRope: {
       const auto& ext = context_len > r.original_context ? r.long_factor : r.short_factor;
       if (static_cast<int64_t>(ext.size()) != dim / 2)
         fail(ErrorKind::kInput, "longrope factors have " + std::to_string(ext.size()) +
                                     " entries, expected " + std::to_string(dim / 2));
-      for (int64_t k = 0; k < dim / 2; ++k) inv[k] /= ext[k];
-      break;
+      const torch::Tensor factors = torch::tensor(std::vector<float>(ext.begin(), ext.end()));
+      return torch::reciprocal(factors * powers(r.theta, dim / 2, dim));
     }
     case RopeType::kProportional: {
-      // Gemma 4 global layers: only the first partial_rotary_factor * dim / 2 pairs turn.
+      // Gemma 4 global layers: only the first partial_rotary_factor * head_dim / 2 pairs turn.
       const int64_t angles = static_cast<int64_t>(r.partial_rotary_factor * head_dim / 2);
-      for (int64_t k = 0; k < dim / 2; ++k) inv[k] = k < angles ? inv[k] / r.factor : 0.0;
-      break;
+      const torch::Tensor turning = torch::reciprocal(powers(r.theta, angles, head_dim));
+      return torch::cat({turning, torch::zeros({dim / 2 - angles})}) / r.factor;
     }
   }
-  std::vector<float> out(inv.begin(), inv.end());
-  return torch::tensor(out, torch::kFloat32);
+  BESPOKE_CHECK(false, "unhandled rope type");
 }
 
 RopeTables rope_tables(const RopeSpec& r, int64_t head_dim, const torch::Tensor& positions,

@@ -56,9 +56,21 @@ std::vector<std::string> gemma3_layer_types(const nlohmann::json& c, int64_t n_l
 
 }  // namespace
 
-extern const Family kGemma2Family{"gemma2", {"gemma2"}, configure_gemma_common, gemma2_layer_types,
-                           llama_global_names(), gemma_layer_names(), {}};
-extern const Family kGemma3Family{"gemma3", {"gemma3_text", "gemma3"}, configure_gemma3, gemma3_layer_types,
-                           llama_global_names(), gemma_layer_names(), {}};
+// transformers Gemma2Config / Gemma3TextConfig defaults.
+constexpr const char* kGemma2Defaults = R"({"vocab_size": 256000, "hidden_size": 2304, "intermediate_size": 9216,
+  "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256,
+  "hidden_activation": "gelu_pytorch_tanh", "max_position_embeddings": 8192, "rms_norm_eps": 1e-6,
+  "rope_theta": 10000.0, "query_pre_attn_scalar": 256, "sliding_window": 4096, "final_logit_softcapping": 30.0,
+  "attn_logit_softcapping": 50.0, "tie_word_embeddings": true})";
+constexpr const char* kGemma3Defaults = R"({"vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216,
+  "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256,
+  "hidden_activation": "gelu_pytorch_tanh", "max_position_embeddings": 131072, "rms_norm_eps": 1e-6,
+  "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "query_pre_attn_scalar": 256, "sliding_window": 4096,
+  "sliding_window_pattern": 6, "tie_word_embeddings": true})";
+
+extern const Family kGemma2Family{"gemma2", {"gemma2"}, kGemma2Defaults, configure_gemma_common, gemma2_layer_types,
+                                  llama_global_names(), gemma_layer_names(), {}};
+extern const Family kGemma3Family{"gemma3", {"gemma3_text", "gemma3"}, kGemma3Defaults, configure_gemma3,
+                                  gemma3_layer_types, llama_global_names(), gemma_layer_names(), {}};
 
 }  // namespace bespoke::model

@@ -22,7 +22,6 @@ void apply_per_layer_config(const nlohmann::json& c, ModelSpec& s) {
     for (LayerSpec& l : s.layers) {
       if (l.window > 0) continue;
       l.head_dim = io::config_int(c, "global_head_dim");
-      l.n_kv_heads = io::config_int(c, "num_global_key_value_heads", l.n_kv_heads);
     }
   }
   if (!c.contains("per_layer_config") || !c["per_layer_config"].is_object()) return;
@@ -59,6 +58,9 @@ void configure_gemma4(const nlohmann::json& c, ModelSpec& s) {
     fail(ErrorKind::kUnsupported, "Gemma 4 mixture-of-experts layers are not supported");
   if (io::config_bool(c, "attention_k_eq_v", false))
     fail(ErrorKind::kUnsupported, "Gemma 4 attention_k_eq_v is not supported");
+  if (c.contains("use_bidirectional_attention") && !c["use_bidirectional_attention"].is_null() &&
+      c["use_bidirectional_attention"] != false)
+    fail(ErrorKind::kUnsupported, "Gemma 4 bidirectional attention is not supported");
   configure_gemma_common(c, s);
   s.norm_weight_offset = 0.0;
   s.attn_scale = 1.0;
@@ -88,9 +90,21 @@ std::vector<NameRule> gemma4_layer_names() {
   return names;
 }
 
+// Older configs without layer_types: five local layers to one global, the last always global.
+std::vector<std::string> gemma4_layer_types(const nlohmann::json&, int64_t n_layers) {
+  std::vector<std::string> types;
+  for (int64_t i = 0; i < n_layers; ++i)
+    types.push_back((i + 1) % 6 == 0 || i + 1 == n_layers ? "full_attention" : "sliding_attention");
+  return types;
+}
+
+// Gemma 4 configs list every key; these fill only what a text_config may leave out.
+constexpr const char* kGemma4Defaults = R"({"hidden_activation": "gelu_pytorch_tanh", "rms_norm_eps": 1e-6,
+  "tie_word_embeddings": true})";
+
 }  // namespace
 
-extern const Family kGemma4Family{"gemma4", {"gemma4_text", "gemma4"}, configure_gemma4, nullptr,
+extern const Family kGemma4Family{"gemma4", {"gemma4_text", "gemma4"}, kGemma4Defaults, configure_gemma4, gemma4_layer_types,
                            gemma4_global_names(), gemma4_layer_names(), {}};
 
 }  // namespace bespoke::model

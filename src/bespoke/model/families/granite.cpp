@@ -17,7 +17,12 @@ void configure_granite(const nlohmann::json& c, ModelSpec& s) {
 
 }  // namespace
 
-extern const Family kGraniteFamily{"granite", {"granite"}, configure_granite, nullptr, llama_global_names(),
+// transformers GraniteConfig defaults.
+constexpr const char* kGraniteDefaults = R"({"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008,
+  "num_hidden_layers": 32, "num_attention_heads": 32, "max_position_embeddings": 2048, "rms_norm_eps": 1e-6,
+  "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false})";
+
+extern const Family kGraniteFamily{"granite", {"granite"}, kGraniteDefaults, configure_granite, nullptr, llama_global_names(),
                             llama_layer_names(), {}};
 
 }  // namespace bespoke::model

@@ -1,7 +1,6 @@
 // Llama 2/3 (transformers models/llama/modeling_llama.py) and Mistral
 // (models/mistral/modeling_mistral.py): the plain pre-norm transformer every other family
 // amends. Llama-3 rope scaling is read by the generic config reader.
-#include "bespoke/io/hf_config.h"
 #include "bespoke/model/family.h"
 
 namespace bespoke::model {
@@ -9,17 +8,20 @@ namespace {
 
 void configure_llama(const nlohmann::json&, ModelSpec&) {}
 
-// Mistral applies `sliding_window` to every layer when set (v0.1: 4096, later null).
-std::vector<std::string> mistral_layer_types(const nlohmann::json& c, int64_t n_layers) {
-  const bool sliding = io::config_int(c, "sliding_window", 0) > 0;
-  return std::vector<std::string>(n_layers, sliding ? "sliding_attention" : "full_attention");
-}
-
 }  // namespace
 
-extern const Family kLlamaFamily{"llama", {"llama"}, configure_llama, nullptr, llama_global_names(),
-                          llama_layer_names(), {}};
-extern const Family kMistralFamily{"mistral", {"mistral"}, configure_llama, mistral_layer_types,
-                            llama_global_names(), llama_layer_names(), {}};
+// transformers LlamaConfig / MistralConfig defaults.
+constexpr const char* kLlamaDefaults = R"({"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008,
+  "num_hidden_layers": 32, "num_attention_heads": 32, "max_position_embeddings": 2048, "rms_norm_eps": 1e-6,
+  "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false})";
+constexpr const char* kMistralDefaults = R"({"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336,
+  "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 131072,
+  "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false})";
+
+extern const Family kLlamaFamily{"llama", {"llama"}, kLlamaDefaults, configure_llama, nullptr,
+                                 llama_global_names(), llama_layer_names(), {}};
+// Mistral applies `sliding_window` (v0.1: 4096, later null) to every layer.
+extern const Family kMistralFamily{"mistral", {"mistral"}, kMistralDefaults, configure_llama,
+                                   sliding_everywhere_layer_types, llama_global_names(), llama_layer_names(), {}};
 
 }  // namespace bespoke::model

@@ -23,7 +23,12 @@ std::vector<NameRule> olmo2_layer_names() {
 
 }  // namespace
 
-extern const Family kOlmo2Family{"olmo2", {"olmo2"}, configure_olmo2, nullptr, llama_global_names(),
+// transformers Olmo2Config defaults.
+constexpr const char* kOlmo2Defaults = R"({"vocab_size": 50304, "hidden_size": 4096, "intermediate_size": 11008,
+  "num_hidden_layers": 32, "num_attention_heads": 32, "max_position_embeddings": 2048, "rms_norm_eps": 1e-5,
+  "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false})";
+
+extern const Family kOlmo2Family{"olmo2", {"olmo2"}, kOlmo2Defaults, configure_olmo2, nullptr, llama_global_names(),
                           olmo2_layer_names(), {}};
 
 }  // namespace bespoke::model

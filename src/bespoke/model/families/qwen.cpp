@@ -24,9 +24,18 @@ void configure_qwen3(const nlohmann::json&, ModelSpec& s) { s.qk_norm = QkNorm::
 
 }  // namespace
 
-extern const Family kQwen2Family{"qwen2", {"qwen2"}, configure_qwen2, qwen_layer_types,
-                          llama_global_names(), llama_layer_names(), {}};
-extern const Family kQwen3Family{"qwen3", {"qwen3"}, configure_qwen3, qwen_layer_types,
-                          llama_global_names(), llama_layer_names(), {}};
+// transformers Qwen2Config / Qwen3Config defaults.
+constexpr const char* kQwen2Defaults = R"({"vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 22016,
+  "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32, "max_position_embeddings": 32768,
+  "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false})";
+constexpr const char* kQwen3Defaults = R"({"vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 22016,
+  "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32, "head_dim": 128,
+  "max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu",
+  "tie_word_embeddings": false})";
+
+extern const Family kQwen2Family{"qwen2", {"qwen2"}, kQwen2Defaults, configure_qwen2, qwen_layer_types,
+                                 llama_global_names(), llama_layer_names(), {}};
+extern const Family kQwen3Family{"qwen3", {"qwen3"}, kQwen3Defaults, configure_qwen3, qwen_layer_types,
+                                 llama_global_names(), llama_layer_names(), {}};
 
 }  // namespace bespoke::model
