@@ -26,7 +26,7 @@ void add_generate(CLI::App& app) {
   cmd->callback([opt] {
     const model::LoadOptions load = load_options(opt->run);
     model::Transformer net = model::load_model(opt->model, load);
-    const torch::Tensor ids = read_ids(opt->ids, opt->tensor, net->spec().vocab_size);
+    const torch::Tensor ids = read_ids(opt->ids, opt->tensor, net->spec().input_vocab_size());
     torch::Tensor out = model::generate_greedy(net, ids.to(load.device), opt->max_new).to(torch::kCPU);
     const torch::Tensor row = out[0].contiguous();
     std::vector<int64_t> tokens(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());

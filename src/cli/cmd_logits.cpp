@@ -23,7 +23,7 @@ void add_logits(CLI::App& app) {
   cmd->callback([opt] {
     const model::LoadOptions load = load_options(opt->run);
     model::Transformer net = model::load_model(opt->model, load);
-    const torch::Tensor ids = read_ids(opt->ids, opt->tensor, net->spec().vocab_size);
+    const torch::Tensor ids = read_ids(opt->ids, opt->tensor, net->spec().input_vocab_size());
     torch::NoGradGuard no_grad;
     torch::Tensor logits = net->forward(ids.to(load.device)).logits.to(torch::kCPU, torch::kFloat32);
     io::write_safetensors(opt->out, {{"logits", logits}});

@@ -37,8 +37,8 @@ torch::Tensor read_ids(const std::string& path, const std::string& name, int64_t
   if (ids.scalar_type() != torch::kInt64)
     fail(ErrorKind::kInput, path + ": tensor '" + name + "' is " + file.entries().at(name).dtype + ", expected I64");
   if (ids.dim() == 1) ids = ids.unsqueeze(0);
-  if (ids.dim() != 2 || ids.size(1) == 0)
-    fail(ErrorKind::kInput, path + ": tensor '" + name + "' must be [batch, seq] with seq > 0");
+  if (ids.dim() != 2 || ids.size(0) == 0 || ids.size(1) == 0)
+    fail(ErrorKind::kInput, path + ": tensor '" + name + "' must be [batch, seq] with batch, seq > 0");
   if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= vocab_size))
     fail(ErrorKind::kInput, path + ": tensor '" + name + "' has ids outside [0, " + std::to_string(vocab_size) + ")");
   return ids;

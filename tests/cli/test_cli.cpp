@@ -163,6 +163,8 @@ TEST(Cli, IdsOfTheWrongTypeOrRange) {
   io::write_safetensors(dir + "/big.safetensors", {{"input_ids", torch::full({1, 4}, 700, torch::kInt64)}});
   expect_input_error(test::run_bespoke("generate " + dir + " --ids " + dir + "/big.safetensors"), {"outside [0, 700)"});
   expect_input_error(test::run_bespoke("generate " + dir + " --ids " + dir + "/big.safetensors --tensor ids"), {"no tensor 'ids'"});
+  io::write_safetensors(dir + "/empty.safetensors", {{"input_ids", torch::zeros({0, 4}, torch::kInt64)}});
+  expect_input_error(test::run_bespoke("generate " + dir + " --ids " + dir + "/empty.safetensors"), {"batch, seq > 0"});
 }
 
 TEST(Cli, HelpAndUsageErrors) {

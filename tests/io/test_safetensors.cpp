@@ -119,6 +119,24 @@ TEST(Safetensors, RejectsDataPastTheEndOfTheFile) {
   expect_rejected(write_raw(test::scratch_dir("st"), header, 40), "truncated");
 }
 
+TEST(Safetensors, RejectsShapesThatOverflow) {
+  expect_rejected(write_raw(test::scratch_dir("st"), R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", 0),
+                  "absurdly large");
+  expect_rejected(write_raw(test::scratch_dir("st"), R"({"w":{"dtype":"F32","shape":[281474976710656,281474976710656],"data_offsets":[0,0]}})", 0),
+                  "overflows");
+}
+
+TEST(Safetensors, RejectsAnIndexWhoseEntriesAreNotFileNames) {
+  const std::string dir = test::scratch_dir("st");
+  std::ofstream(dir + "/model.safetensors.index.json") << R"({"weight_map": {"a": 3}})";
+  try {
+    io::Checkpoint c(dir);
+    FAIL() << "accepted a bad index";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("weight_map entry 'a' is not a file name"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Safetensors, RejectsEntriesWithoutOffsets) {
   expect_rejected(write_raw(test::scratch_dir("st"), R"({"w":{"dtype":"F32","shape":[1]}})", 4),
                   "needs dtype, shape and data_offsets");

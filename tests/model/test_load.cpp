@@ -63,6 +63,21 @@ TEST(Load, UnexpectedTensorIsNamed) {
   EXPECT_NE(err.find("unexpected tensor 'model.layers.0.self_attn.o_proj.bias'"), std::string::npos) << err;
 }
 
+TEST(Load, UnusedKeysAndValuesOfSharingLayersAreIgnored) {
+  // Gemma 4 checkpoints may still carry k/v weights for the layers that reuse another's.
+  const std::string src = test::fixture_dir("gemma4_full"), dir = test::scratch_dir("g4");
+  fs::copy(src + "/config.json", dir + "/config.json");
+  const io::Checkpoint ckpt(src);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = {{"model.layers.5.self_attn.k_proj.weight", torch::ones({64, 64})},
+                                                                {"model.layers.5.self_attn.v_proj.weight", torch::ones({64, 64})}};
+  for (const std::string& name : ckpt.names()) tensors.emplace_back(name, ckpt.get(name));
+  io::write_safetensors(dir + "/model.safetensors", tensors);
+  model::Transformer net = model::load_model(dir);
+  io::SafetensorsFile ref(src + "/reference.safetensors");
+  torch::NoGradGuard no_grad;
+  EXPECT_LT(test::max_abs_diff(net->forward(ref.get("input_ids")).logits, ref.get("logits")), 1e-4);
+}
+
 TEST(Load, MultimodalWrapperLoadsItsLanguageModel) {
   const std::string src = test::fixture_dir("gemma3"), dir = test::scratch_dir("mm");
   const io::Checkpoint ckpt(src);

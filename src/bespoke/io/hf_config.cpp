@@ -189,7 +189,7 @@ ModelSpec spec_from_hf_config(const json& config) {
   s.mlp_bias = config_bool(c, "mlp_bias", false);
   s.qkv_bias = s.o_bias = config_bool(c, "attention_bias", false);
   const int64_t n_layers = config_int(c, "num_hidden_layers");
-  if (n_layers <= 0) fail(ErrorKind::kInput, "num_hidden_layers must be positive");
+  if (n_layers <= 0 || n_layers > 4096) fail(ErrorKind::kInput, "num_hidden_layers must be in [1, 4096]");
   model::LayerSpec layer;
   layer.n_heads = config_int(c, "num_attention_heads");
   layer.n_kv_heads = config_int(c, "num_key_value_heads", layer.n_heads);

@@ -13,6 +13,7 @@
 
 #include "bespoke/core/atomic_file.h"
 #include "bespoke/core/error.h"
+#include "bespoke/core/shape.h"
 
 namespace bespoke::io {
 namespace {
@@ -28,12 +29,6 @@ const std::map<std::string, torch::ScalarType>& dtype_table() {
 
 [[noreturn]] void bad(const std::string& path, const std::string& what) {
   fail(ErrorKind::kInput, path + ": " + what);
-}
-
-std::string shape_str(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
 }
 
 TensorEntry parse_entry(const std::string& path, const std::string& name,
@@ -53,9 +48,10 @@ TensorEntry parse_entry(const std::string& path, const std::string& name,
     bad(path, where + ": data_offsets must be two non-negative integers");
   uint64_t numel = 1;
   for (const auto& d : shape) {
-    if (!d.is_number_unsigned()) bad(path, where + ": shape has a negative or non-integer dim");
+    if (!d.is_number_unsigned() || d.get<uint64_t>() > (uint64_t(1) << 48))
+      bad(path, where + ": shape has a negative, non-integer or absurdly large dim");
     e.shape.push_back(d.get<int64_t>());
-    numel *= d.get<uint64_t>();
+    if (__builtin_mul_overflow(numel, d.get<uint64_t>(), &numel)) bad(path, where + ": shape overflows");
   }
   e.begin = offsets[0].get<size_t>();
   e.end = offsets[1].get<size_t>();
@@ -65,9 +61,9 @@ TensorEntry parse_entry(const std::string& path, const std::string& name,
                   std::to_string(data_size) + "-byte data buffer (file truncated?)");
   auto it = dtype_table().find(e.dtype);
   if (it == dtype_table().end()) return e;  // unknown dtypes fail only when read
-  const uint64_t want = numel * torch::elementSize(it->second);
-  if (want != e.end - e.begin)
-    bad(path, where + ": shape " + shape_str(e.shape) + " " + e.dtype + " needs " +
+  uint64_t want = 0;
+  if (__builtin_mul_overflow(numel, uint64_t(torch::elementSize(it->second)), &want) || want != e.end - e.begin)
+    bad(path, where + ": shape " + shape_string(e.shape) + " " + e.dtype + " needs " +
                   std::to_string(want) + " bytes but data_offsets span " +
                   std::to_string(e.end - e.begin));
   return e;
@@ -163,6 +159,7 @@ Checkpoint::Checkpoint(const std::string& dir) {
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       fail(ErrorKind::kInput, index.string() + ": no weight_map object");
     for (const auto& [name, file] : j["weight_map"].items()) {
+      if (!file.is_string()) fail(ErrorKind::kInput, index.string() + ": weight_map entry '" + name + "' is not a file name");
       const std::string f = file.get<std::string>();
       if (std::find(shards.begin(), shards.end(), f) == shards.end()) shards.push_back(f);
     }
@@ -184,12 +181,6 @@ std::vector<std::string> Checkpoint::names() const {
   std::vector<std::string> out;
   for (const auto& [name, f] : where_) out.push_back(name);
   return out;
-}
-
-const TensorEntry& Checkpoint::entry(const std::string& name) const {
-  auto it = where_.find(name);
-  if (it == where_.end()) fail(ErrorKind::kInput, "checkpoint has no tensor '" + name + "'");
-  return it->second->entries().at(name);
 }
 
 const std::string& Checkpoint::file_of(const std::string& name) const {

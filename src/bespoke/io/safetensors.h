@@ -49,8 +49,6 @@ class Checkpoint {
   explicit Checkpoint(const std::string& dir);
 
   std::vector<std::string> names() const;
-  bool has(const std::string& name) const { return where_.count(name) > 0; }
-  const TensorEntry& entry(const std::string& name) const;
   const std::string& file_of(const std::string& name) const;
   torch::Tensor get(const std::string& name) const;  // throws Error(kInput) if absent
   int64_t element_count() const;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "bespoke/core/error.h"
+#include "bespoke/core/shape.h"
 #include "bespoke/io/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/family.h"
@@ -25,27 +26,31 @@ std::string suffix_of(const TensorInfo& t) {
   return t.layer < 0 ? t.name : t.name.substr(t.name.find('.', 4) + 1);
 }
 
-std::string hf_name(const Family& family, const TensorInfo& t) {
-  if (t.layer >= 0) {
-    if (const Fusion* f = fusion_of(family, suffix_of(t)))
-      return "model.layers." + std::to_string(t.layer) + "." + f->hf;
-  }
-  const std::string name = hf_tensor_name(family, t.name);
-  BESPOKE_CHECK(!name.empty(), "family " + family.name + " has no name for " + t.name);
-  return name;
-}
+// Where one canonical tensor lives in a Hugging Face checkpoint.
+struct Source {
+  const TensorInfo* info;
+  std::string hf;           // the checkpoint's name
+  int64_t row_offset = -1;  // >= 0: rows [row_offset, + rows) of a fused tensor
+};
 
-// Rows [offset, offset + rows) of a fused tensor hold `t`.
-int64_t fusion_offset(const Family& family, const ModelSpec& spec, const TensorInfo& t) {
-  const Fusion* f = fusion_of(family, suffix_of(t));
-  if (!f) return -1;
-  int64_t offset = 0;
-  for (const std::string& part : f->parts) {
-    if (part == suffix_of(t)) return offset;
-    for (const TensorInfo& other : tensor_table(spec))
-      if (other.name == layer_tensor_name(t.layer, part)) offset += other.shape[0];
+std::vector<Source> sources(const Family& family, const std::vector<TensorInfo>& table) {
+  std::map<std::string, const TensorInfo*> by_name;
+  for (const TensorInfo& t : table) by_name[t.name] = &t;
+  std::vector<Source> out;
+  for (const TensorInfo& t : table) {
+    Source s{&t, hf_tensor_name(family, t.name)};
+    if (const Fusion* f = t.layer >= 0 ? fusion_of(family, suffix_of(t)) : nullptr) {
+      s.hf = "model.layers." + std::to_string(t.layer) + "." + f->hf;
+      s.row_offset = 0;
+      for (const std::string& part : f->parts) {
+        if (part == suffix_of(t)) break;
+        s.row_offset += by_name.at(layer_tensor_name(t.layer, part))->shape[0];
+      }
+    }
+    BESPOKE_CHECK(!s.hf.empty(), "family " + family.name + " has no name for " + t.name);
+    out.push_back(s);
   }
-  return offset;
+  return out;
 }
 
 // Multimodal checkpoints nest the language model ("model.language_model.layers.0...",
@@ -71,21 +76,18 @@ std::map<std::string, std::string> language_model_names(const io::Checkpoint& ck
   return out;
 }
 
-torch::Tensor read_tensor(const Family& family, const ModelSpec& spec, const io::Checkpoint& ckpt,
-                          const std::map<std::string, std::string>& stored, const TensorInfo& t) {
-  const std::string plain = hf_name(family, t);
-  auto it = stored.find(plain);
+torch::Tensor read_tensor(const io::Checkpoint& ckpt, const std::map<std::string, std::string>& stored, const Source& src) {
+  const TensorInfo& t = *src.info;
+  auto it = stored.find(src.hf);
   if (it == stored.end())
-    fail(ErrorKind::kInput, "checkpoint has no tensor '" + plain + "' (needed for " + t.name + ")");
+    fail(ErrorKind::kInput, "checkpoint has no tensor '" + src.hf + "' (needed for " + t.name + ")");
   const std::string& name = it->second;
   torch::Tensor x = ckpt.get(name);
-  const int64_t offset = fusion_offset(family, spec, t);
-  if (offset >= 0) {
-    if (x.dim() != 2 || x.size(0) < offset + t.shape[0]) {
+  if (src.row_offset >= 0) {
+    if (x.dim() != 2 || x.size(0) < src.row_offset + t.shape[0])
       fail(ErrorKind::kInput, ckpt.file_of(name) + ": tensor '" + name + "': shape " +
                                   shape_string(x.sizes().vec()) + " too small for its parts");
-    }
-    x = x.narrow(0, offset, t.shape[0]);
+    x = x.narrow(0, src.row_offset, t.shape[0]);
   }
   if (x.sizes().vec() != t.shape)
     fail(ErrorKind::kInput, ckpt.file_of(name) + ": tensor '" + name + "': shape " +
@@ -94,11 +96,22 @@ torch::Tensor read_tensor(const Family& family, const ModelSpec& spec, const io:
   return x;
 }
 
-// Tensors a checkpoint may carry that are not weights of the model.
+bool ends_with(const std::string& s, const std::string& end) {
+  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+}
+
+// Tensors a checkpoint may carry that are not weights of the model: rope tables, a tied
+// head, and the unused key/value weights of layers that reuse another layer's (Gemma 4).
 bool ignorable(const std::string& name, const ModelSpec& spec) {
-  const std::string inv_freq = "rotary_emb.inv_freq";
-  return (name.size() >= inv_freq.size() && name.compare(name.size() - inv_freq.size(), inv_freq.size(), inv_freq) == 0) ||
-         (spec.tie_embeddings && name == "lm_head.weight");
+  if (ends_with(name, "rotary_emb.inv_freq") || (spec.tie_embeddings && name == "lm_head.weight")) return true;
+  const std::string prefix = "model.layers.";
+  if (name.rfind(prefix, 0) != 0) return false;
+  const size_t dot = name.find('.', prefix.size());
+  const int64_t layer = std::atoll(name.c_str() + prefix.size());
+  if (layer < 0 || layer >= spec.n_layers() || spec.layers[layer].kv_source < 0) return false;
+  for (const char* unused : {"self_attn.k_proj.weight", "self_attn.v_proj.weight", "self_attn.k_norm.weight", "self_attn.v_norm.weight"})
+    if (name.compare(dot + 1, std::string::npos, unused) == 0) return true;
+  return false;
 }
 
 }  // namespace
@@ -112,11 +125,12 @@ Transformer load_model(const std::string& dir, const LoadOptions& options) {
   torch::NoGradGuard no_grad;
   auto params = model->named_parameters();
   std::set<std::string> used;
-  for (const TensorInfo& t : tensor_table(spec)) {
-    torch::Tensor* p = params.find(t.name);
-    BESPOKE_CHECK(p != nullptr, "transformer has no parameter " + t.name);
-    p->copy_(read_tensor(family, spec, ckpt, stored, t));
-    used.insert(hf_name(family, t));
+  const std::vector<TensorInfo> table = tensor_table(spec);
+  for (const Source& src : sources(family, table)) {
+    torch::Tensor* p = params.find(src.info->name);
+    BESPOKE_CHECK(p != nullptr, "transformer has no parameter " + src.info->name);
+    p->copy_(read_tensor(ckpt, stored, src));
+    used.insert(src.hf);
   }
   for (const auto& [plain, name] : stored)
     if (!used.count(plain) && !ignorable(plain, spec))
@@ -128,22 +142,25 @@ Transformer load_model(const std::string& dir, const LoadOptions& options) {
 
 std::vector<std::pair<std::string, torch::Tensor>> hf_state_dict(Transformer& model) {
   const ModelSpec& spec = model->spec();
-  const Family& family = family_named(spec.family);
   auto params = model->named_parameters();
+  const std::vector<TensorInfo> table = tensor_table(spec);
   std::vector<std::pair<std::string, torch::Tensor>> out;
-  std::map<std::string, std::vector<torch::Tensor>> fused;  // HF name -> parts in order
-  for (const TensorInfo& t : tensor_table(spec)) {
-    const std::string name = hf_name(family, t);
-    const torch::Tensor& p = *params.find(t.name);
-    if (fusion_offset(family, spec, t) < 0) {
-      out.emplace_back(name, p.detach());
+  std::map<std::string, std::map<int64_t, torch::Tensor>> fused;  // HF name -> parts by row offset
+  for (const Source& src : sources(family_named(spec.family), table)) {
+    const torch::Tensor p = params.find(src.info->name)->detach();
+    if (src.row_offset < 0) {
+      out.emplace_back(src.hf, p);
       continue;
     }
-    if (!fused.count(name)) out.emplace_back(name, torch::Tensor());
-    fused[name].push_back(p.detach());
+    if (!fused.count(src.hf)) out.emplace_back(src.hf, torch::Tensor());
+    fused[src.hf][src.row_offset] = p;
   }
-  for (auto& [name, tensor] : out)
-    if (!tensor.defined()) tensor = torch::cat(fused[name], 0);
+  for (auto& [name, tensor] : out) {
+    if (tensor.defined()) continue;
+    std::vector<torch::Tensor> parts;
+    for (const auto& [offset, part] : fused[name]) parts.push_back(part);
+    tensor = torch::cat(parts, 0);
+  }
   return out;
 }
 

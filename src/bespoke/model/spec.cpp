@@ -47,9 +47,14 @@ void validate(const ModelSpec& s) {
   auto check = [](bool ok, const std::string& what) {
     if (!ok) fail(ErrorKind::kInput, what);
   };
-  check(s.vocab_size > 0, "vocab_size must be positive");
-  check(s.hidden_size > 0, "hidden_size must be positive");
-  check(!s.layers.empty(), "the model has no layers");
+  // Bounds far above any real model keep every size and product inside int64.
+  constexpr int64_t kMaxDim = int64_t(1) << 24, kMaxLayers = 4096;
+  check(s.vocab_size > 0 && s.vocab_size <= kMaxDim, "vocab_size must be in [1, 2^24]");
+  check(s.hidden_size > 0 && s.hidden_size <= kMaxDim, "hidden_size must be in [1, 2^24]");
+  check(!s.layers.empty() && s.n_layers() <= kMaxLayers, "the model needs 1 to 4096 layers");
+  check(s.per_layer_input_dim == 0 || (s.per_layer_vocab_size > 0 && s.per_layer_vocab_size <= kMaxDim &&
+                                       s.per_layer_input_dim <= kMaxDim),
+        "per-layer inputs need a positive vocabulary");
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const LayerSpec& l = s.layers[i];
     const std::string at = "layer " + std::to_string(i) + ": ";
@@ -60,6 +65,7 @@ void validate(const ModelSpec& s) {
           at + std::to_string(l.n_heads) + " query heads are not a multiple of " +
               std::to_string(l.n_kv_heads) + " kv heads");
     check(l.ffn_dim > 0, at + "ffn width must be positive");
+    check(l.n_heads <= kMaxDim && l.head_dim <= kMaxDim && l.ffn_dim <= kMaxDim, at + "a size is above 2^24");
     check(l.head_dim % 2 == 0, at + "head_dim must be even for rope");
     if (l.kv_source >= 0) {
       check(l.kv_source < i, at + "shares keys and values with a later layer");

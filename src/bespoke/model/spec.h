@@ -85,6 +85,10 @@ struct ModelSpec {
   int64_t per_layer_vocab_size = 0;
 
   int64_t n_layers() const { return static_cast<int64_t>(layers.size()); }
+  // Token ids must be below this: the smaller of the two embedding tables.
+  int64_t input_vocab_size() const {
+    return per_layer_input_dim > 0 && per_layer_vocab_size < vocab_size ? per_layer_vocab_size : vocab_size;
+  }
 };
 
 // Returns the exact number of parameters (elements of every weight tensor, tied ones once).

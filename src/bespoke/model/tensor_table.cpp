@@ -6,12 +6,6 @@ std::string layer_tensor_name(int64_t layer, const std::string& suffix) {
   return "blk." + std::to_string(layer) + "." + suffix;
 }
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 namespace {
 
 void add_layer(const ModelSpec& s, int64_t i, std::vector<TensorInfo>& out) {

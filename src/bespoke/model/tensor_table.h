@@ -28,6 +28,4 @@ std::vector<TensorInfo> tensor_table(const ModelSpec& spec);
 // "blk.<layer>.<suffix>"
 std::string layer_tensor_name(int64_t layer, const std::string& suffix);
 
-std::string shape_string(const std::vector<int64_t>& shape);
-
 }  // namespace bespoke::model
