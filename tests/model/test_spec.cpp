@@ -9,6 +9,7 @@
 #include "bespoke/core/error.h"
 #include "bespoke/io/hf_config.h"
 #include "bespoke/io/safetensors.h"
+#include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
 #include "bespoke/model/tensor_table.h"
 #include "test_util.h"
@@ -118,6 +119,30 @@ TEST(Spec, NonUniformLayersBuildAndDecodeConsistently) {
   const torch::Tensor a = net->forward(ids.narrow(1, 0, 7), &cache).logits;
   const torch::Tensor b = net->forward(ids.narrow(1, 7, 5), &cache).logits;
   EXPECT_LT(test::max_abs_diff(torch::cat({a, b}, 1), full), 1e-4);
+}
+
+// Phi-3.5-style longrope switching from short to long factors in the middle of generation:
+// decoding through the cache must give the tokens of recomputing everything at each step.
+TEST(Spec, LongropeSwitchDuringGenerationMatchesRecomputation) {
+  const std::string src = test::fixture_dir("phi3"), dir = test::scratch_dir("longrope");
+  fs::copy(src + "/model.safetensors", dir + "/model.safetensors");
+  json c = read_json(src + "/config.json");
+  std::vector<double> long_factor, short_factor;
+  for (int i = 0; i < 8; ++i) long_factor.push_back(1.0 + 3.0 * i), short_factor.push_back(1.0 + 0.1 * i);
+  c["rope_parameters"] = {{"rope_type", "longrope"}, {"rope_theta", 10000.0}, {"long_factor", long_factor},
+                          {"short_factor", short_factor}, {"original_max_position_embeddings", 26}};
+  std::ofstream(dir + "/config.json") << c.dump();
+  model::Transformer net = model::load_model(dir);
+  const torch::Tensor prompt = io::SafetensorsFile(src + "/reference.safetensors").get("input_ids").narrow(0, 0, 1);
+  ASSERT_LT(prompt.size(1), 26);
+  const torch::Tensor cached = model::generate_greedy(net, prompt, 12);
+  torch::NoGradGuard no_grad;
+  torch::Tensor ids = prompt;
+  for (int i = 0; i < 12; ++i) {
+    const torch::Tensor logits = net->forward(ids).logits;
+    ids = torch::cat({ids, logits.select(1, ids.size(1) - 1).argmax(-1, true)}, 1);
+  }
+  EXPECT_TRUE(torch::equal(cached, ids.narrow(1, prompt.size(1), 12)));
 }
 
 void expect_invalid(const model::ModelSpec& s, const std::string& needle) {

@@ -1,19 +1,36 @@
 #include "bespoke/model/generate.h"
 
 namespace bespoke::model {
+namespace {
+
+// Longrope turns to its long factors once the sequence passes the original context; keys
+// cached with the short ones are then stale and the whole sequence is recomputed, as
+// transformers does.
+bool rope_switches(const ModelSpec& spec, int64_t past, int64_t total) {
+  for (const LayerSpec& l : spec.layers) {
+    const int64_t switch_at = l.rope.original_context;
+    if (l.rope.type == RopeType::kLongRope && past > 0 && past <= switch_at && total > switch_at) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 torch::Tensor generate_greedy(Transformer& model, const torch::Tensor& prompt, int64_t max_new) {
   torch::NoGradGuard no_grad;
   KvCache cache = model->new_cache();
-  std::vector<torch::Tensor> chosen;
+  torch::Tensor all = prompt;  // [B, T + generated]
   torch::Tensor input = prompt;
   for (int64_t step = 0; step < max_new; ++step) {
-    torch::Tensor logits = model->forward(input, &cache).logits;  // [B, T, V]
+    if (rope_switches(model->spec(), cache.length, cache.length + input.size(1))) {
+      cache = model->new_cache();
+      input = all;
+    }
+    torch::Tensor logits = model->forward(input, &cache).logits;                // [B, T, V]
     input = logits.select(1, logits.size(1) - 1).argmax(-1, /*keepdim=*/true);  // [B, 1]
-    chosen.push_back(input);
+    all = torch::cat({all, input}, 1);
   }
-  if (chosen.empty()) return torch::empty({prompt.size(0), 0}, prompt.options());
-  return torch::cat(chosen, 1);
+  return all.narrow(1, prompt.size(1), max_new);
 }
 
 }  // namespace bespoke::model
