@@ -39,8 +39,8 @@ constexpr int64_t kNew = 32;
 
 void BM_DecodeFullRecompute(benchmark::State& state) {
   torch::manual_seed(0);
-  bespoke::model::Transformer net(bench_spec());
-  net->to(bench_device());
+  bespoke::model::Transformer net(bench_spec(), bench_device());
+  bespoke::model::init_random(net);
   torch::NoGradGuard no_grad;
   const torch::Tensor prompt = torch::randint(4096, {1, kPrompt}, torch::TensorOptions().dtype(torch::kInt64).device(bench_device()));
   for (auto _ : state) {
@@ -56,8 +56,8 @@ void BM_DecodeFullRecompute(benchmark::State& state) {
 
 void BM_DecodeKvCache(benchmark::State& state) {
   torch::manual_seed(0);
-  bespoke::model::Transformer net(bench_spec());
-  net->to(bench_device());
+  bespoke::model::Transformer net(bench_spec(), bench_device());
+  bespoke::model::init_random(net);
   const torch::Tensor prompt = torch::randint(4096, {1, kPrompt}, torch::TensorOptions().dtype(torch::kInt64).device(bench_device()));
   for (auto _ : state) benchmark::DoNotOptimize(bespoke::model::generate_greedy(net, prompt, kNew));
   state.counters["tokens_per_s"] = benchmark::Counter(double(kNew) * state.iterations(), benchmark::Counter::kIsRate);

@@ -109,6 +109,7 @@ model::ModelSpec non_uniform_spec() {
 TEST(Spec, NonUniformLayersBuildAndDecodeConsistently) {
   torch::manual_seed(0);
   model::Transformer net(non_uniform_spec());
+  model::init_random(net);
   int64_t total = 0;
   for (const auto& p : net->parameters()) total += p.numel();
   EXPECT_EQ(total, model::parameter_count(net->spec()));

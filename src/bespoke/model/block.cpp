@@ -6,44 +6,42 @@
 namespace bespoke::model {
 namespace {
 
-torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
-}
+
 
 }  // namespace
 
-BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer)
+BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer, const torch::TensorOptions& options)
     : model_(std::move(model)), spec_(*model_), layer_spec_(spec_.layers[layer]), layer_(layer) {
   const ModelSpec& spec = spec_;
   const LayerSpec& l = layer_spec_;
   const int64_t E = spec.hidden_size, q = l.n_heads * l.head_dim, kv = l.n_kv_heads * l.head_dim;
-  if (spec.attn_pre_norm) attn_norm = register_module("attn_norm", RmsNorm(E, spec));
-  attn_q = register_module("attn_q", linear(E, q, spec.qkv_bias));
+  if (spec.attn_pre_norm) attn_norm = register_module("attn_norm", RmsNorm(E, spec, options));
+  attn_q = register_module("attn_q", Linear(E, q, spec.qkv_bias, options));
   const bool own_kv = l.kv_source < 0;
   if (own_kv) {
-    attn_k = register_module("attn_k", linear(E, kv, spec.qkv_bias));
-    attn_v = register_module("attn_v", linear(E, kv, spec.qkv_bias));
+    attn_k = register_module("attn_k", Linear(E, kv, spec.qkv_bias, options));
+    attn_v = register_module("attn_v", Linear(E, kv, spec.qkv_bias, options));
   }
   if (spec.qk_norm != QkNorm::kNone) {
     const bool per_head = spec.qk_norm == QkNorm::kPerHead;
-    attn_q_norm = register_module("attn_q_norm", RmsNorm(per_head ? l.head_dim : q, spec));
+    attn_q_norm = register_module("attn_q_norm", RmsNorm(per_head ? l.head_dim : q, spec, options));
     if (own_kv)
-      attn_k_norm = register_module("attn_k_norm", RmsNorm(per_head ? l.head_dim : kv, spec));
+      attn_k_norm = register_module("attn_k_norm", RmsNorm(per_head ? l.head_dim : kv, spec, options));
   }
-  if (spec.v_norm) v_norm = register_module("v_norm", RmsNorm(0, spec));
-  attn_output = register_module("attn_output", linear(q, E, spec.o_bias));
-  if (spec.attn_post_norm) post_attention_norm = register_module("post_attention_norm", RmsNorm(E, spec));
-  if (spec.ffn_pre_norm) ffn_norm = register_module("ffn_norm", RmsNorm(E, spec));
-  ffn_gate = register_module("ffn_gate", linear(E, l.ffn_dim, spec.mlp_bias));
-  ffn_up = register_module("ffn_up", linear(E, l.ffn_dim, spec.mlp_bias));
-  ffn_down = register_module("ffn_down", linear(l.ffn_dim, E, spec.mlp_bias));
-  if (spec.ffn_post_norm) post_ffw_norm = register_module("post_ffw_norm", RmsNorm(E, spec));
+  if (spec.v_norm) v_norm = register_module("v_norm", RmsNorm(0, spec, options));
+  attn_output = register_module("attn_output", Linear(q, E, spec.o_bias, options));
+  if (spec.attn_post_norm) post_attention_norm = register_module("post_attention_norm", RmsNorm(E, spec, options));
+  if (spec.ffn_pre_norm) ffn_norm = register_module("ffn_norm", RmsNorm(E, spec, options));
+  ffn_gate = register_module("ffn_gate", Linear(E, l.ffn_dim, spec.mlp_bias, options));
+  ffn_up = register_module("ffn_up", Linear(E, l.ffn_dim, spec.mlp_bias, options));
+  ffn_down = register_module("ffn_down", Linear(l.ffn_dim, E, spec.mlp_bias, options));
+  if (spec.ffn_post_norm) post_ffw_norm = register_module("post_ffw_norm", RmsNorm(E, spec, options));
   if (spec.per_layer_input_dim > 0) {
-    inp_gate = register_module("inp_gate", linear(E, spec.per_layer_input_dim, false));
-    proj = register_module("proj", linear(spec.per_layer_input_dim, E, false));
-    post_norm = register_module("post_norm", RmsNorm(E, spec));
+    inp_gate = register_module("inp_gate", Linear(E, spec.per_layer_input_dim, false, options));
+    proj = register_module("proj", Linear(spec.per_layer_input_dim, E, false, options));
+    post_norm = register_module("post_norm", RmsNorm(E, spec, options));
   }
-  if (spec.layer_output_scale) layer_output_scale = register_module("layer_output_scale", Scalar());
+  if (spec.layer_output_scale) layer_output_scale = register_module("layer_output_scale", Scalar(options));
 }
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const LayerContext& ctx) {

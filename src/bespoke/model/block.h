@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bespoke/model/kv_cache.h"
+#include "bespoke/model/linear.h"
 #include "bespoke/model/rms_norm.h"
 #include "bespoke/model/rope.h"
 #include "bespoke/model/spec.h"
@@ -28,7 +29,8 @@ struct LayerContext {
 // A learned scalar that multiplies a whole layer's output (Gemma 4's layer_scalar).
 class ScalarImpl : public torch::nn::Module {
  public:
-  ScalarImpl() : weight(register_parameter("weight", torch::ones({1}))) {}
+  explicit ScalarImpl(const torch::TensorOptions& options)
+      : weight(register_parameter("weight", torch::ones({1}, options))) {}
   torch::Tensor forward(const torch::Tensor& x) { return x * weight.to(x.dtype()); }
   torch::Tensor weight;  // [1]
 };
@@ -36,7 +38,7 @@ TORCH_MODULE(Scalar);
 
 class BlockImpl : public torch::nn::Module {
  public:
-  BlockImpl(std::shared_ptr<const ModelSpec> spec, int64_t layer);
+  BlockImpl(std::shared_ptr<const ModelSpec> spec, int64_t layer, const torch::TensorOptions& options);
   // x: [B, T, hidden] -> [B, T, hidden]
   torch::Tensor forward(const torch::Tensor& x, const LayerContext& ctx);
 
@@ -51,11 +53,11 @@ class BlockImpl : public torch::nn::Module {
   const int64_t layer_;
 
   RmsNorm attn_norm{nullptr}, attn_q_norm{nullptr}, attn_k_norm{nullptr}, v_norm{nullptr};
-  torch::nn::Linear attn_q{nullptr}, attn_k{nullptr}, attn_v{nullptr}, attn_output{nullptr};
+  Linear attn_q{nullptr}, attn_k{nullptr}, attn_v{nullptr}, attn_output{nullptr};
   RmsNorm post_attention_norm{nullptr}, ffn_norm{nullptr}, post_ffw_norm{nullptr};
-  torch::nn::Linear ffn_gate{nullptr}, ffn_up{nullptr}, ffn_down{nullptr};
+  Linear ffn_gate{nullptr}, ffn_up{nullptr}, ffn_down{nullptr};
   // Per-layer input (Gemma 4): gate from the hidden state, project back, norm, add.
-  torch::nn::Linear inp_gate{nullptr}, proj{nullptr};
+  Linear inp_gate{nullptr}, proj{nullptr};
   RmsNorm post_norm{nullptr};
   Scalar layer_output_scale{nullptr};
 };

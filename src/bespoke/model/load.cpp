@@ -121,7 +121,7 @@ Transformer load_model(const std::string& dir, const LoadOptions& options) {
   const Family& family = family_named(spec.family);
   const io::Checkpoint ckpt(dir);
   const std::map<std::string, std::string> stored = language_model_names(ckpt);
-  Transformer model(spec);
+  Transformer model(spec, torch::TensorOptions().dtype(options.dtype).device(options.device));
   torch::NoGradGuard no_grad;
   auto params = model->named_parameters();
   std::set<std::string> used;
@@ -136,7 +136,6 @@ Transformer load_model(const std::string& dir, const LoadOptions& options) {
     if (!used.count(plain) && !ignorable(plain, spec))
       fail(ErrorKind::kInput, ckpt.file_of(name) + ": unexpected tensor '" + name + "' for a " +
                                   family.name + " model with this config.json");
-  model->to(options.device, options.dtype);
   return model;
 }
 

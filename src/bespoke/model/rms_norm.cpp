@@ -2,9 +2,9 @@
 
 namespace bespoke::model {
 
-RmsNormImpl::RmsNormImpl(int64_t dim, const ModelSpec& spec)
+RmsNormImpl::RmsNormImpl(int64_t dim, const ModelSpec& spec, const torch::TensorOptions& options)
     : eps_(spec.norm_eps), offset_(spec.norm_weight_offset), weight_in_fp32_(spec.norm_weight_in_fp32) {
-  if (dim > 0) weight = register_parameter("weight", torch::ones({dim}));
+  if (dim > 0) weight = register_parameter("weight", torch::full({dim}, 1.0 - offset_, options));
 }
 
 torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {

@@ -11,7 +11,8 @@ class RmsNormImpl : public torch::nn::Module {
  public:
   // Reads eps, weight offset and cast order from `spec`. `dim` = 0 makes a norm without
   // weight (Gemma 4's value norm).
-  RmsNormImpl(int64_t dim, const ModelSpec& spec);
+  // The weight starts as the identity (1 - offset).
+  RmsNormImpl(int64_t dim, const ModelSpec& spec, const torch::TensorOptions& options);
   torch::Tensor forward(const torch::Tensor& x);
 
   torch::Tensor weight;  // [dim], undefined when weightless

@@ -4,22 +4,22 @@
 
 namespace bespoke::model {
 
-TransformerImpl::TransformerImpl(const ModelSpec& spec)
+TransformerImpl::TransformerImpl(const ModelSpec& spec, const torch::TensorOptions& options)
     : model_(std::make_shared<const ModelSpec>(spec)), spec_(*model_) {
   const int64_t E = spec.hidden_size, V = spec.vocab_size, P = spec.per_layer_input_dim;
-  token_embd = register_module("token_embd", torch::nn::Embedding(V, E));
+  token_embd = register_module("token_embd", Embedding(V, E, options));
   if (P > 0) {
     const int64_t LP = spec.n_layers() * P;
-    per_layer_token_embd = register_module("per_layer_token_embd", torch::nn::Embedding(spec.per_layer_vocab_size, LP));
+    per_layer_token_embd = register_module("per_layer_token_embd", Embedding(spec.per_layer_vocab_size, LP, options));
     per_layer_model_proj = register_module(
-        "per_layer_model_proj", torch::nn::Linear(torch::nn::LinearOptions(E, LP).bias(false)));
-    per_layer_proj_norm = register_module("per_layer_proj_norm", RmsNorm(P, spec));
+        "per_layer_model_proj", Linear(E, LP, false, options));
+    per_layer_proj_norm = register_module("per_layer_proj_norm", RmsNorm(P, spec, options));
   }
   blk = register_module("blk", torch::nn::ModuleList());
-  for (int64_t i = 0; i < spec.n_layers(); ++i) blk->push_back(Block(model_, i));
-  output_norm = register_module("output_norm", RmsNorm(E, spec));
+  for (int64_t i = 0; i < spec.n_layers(); ++i) blk->push_back(Block(model_, i, options));
+  output_norm = register_module("output_norm", RmsNorm(E, spec, options));
   if (!spec.tie_embeddings)
-    output = register_module("output", torch::nn::Linear(torch::nn::LinearOptions(E, V).bias(false)));
+    output = register_module("output", Linear(E, V, false, options));
 }
 
 KvCache TransformerImpl::new_cache() const {
@@ -92,6 +92,20 @@ ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache,
   if (want_hidden) out.hidden.push_back(h);
   out.logits = logits(h);
   return out;
+}
+
+void init_random(Transformer& model, double std) {
+  torch::NoGradGuard no_grad;
+  const double offset = model->spec().norm_weight_offset;
+  for (auto& item : model->named_parameters()) {
+    torch::Tensor& p = item.value();
+    const std::string& name = item.key();
+    const bool bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+    if (p.dim() >= 2) p.normal_(0.0, std);
+    else if (bias) p.zero_();
+    else if (name.find("layer_output_scale") != std::string::npos) p.fill_(1.0);
+    else p.fill_(1.0 - offset);  // norms
+  }
 }
 
 }  // namespace bespoke::model

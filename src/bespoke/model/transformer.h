@@ -21,7 +21,9 @@ struct ForwardOutput {
 
 class TransformerImpl : public torch::nn::Module {
  public:
-  explicit TransformerImpl(const ModelSpec& spec);
+  // Weights are allocated with `options` (dtype, device) but left uninitialised: load a
+  // checkpoint into them, or call init_random.
+  explicit TransformerImpl(const ModelSpec& spec, const torch::TensorOptions& options = {});
 
   // ids: [B, T] int64. With `cache`, positions continue from cache->length and the cache grows.
   ForwardOutput forward(const torch::Tensor& ids, KvCache* cache = nullptr,
@@ -36,14 +38,17 @@ class TransformerImpl : public torch::nn::Module {
 
   std::shared_ptr<const ModelSpec> model_;  // shared with the blocks
   const ModelSpec& spec_;                    // *model_
-  torch::nn::Embedding token_embd{nullptr};
-  torch::nn::Embedding per_layer_token_embd{nullptr};
-  torch::nn::Linear per_layer_model_proj{nullptr};
+  Embedding token_embd{nullptr};
+  Embedding per_layer_token_embd{nullptr};
+  Linear per_layer_model_proj{nullptr};
   RmsNorm per_layer_proj_norm{nullptr};
   torch::nn::ModuleList blk;
   RmsNorm output_norm{nullptr};
-  torch::nn::Linear output{nullptr};
+  Linear output{nullptr};
 };
 TORCH_MODULE(Transformer);
+
+// Fills every matrix with N(0, std^2), biases with zeros and norms with the identity.
+void init_random(Transformer& model, double std = 0.02);
 
 }  // namespace bespoke::model
