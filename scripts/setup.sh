@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-json3-dev
           libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev pkg-config
-          libpcre2-dev libutf8proc-dev)
+          libpcre2-dev libutf8proc-dev
+          sentencepiece)  # test oracle: spm_train / spm_encode / spm_decode
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

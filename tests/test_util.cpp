@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include "bespoke/text/utf8.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,10 +41,12 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-CommandResult run_bespoke(const std::string& args) {
+CommandResult run_bespoke(const std::string& args) { return run_command(std::string(BESPOKE_BINARY) + " " + args); }
+
+CommandResult run_command(const std::string& command) {
   const std::string dir = scratch_dir("cmd");
   const std::string out = dir + "/out", err = dir + "/err";
-  const std::string cmd = std::string(BESPOKE_BINARY) + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd = "(" + command + ") >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -50,6 +54,21 @@ CommandResult run_bespoke(const std::string& args) {
   r.err = slurp(err);
   std::filesystem::remove_all(dir);
   return r;
+}
+
+std::string random_text(std::mt19937& rng, size_t max_chars, bool newlines) {
+  static const std::vector<std::pair<uint32_t, uint32_t>> ranges = {
+      {0x20, 0x7E}, {0x20, 0x7E}, {0x09, 0x0D}, {0xA0, 0x17F}, {0x300, 0x36F}, {0x391, 0x3C9},
+      {0x4E00, 0x4E80}, {0x1F600, 0x1F64F}, {0x2000, 0x200B}, {0x3000, 0x3000}};
+  std::uniform_int_distribution<size_t> length(0, max_chars), pick(0, ranges.size() - 1);
+  std::string s;
+  for (size_t n = length(rng); n > 0; --n) {
+    const auto [lo, hi] = ranges[pick(rng)];
+    uint32_t cp = std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
+    if (!newlines && (cp == '\n' || cp == '\r' || cp == 0x0B || cp == 0x0C)) cp = ' ';
+    s += text::utf8_encode(cp);
+  }
+  return s;
 }
 
 }  // namespace bespoke::test

@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <random>
 #include <string>
 
 namespace bespoke::test {
@@ -22,7 +23,14 @@ struct CommandResult {
   std::string err;  // stderr
 };
 
+// Runs `command` through the shell; stdout and stderr are captured.
+CommandResult run_command(const std::string& command);
+
 // Runs the built `bespoke` binary with `args` (shell-quoted by the caller).
 CommandResult run_bespoke(const std::string& args);
+
+// Random text of up to `max_chars` code points from ASCII, Latin, Greek, CJK, emoji, combining
+// marks and Unicode spaces; `newlines` allows line breaks.
+std::string random_text(std::mt19937& rng, size_t max_chars, bool newlines = true);
 
 }  // namespace bespoke::test

@@ -33,28 +33,13 @@ TEST_P(ReferenceEncodings, EncodeAndDecodeExactly) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, ReferenceEncodings, ::testing::Values("tokenizer_bpe", "tokenizer_spm"),
                          [](const auto& info) { return info.param; });
 
-// A random string of code points drawn from ASCII, Latin, CJK, emoji, combining marks and
-// whitespace, so the regexes and normalizer see every class they treat specially.
-std::string random_text(std::mt19937& rng) {
-  static const std::vector<std::pair<uint32_t, uint32_t>> ranges = {
-      {0x20, 0x7E}, {0x09, 0x0D}, {0xA0, 0x17F}, {0x300, 0x36F}, {0x391, 0x3C9},
-      {0x4E00, 0x4E80}, {0x1F600, 0x1F64F}, {0x2000, 0x200B}, {0x3000, 0x3000}};
-  std::uniform_int_distribution<size_t> length(0, 40), pick(0, ranges.size() - 1);
-  std::string s;
-  for (size_t n = length(rng); n > 0; --n) {
-    const auto [lo, hi] = ranges[pick(rng)];
-    s += text::utf8_encode(std::uniform_int_distribution<uint32_t>(lo, hi)(rng));
-  }
-  return s;
-}
-
 TEST(Tokenizer, ByteLevelRoundTripsRandomUnicode) {
   // The tokenizer normalizes to NFC, so decode(encode(s)) == s holds for text in NFC.
   const auto tokenizer = text::load_tokenizer(test::fixture_dir("tokenizer_bpe"));
   const text::Normalizer nfc(nlohmann::json{{"type", "NFC"}});
   std::mt19937 rng(1234);
   for (int i = 0; i < 2000; ++i) {
-    const std::string s = nfc.apply(random_text(rng));
+    const std::string s = nfc.apply(test::random_text(rng, 40));
     EXPECT_EQ(tokenizer->decode(tokenizer->encode(s)), s) << "text: " << s;
   }
 }

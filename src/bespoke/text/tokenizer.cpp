@@ -6,6 +6,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/text/hf_tokenizer.h"
+#include "bespoke/text/spm_tokenizer.h"
 
 namespace bespoke::text {
 namespace {
@@ -36,8 +37,14 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
       fail(ErrorKind::kInput, json_path + ": " + e.what());
     }
   }
-  if (fs::exists(spm_path))
-    fail(ErrorKind::kUnsupported, spm_path + ": SentencePiece models without a tokenizer.json are not supported yet");
+  if (fs::exists(spm_path)) {
+    const std::string config_path = (fs::path(dir) / "tokenizer_config.json").string();
+    const nlohmann::json config = fs::exists(config_path) ? read_json(config_path) : nlohmann::json::object();
+    const auto flag = [&](const char* key, bool fallback) {
+      return config.contains(key) && config[key].is_boolean() ? config[key].get<bool>() : fallback;
+    };
+    return std::make_unique<SpmTokenizer>(spm_path, flag("add_bos_token", true), flag("add_eos_token", false));
+  }
   fail(ErrorKind::kInput, dir + ": no tokenizer.json or tokenizer.model");
 }
 

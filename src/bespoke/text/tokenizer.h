@@ -22,7 +22,8 @@ class Tokenizer {
   virtual int32_t token_id(const std::string& token) const = 0;
 };
 
-// Loads `<dir>/tokenizer.json`. Throws Error naming the file on bad input.
+// Loads `<dir>/tokenizer.json`, or else `<dir>/tokenizer.model` (SentencePiece) with the BOS
+// and EOS settings of `<dir>/tokenizer_config.json`. Throws Error naming the file on bad input.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir);
 
 }  // namespace bespoke::text
