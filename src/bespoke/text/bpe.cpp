@@ -1,9 +1,9 @@
 #include "bespoke/text/bpe.h"
 
-#include <climits>
 #include <cstdio>
 
 #include "bespoke/core/error.h"
+#include "bespoke/text/merge.h"
 #include "bespoke/text/utf8.h"
 
 namespace bespoke::text {
@@ -92,23 +92,15 @@ void Bpe::encode_word(const std::string& word, std::vector<int32_t>& out) const 
       return;
     }
   }
-  std::vector<int32_t> s = initial_symbols(word);
-  // Merge the lowest-ranked adjacent pair (leftmost on ties) until none is left.
-  while (s.size() > 1) {
-    int32_t best_rank = INT32_MAX, best_merged = -1;
-    size_t best_at = 0;
-    for (size_t i = 0; i + 1 < s.size(); ++i) {
-      auto it = merges_.find(pair_key(s[i], s[i + 1]));
-      if (it != merges_.end() && it->second.first < best_rank) {
-        best_rank = it->second.first;
-        best_merged = it->second.second;
-        best_at = i;
-      }
-    }
-    if (best_merged < 0) break;
-    s[best_at] = best_merged;
-    s.erase(s.begin() + best_at + 1);
-  }
+  // Merges apply lowest rank first.
+  const std::vector<int32_t> s = merge_pairs(
+      initial_symbols(word),
+      [&](int32_t a, int32_t b) -> std::optional<double> {
+        auto it = merges_.find(pair_key(a, b));
+        if (it == merges_.end()) return std::nullopt;
+        return it->second.first;
+      },
+      [&](int32_t a, int32_t b) { return merges_.at(pair_key(a, b)).second; });
   out.insert(out.end(), s.begin(), s.end());
 }
 

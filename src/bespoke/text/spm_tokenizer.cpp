@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bespoke/core/error.h"
+#include "bespoke/text/merge.h"
 #include "bespoke/text/utf8.h"
 
 namespace bespoke::text {
@@ -167,20 +168,16 @@ std::vector<int32_t> SpmTokenizer::encode(const std::string& text, bool add_spec
     symbols.push_back({s.substr(i, len), frozen});
     i += len;
   }
-  // Merge the adjacent pair whose union is the highest-scored piece (leftmost on ties).
-  while (symbols.size() > 1) {
-    float best = 0;
-    size_t best_at = symbols.size();
-    for (size_t i = 0; i + 1 < symbols.size(); ++i) {
-      if (symbols[i].frozen || symbols[i + 1].frozen) continue;
-      auto it = ids_.find(symbols[i].text + symbols[i + 1].text);
-      if (it == ids_.end() || pieces_[it->second].type == kUnknown || pieces_[it->second].type == kControl) continue;
-      if (best_at == symbols.size() || pieces_[it->second].score > best) best = pieces_[it->second].score, best_at = i;
-    }
-    if (best_at == symbols.size()) break;
-    symbols[best_at].text += symbols[best_at + 1].text;
-    symbols.erase(symbols.begin() + best_at + 1);
-  }
+  // Join the pair whose union is the highest-scored piece first.
+  symbols = merge_pairs(
+      std::move(symbols),
+      [&](const Symbol& a, const Symbol& b) -> std::optional<double> {
+        if (a.frozen || b.frozen) return std::nullopt;
+        auto it = ids_.find(a.text + b.text);
+        if (it == ids_.end() || pieces_[it->second].type == kUnknown || pieces_[it->second].type == kControl) return std::nullopt;
+        return -double(pieces_[it->second].score);
+      },
+      [](const Symbol& a, const Symbol& b) { return Symbol{a.text + b.text, false}; });
   std::vector<int32_t> ids;
   if (add_special && add_bos_ && bos_ >= 0) ids.push_back(bos_);
   for (const Symbol& sym : symbols) {
