@@ -95,6 +95,21 @@ TEST(Cli, TokenizeAndDetokenize) {
   expect_input_error(test::run_bespoke("tokenize " + test::scratch_dir("empty") + " --text hi"), {"no tokenizer.json"});
 }
 
+TEST(Cli, ChatFormat) {
+  const std::string dir = test::fixture_dir("tokenizer_bpe"), scratch = test::scratch_dir("chat");
+  std::ofstream(scratch + "/m.json") << R"([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}])";
+  test::CommandResult r = test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/m.json --add-generation-prompt");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nYo<|im_end|>\n<|im_start|>assistant\n");
+  r = test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/m.json --chat-template gemma3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nYo<end_of_turn>\n");  // no bos_token configured
+  expect_input_error(test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/m.json --chat-template nope"),
+                     {"unknown chat template 'nope'", "gemma4"});
+  std::ofstream(scratch + "/bad.json") << R"([{"role": "user"}])";
+  expect_input_error(test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/bad.json"), {"\"content\""});
+}
+
 TEST(Cli, MissingWeightsFile) {
   const std::string dir = copy_of_llama();
   fs::remove(dir + "/model.safetensors");
@@ -168,7 +183,7 @@ TEST(Cli, IdsOfTheWrongTypeOrRange) {
 }
 
 TEST(Cli, HelpAndUsageErrors) {
-  for (const char* cmd : {"inspect", "logits", "generate", "tokenize", "detokenize"}) {
+  for (const char* cmd : {"inspect", "logits", "generate", "tokenize", "detokenize", "chat-format"}) {
     const test::CommandResult r = test::run_bespoke(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("MODEL_DIR"), std::string::npos) << r.out;
