@@ -10,5 +10,6 @@ void add_logits(CLI::App& app);
 void add_generate(CLI::App& app);
 void add_tokenize(CLI::App& app);  // tokenize and detokenize
 void add_chat_format(CLI::App& app);
+void add_export(CLI::App& app);
 
 }  // namespace bespoke::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   bespoke::cli::add_generate(app);
   bespoke::cli::add_tokenize(app);
   bespoke::cli::add_chat_format(app);
+  bespoke::cli::add_export(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,212 @@
+#include "bespoke/export/gguf_export.h"
+
+#include <cmath>
+#include <map>
+
+#include "bespoke/core/error.h"
+#include "bespoke/export/gguf_vocab.h"
+#include "bespoke/model/tensor_table.h"
+
+namespace bespoke::exporter {
+namespace {
+
+using model::LayerSpec;
+using model::ModelSpec;
+
+// How one family becomes a llama.cpp architecture.
+struct ArchExport {
+  const char* family;
+  const char* arch;
+  bool norm_rope;          // llama.cpp rotates interleaved pairs: permute Q/K rows
+  int swa_default_period;  // gemma: llama.cpp infers local layers from a period; 0 = none
+  void (*keys)(const ModelSpec& spec, const std::string& arch, io::GgufWriter& out);
+};
+
+void no_keys(const ModelSpec&, const std::string&, io::GgufWriter&) {}
+
+void gemma_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
+  if (s.attn_softcap > 0) out.add_float32(a + ".attn_logit_softcapping", float(s.attn_softcap));
+  if (s.final_softcap > 0) out.add_float32(a + ".final_logit_softcapping", float(s.final_softcap));
+  int64_t window = 0;
+  for (const LayerSpec& l : s.layers) window = std::max(window, l.window);
+  out.add_uint32(a + ".attention.sliding_window", uint32_t(window));
+  for (const LayerSpec& l : s.layers)
+    if (l.window > 0) {
+      out.add_float32(a + ".rope.freq_base_swa", float(l.rope.theta));
+      break;
+    }
+}
+
+void phi3_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
+  out.add_uint32(a + ".attention.sliding_window", uint32_t(s.layers[0].window));
+  const int64_t original = s.layers[0].rope.original_context;
+  out.add_uint32(a + ".rope.scaling.original_context_length", uint32_t(original > 0 ? original : s.max_position));
+}
+
+void granite_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
+  out.add_float32(a + ".logit_scale", float(s.logit_divisor));
+  out.add_float32(a + ".residual_scale", float(s.residual_scale));
+  out.add_float32(a + ".embedding_scale", float(s.embedding_scale));
+  out.add_float32(a + ".attention.scale", float(s.attn_scale));
+}
+
+const ArchExport kArches[] = {
+    {"llama", "llama", true, 0, no_keys},       {"mistral", "llama", true, 0, no_keys},
+    {"qwen2", "qwen2", false, 0, no_keys},      {"qwen3", "qwen3", false, 0, no_keys},
+    {"gemma2", "gemma2", false, 2, gemma_keys}, {"gemma3", "gemma3", false, 6, gemma_keys},
+    {"phi3", "phi3", false, 0, phi3_keys},      {"olmo2", "olmo2", false, 0, no_keys},
+    {"granite", "granite", true, 0, granite_keys},
+};
+
+const ArchExport& arch_for(const ModelSpec& s) {
+  for (const ArchExport& a : kArches)
+    if (s.family == a.family) return a;
+  fail(ErrorKind::kUnsupported, "GGUF export of the " + s.family + " family is not supported yet");
+}
+
+// llama.cpp sizes every layer from layer 0 in these architectures.
+void require_uniform(const ModelSpec& s) {
+  const LayerSpec& l0 = s.layers[0];
+  for (int64_t i = 1; i < s.n_layers(); ++i) {
+    const LayerSpec& l = s.layers[i];
+    if (l.n_heads != l0.n_heads || l.n_kv_heads != l0.n_kv_heads || l.head_dim != l0.head_dim || l.ffn_dim != l0.ffn_dim)
+      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) +
+                                        " differs in shape from layer 0; per-layer shapes need the deci export, not written yet");
+  }
+}
+
+// llama.cpp's Gemma graphs mark layer i local when i % period < period - 1.
+void require_period(const ModelSpec& s, int period) {
+  for (int64_t i = 0; i < s.n_layers(); ++i)
+    if ((s.layers[i].window > 0) != (i % period < period - 1))
+      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + ": llama.cpp would make it " +
+                                        (i % period < period - 1 ? "local" : "global") + " (period " + std::to_string(period) + ")");
+}
+
+// A sliding-window period that reproduces every layer's local/global kind, or 0.
+int swa_period(const ModelSpec& s) {
+  for (int p = 2; p <= s.n_layers() + 1; ++p) {
+    bool ok = true;
+    for (int64_t i = 0; i < s.n_layers() && ok; ++i) ok = (s.layers[i].window > 0) == (i % p < p - 1);
+    if (ok) return p;
+  }
+  return 0;
+}
+
+// HF "rotate half" rows -> interleaved pairs, per head: new row 2i+j = old row j*hd/2 + i.
+torch::Tensor permute_rows(const torch::Tensor& w, int64_t heads, int64_t head_dim) {
+  const auto rest = w.sizes().slice(1).vec();
+  std::vector<int64_t> shape = {heads, 2, head_dim / 2};
+  shape.insert(shape.end(), rest.begin(), rest.end());
+  return w.reshape(shape).transpose(1, 2).reshape(w.sizes());
+}
+
+// Llama 3.1's per-pair frequency divisors, stored as rope_freqs.
+torch::Tensor llama3_rope_freqs(const model::RopeSpec& r, int64_t head_dim) {
+  std::vector<float> out;
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const double freq = std::pow(r.theta, -2.0 * i / head_dim), wavelen = 2 * M_PI / freq;
+    if (wavelen < r.original_context / r.high_freq_factor) out.push_back(1.0f);
+    else if (wavelen > r.original_context / r.low_freq_factor) out.push_back(float(r.factor));
+    else {
+      const double smooth = (r.original_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+      out.push_back(float(1.0 / ((1 - smooth) / r.factor + smooth)));
+    }
+  }
+  return torch::tensor(out);
+}
+
+void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io::GgufWriter& out) {
+  const std::string a = ax.arch;
+  const LayerSpec& l0 = s.layers[0];
+  const std::map<io::GgmlType, uint32_t> file_type = {
+      {io::GgmlType::kF32, 0}, {io::GgmlType::kF16, 1}, {io::GgmlType::kQ8_0, 7}, {io::GgmlType::kBF16, 32}};
+  out.add_string("general.architecture", a);
+  out.add_string("general.type", "model");
+  out.add_string("general.name", "bespoke-" + s.family);
+  out.add_uint32("general.file_type", file_type.at(type));
+  out.add_uint32("general.quantization_version", 2);
+  out.add_uint32(a + ".context_length", uint32_t(s.max_position));
+  out.add_uint32(a + ".embedding_length", uint32_t(s.hidden_size));
+  out.add_uint32(a + ".block_count", uint32_t(s.n_layers()));
+  out.add_uint32(a + ".feed_forward_length", uint32_t(l0.ffn_dim));
+  out.add_uint32(a + ".attention.head_count", uint32_t(l0.n_heads));
+  out.add_uint32(a + ".attention.head_count_kv", uint32_t(l0.n_kv_heads));
+  out.add_uint32(a + ".attention.key_length", uint32_t(l0.head_dim));
+  out.add_uint32(a + ".attention.value_length", uint32_t(l0.head_dim));
+  out.add_float32(a + ".attention.layer_norm_rms_epsilon", float(s.norm_eps));
+  // The global layers' rope; Gemma's local layers get freq_base_swa.
+  const LayerSpec* global = &l0;
+  for (const LayerSpec& l : s.layers)
+    if (l.window == 0) global = &l;
+  out.add_uint32(a + ".rope.dimension_count", uint32_t(l0.head_dim * global->rope.partial_rotary_factor));
+  out.add_float32(a + ".rope.freq_base", float(global->rope.theta));
+  if (global->rope.type == model::RopeType::kLinear) {
+    out.add_string(a + ".rope.scaling.type", "linear");
+    out.add_float32(a + ".rope.scaling.factor", float(global->rope.factor));
+  } else if (global->rope.type != model::RopeType::kDefault && global->rope.type != model::RopeType::kLlama3) {
+    fail(ErrorKind::kUnsupported, std::string("GGUF export of ") + model::rope_type_names().name(global->rope.type) + " rope is not supported yet");
+  }
+  out.add_uint32(a + ".vocab_size", uint32_t(s.vocab_size));
+  if (ax.swa_default_period > 0) {
+    const int period = swa_period(s);
+    if (period == 0) require_period(s, ax.swa_default_period);
+    out.add_uint32(a + ".attention.sliding_window_pattern", uint32_t(period ? period : ax.swa_default_period));
+  }
+  ax.keys(s, a, out);
+}
+
+// llama.cpp's Gemma graphs scale scores by 1/sqrt(head_dim), or 1/sqrt(E / n_head) for the
+// 27B layer counts, and ignore query_pre_attn_scalar: fold the difference into W_q.
+double gemma_query_factor(const ModelSpec& s) {
+  const LayerSpec& l0 = s.layers[0];
+  const bool big = (s.family == "gemma2" && s.n_layers() == 46) || (s.family == "gemma3" && s.n_layers() == 62);
+  const double theirs = big ? 1.0 / std::sqrt(double(s.hidden_size) / l0.n_heads) : 1.0 / std::sqrt(double(l0.head_dim));
+  const double ours = s.attn_scale > 0 ? s.attn_scale : 1.0 / std::sqrt(double(l0.head_dim));
+  return ours / theirs;
+}
+
+}  // namespace
+
+void export_gguf(model::Transformer& net, const std::string& model_dir, const std::string& out_path, io::GgmlType type) {
+  const ModelSpec& s = net->spec();
+  const ArchExport& ax = arch_for(s);
+  require_uniform(s);
+  io::GgufWriter out;
+  write_keys(s, ax, type, out);
+  write_vocab(model_dir, s.vocab_size, out);
+
+  torch::NoGradGuard no_grad;
+  auto params = net->named_parameters();
+  const LayerSpec& l0 = s.layers[0];
+  const bool gemma = s.family == "gemma2" || s.family == "gemma3";
+  auto emit = [&](const std::string& name, torch::Tensor t) {
+    t = t.to(torch::kFloat32);
+    // Norms and other 1-D tensors stay F32; Q8_0 needs rows in 32-value blocks.
+    const bool small = t.dim() == 1 || name.find("_norm") != std::string::npos;
+    const io::GgmlType tt = small ? io::GgmlType::kF32
+                            : (type == io::GgmlType::kQ8_0 && t.size(-1) % 32 != 0) ? io::GgmlType::kF16 : type;
+    out.add_tensor(name, t, tt);
+  };
+  if (l0.rope.type == model::RopeType::kLlama3) emit("rope_freqs.weight", llama3_rope_freqs(l0.rope, l0.head_dim));
+  std::map<std::string, std::vector<torch::Tensor>> fused;  // Phi-3: attn_qkv, ffn_up (gate first)
+  for (const model::TensorInfo& info : model::tensor_table(s)) {
+    torch::Tensor t = params.find(info.name)->detach().to(torch::kFloat32);
+    const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
+    if (s.norm_weight_offset != 0 && suffix.find("norm.weight") != std::string::npos) t = t + s.norm_weight_offset;
+    if (ax.norm_rope && (suffix == "attn_q.weight" || suffix == "attn_q.bias")) t = permute_rows(t, l0.n_heads, l0.head_dim);
+    if (ax.norm_rope && (suffix == "attn_k.weight" || suffix == "attn_k.bias")) t = permute_rows(t, l0.n_kv_heads, l0.head_dim);
+    if (gemma && (suffix == "attn_q.weight")) t = t * gemma_query_factor(s);
+    if (s.family == "phi3" && (suffix == "attn_q.weight" || suffix == "attn_k.weight" || suffix == "attn_v.weight" ||
+                               suffix == "ffn_gate.weight" || suffix == "ffn_up.weight")) {
+      const std::string target = model::layer_tensor_name(info.layer, suffix.rfind("attn_", 0) == 0 ? "attn_qkv.weight" : "ffn_up.weight");
+      fused[target].push_back(t);
+      if (suffix == "attn_v.weight" || suffix == "ffn_up.weight") emit(target, torch::cat(fused[target], 0));
+      continue;
+    }
+    emit(info.name, t);
+  }
+  out.write(out_path);
+}
+
+}  // namespace bespoke::exporter

@@ -1,0 +1,20 @@
+// Export a model to a GGUF file that stock llama.cpp loads and runs with the same numbers:
+// the family's llama.cpp architecture, its keys, tensor names and the transforms llama.cpp's
+// own converter applies (Q/K row permutation for NORM rope, Llama-3 rope_freqs, Gemma's
+// (1 + w) norms, fused Phi-3 tensors), plus the tokenizer and chat template.
+#pragma once
+
+#include <string>
+
+#include "bespoke/io/gguf_writer.h"
+#include "bespoke/model/transformer.h"
+
+namespace bespoke::exporter {
+
+// `model_dir` supplies the tokenizer files. Throws Error(kUnsupported) naming the layer and the
+// reason for what llama.cpp cannot represent (e.g. per-layer shapes, which need the `deci`
+// architecture, not written yet).
+void export_gguf(model::Transformer& model, const std::string& model_dir, const std::string& out_path,
+                 io::GgmlType type);
+
+}  // namespace bespoke::exporter

@@ -1,0 +1,41 @@
+// bespoke export MODEL --to gguf --out FILE.gguf [--type f32|f16|bf16|q8_0] [--force]
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "bespoke/core/error.h"
+#include "bespoke/export/gguf_export.h"
+#include "bespoke/model/load.h"
+#include "commands.h"
+
+namespace bespoke::cli {
+
+struct ExportOptions {
+  std::string model, to, out, type = "f32";
+  bool force = false;
+};
+
+void add_export(CLI::App& app) {
+  auto opt = std::make_shared<ExportOptions>();
+  CLI::App* cmd = app.add_subcommand("export", "Write a model as a GGUF file that llama.cpp runs");
+  cmd->add_option("MODEL", opt->model, "model directory")->required();
+  cmd->add_option("--to", opt->to, "output format")->required()->check(CLI::IsMember({"gguf"}));
+  cmd->add_option("--out", opt->out, "output file")->required();
+  cmd->add_option("--type", opt->type, "weight type: f32, f16, bf16 or q8_0 (norms stay f32)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
+      ->capture_default_str();
+  cmd->add_flag("--force", opt->force, "overwrite an existing output");
+  cmd->callback([opt] {
+    if (std::filesystem::exists(opt->out) && !opt->force)
+      fail(ErrorKind::kUsage, opt->out + " exists; pass --force to overwrite it");
+    const io::GgmlType type = opt->type == "f16"    ? io::GgmlType::kF16
+                              : opt->type == "bf16" ? io::GgmlType::kBF16
+                              : opt->type == "q8_0" ? io::GgmlType::kQ8_0
+                                                    : io::GgmlType::kF32;
+    model::Transformer net = model::load_model(opt->model);
+    exporter::export_gguf(net, opt->model, opt->out, type);
+    std::cerr << "wrote " << opt->out << " (" << std::filesystem::file_size(opt->out) << " bytes)\n";
+  });
+}
+
+}  // namespace bespoke::cli

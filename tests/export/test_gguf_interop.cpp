@@ -1,0 +1,113 @@
+// Exported GGUF files in stock llama.cpp (node-llama-cpp 3.21.1's prebuilt binaries, through
+// tools/interop/eval.mjs): next-token log-probabilities within 1e-3 of log-softmax of
+// transformers' logits at every position of both fixture rows, the same argmax everywhere,
+// the same 16 greedy tokens; looser agreement for F16, BF16 and Q8_0 files; and llama.cpp's
+// tokenizer on the exported vocabulary giving the reference ids.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bespoke/export/gguf_export.h"
+#include "bespoke/io/safetensors.h"
+#include "bespoke/model/load.h"
+#include "test_util.h"
+
+namespace bespoke {
+namespace {
+
+std::string join(const torch::Tensor& row) {
+  std::string s;
+  for (int64_t i = 0; i < row.numel(); ++i) s += (i ? "," : "") + std::to_string(row[i].item<int64_t>());
+  return s;
+}
+
+// llama.cpp's view of `gguf`: log-probabilities for `ids` and `greedy` tokens after them.
+nlohmann::json llama_cpp(const std::string& gguf, const std::string& args) {
+  const test::CommandResult r = test::run_command("node " + std::string(BESPOKE_INTEROP) + "/eval.mjs " + gguf + " " + args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+}
+
+std::string export_fixture(const std::string& family, io::GgmlType type) {
+  model::Transformer net = model::load_model(test::fixture_dir(family));
+  const std::string path = test::scratch_dir("gguf") + "/" + family + ".gguf";
+  exporter::export_gguf(net, test::fixture_dir(family), path, type);
+  return path;
+}
+
+// Max |log p_llama.cpp - log_softmax(reference)| over both rows and every position; also
+// counts positions whose argmax differs.
+std::pair<double, int> compare(const std::string& gguf, const std::string& family) {
+  io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
+  const torch::Tensor ids = ref.get("input_ids"), want = torch::log_softmax(ref.get("logits").to(torch::kFloat64), -1);
+  double worst = 0;
+  int argmax_differs = 0;
+  for (int64_t row = 0; row < ids.size(0); ++row) {
+    const nlohmann::json got = llama_cpp(gguf, "--ids " + join(ids[row]));
+    if (!got.contains("logprobs")) return {1e9, -1};
+    const auto rows = got["logprobs"].get<std::vector<std::vector<double>>>();
+    std::vector<double> flat;
+    for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
+    const torch::Tensor theirs = torch::tensor(flat, torch::kFloat64).view({ids.size(1), -1});
+    worst = std::max(worst, (theirs - want[row]).abs().max().item<double>());
+    argmax_differs += (theirs.argmax(-1) != want[row].argmax(-1)).sum().item<int>();
+  }
+  return {worst, argmax_differs};
+}
+
+class GgufInterop : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
+  const std::string family = GetParam();
+  const std::string gguf = export_fixture(family, io::GgmlType::kF32);
+  const auto [worst, argmax_differs] = compare(gguf, family);
+  EXPECT_LT(worst, 1e-3) << family;
+  EXPECT_EQ(argmax_differs, 0) << family;
+  io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
+  const torch::Tensor prompt = ref.get("input_ids")[0];
+  const nlohmann::json got = llama_cpp(gguf, "--ids " + join(prompt) + " --greedy 16");
+  const torch::Tensor want = ref.get("greedy_ids")[0].narrow(0, prompt.size(0), 16);
+  ASSERT_TRUE(got.contains("greedy"));
+  EXPECT_EQ(join(torch::tensor(got["greedy"].get<std::vector<int64_t>>())), join(want)) << family;
+  std::cout << family << ": max |log p llama.cpp - reference| = " << worst << "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
+                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "phi3", "olmo2", "granite"),
+                         [](const auto& info) { return info.param; });
+
+// Rounded weights: F16 and BF16 keep 11 and 8 mantissa bits, Q8_0 8 bits per 32-block.
+TEST(GgufInterop, LowerPrecisionFilesAgreeLoosely) {
+  const std::pair<io::GgmlType, double> types[] = {
+      {io::GgmlType::kF16, 5e-3}, {io::GgmlType::kBF16, 5e-2}, {io::GgmlType::kQ8_0, 5e-2}};
+  for (const char* family : {"llama", "qwen3"})
+    for (const auto& [type, tolerance] : types) {
+      const auto [worst, argmax_differs] = compare(export_fixture(family, type), family);
+      EXPECT_LT(worst, tolerance) << family << " type " << static_cast<int>(type);
+      std::cout << family << " type " << static_cast<int>(type) << ": max |log p diff| = " << worst << "\n";
+    }
+}
+
+// llama.cpp's tokenizer on the exported vocabulary: the reference strings give the reference
+// ids (less the BOS that the HF post-processor adds; the harness adds none).
+TEST(GgufInterop, LlamaCppTokenizesLikeTheReference) {
+  for (const auto& [family, tokenizer] : {std::pair<std::string, std::string>{"llama", "tokenizer_bpe"}, {"mistral", "tokenizer_spm"}}) {
+    const std::string gguf = export_fixture(family, io::GgmlType::kF32);
+    const nlohmann::json cases = nlohmann::json::parse(std::ifstream(test::fixture_dir(tokenizer) + "/reference_encodings.json"));
+    nlohmann::json texts = nlohmann::json::array();
+    for (const auto& c : cases) texts.push_back(c["text"]);
+    const std::string file = test::scratch_dir("texts") + "/texts.json";
+    std::ofstream(file) << texts.dump();
+    const nlohmann::json got = llama_cpp(gguf, "--texts " + file);
+    ASSERT_TRUE(got.contains("tokens")) << family;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      auto want = cases[i]["ids"].get<std::vector<int64_t>>();
+      if (tokenizer == "tokenizer_spm" && !want.empty() && want[0] == 1) want.erase(want.begin());  // BOS
+      EXPECT_EQ(got["tokens"][i].get<std::vector<int64_t>>(), want) << family << " text: " << cases[i]["text"];
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bespoke

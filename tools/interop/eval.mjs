@@ -1,0 +1,62 @@
+// Loads a GGUF in llama.cpp and prints JSON: for `--ids`, the next-token log-probabilities at
+// every position and `--greedy N` greedy tokens after them; for `--text` (repeatable), the
+// token ids llama.cpp's tokenizer gives each text (special tokens parsed, no BOS added); for
+// `--texts FILE.json` (an array of strings), the same for each.
+// Exact comparisons need an F32 KV cache and no flash attention (which keeps F16 K/V).
+// Usage: node eval.mjs MODEL.gguf [--ids 1,2,3] [--greedy 16] [--text "..."]... [--texts F.json]
+import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import fs from "node:fs";
+import os from "node:os";
+
+const args = process.argv.slice(2);
+const modelPath = args[0];
+let ids = [], greedy = 0;
+const texts = [];
+for (let i = 1; i < args.length; i += 2) {
+  if (args[i] === "--ids") ids = args[i + 1].split(",").map(Number);
+  else if (args[i] === "--greedy") greedy = Number(args[i + 1]);
+  else if (args[i] === "--text") texts.push(args[i + 1]);
+  else if (args[i] === "--texts") texts.push(...JSON.parse(fs.readFileSync(args[i + 1], "utf8")));
+  else throw new Error(`unknown argument ${args[i]}`);
+}
+
+// llama.cpp explains a failed load only through its log.
+const log = [];
+const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.warn,
+                              logger: (level, message) => log.push(message)});
+let model;
+try {
+  model = await llama.loadModel({modelPath});
+} catch (e) {
+  console.error(`llama.cpp could not load ${modelPath}: ${log.join(" ").trim()}`);
+  process.exit(3);
+}
+const out = {};
+if (texts.length) out.tokens = texts.map((t) => Array.from(model.tokenize(t, true)));
+if (ids.length) {
+  const context = await model.createContext({
+    contextSize: Math.max(64, ids.length + greedy + 8), threads: Math.min(2, os.cpus().length), flashAttention: false,
+    experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32"});
+  const sequence = context.getSequence();
+  const vocab = model.tokens.vocabSize ?? model.fileInfo.metadata.tokenizer.ggml.tokens.length;
+  // At temperature 0 only the greedy sampler runs: the map is the full softmax.
+  const step = (tokens) => sequence.controlledEvaluate(tokens.map((t) =>
+      [t, {generateNext: {probabilities: true, options: {temperature: 0}}}]));
+  const toLogprobs = (probs) => {
+    const row = new Array(vocab).fill(-Infinity);
+    for (const [token, p] of probs) row[token] = Math.log(p);
+    return row;
+  };
+  const results = await step(ids);
+  out.logprobs = results.map((r) => toLogprobs(r.next.probabilities));
+  out.greedy = [];
+  let last = results[results.length - 1].next.probabilities;
+  for (let i = 0; i < greedy; ++i) {
+    let best = -1, bestP = -1;
+    for (const [token, p] of last) if (p > bestP) best = token, bestP = p;
+    out.greedy.push(best);
+    last = (await step([best]))[0].next.probabilities;
+  }
+}
+console.log(JSON.stringify(out));
+process.exit(0);
