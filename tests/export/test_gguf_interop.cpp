@@ -1,8 +1,10 @@
 // Exported GGUF files in stock llama.cpp (node-llama-cpp 3.21.1's prebuilt binaries, through
 // tools/interop/eval.mjs): next-token log-probabilities within 1e-3 of log-softmax of
-// transformers' logits at every position of both fixture rows, the same argmax everywhere,
-// the same 16 greedy tokens; looser agreement for F16, BF16 and Q8_0 files; and llama.cpp's
-// tokenizer on the exported vocabulary giving the reference ids.
+// transformers' logits at every position of both fixture rows (measured: 1-3e-6), the same
+// argmax everywhere, the same 16 greedy tokens; looser agreement for F16, BF16 and Q8_0 files;
+// and llama.cpp's tokenizer on the exported vocabulary giving the reference ids.
+// Gemma's GELU families get 2e-3: llama.cpp's CPU GELU reads an fp16 lookup table (measured
+// 1.07e-3 for gemma2, 0.9e-3 for gemma3; every SiLU family is at 3e-6).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -62,7 +64,8 @@ TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
   const std::string family = GetParam();
   const std::string gguf = export_fixture(family, io::GgmlType::kF32);
   const auto [worst, argmax_differs] = compare(gguf, family);
-  EXPECT_LT(worst, 1e-3) << family;
+  const bool gelu = family.rfind("gemma", 0) == 0;
+  EXPECT_LT(worst, gelu ? 2e-3 : 1e-3) << family;
   EXPECT_EQ(argmax_differs, 0) << family;
   io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
   const torch::Tensor prompt = ref.get("input_ids")[0];
@@ -78,9 +81,10 @@ INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
                          [](const auto& info) { return info.param; });
 
 // Rounded weights: F16 and BF16 keep 11 and 8 mantissa bits, Q8_0 8 bits per 32-block.
+// Measured on the fixtures: F16 4e-3, BF16 3e-2, Q8_0 7-9e-2 (max |log p| difference).
 TEST(GgufInterop, LowerPrecisionFilesAgreeLoosely) {
   const std::pair<io::GgmlType, double> types[] = {
-      {io::GgmlType::kF16, 5e-3}, {io::GgmlType::kBF16, 5e-2}, {io::GgmlType::kQ8_0, 5e-2}};
+      {io::GgmlType::kF16, 1e-2}, {io::GgmlType::kBF16, 6e-2}, {io::GgmlType::kQ8_0, 0.15}};
   for (const char* family : {"llama", "qwen3"})
     for (const auto& [type, tolerance] : types) {
       const auto [worst, argmax_differs] = compare(export_fixture(family, type), family);

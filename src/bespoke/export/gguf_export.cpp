@@ -37,12 +37,6 @@ void gemma_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
     }
 }
 
-void phi3_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
-  out.add_uint32(a + ".attention.sliding_window", uint32_t(s.layers[0].window));
-  const int64_t original = s.layers[0].rope.original_context;
-  out.add_uint32(a + ".rope.scaling.original_context_length", uint32_t(original > 0 ? original : s.max_position));
-}
-
 void granite_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
   out.add_float32(a + ".logit_scale", float(s.logit_divisor));
   out.add_float32(a + ".residual_scale", float(s.residual_scale));
@@ -54,7 +48,9 @@ const ArchExport kArches[] = {
     {"llama", "llama", true, 0, no_keys},       {"mistral", "llama", true, 0, no_keys},
     {"qwen2", "qwen2", false, 0, no_keys},      {"qwen3", "qwen3", false, 0, no_keys},
     {"gemma2", "gemma2", false, 2, gemma_keys}, {"gemma3", "gemma3", false, 6, gemma_keys},
-    {"phi3", "phi3", false, 0, phi3_keys},      {"olmo2", "olmo2", false, 0, no_keys},
+    // Phi-3 with plain rope is a Llama (llama.cpp's phi3 loader also insists on Phi's own
+    // special tokens); longrope would need the phi3 architecture.
+    {"phi3", "llama", true, 0, no_keys},        {"olmo2", "olmo2", false, 0, no_keys},
     {"granite", "granite", true, 0, granite_keys},
 };
 
@@ -123,7 +119,8 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
       {io::GgmlType::kF32, 0}, {io::GgmlType::kF16, 1}, {io::GgmlType::kQ8_0, 7}, {io::GgmlType::kBF16, 32}};
   out.add_string("general.architecture", a);
   out.add_string("general.type", "model");
-  out.add_string("general.name", "bespoke-" + s.family);
+  // A name mentioning a model family can switch on llama.cpp vocabulary quirks (e.g. "phi3").
+  out.add_string("general.name", "bespoke export");
   out.add_uint32("general.file_type", file_type.at(type));
   out.add_uint32("general.quantization_version", 2);
   out.add_uint32(a + ".context_length", uint32_t(s.max_position));
@@ -139,6 +136,8 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
   const LayerSpec* global = &l0;
   for (const LayerSpec& l : s.layers)
     if (l.window == 0) global = &l;
+  if (ax.norm_rope && global->rope.partial_rotary_factor != 1.0)
+    fail(ErrorKind::kUnsupported, std::string("llama.cpp's ") + a + " architecture rotates whole heads; partial rotary is not supported");
   out.add_uint32(a + ".rope.dimension_count", uint32_t(l0.head_dim * global->rope.partial_rotary_factor));
   out.add_float32(a + ".rope.freq_base", float(global->rope.theta));
   if (global->rope.type == model::RopeType::kLinear) {
@@ -189,7 +188,6 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     out.add_tensor(name, t, tt);
   };
   if (l0.rope.type == model::RopeType::kLlama3) emit("rope_freqs.weight", llama3_rope_freqs(l0.rope, l0.head_dim));
-  std::map<std::string, std::vector<torch::Tensor>> fused;  // Phi-3: attn_qkv, ffn_up (gate first)
   for (const model::TensorInfo& info : model::tensor_table(s)) {
     torch::Tensor t = params.find(info.name)->detach().to(torch::kFloat32);
     const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
@@ -197,13 +195,6 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     if (ax.norm_rope && (suffix == "attn_q.weight" || suffix == "attn_q.bias")) t = permute_rows(t, l0.n_heads, l0.head_dim);
     if (ax.norm_rope && (suffix == "attn_k.weight" || suffix == "attn_k.bias")) t = permute_rows(t, l0.n_kv_heads, l0.head_dim);
     if (gemma && (suffix == "attn_q.weight")) t = t * gemma_query_factor(s);
-    if (s.family == "phi3" && (suffix == "attn_q.weight" || suffix == "attn_k.weight" || suffix == "attn_v.weight" ||
-                               suffix == "ffn_gate.weight" || suffix == "ffn_up.weight")) {
-      const std::string target = model::layer_tensor_name(info.layer, suffix.rfind("attn_", 0) == 0 ? "attn_qkv.weight" : "ffn_up.weight");
-      fused[target].push_back(t);
-      if (suffix == "attn_v.weight" || suffix == "ffn_up.weight") emit(target, torch::cat(fused[target], 0));
-      continue;
-    }
     emit(info.name, t);
   }
   out.write(out_path);
