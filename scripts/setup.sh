@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Installs what Bespoke needs on Debian 12 (apt packages) and builds it into build/.
+# With --test, also what the tests need: the llama.cpp oracle (npm, tools/interop) and
+# SentencePiece's command-line tools.
 # Safe to rerun: installs only what is missing, and the build is incremental (ccache).
 # BESPOKE_TORCH_PREFIX: a libtorch other than Debian's, e.g. a torch wheel's
 #   $(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+with_tests=0
+[ "${1:-}" = "--test" ] && with_tests=1
+
 packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-json3-dev
           libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev pkg-config
-          libpcre2-dev libutf8proc-dev
-          sentencepiece)  # test oracle: spm_train / spm_encode / spm_decode
+          libpcre2-dev libutf8proc-dev)
+if [ $with_tests = 1 ]; then
+  packages+=(sentencepiece)  # spm_train / spm_encode / spm_decode as the SentencePiece oracle
+  command -v node > /dev/null || packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ $with_tests = 1 ]; then
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$node_major" -ge 20 ] || { echo "setup: node-llama-cpp needs Node.js 20 or newer (found $(node --version))" >&2; exit 1; }
+  npm ci --prefix tools/interop --no-audit --no-fund --loglevel=error
 fi
 
 cmake_args=(-S . -B build -DCMAKE_BUILD_TYPE=Release)
