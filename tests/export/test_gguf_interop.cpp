@@ -12,6 +12,8 @@
 
 #include "bespoke/export/gguf_export.h"
 #include "bespoke/io/safetensors.h"
+#include "bespoke/core/error.h"
+#include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
 #include "test_util.h"
 
@@ -79,6 +81,66 @@ TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
 INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
                          ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "phi3", "olmo2", "granite"),
                          [](const auto& info) { return info.param; });
+
+// A fixture cut as pruning leaves it: each layer keeps its first heads, kv heads and FFN units.
+model::Transformer cut(const std::string& family, const std::vector<int64_t>& heads, const std::vector<int64_t>& kv_heads,
+                       const std::vector<int64_t>& ffn) {
+  model::Transformer full = model::load_model(test::fixture_dir(family));
+  model::ModelSpec spec = full->spec();
+  for (int64_t i = 0; i < spec.n_layers(); ++i) {
+    spec.layers[i].n_heads = heads[i];
+    spec.layers[i].n_kv_heads = kv_heads[i];
+    spec.layers[i].ffn_dim = ffn[i];
+  }
+  model::Transformer net(spec);
+  torch::NoGradGuard no_grad;
+  auto from = full->named_parameters();
+  for (auto& item : net->named_parameters()) {
+    torch::Tensor t = from[item.key()];
+    for (int64_t d = 0; d < t.dim(); ++d) t = t.narrow(d, 0, item.value().size(d));
+    item.value().copy_(t);
+  }
+  return net;
+}
+
+// Pruned Llama-shaped models go out as `deci`, with every layer at its own size; the reference
+// is Bespoke's own forward of the cut model.
+TEST(GgufInterop, NonUniformLayersRunAsDeci) {
+  for (const char* family : {"llama", "qwen2"}) {
+    model::Transformer net = cut(family, {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32});
+    const std::string gguf = test::scratch_dir("deci") + "/cut.gguf";
+    exporter::export_gguf(net, test::fixture_dir(family), gguf, io::GgmlType::kF32);
+    io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
+    const torch::Tensor ids = ref.get("input_ids");
+    torch::NoGradGuard no_grad;
+    const torch::Tensor want = torch::log_softmax(net->forward(ids).logits.to(torch::kFloat64), -1);
+    for (int64_t row = 0; row < ids.size(0); ++row) {
+      const nlohmann::json got = llama_cpp(gguf, "--ids " + join(ids[row]) + (row == 0 ? " --greedy 16" : ""));
+      ASSERT_TRUE(got.contains("logprobs")) << family;
+      std::vector<double> flat;
+      for (const auto& r : got["logprobs"].get<std::vector<std::vector<double>>>()) flat.insert(flat.end(), r.begin(), r.end());
+      const torch::Tensor theirs = torch::tensor(flat, torch::kFloat64).view({ids.size(1), -1});
+      const double worst = (theirs - want[row]).abs().max().item<double>();
+      EXPECT_LT(worst, 1e-3) << family << " row " << row;
+      EXPECT_TRUE(torch::equal(theirs.argmax(-1), want[row].argmax(-1))) << family;
+      if (row == 0) {
+        const torch::Tensor greedy = model::generate_greedy(net, ids.narrow(0, 0, 1), 16)[0];
+        EXPECT_EQ(join(torch::tensor(got["greedy"].get<std::vector<int64_t>>())), join(greedy)) << family;
+      }
+      std::cout << family << " deci row " << row << ": max |log p diff| = " << worst << "\n";
+    }
+  }
+}
+
+TEST(GgufInterop, ShapesLlamaCppCannotHoldAreRefusedNamingTheLayer) {
+  model::Transformer net = cut("gemma2", {4, 4, 2, 4}, {2, 2, 2, 2}, {160, 160, 160, 160});
+  try {
+    exporter::export_gguf(net, test::fixture_dir("gemma2"), test::scratch_dir("refuse") + "/x.gguf", io::GgmlType::kF32);
+    FAIL() << "exported a non-uniform gemma2";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 2"), std::string::npos) << e.what();
+  }
+}
 
 // Rounded weights: F16 and BF16 keep 11 and 8 mantissa bits, Q8_0 8 bits per 32-block.
 // Measured on the fixtures: F16 4e-3, BF16 3e-2, Q8_0 7-9e-2 (max |log p| difference).

@@ -60,15 +60,32 @@ const ArchExport& arch_for(const ModelSpec& s) {
   fail(ErrorKind::kUnsupported, "GGUF export of the " + s.family + " family is not supported yet");
 }
 
-// llama.cpp sizes every layer from layer 0 in these architectures.
-void require_uniform(const ModelSpec& s) {
+// The first layer whose heads, kv heads or FFN width differ from layer 0's, or -1.
+int64_t first_irregular_layer(const ModelSpec& s) {
   const LayerSpec& l0 = s.layers[0];
   for (int64_t i = 1; i < s.n_layers(); ++i) {
     const LayerSpec& l = s.layers[i];
-    if (l.n_heads != l0.n_heads || l.n_kv_heads != l0.n_kv_heads || l.head_dim != l0.head_dim || l.ffn_dim != l0.ffn_dim)
-      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) +
-                                        " differs in shape from layer 0; per-layer shapes need the deci export, not written yet");
+    if (l.n_heads != l0.n_heads || l.n_kv_heads != l0.n_kv_heads || l.head_dim != l0.head_dim || l.ffn_dim != l0.ffn_dim) return i;
   }
+  return -1;
+}
+
+// Most architectures size every layer from layer 0; llama.cpp's `deci` reads per-layer head
+// counts and FFN widths, so a pruned Llama-shaped model keeps its savings. Returns the
+// architecture to write.
+ArchExport choose_arch(const ModelSpec& s) {
+  const ArchExport& native = arch_for(s);
+  const int64_t irregular = first_irregular_layer(s);
+  if (irregular < 0) return native;
+  const std::string at = "layer " + std::to_string(irregular) + ": ";
+  const bool llama_shaped = s.family == "llama" || s.family == "mistral" || s.family == "qwen2" || s.family == "phi3";
+  if (!llama_shaped)
+    fail(ErrorKind::kUnsupported, at + "per-layer shapes of a " + s.family +
+                                      " model need zero-padding to a uniform shape, not written yet");
+  for (int64_t i = 0; i < s.n_layers(); ++i)
+    if (s.layers[i].head_dim != s.layers[0].head_dim)
+      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + ": deci needs one head_dim for every layer");
+  return {s.family.c_str(), "deci", true, 0, no_keys};
 }
 
 // llama.cpp's Gemma graphs mark layer i local when i % period < period - 1.
@@ -126,9 +143,17 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
   out.add_uint32(a + ".context_length", uint32_t(s.max_position));
   out.add_uint32(a + ".embedding_length", uint32_t(s.hidden_size));
   out.add_uint32(a + ".block_count", uint32_t(s.n_layers()));
-  out.add_uint32(a + ".feed_forward_length", uint32_t(l0.ffn_dim));
-  out.add_uint32(a + ".attention.head_count", uint32_t(l0.n_heads));
-  out.add_uint32(a + ".attention.head_count_kv", uint32_t(l0.n_kv_heads));
+  if (a == "deci") {  // per-layer arrays, as llama.cpp's deci converter writes them
+    std::vector<int32_t> heads, kv_heads, ffn;
+    for (const LayerSpec& l : s.layers) heads.push_back(int32_t(l.n_heads)), kv_heads.push_back(int32_t(l.n_kv_heads)), ffn.push_back(int32_t(l.ffn_dim));
+    out.add_int32_array(a + ".feed_forward_length", ffn);
+    out.add_int32_array(a + ".attention.head_count", heads);
+    out.add_int32_array(a + ".attention.head_count_kv", kv_heads);
+  } else {
+    out.add_uint32(a + ".feed_forward_length", uint32_t(l0.ffn_dim));
+    out.add_uint32(a + ".attention.head_count", uint32_t(l0.n_heads));
+    out.add_uint32(a + ".attention.head_count_kv", uint32_t(l0.n_kv_heads));
+  }
   out.add_uint32(a + ".attention.key_length", uint32_t(l0.head_dim));
   out.add_uint32(a + ".attention.value_length", uint32_t(l0.head_dim));
   out.add_float32(a + ".attention.layer_norm_rms_epsilon", float(s.norm_eps));
@@ -169,8 +194,7 @@ double gemma_query_factor(const ModelSpec& s) {
 
 void export_gguf(model::Transformer& net, const std::string& model_dir, const std::string& out_path, io::GgmlType type) {
   const ModelSpec& s = net->spec();
-  const ArchExport& ax = arch_for(s);
-  require_uniform(s);
+  const ArchExport ax = choose_arch(s);
   io::GgufWriter out;
   write_keys(s, ax, type, out);
   write_vocab(model_dir, s.vocab_size, out);
@@ -192,8 +216,9 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     torch::Tensor t = params.find(info.name)->detach().to(torch::kFloat32);
     const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
     if (s.norm_weight_offset != 0 && suffix.find("norm.weight") != std::string::npos) t = t + s.norm_weight_offset;
-    if (ax.norm_rope && (suffix == "attn_q.weight" || suffix == "attn_q.bias")) t = permute_rows(t, l0.n_heads, l0.head_dim);
-    if (ax.norm_rope && (suffix == "attn_k.weight" || suffix == "attn_k.bias")) t = permute_rows(t, l0.n_kv_heads, l0.head_dim);
+    const LayerSpec& l = info.layer >= 0 ? s.layers[info.layer] : l0;
+    if (ax.norm_rope && (suffix == "attn_q.weight" || suffix == "attn_q.bias")) t = permute_rows(t, l.n_heads, l.head_dim);
+    if (ax.norm_rope && (suffix == "attn_k.weight" || suffix == "attn_k.bias")) t = permute_rows(t, l.n_kv_heads, l.head_dim);
     if (gemma && (suffix == "attn_q.weight")) t = t * gemma_query_factor(s);
     emit(info.name, t);
   }
