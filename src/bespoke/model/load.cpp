@@ -1,5 +1,6 @@
 #include "bespoke/model/load.h"
 
+#include <filesystem>
 #include <map>
 #include <set>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include "bespoke/io/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/family.h"
+#include "bespoke/model/gguf_load.h"
 #include "bespoke/model/tensor_table.h"
 
 namespace bespoke::model {
@@ -117,6 +119,7 @@ bool ignorable(const std::string& name, const ModelSpec& spec) {
 }  // namespace
 
 Transformer load_model(const std::string& dir, const LoadOptions& options) {
+  if (std::filesystem::is_regular_file(dir) && io::is_gguf(dir)) return load_gguf_model(dir, options);
   const ModelSpec spec = io::read_hf_config(dir);
   const Family& family = family_named(spec.family);
   const io::Checkpoint ckpt(dir);

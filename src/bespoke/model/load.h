@@ -17,8 +17,8 @@ struct LoadOptions {
   torch::Device device = torch::kCPU;
 };
 
-// Throws Error naming the file and the problem: a missing or extra tensor, a shape that
-// disagrees with config.json, a malformed file.
+// `dir` is a Hugging Face model directory, or a GGUF file. Throws Error naming the file and the
+// problem: a missing or extra tensor, a shape that disagrees with config.json, a malformed file.
 Transformer load_model(const std::string& dir, const LoadOptions& options = {});
 
 // The model's weights under the family's Hugging Face names, fused tensors joined, in

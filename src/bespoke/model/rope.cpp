@@ -34,9 +34,8 @@ torch::Tensor llama3_scale(const RopeSpec& r, const torch::Tensor& inv) {
   return torch::where(medium, smoothed, scaled);
 }
 
-}  // namespace
-
-torch::Tensor rope_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context_len) {
+// The inverse frequencies of the rope type itself, before any per-pair divisors.
+torch::Tensor base_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context_len) {
   const int64_t dim = rotary_dim(r, head_dim);
   switch (r.type) {
     case RopeType::kDefault:
@@ -61,6 +60,16 @@ torch::Tensor rope_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context
     }
   }
   BESPOKE_CHECK(false, "unhandled rope type");
+}
+
+}  // namespace
+
+torch::Tensor rope_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context_len) {
+  torch::Tensor inv = base_inv_freq(r, head_dim, context_len);
+  if (r.freq_divisors.empty()) return inv;
+  if (static_cast<int64_t>(r.freq_divisors.size()) != inv.numel())
+    fail(ErrorKind::kInput, "rope_freqs has " + std::to_string(r.freq_divisors.size()) + " entries, expected " + std::to_string(inv.numel()));
+  return inv / torch::tensor(std::vector<float>(r.freq_divisors.begin(), r.freq_divisors.end()));
 }
 
 RopeTables rope_tables(const RopeSpec& r, int64_t head_dim, const torch::Tensor& positions,
@@ -89,7 +98,7 @@ bool operator==(const RopeSpec& a, const RopeSpec& b) {
          a.factor == b.factor && a.low_freq_factor == b.low_freq_factor &&
          a.high_freq_factor == b.high_freq_factor && a.original_context == b.original_context &&
          a.long_factor == b.long_factor && a.short_factor == b.short_factor &&
-         a.attention_factor == b.attention_factor;
+         a.attention_factor == b.attention_factor && a.freq_divisors == b.freq_divisors;
 }
 
 }  // namespace bespoke::model

@@ -32,6 +32,7 @@ struct RopeSpec {
   std::vector<double> long_factor;     // longrope, one per rotated pair
   std::vector<double> short_factor;
   double attention_factor = 1.0;       // longrope: scales cos and sin
+  std::vector<double> freq_divisors;   // one per rotated pair, applied last (GGUF rope_freqs)
 };
 
 struct LayerSpec {

@@ -1,0 +1,196 @@
+#include "bespoke/io/gguf_reader.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "bespoke/core/error.h"
+
+namespace bespoke::io {
+namespace {
+
+// A bounds-checked cursor over the mapped header.
+class Cursor {
+ public:
+  Cursor(const uint8_t* p, size_t size, const std::string& path) : p_(p), size_(size), path_(path) {}
+  template <typename T>
+  T get() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, p_ + at_, sizeof v);
+    at_ += sizeof v;
+    return v;
+  }
+  std::string string() {
+    const uint64_t n = get<uint64_t>();
+    need(n);
+    std::string s(reinterpret_cast<const char*>(p_ + at_), n);
+    at_ += n;
+    return s;
+  }
+  size_t at() const { return at_; }
+  [[noreturn]] void bad(const std::string& what) const {
+    fail(ErrorKind::kInput, path_ + ": " + what + " (at byte " + std::to_string(at_) + ")");
+  }
+
+ private:
+  void need(uint64_t n) const {
+    if (n > size_ - at_) bad("truncated header");
+  }
+  const uint8_t* p_;
+  size_t size_;
+  const std::string& path_;
+  size_t at_ = 0;
+};
+
+nlohmann::json scalar(Cursor& c, uint32_t type) {
+  switch (type) {
+    case 0: return c.get<uint8_t>();
+    case 1: return c.get<int8_t>();
+    case 2: return c.get<uint16_t>();
+    case 3: return c.get<int16_t>();
+    case 4: return c.get<uint32_t>();
+    case 5: return c.get<int32_t>();
+    case 6: return c.get<float>();
+    case 7: return c.get<uint8_t>() != 0;
+    case 8: return c.string();
+    case 10: return c.get<uint64_t>();
+    case 11: return c.get<int64_t>();
+    case 12: return c.get<double>();
+  }
+  c.bad("unknown metadata value type " + std::to_string(type));
+}
+
+nlohmann::json value(Cursor& c, uint32_t type) {
+  if (type != 9) return scalar(c, type);
+  const uint32_t elem = c.get<uint32_t>();
+  const uint64_t n = c.get<uint64_t>();
+  if (elem == 9) c.bad("nested arrays are not allowed");
+  nlohmann::json a = nlohmann::json::array();
+  for (uint64_t i = 0; i < n; ++i) a.push_back(scalar(c, elem));
+  return a;
+}
+
+// Bytes of `n` values of ggml type `type`, or 0 if Bespoke cannot read it.
+uint64_t type_bytes(uint32_t type, uint64_t n) {
+  switch (type) {
+    case 0: return n * 4;
+    case 1:
+    case 30: return n * 2;
+    case 8: return n / 32 * 34;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool is_gguf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
+}
+
+GgufFile::GgufFile(const std::string& path) : path_(path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) fail(ErrorKind::kIo, path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  ::fstat(fd, &st);
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p != MAP_FAILED) map_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);
+  if (size_ > 0 && !map_) fail(ErrorKind::kIo, path + ": mmap failed");
+  try {
+    Cursor c(map_, size_, path_);
+    if (size_ < 4 || std::memcmp(map_, "GGUF", 4) != 0) fail(ErrorKind::kInput, path + ": not a GGUF file (bad magic)");
+    c.get<uint32_t>();
+    const uint32_t version = c.get<uint32_t>();
+    if (version != 3) c.bad("GGUF version " + std::to_string(version) + " (only 3 is read)");
+    const int64_t n_tensors = c.get<int64_t>(), n_kv = c.get<int64_t>();
+    if (n_tensors < 0 || n_kv < 0 || uint64_t(n_tensors) > size_ || uint64_t(n_kv) > size_) c.bad("absurd tensor or key count");
+    metadata_ = nlohmann::json::object();
+    for (int64_t i = 0; i < n_kv; ++i) {
+      const std::string key = c.string();
+      metadata_[key] = value(c, c.get<uint32_t>());
+    }
+    uint64_t alignment = metadata_.value("general.alignment", 32u);
+    if (alignment == 0 || (alignment & (alignment - 1))) c.bad("general.alignment is not a power of two");
+    for (int64_t i = 0; i < n_tensors; ++i) {
+      GgufTensorInfo t;
+      t.name = c.string();
+      const uint32_t dims = c.get<uint32_t>();
+      if (dims < 1 || dims > 4) c.bad("tensor '" + t.name + "' has " + std::to_string(dims) + " dims");
+      for (uint32_t d = 0; d < dims; ++d) {
+        const int64_t ne = c.get<int64_t>();
+        if (ne < 0 || ne > (int64_t(1) << 40)) c.bad("tensor '" + t.name + "' has a bad dim");
+        t.shape.insert(t.shape.begin(), ne);
+      }
+      t.type = c.get<uint32_t>();
+      t.offset = c.get<uint64_t>();
+      tensors_.push_back(t);
+    }
+    data_start_ = (c.at() + alignment - 1) / alignment * alignment;
+    for (const GgufTensorInfo& t : tensors_) {
+      uint64_t n = 1;
+      for (int64_t d : t.shape) n *= uint64_t(d);
+      const uint64_t bytes = type_bytes(t.type, n);
+      if (bytes > 0 && (data_start_ > size_ || t.offset > size_ - data_start_ || bytes > size_ - data_start_ - t.offset))
+        fail(ErrorKind::kInput, path + ": tensor '" + t.name + "' lies past the end of the file (truncated?)");
+    }
+  } catch (...) {
+    if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
+    throw;
+  }
+}
+
+GgufFile::~GgufFile() {
+  if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
+}
+
+bool GgufFile::has(const std::string& name) const {
+  for (const GgufTensorInfo& t : tensors_)
+    if (t.name == name) return true;
+  return false;
+}
+
+torch::Tensor GgufFile::get(const std::string& name) const {
+  for (const GgufTensorInfo& t : tensors_) {
+    if (t.name != name) continue;
+    int64_t n = 1;
+    for (int64_t d : t.shape) n *= d;
+    const uint8_t* p = map_ + data_start_ + t.offset;
+    auto copy = [&](torch::ScalarType type) {
+      torch::Tensor out = torch::empty(t.shape, torch::TensorOptions().dtype(type));
+      std::memcpy(out.data_ptr(), p, out.numel() * out.element_size());
+      return out.to(torch::kFloat32);
+    };
+    switch (t.type) {
+      case 0: return copy(torch::kFloat32);
+      case 1: return copy(torch::kFloat16);
+      case 30: return copy(torch::kBFloat16);
+      case 8: {
+        torch::Tensor out = torch::empty(t.shape, torch::kFloat32);
+        float* o = out.data_ptr<float>();
+        for (int64_t b = 0; b < n / 32; ++b) {
+          const uint8_t* block = p + b * 34;
+          c10::Half d;
+          std::memcpy(&d.x, block, 2);
+          for (int i = 0; i < 32; ++i) o[b * 32 + i] = float(d) * float(reinterpret_cast<const int8_t*>(block + 2)[i]);
+        }
+        return out;
+      }
+    }
+    fail(ErrorKind::kUnsupported, path_ + ": tensor '" + name + "' has ggml type " + std::to_string(t.type) +
+                                      " (Bespoke reads F32, F16, BF16 and Q8_0)");
+  }
+  fail(ErrorKind::kInput, path_ + ": no tensor '" + name + "'");
+}
+
+}  // namespace bespoke::io

@@ -1,0 +1,150 @@
+#include "bespoke/model/gguf_load.h"
+
+#include <cmath>
+
+#include "bespoke/core/error.h"
+#include "bespoke/core/shape.h"
+#include "bespoke/model/tensor_table.h"
+
+namespace bespoke::model {
+namespace {
+
+using nlohmann::json;
+
+// llama.cpp architecture -> the Bespoke family whose quirks it carries.
+std::string family_of(const std::string& arch) {
+  if (arch == "llama" || arch == "deci") return "llama";
+  for (const char* same : {"qwen2", "qwen3", "gemma2", "gemma3", "olmo2", "granite"})
+    if (arch == same) return arch;
+  fail(ErrorKind::kUnsupported, "GGUF architecture '" + arch + "' is not read by Bespoke (llama, deci, qwen2, qwen3, gemma2, gemma3, olmo2, granite)");
+}
+
+bool norm_rope(const std::string& arch) { return arch == "llama" || arch == "deci" || arch == "granite"; }
+
+const json& key(const io::GgufFile& f, const std::string& k) {
+  if (!f.metadata().contains(k)) fail(ErrorKind::kInput, f.path() + ": missing key '" + k + "'");
+  return f.metadata()[k];
+}
+
+double number(const io::GgufFile& f, const std::string& k, double fallback) {
+  return f.metadata().contains(k) ? f.metadata()[k].get<double>() : fallback;
+}
+
+// A scalar or a per-layer array.
+int64_t per_layer(const io::GgufFile& f, const std::string& k, int64_t layer) {
+  const json& v = key(f, k);
+  if (!v.is_array()) return v.get<int64_t>();
+  if (layer >= int64_t(v.size())) fail(ErrorKind::kInput, f.path() + ": '" + k + "' has fewer entries than block_count");
+  return v[layer].get<int64_t>();
+}
+
+// Inverse of the exporter's row permutation: interleaved pairs -> rotate-half layout.
+torch::Tensor unpermute_rows(const torch::Tensor& w, int64_t heads, int64_t head_dim) {
+  const auto rest = w.sizes().slice(1).vec();
+  std::vector<int64_t> shape = {heads, head_dim / 2, 2};
+  shape.insert(shape.end(), rest.begin(), rest.end());
+  return w.reshape(shape).transpose(1, 2).reshape(w.sizes());
+}
+
+}  // namespace
+
+ModelSpec spec_from_gguf(const io::GgufFile& f) {
+  const std::string arch = key(f, "general.architecture").get<std::string>();
+  const std::string a = arch + ".";
+  ModelSpec s;
+  s.family = family_of(arch);
+  s.hidden_size = key(f, a + "embedding_length").get<int64_t>();
+  const int64_t n_layers = key(f, a + "block_count").get<int64_t>();
+  if (n_layers < 1 || n_layers > 4096) fail(ErrorKind::kInput, f.path() + ": block_count out of range");
+  s.max_position = number(f, a + "context_length", 0);
+  s.norm_eps = number(f, a + "attention.layer_norm_rms_epsilon", 1e-6);
+  s.tie_embeddings = !f.has("output.weight");
+  for (const io::GgufTensorInfo& t : f.tensors())
+    if (t.name == "token_embd.weight") s.vocab_size = t.shape[0];
+  RopeSpec rope;
+  rope.theta = number(f, a + "rope.freq_base", 10000.0);
+  if (f.metadata().value(a + "rope.scaling.type", "none") == "linear") {
+    rope.type = RopeType::kLinear;
+    rope.factor = number(f, a + "rope.scaling.factor", 1.0);
+  }
+  if (f.has("rope_freqs.weight")) {
+    const torch::Tensor d = f.get("rope_freqs.weight");
+    rope.freq_divisors.assign(d.data_ptr<float>(), d.data_ptr<float>() + d.numel());
+  }
+  for (int64_t i = 0; i < n_layers; ++i) {
+    LayerSpec l;
+    l.n_heads = per_layer(f, a + "attention.head_count", i);
+    l.n_kv_heads = f.metadata().contains(a + "attention.head_count_kv") ? per_layer(f, a + "attention.head_count_kv", i) : l.n_heads;
+    l.head_dim = f.metadata().value(a + "attention.key_length", l.n_heads ? s.hidden_size / l.n_heads : 0);
+    l.ffn_dim = per_layer(f, a + "feed_forward_length", i);
+    l.rope = rope;
+    const int64_t rot = f.metadata().value(a + "rope.dimension_count", l.head_dim);
+    l.rope.partial_rotary_factor = l.head_dim ? double(rot) / l.head_dim : 1.0;
+    s.layers.push_back(l);
+  }
+  if (arch == "qwen2") s.qkv_bias = true;
+  if (arch == "llama" || arch == "deci") s.qkv_bias = f.has("blk.0.attn_q.bias");
+  if (arch == "qwen3") s.qk_norm = QkNorm::kPerHead;
+  if (arch == "olmo2") {
+    s.attn_pre_norm = s.ffn_pre_norm = false;
+    s.attn_post_norm = s.ffn_post_norm = true;
+    s.qk_norm = QkNorm::kFullWidth;
+  }
+  if (arch == "granite") {
+    s.embedding_scale = number(f, a + "embedding_scale", 1.0);
+    s.attn_scale = number(f, a + "attention.scale", 0.0);
+    s.residual_scale = number(f, a + "residual_scale", 1.0);
+    s.logit_divisor = number(f, a + "logit_scale", 1.0);
+  }
+  if (arch == "gemma2" || arch == "gemma3") {
+    // Norm weights are stored as 1 + w, so the plain form reads them as they are.
+    s.activation = Activation::kGeluTanh;
+    s.norm_weight_in_fp32 = true;
+    s.attn_post_norm = s.ffn_post_norm = true;
+    s.embedding_scale = std::sqrt(double(s.hidden_size));
+    s.attn_softcap = number(f, a + "attn_logit_softcapping", arch == "gemma2" ? 50.0 : 0.0);
+    s.final_softcap = number(f, a + "final_logit_softcapping", arch == "gemma2" ? 30.0 : 0.0);
+    if (arch == "gemma3") s.qk_norm = QkNorm::kPerHead;
+    // llama.cpp's score scale: 1/sqrt(head_dim), or 1/sqrt(E / n_head) at the 27B depths.
+    const bool big = n_layers == (arch == "gemma2" ? 46 : 62);
+    s.attn_scale = big ? 1.0 / std::sqrt(double(s.hidden_size) / s.layers[0].n_heads) : 1.0 / std::sqrt(double(s.layers[0].head_dim));
+    const int64_t window = number(f, a + "attention.sliding_window", 0);
+    const int64_t period = number(f, a + "attention.sliding_window_pattern", arch == "gemma2" ? 2 : 6);
+    for (int64_t i = 0; i < n_layers; ++i)
+      if (window > 0 && i % period < period - 1) {
+        s.layers[i].window = window;
+        s.layers[i].rope = RopeSpec{};
+        s.layers[i].rope.theta = number(f, a + "rope.freq_base_swa", 10000.0);
+      }
+  }
+  validate(s);
+  return s;
+}
+
+Transformer load_gguf_model(const std::string& path, const LoadOptions& options) {
+  const io::GgufFile f(path);
+  const ModelSpec s = spec_from_gguf(f);
+  const std::string arch = f.metadata()["general.architecture"].get<std::string>();
+  Transformer net(s, torch::TensorOptions().dtype(options.dtype).device(options.device));
+  torch::NoGradGuard no_grad;
+  auto params = net->named_parameters();
+  size_t used = f.has("rope_freqs.weight") ? 1 : 0;
+  for (const TensorInfo& info : tensor_table(s)) {
+    if (!f.has(info.name)) fail(ErrorKind::kInput, path + ": no tensor '" + info.name + "'");
+    torch::Tensor t = f.get(info.name);
+    if (t.sizes().vec() != info.shape)
+      fail(ErrorKind::kInput, path + ": tensor '" + info.name + "': shape " + shape_string(t.sizes().vec()) + " != " + shape_string(info.shape));
+    const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
+    if (norm_rope(arch) && info.layer >= 0) {
+      const LayerSpec& l = s.layers[info.layer];
+      if (suffix == "attn_q.weight" || suffix == "attn_q.bias") t = unpermute_rows(t, l.n_heads, l.head_dim);
+      if (suffix == "attn_k.weight" || suffix == "attn_k.bias") t = unpermute_rows(t, l.n_kv_heads, l.head_dim);
+    }
+    params.find(info.name)->copy_(t);
+    ++used;
+  }
+  if (used != f.tensors().size()) fail(ErrorKind::kInput, path + ": holds tensors this " + arch + " model does not use");
+  return net;
+}
+
+}  // namespace bespoke::model
