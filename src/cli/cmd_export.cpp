@@ -1,10 +1,12 @@
 // bespoke export MODEL --to gguf --out FILE.gguf [--type f32|f16|bf16|q8_0] [--force]
+// bespoke export MODEL --to hf --out DIR [--force]
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "bespoke/core/error.h"
 #include "bespoke/export/gguf_export.h"
+#include "bespoke/export/hf_export.h"
 #include "bespoke/model/load.h"
 #include "commands.h"
 
@@ -17,10 +19,10 @@ struct ExportOptions {
 
 void add_export(CLI::App& app) {
   auto opt = std::make_shared<ExportOptions>();
-  CLI::App* cmd = app.add_subcommand("export", "Write a model as a GGUF file that llama.cpp runs");
+  CLI::App* cmd = app.add_subcommand("export", "Write a model as a GGUF file that llama.cpp runs, or a Hugging Face directory");
   cmd->add_option("MODEL", opt->model, "model directory")->required();
-  cmd->add_option("--to", opt->to, "output format")->required()->check(CLI::IsMember({"gguf"}));
-  cmd->add_option("--out", opt->out, "output file")->required();
+  cmd->add_option("--to", opt->to, "output format")->required()->check(CLI::IsMember({"gguf", "hf"}));
+  cmd->add_option("--out", opt->out, "output file (gguf) or directory (hf)")->required();
   cmd->add_option("--type", opt->type, "weight type: f32, f16, bf16 or q8_0 (norms stay f32)")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
       ->capture_default_str();
@@ -33,6 +35,11 @@ void add_export(CLI::App& app) {
                               : opt->type == "q8_0" ? io::GgmlType::kQ8_0
                                                     : io::GgmlType::kF32;
     model::Transformer net = model::load_model(opt->model);
+    if (opt->to == "hf") {
+      exporter::export_hf(net, opt->model, opt->out);
+      std::cerr << "wrote " << opt->out << "/\n";
+      return;
+    }
     exporter::export_gguf(net, opt->model, opt->out, type);
     std::cerr << "wrote " << opt->out << " (" << std::filesystem::file_size(opt->out) << " bytes)\n";
   });

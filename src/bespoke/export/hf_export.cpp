@@ -1,0 +1,81 @@
+#include "bespoke/export/hf_export.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bespoke/core/atomic_file.h"
+#include "bespoke/core/error.h"
+#include "bespoke/io/hf_config.h"
+#include "bespoke/io/safetensors.h"
+#include "bespoke/model/load.h"
+
+namespace bespoke::exporter {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool same_shapes(const model::ModelSpec& a, const model::ModelSpec& b) {
+  if (a.vocab_size != b.vocab_size || a.hidden_size != b.hidden_size || a.n_layers() != b.n_layers()) return false;
+  for (int64_t i = 0; i < a.n_layers(); ++i) {
+    const model::LayerSpec &x = a.layers[i], &y = b.layers[i];
+    if (x.n_heads != y.n_heads || x.n_kv_heads != y.n_kv_heads || x.head_dim != y.head_dim || x.ffn_dim != y.ffn_dim) return false;
+  }
+  return true;
+}
+
+// The source config with the fields a pruned model changes rewritten. Multimodal wrappers
+// keep their text_config nesting.
+nlohmann::json updated_config(const model::ModelSpec& s, const std::string& source_dir) {
+  const fs::path path = fs::path(source_dir) / "config.json";
+  if (!fs::exists(path)) fail(ErrorKind::kUnsupported, "HF export needs the source model's config.json (" + path.string() + ")");
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(path));
+  nlohmann::json& c = config.contains("text_config") ? config["text_config"] : config;
+  if (same_shapes(s, io::read_hf_config(source_dir))) return config;
+  const model::LayerSpec& l0 = s.layers[0];
+  for (int64_t i = 1; i < s.n_layers(); ++i) {
+    const model::LayerSpec& l = s.layers[i];
+    if (l.n_heads != l0.n_heads || l.n_kv_heads != l0.n_kv_heads || l.head_dim != l0.head_dim || l.ffn_dim != l0.ffn_dim)
+      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + " differs in shape from layer 0; transformers' " + s.family +
+                                        " config has one size for every layer");
+  }
+  c["hidden_size"] = s.hidden_size;
+  c["vocab_size"] = s.vocab_size;
+  c["num_hidden_layers"] = s.n_layers();
+  c["num_attention_heads"] = l0.n_heads;
+  c["num_key_value_heads"] = l0.n_kv_heads;
+  c["intermediate_size"] = l0.ffn_dim;
+  if (c.contains("head_dim") || l0.head_dim * l0.n_heads != s.hidden_size) c["head_dim"] = l0.head_dim;
+  if (c.contains("layer_types") && c["layer_types"].is_array() && int64_t(c["layer_types"].size()) != s.n_layers()) {
+    nlohmann::json types = nlohmann::json::array();
+    for (const model::LayerSpec& l : s.layers) types.push_back(l.window > 0 ? "sliding_attention" : "full_attention");
+    c["layer_types"] = types;
+  }
+  return config;
+}
+
+}  // namespace
+
+void export_hf(model::Transformer& net, const std::string& source_dir, const std::string& out_dir) {
+  const nlohmann::json config = updated_config(net->spec(), source_dir);
+  const fs::path out(out_dir);
+  const fs::path tmp = out.string() + ".tmp." + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  try {
+    write_file_atomic((tmp / "config.json").string(), [&](std::ostream& o) { o << config.dump(2) << "\n"; });
+    io::write_safetensors((tmp / "model.safetensors").string(), model::hf_state_dict(net));
+    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json",
+                             "generation_config.json", "chat_template.jinja", "chat_template.json"})
+      if (fs::exists(fs::path(source_dir) / name)) fs::copy_file(fs::path(source_dir) / name, tmp / name);
+    fs::remove_all(out);
+    fs::rename(tmp, out);
+  } catch (...) {
+    fs::remove_all(tmp);
+    throw;
+  }
+}
+
+}  // namespace bespoke::exporter
