@@ -12,7 +12,7 @@ with_tests=0
 [ "${1:-}" = "--test" ] && with_tests=1
 
 packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev pkg-config
+          libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev
           libpcre2-dev libutf8proc-dev)
 if [ $with_tests = 1 ]; then
   packages+=(sentencepiece)  # spm_train / spm_encode / spm_decode as the SentencePiece oracle

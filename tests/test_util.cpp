@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include "bespoke/model/load.h"
 #include "bespoke/text/utf8.h"
 
 #include <sys/wait.h>
@@ -54,6 +55,26 @@ CommandResult run_command(const std::string& command) {
   r.err = slurp(err);
   std::filesystem::remove_all(dir);
   return r;
+}
+
+model::Transformer cut_fixture(const std::string& family, const std::vector<int64_t>& heads,
+                               const std::vector<int64_t>& kv_heads, const std::vector<int64_t>& ffn) {
+  model::Transformer full = model::load_model(fixture_dir(family));
+  model::ModelSpec spec = full->spec();
+  for (int64_t i = 0; i < spec.n_layers(); ++i) {
+    spec.layers[i].n_heads = heads[i];
+    spec.layers[i].n_kv_heads = kv_heads[i];
+    spec.layers[i].ffn_dim = ffn[i];
+  }
+  model::Transformer net(spec);
+  torch::NoGradGuard no_grad;
+  auto from = full->named_parameters();
+  for (auto& item : net->named_parameters()) {
+    torch::Tensor t = from[item.key()];
+    for (int64_t d = 0; d < t.dim(); ++d) t = t.narrow(d, 0, item.value().size(d));
+    item.value().copy_(t);
+  }
+  return net;
 }
 
 std::string random_text(std::mt19937& rng, size_t max_chars, bool newlines) {

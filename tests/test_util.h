@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include "bespoke/model/transformer.h"
+
 #include <random>
 #include <string>
 
@@ -28,6 +30,11 @@ CommandResult run_command(const std::string& command);
 
 // Runs the built `bespoke` binary with `args` (shell-quoted by the caller).
 CommandResult run_bespoke(const std::string& args);
+
+// The fixture of `family` cut as pruning leaves it: layer i keeps its first heads[i] query
+// heads, kv_heads[i] kv heads and ffn[i] FFN units.
+model::Transformer cut_fixture(const std::string& family, const std::vector<int64_t>& heads,
+                               const std::vector<int64_t>& kv_heads, const std::vector<int64_t>& ffn);
 
 // Random text of up to `max_chars` code points from ASCII, Latin, Greek, CJK, emoji, combining
 // marks and Unicode spaces; `newlines` allows line breaks.

@@ -82,32 +82,11 @@ INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
                          ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "phi3", "olmo2", "granite"),
                          [](const auto& info) { return info.param; });
 
-// A fixture cut as pruning leaves it: each layer keeps its first heads, kv heads and FFN units.
-model::Transformer cut(const std::string& family, const std::vector<int64_t>& heads, const std::vector<int64_t>& kv_heads,
-                       const std::vector<int64_t>& ffn) {
-  model::Transformer full = model::load_model(test::fixture_dir(family));
-  model::ModelSpec spec = full->spec();
-  for (int64_t i = 0; i < spec.n_layers(); ++i) {
-    spec.layers[i].n_heads = heads[i];
-    spec.layers[i].n_kv_heads = kv_heads[i];
-    spec.layers[i].ffn_dim = ffn[i];
-  }
-  model::Transformer net(spec);
-  torch::NoGradGuard no_grad;
-  auto from = full->named_parameters();
-  for (auto& item : net->named_parameters()) {
-    torch::Tensor t = from[item.key()];
-    for (int64_t d = 0; d < t.dim(); ++d) t = t.narrow(d, 0, item.value().size(d));
-    item.value().copy_(t);
-  }
-  return net;
-}
-
 // Pruned Llama-shaped models go out as `deci`, with every layer at its own size; the reference
 // is Bespoke's own forward of the cut model.
 TEST(GgufInterop, NonUniformLayersRunAsDeci) {
   for (const char* family : {"llama", "qwen2"}) {
-    model::Transformer net = cut(family, {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32});
+    model::Transformer net = test::cut_fixture(family, {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32});
     const std::string gguf = test::scratch_dir("deci") + "/cut.gguf";
     exporter::export_gguf(net, test::fixture_dir(family), gguf, io::GgmlType::kF32);
     io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
@@ -133,7 +112,7 @@ TEST(GgufInterop, NonUniformLayersRunAsDeci) {
 }
 
 TEST(GgufInterop, ShapesLlamaCppCannotHoldAreRefusedNamingTheLayer) {
-  model::Transformer net = cut("gemma2", {4, 4, 2, 4}, {2, 2, 2, 2}, {160, 160, 160, 160});
+  model::Transformer net = test::cut_fixture("gemma2", {4, 4, 2, 4}, {2, 2, 2, 2}, {160, 160, 160, 160});
   try {
     exporter::export_gguf(net, test::fixture_dir("gemma2"), test::scratch_dir("refuse") + "/x.gguf", io::GgmlType::kF32);
     FAIL() << "exported a non-uniform gemma2";

@@ -1,9 +1,5 @@
 #include "bespoke/io/gguf_reader.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -95,63 +91,46 @@ bool is_gguf(const std::string& path) {
   return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
 }
 
-GgufFile::GgufFile(const std::string& path) : path_(path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail(ErrorKind::kIo, path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  ::fstat(fd, &st);
-  size_ = static_cast<size_t>(st.st_size);
-  if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p != MAP_FAILED) map_ = static_cast<const uint8_t*>(p);
+GgufFile::GgufFile(const std::string& path) : path_(path), file_(path) {
+  const uint8_t* data = file_.data();
+  const size_t size = file_.size();
+  Cursor c(data, size, path_);
+  if (size < 4 || std::memcmp(data, "GGUF", 4) != 0) fail(ErrorKind::kInput, path + ": not a GGUF file (bad magic)");
+  c.get<uint32_t>();
+  const uint32_t version = c.get<uint32_t>();
+  if (version != 3) c.bad("GGUF version " + std::to_string(version) + " (only 3 is read)");
+  const int64_t n_tensors = c.get<int64_t>(), n_kv = c.get<int64_t>();
+  if (n_tensors < 0 || n_kv < 0 || uint64_t(n_tensors) > size || uint64_t(n_kv) > size) c.bad("absurd tensor or key count");
+  metadata_ = nlohmann::json::object();
+  for (int64_t i = 0; i < n_kv; ++i) {
+    const std::string key = c.string();
+    metadata_[key] = value(c, c.get<uint32_t>());
   }
-  ::close(fd);
-  if (size_ > 0 && !map_) fail(ErrorKind::kIo, path + ": mmap failed");
-  try {
-    Cursor c(map_, size_, path_);
-    if (size_ < 4 || std::memcmp(map_, "GGUF", 4) != 0) fail(ErrorKind::kInput, path + ": not a GGUF file (bad magic)");
-    c.get<uint32_t>();
-    const uint32_t version = c.get<uint32_t>();
-    if (version != 3) c.bad("GGUF version " + std::to_string(version) + " (only 3 is read)");
-    const int64_t n_tensors = c.get<int64_t>(), n_kv = c.get<int64_t>();
-    if (n_tensors < 0 || n_kv < 0 || uint64_t(n_tensors) > size_ || uint64_t(n_kv) > size_) c.bad("absurd tensor or key count");
-    metadata_ = nlohmann::json::object();
-    for (int64_t i = 0; i < n_kv; ++i) {
-      const std::string key = c.string();
-      metadata_[key] = value(c, c.get<uint32_t>());
+  const nlohmann::json& align = metadata_.contains("general.alignment") ? metadata_["general.alignment"] : nlohmann::json(32u);
+  const uint64_t alignment = align.is_number_unsigned() ? align.get<uint64_t>() : 0;
+  if (alignment == 0 || (alignment & (alignment - 1))) c.bad("general.alignment is not a power of two");
+  for (int64_t i = 0; i < n_tensors; ++i) {
+    GgufTensorInfo t;
+    t.name = c.string();
+    const uint32_t dims = c.get<uint32_t>();
+    if (dims < 1 || dims > 4) c.bad("tensor '" + t.name + "' has " + std::to_string(dims) + " dims");
+    for (uint32_t d = 0; d < dims; ++d) {
+      const int64_t ne = c.get<int64_t>();
+      if (ne < 0 || ne > (int64_t(1) << 40)) c.bad("tensor '" + t.name + "' has a bad dim");
+      t.shape.insert(t.shape.begin(), ne);
     }
-    uint64_t alignment = metadata_.value("general.alignment", 32u);
-    if (alignment == 0 || (alignment & (alignment - 1))) c.bad("general.alignment is not a power of two");
-    for (int64_t i = 0; i < n_tensors; ++i) {
-      GgufTensorInfo t;
-      t.name = c.string();
-      const uint32_t dims = c.get<uint32_t>();
-      if (dims < 1 || dims > 4) c.bad("tensor '" + t.name + "' has " + std::to_string(dims) + " dims");
-      for (uint32_t d = 0; d < dims; ++d) {
-        const int64_t ne = c.get<int64_t>();
-        if (ne < 0 || ne > (int64_t(1) << 40)) c.bad("tensor '" + t.name + "' has a bad dim");
-        t.shape.insert(t.shape.begin(), ne);
-      }
-      t.type = c.get<uint32_t>();
-      t.offset = c.get<uint64_t>();
-      tensors_.push_back(t);
-    }
-    data_start_ = (c.at() + alignment - 1) / alignment * alignment;
-    for (const GgufTensorInfo& t : tensors_) {
-      uint64_t n = 1;
-      for (int64_t d : t.shape) n *= uint64_t(d);
-      const uint64_t bytes = type_bytes(t.type, n);
-      if (bytes > 0 && (data_start_ > size_ || t.offset > size_ - data_start_ || bytes > size_ - data_start_ - t.offset))
-        fail(ErrorKind::kInput, path + ": tensor '" + t.name + "' lies past the end of the file (truncated?)");
-    }
-  } catch (...) {
-    if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
-    throw;
+    t.type = c.get<uint32_t>();
+    t.offset = c.get<uint64_t>();
+    tensors_.push_back(t);
   }
-}
-
-GgufFile::~GgufFile() {
-  if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
+  data_start_ = (c.at() + alignment - 1) / alignment * alignment;
+  for (const GgufTensorInfo& t : tensors_) {
+    uint64_t n = 1;
+    for (int64_t d : t.shape) n *= uint64_t(d);
+    const uint64_t bytes = type_bytes(t.type, n);
+    if (bytes > 0 && (data_start_ > size || t.offset > size - data_start_ || bytes > size - data_start_ - t.offset))
+      fail(ErrorKind::kInput, path + ": tensor '" + t.name + "' lies past the end of the file (truncated?)");
+  }
 }
 
 bool GgufFile::has(const std::string& name) const {
@@ -165,7 +144,7 @@ torch::Tensor GgufFile::get(const std::string& name) const {
     if (t.name != name) continue;
     int64_t n = 1;
     for (int64_t d : t.shape) n *= d;
-    const uint8_t* p = map_ + data_start_ + t.offset;
+    const uint8_t* p = file_.data() + data_start_ + t.offset;
     auto copy = [&](torch::ScalarType type) {
       torch::Tensor out = torch::empty(t.shape, torch::TensorOptions().dtype(type));
       std::memcpy(out.data_ptr(), p, out.numel() * out.element_size());

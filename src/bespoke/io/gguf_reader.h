@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
+
+#include "bespoke/core/mapped_file.h"
 #include <string>
 #include <vector>
 
@@ -21,7 +23,6 @@ class GgufFile {
  public:
   // Throws Error(kInput) naming the file and the problem for anything malformed or truncated.
   explicit GgufFile(const std::string& path);
-  ~GgufFile();
   GgufFile(const GgufFile&) = delete;
   GgufFile& operator=(const GgufFile&) = delete;
 
@@ -34,8 +35,7 @@ class GgufFile {
 
  private:
   std::string path_;
-  const uint8_t* map_ = nullptr;
-  size_t size_ = 0;
+  MappedFile file_;
   size_t data_start_ = 0;
   nlohmann::json metadata_;
   std::vector<GgufTensorInfo> tensors_;

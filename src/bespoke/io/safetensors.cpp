@@ -1,9 +1,5 @@
 #include "bespoke/io/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -83,49 +79,28 @@ torch::ScalarType dtype_from_name(const std::string& name) {
   return it->second;
 }
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail(ErrorKind::kIo, path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  ::fstat(fd, &st);
-  size_ = static_cast<size_t>(st.st_size);
-  if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      ::close(fd);
-      fail(ErrorKind::kIo, path + ": mmap failed: " + std::strerror(errno));
-    }
-    map_ = static_cast<const uint8_t*>(p);
-  }
-  ::close(fd);
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(path) {
+  const uint8_t* data = file_.data();
+  const size_t size = file_.size();
+  if (size < 8)
+    bad(path, "truncated: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
+  uint64_t n = 0;
+  std::memcpy(&n, data, 8);  // little-endian, as is every host we build for
+  if (n > size - 8)
+    bad(path, "header length " + std::to_string(n) + " exceeds the file size " +
+                  std::to_string(size) + " (truncated or not a safetensors file)");
+  data_start_ = 8 + n;
+  nlohmann::json header;
   try {
-    if (size_ < 8)
-      bad(path, "truncated: " + std::to_string(size_) + " bytes, shorter than the 8-byte header length");
-    uint64_t n = 0;
-    std::memcpy(&n, map_, 8);  // little-endian, as is every host we build for
-    if (n > size_ - 8)
-      bad(path, "header length " + std::to_string(n) + " exceeds the file size " +
-                    std::to_string(size_) + " (truncated or not a safetensors file)");
-    data_start_ = 8 + n;
-    nlohmann::json header;
-    try {
-      header = nlohmann::json::parse(map_ + 8, map_ + 8 + n);
-    } catch (const nlohmann::json::exception&) {
-      bad(path, "header is not valid JSON (corrupt or not a safetensors file)");
-    }
-    if (!header.is_object()) bad(path, "header is not a JSON object");
-    for (const auto& [name, v] : header.items()) {
-      if (name == "__metadata__") continue;
-      entries_[name] = parse_entry(path, name, v, size_ - data_start_);
-    }
-  } catch (...) {
-    if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
-    throw;
+    header = nlohmann::json::parse(data + 8, data + 8 + n);
+  } catch (const nlohmann::json::exception&) {
+    bad(path, "header is not valid JSON (corrupt or not a safetensors file)");
   }
-}
-
-SafetensorsFile::~SafetensorsFile() {
-  if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
+  if (!header.is_object()) bad(path, "header is not a JSON object");
+  for (const auto& [name, v] : header.items()) {
+    if (name == "__metadata__") continue;
+    entries_[name] = parse_entry(path, name, v, size - data_start_);
+  }
 }
 
 torch::Tensor SafetensorsFile::get(const std::string& name) const {
@@ -139,7 +114,7 @@ torch::Tensor SafetensorsFile::get(const std::string& name) const {
     throw with_context(err, path_ + ": tensor '" + name + "'");
   }
   torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(type));
-  std::memcpy(t.data_ptr(), map_ + data_start_ + e.begin, e.end - e.begin);
+  std::memcpy(t.data_ptr(), file_.data() + data_start_ + e.begin, e.end - e.begin);
   return t;
 }
 

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "bespoke/core/mapped_file.h"
+
 #include <map>
 #include <memory>
 #include <string>
@@ -25,7 +27,6 @@ class SafetensorsFile {
   // Throws Error(kIo) if the file cannot be opened, Error(kInput) naming the file and the
   // problem if it is truncated or its header is malformed or lies about sizes.
   explicit SafetensorsFile(const std::string& path);
-  ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
 
@@ -36,8 +37,7 @@ class SafetensorsFile {
 
  private:
   std::string path_;
-  const uint8_t* map_ = nullptr;
-  size_t size_ = 0;
+  MappedFile file_;
   size_t data_start_ = 0;
   std::map<std::string, TensorEntry> entries_;
 };
