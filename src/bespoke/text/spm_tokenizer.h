@@ -24,6 +24,7 @@ class SpmTokenizer : public Tokenizer {
   int32_t vocab_size() const override { return static_cast<int32_t>(pieces_.size()); }
   int32_t token_id(const std::string& token) const override;
 
+ private:
   // SentencePiece piece types, numbered as in the proto (and as GGUF token types).
   enum Type { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
   struct Piece {
@@ -31,9 +32,7 @@ class SpmTokenizer : public Tokenizer {
     float score = 0;
     int type = kNormal;
   };
-  const std::vector<Piece>& pieces() const { return pieces_; }
 
- private:
   std::string normalize(const std::string& text) const;
 
   std::vector<Piece> pieces_;
