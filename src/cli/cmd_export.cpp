@@ -1,4 +1,4 @@
-// bespoke export MODEL --to gguf --out FILE.gguf [--type f32|f16|bf16|q8_0] [--force]
+// bespoke export MODEL --to gguf --out FILE.gguf [--type f32|f16|bf16|q8_0|q4_0] [--force]
 // bespoke export MODEL --to hf --out DIR [--force]
 #include <filesystem>
 #include <iostream>
@@ -23,8 +23,8 @@ void add_export(CLI::App& app) {
   cmd->add_option("MODEL", opt->model, "model directory")->required();
   cmd->add_option("--to", opt->to, "output format")->required()->check(CLI::IsMember({"gguf", "hf"}));
   cmd->add_option("--out", opt->out, "output file (gguf) or directory (hf)")->required();
-  cmd->add_option("--type", opt->type, "weight type: f32, f16, bf16 or q8_0 (norms stay f32)")
-      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
+  cmd->add_option("--type", opt->type, "weight type: f32, f16, bf16, q8_0 or q4_0 (norms stay f32)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}))
       ->capture_default_str();
   cmd->add_flag("--force", opt->force, "overwrite an existing output");
   cmd->callback([opt] {
@@ -33,6 +33,7 @@ void add_export(CLI::App& app) {
     const io::GgmlType type = opt->type == "f16"    ? io::GgmlType::kF16
                               : opt->type == "bf16" ? io::GgmlType::kBF16
                               : opt->type == "q8_0" ? io::GgmlType::kQ8_0
+                              : opt->type == "q4_0" ? io::GgmlType::kQ4_0
                                                     : io::GgmlType::kF32;
     model::Transformer net = model::load_model(opt->model);
     if (opt->to == "hf") {

@@ -133,7 +133,8 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
   const std::string a = ax.arch;
   const LayerSpec& l0 = s.layers[0];
   const std::map<io::GgmlType, uint32_t> file_type = {
-      {io::GgmlType::kF32, 0}, {io::GgmlType::kF16, 1}, {io::GgmlType::kQ8_0, 7}, {io::GgmlType::kBF16, 32}};
+      {io::GgmlType::kF32, 0}, {io::GgmlType::kF16, 1}, {io::GgmlType::kQ4_0, 2}, {io::GgmlType::kQ8_0, 7},
+      {io::GgmlType::kBF16, 32}};
   out.add_string("general.architecture", a);
   out.add_string("general.type", "model");
   // A name mentioning a model family can switch on llama.cpp vocabulary quirks (e.g. "phi3").
@@ -207,8 +208,8 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     t = t.to(torch::kFloat32);
     // Norms and other 1-D tensors stay F32; Q8_0 needs rows in 32-value blocks.
     const bool small = t.dim() == 1 || name.find("_norm") != std::string::npos;
-    const io::GgmlType tt = small ? io::GgmlType::kF32
-                            : (type == io::GgmlType::kQ8_0 && t.size(-1) % 32 != 0) ? io::GgmlType::kF16 : type;
+    const bool blocked = type == io::GgmlType::kQ8_0 || type == io::GgmlType::kQ4_0;
+    const io::GgmlType tt = small ? io::GgmlType::kF32 : (blocked && t.size(-1) % 32 != 0) ? io::GgmlType::kF16 : type;
     out.add_tensor(name, t, tt);
   };
   if (l0.rope.type == model::RopeType::kLlama3) emit("rope_freqs.weight", llama3_rope_freqs(l0.rope, l0.head_dim));

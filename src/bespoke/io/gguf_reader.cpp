@@ -79,6 +79,7 @@ uint64_t type_bytes(uint32_t type, uint64_t n) {
     case 1:
     case 30: return n * 2;
     case 8: return n / 32 * 34;
+    case 2: return n / 32 * 18;
   }
   return 0;
 }
@@ -166,8 +167,22 @@ torch::Tensor GgufFile::get(const std::string& name) const {
         return out;
       }
     }
+    if (t.type == 2) {  // Q4_0
+      torch::Tensor out = torch::empty(t.shape, torch::kFloat32);
+      float* o = out.data_ptr<float>();
+      for (int64_t b = 0; b < n / 32; ++b) {
+        const uint8_t* block = p + b * 18;
+        c10::Half d;
+        std::memcpy(&d.x, block, 2);
+        for (int j = 0; j < 16; ++j) {
+          o[b * 32 + j] = float(d) * float((block[2 + j] & 0x0F) - 8);
+          o[b * 32 + j + 16] = float(d) * float((block[2 + j] >> 4) - 8);
+        }
+      }
+      return out;
+    }
     fail(ErrorKind::kUnsupported, path_ + ": tensor '" + name + "' has ggml type " + std::to_string(t.type) +
-                                      " (Bespoke reads F32, F16, BF16 and Q8_0)");
+                                      " (Bespoke reads F32, F16, BF16, Q8_0 and Q4_0)");
   }
   fail(ErrorKind::kInput, path_ + ": no tensor '" + name + "'");
 }

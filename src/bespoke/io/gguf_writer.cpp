@@ -25,7 +25,7 @@ void put_string(std::string& out, const std::string& s) {
 
 uint64_t padded(uint64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
 
-uint64_t block_size(GgmlType t) { return t == GgmlType::kQ8_0 ? 32 : 1; }
+uint64_t block_size(GgmlType t) { return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0 ? 32 : 1; }
 
 std::string tensor_bytes(const torch::Tensor& t, GgmlType type) {
   auto raw = [](const torch::Tensor& x) {
@@ -36,6 +36,7 @@ std::string tensor_bytes(const torch::Tensor& t, GgmlType type) {
     case GgmlType::kF16: return raw(t.to(torch::kFloat16).contiguous());
     case GgmlType::kBF16: return raw(t.to(torch::kBFloat16).contiguous());
     case GgmlType::kQ8_0: return quantize_q8_0(t);
+    case GgmlType::kQ4_0: return quantize_q4_0(t);
   }
   BESPOKE_CHECK(false, "unhandled ggml type");
 }
@@ -56,6 +57,28 @@ std::string quantize_q8_0(const torch::Tensor& t) {
     const float id = d != 0 ? 1.0f / d : 0.0f;
     put<uint16_t>(out, c10::Half(d).x);
     for (int i = 0; i < 32; ++i) put<int8_t>(out, static_cast<int8_t>(std::round(p[b + i] * id)));
+  }
+  return out;
+}
+
+std::string quantize_q4_0(const torch::Tensor& t) {
+  const torch::Tensor x = t.to(torch::kFloat32).contiguous();
+  const float* p = x.data_ptr<float>();
+  const int64_t n = x.numel();
+  BESPOKE_CHECK(n % 32 == 0, "Q4_0 needs a multiple of 32 values");
+  std::string out;
+  out.reserve(n / 32 * 18);
+  for (int64_t b = 0; b < n; b += 32) {
+    float amax = 0, max = 0;
+    for (int i = 0; i < 32; ++i)
+      if (std::fabs(p[b + i]) > amax) amax = std::fabs(p[b + i]), max = p[b + i];
+    const float d = max / -8.0f;
+    const float id = d != 0 ? 1.0f / d : 0.0f;
+    put<uint16_t>(out, c10::Half(d).x);
+    for (int j = 0; j < 16; ++j) {
+      const auto q = [&](int i) { return std::min<uint8_t>(15, static_cast<uint8_t>(static_cast<int8_t>(p[b + i] * id + 8.5f))); };
+      put<uint8_t>(out, static_cast<uint8_t>(q(j) | (q(j + 16) << 4)));
+    }
   }
   return out;
 }
@@ -108,6 +131,7 @@ void GgufWriter::write(const std::string& path) const {
       case GgmlType::kF16:
       case GgmlType::kBF16: return n * 2;
       case GgmlType::kQ8_0: return n / 32 * 34;
+      case GgmlType::kQ4_0: return n / 32 * 18;
     }
     return 0;
   };

@@ -11,7 +11,7 @@
 namespace bespoke::io {
 
 // ggml tensor types (ggml.h): the ones Bespoke writes.
-enum class GgmlType : uint32_t { kF32 = 0, kF16 = 1, kQ8_0 = 8, kBF16 = 30 };
+enum class GgmlType : uint32_t { kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8, kBF16 = 30 };
 
 class GgufWriter {
  public:
@@ -48,5 +48,10 @@ class GgufWriter {
 // The bytes of `t` (float32, innermost dim a multiple of 32) as Q8_0 blocks: per 32 values an
 // fp16 scale d = max|x| / 127, then 32 int8 round(x / d) (ggml-quants.c quantize_row_q8_0_ref).
 std::string quantize_q8_0(const torch::Tensor& t);
+
+// Q4_0: per 32 values an fp16 scale d = m / -8 (m the value of largest magnitude), then 16
+// bytes whose low nibbles hold values 0-15 and high nibbles values 16-31, as min(15, x/d + 8.5)
+// truncated (ggml-quants.c quantize_row_q4_0_ref).
+std::string quantize_q4_0(const torch::Tensor& t);
 
 }  // namespace bespoke::io
