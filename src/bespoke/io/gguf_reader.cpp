@@ -84,6 +84,20 @@ uint64_t type_bytes(uint32_t type, uint64_t n) {
   return 0;
 }
 
+// Blocks of 32 values, each an fp16 scale d followed by codes: value i = d * code(codes, i).
+template <typename Code>
+torch::Tensor dequantize(const std::vector<int64_t>& shape, const uint8_t* p, int64_t block_bytes, Code code) {
+  torch::Tensor out = torch::empty(shape, torch::kFloat32);
+  float* o = out.data_ptr<float>();
+  for (int64_t b = 0; b < out.numel() / 32; ++b) {
+    const uint8_t* block = p + b * block_bytes;
+    c10::Half d;
+    std::memcpy(&d.x, block, 2);
+    for (int i = 0; i < 32; ++i) o[b * 32 + i] = float(d) * code(block + 2, i);
+  }
+  return out;
+}
+
 }  // namespace
 
 bool is_gguf(const std::string& path) {
@@ -143,8 +157,6 @@ bool GgufFile::has(const std::string& name) const {
 torch::Tensor GgufFile::get(const std::string& name) const {
   for (const GgufTensorInfo& t : tensors_) {
     if (t.name != name) continue;
-    int64_t n = 1;
-    for (int64_t d : t.shape) n *= d;
     const uint8_t* p = file_.data() + data_start_ + t.offset;
     auto copy = [&](torch::ScalarType type) {
       torch::Tensor out = torch::empty(t.shape, torch::TensorOptions().dtype(type));
@@ -155,31 +167,11 @@ torch::Tensor GgufFile::get(const std::string& name) const {
       case 0: return copy(torch::kFloat32);
       case 1: return copy(torch::kFloat16);
       case 30: return copy(torch::kBFloat16);
-      case 8: {
-        torch::Tensor out = torch::empty(t.shape, torch::kFloat32);
-        float* o = out.data_ptr<float>();
-        for (int64_t b = 0; b < n / 32; ++b) {
-          const uint8_t* block = p + b * 34;
-          c10::Half d;
-          std::memcpy(&d.x, block, 2);
-          for (int i = 0; i < 32; ++i) o[b * 32 + i] = float(d) * float(reinterpret_cast<const int8_t*>(block + 2)[i]);
-        }
-        return out;
-      }
-    }
-    if (t.type == 2) {  // Q4_0
-      torch::Tensor out = torch::empty(t.shape, torch::kFloat32);
-      float* o = out.data_ptr<float>();
-      for (int64_t b = 0; b < n / 32; ++b) {
-        const uint8_t* block = p + b * 18;
-        c10::Half d;
-        std::memcpy(&d.x, block, 2);
-        for (int j = 0; j < 16; ++j) {
-          o[b * 32 + j] = float(d) * float((block[2 + j] & 0x0F) - 8);
-          o[b * 32 + j + 16] = float(d) * float((block[2 + j] >> 4) - 8);
-        }
-      }
-      return out;
+      case 8: return dequantize(t.shape, p, 34, [](const uint8_t* q, int i) { return float(int8_t(q[i])); });
+      case 2:
+        return dequantize(t.shape, p, 18, [](const uint8_t* q, int i) {  // low nibbles: 0-15, high: 16-31
+          return float((i < 16 ? q[i] & 0x0F : q[i - 16] >> 4) - 8);
+        });
     }
     fail(ErrorKind::kUnsupported, path_ + ": tensor '" + name + "' has ggml type " + std::to_string(t.type) +
                                       " (Bespoke reads F32, F16, BF16, Q8_0 and Q4_0)");
