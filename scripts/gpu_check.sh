@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The checks that need a CUDA machine with PyTorch and transformers installed (no network):
+# builds Bespoke against the torch wheel's libtorch, runs the test suite on CUDA (the
+# llama.cpp and SentencePiece oracles are not there, so their tests are left out), and loads
+# every fixture's HF export in transformers to compare logits (tools/oracle/hf_export_check.py).
+# Header-only and small libraries the machine lacks come from DEPS (Debian packages unpacked
+# with dpkg -x); results go to OUT.
+# Usage: scripts/gpu_check.sh [DEPS] [OUT]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+deps=$(realpath "${1:-.devdeps}")/usr
+out=${2:-${OUT:-/tmp/bespoke-gpu}}
+mkdir -p "$out"
+export LD_LIBRARY_PATH=$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
+
+step() { echo "== $* ($(date +%T))"; }
+step configure
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DBESPOKE_BUILD_BENCH=OFF \
+  "-DCMAKE_PREFIX_PATH=$torch_prefix;$deps" "-DCMAKE_CXX_FLAGS=-isystem $deps/include" \
+  > "$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
+step build
+cmake --build build-gpu -j"$(nproc)" > "$out/build.log" 2>&1 || { grep -B2 -A12 "error" "$out/build.log" | head -150; exit 1; }
+
+step tests
+# Line-buffered so that a crash still leaves the name of the test that was running.
+run_tests() { stdbuf -oL -eL build-gpu/tests/bespoke_tests --gtest_filter="$1" > "$out/$2" 2>&1; echo "$2: exit $?"; }
+run_tests '*cuda*' tests_cuda.log
+grep -E "FAILED|PASSED|max \|" "$out/tests_cuda.log" | head -60; tail -3 "$out/tests_cuda.log"
+run_tests '-*cuda*:GgufInterop*:*SpmTokenizer*' tests_cpu.log
+grep -E "FAILED|PASSED" "$out/tests_cpu.log" | head -40; tail -3 "$out/tests_cpu.log"
+
+step hf-export
+work=$(mktemp -d)
+families=(llama mistral qwen2 qwen3 gemma2 gemma3 gemma4 gemma4_full phi3 olmo2 granite)
+for f in "${families[@]}"; do
+  mkdir -p "$work/$f"
+  fixture=tests/fixtures/hf/$f
+  ln -s "$PWD/$fixture" "$work/$f/source"
+  python3 -c "from safetensors.torch import load_file, save_file; \
+save_file({'input_ids': load_file('$fixture/reference.safetensors')['input_ids']}, '$work/$f/ids.safetensors')"
+  build-gpu/bespoke export "$fixture" --to hf --out "$work/$f/export" &&
+    build-gpu/bespoke logits "$work/$f/export" --ids "$work/$f/ids.safetensors" --out "$work/$f/bespoke.safetensors"
+done
+python3 tools/oracle/hf_export_check.py "$work" "${families[@]}" | tee "$out/hf_export.json"
+echo "hf export check exit ${PIPESTATUS[0]}"
