@@ -16,6 +16,7 @@ packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-jso
           libpcre2-dev libutf8proc-dev)
 if [ $with_tests = 1 ]; then
   packages+=(sentencepiece)  # spm_train / spm_encode / spm_decode as the SentencePiece oracle
+  packages+=(clang libclang-rt-14-dev)  # libFuzzer for the parser fuzz targets (fuzz/)
   command -v node > /dev/null || packages+=(nodejs npm)
 fi
 missing=()
@@ -38,5 +39,6 @@ fi
 
 cmake_args=(-S . -B build -DCMAKE_BUILD_TYPE=Release)
 [ -n "${BESPOKE_TORCH_PREFIX:-}" ] && cmake_args+=("-DCMAKE_PREFIX_PATH=${BESPOKE_TORCH_PREFIX}")
+[ $with_tests = 1 ] && cmake_args+=(-DBESPOKE_BUILD_FUZZ=ON)
 cmake "${cmake_args[@]}" > /dev/null
 cmake --build build -j"$(nproc)"

@@ -79,6 +79,17 @@ TEST(GgufRoundTrip, BadFilesAreRefused) {
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.err.find(gguf), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+  // A Q8_0 row that is not whole 32-value blocks (the fuzz seed's d.weight cut to 31 values).
+  std::ifstream in(std::string(BESPOKE_FIXTURES) + "/../../fuzz/corpus/gguf/seed.gguf", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t ne = bytes.find("d.weight") + 8 + 4;  // name, then a u32 dim count, then ne[0]
+  ASSERT_EQ(bytes[ne], 32);
+  bytes[ne] = 31;
+  const std::string partial = test::scratch_dir("partial") + "/q8.gguf";
+  std::ofstream(partial, std::ios::binary) << bytes;
+  const test::CommandResult q = test::run_bespoke("inspect " + partial);
+  EXPECT_EQ(q.exit_code, 2);
+  EXPECT_NE(q.err.find("not whole blocks of 32"), std::string::npos) << q.err;
   // An existing output is kept unless --force.
   const std::string existing = test::scratch_dir("keep") + "/x.gguf";
   std::ofstream(existing) << "keep";

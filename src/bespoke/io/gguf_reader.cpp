@@ -73,15 +73,16 @@ nlohmann::json value(Cursor& c, uint32_t type) {
 }
 
 // Bytes of `n` values of ggml type `type`, or 0 if Bespoke cannot read it.
-uint64_t type_bytes(uint32_t type, uint64_t n) {
+// Values per block and bytes per block of the ggml types Bespoke reads; {0, 0} for others.
+std::pair<uint64_t, uint64_t> type_block(uint32_t type) {
   switch (type) {
-    case 0: return n * 4;
+    case 0: return {1, 4};
     case 1:
-    case 30: return n * 2;
-    case 8: return n / 32 * 34;
-    case 2: return n / 32 * 18;
+    case 30: return {1, 2};
+    case 8: return {32, 34};
+    case 2: return {32, 18};
   }
-  return 0;
+  return {0, 0};
 }
 
 // Blocks of 32 values, each an fp16 scale d followed by codes: value i = d * code(codes, i).
@@ -123,7 +124,8 @@ GgufFile::GgufFile(const std::string& path) : path_(path), file_(path) {
   }
   const nlohmann::json& align = metadata_.contains("general.alignment") ? metadata_["general.alignment"] : nlohmann::json(32u);
   const uint64_t alignment = align.is_number_unsigned() ? align.get<uint64_t>() : 0;
-  if (alignment == 0 || (alignment & (alignment - 1))) c.bad("general.alignment is not a power of two");
+  if (alignment == 0 || (alignment & (alignment - 1)) || alignment > (uint64_t(1) << 30))
+    c.bad("general.alignment is not a power of two up to 2^30");
   for (int64_t i = 0; i < n_tensors; ++i) {
     GgufTensorInfo t;
     t.name = c.string();
@@ -140,11 +142,17 @@ GgufFile::GgufFile(const std::string& path) : path_(path), file_(path) {
   }
   data_start_ = (c.at() + alignment - 1) / alignment * alignment;
   for (const GgufTensorInfo& t : tensors_) {
-    uint64_t n = 1;
-    for (int64_t d : t.shape) n *= uint64_t(d);
-    const uint64_t bytes = type_bytes(t.type, n);
-    if (bytes > 0 && (data_start_ > size || t.offset > size - data_start_ || bytes > size - data_start_ - t.offset))
-      fail(ErrorKind::kInput, path + ": tensor '" + t.name + "' lies past the end of the file (truncated?)");
+    const auto [block, block_bytes] = type_block(t.type);
+    if (block == 0) continue;  // unsupported types fail only when read
+    const std::string where = path + ": tensor '" + t.name + "'";
+    if (t.shape.back() % block != 0)
+      fail(ErrorKind::kInput, where + " has rows of " + std::to_string(t.shape.back()) + " values, not whole blocks of " + std::to_string(block));
+    uint64_t n = 1, bytes = 0;
+    for (int64_t d : t.shape)
+      if (__builtin_mul_overflow(n, uint64_t(d), &n)) fail(ErrorKind::kInput, where + " has an overflowing shape");
+    if (__builtin_mul_overflow(n / block, block_bytes, &bytes) || data_start_ > size || t.offset > size - data_start_ ||
+        bytes > size - data_start_ - t.offset)
+      fail(ErrorKind::kInput, where + " lies past the end of the file (truncated?)");
   }
 }
 
@@ -157,10 +165,13 @@ bool GgufFile::has(const std::string& name) const {
 torch::Tensor GgufFile::get(const std::string& name) const {
   for (const GgufTensorInfo& t : tensors_) {
     if (t.name != name) continue;
-    const uint8_t* p = file_.data() + data_start_ + t.offset;
+    if (type_block(t.type).first == 0)
+      fail(ErrorKind::kUnsupported, path_ + ": tensor '" + name + "' has ggml type " + std::to_string(t.type) +
+                                        " (Bespoke reads F32, F16, BF16, Q8_0 and Q4_0)");
+    const uint8_t* p = file_.data() + data_start_ + t.offset;  // validated on open
     auto copy = [&](torch::ScalarType type) {
       torch::Tensor out = torch::empty(t.shape, torch::TensorOptions().dtype(type));
-      std::memcpy(out.data_ptr(), p, out.numel() * out.element_size());
+      if (out.numel() > 0) std::memcpy(out.data_ptr(), p, out.numel() * out.element_size());
       return out.to(torch::kFloat32);
     };
     switch (t.type) {
@@ -173,8 +184,6 @@ torch::Tensor GgufFile::get(const std::string& name) const {
           return float((i < 16 ? q[i] & 0x0F : q[i - 16] >> 4) - 8);
         });
     }
-    fail(ErrorKind::kUnsupported, path_ + ": tensor '" + name + "' has ggml type " + std::to_string(t.type) +
-                                      " (Bespoke reads F32, F16, BF16, Q8_0 and Q4_0)");
   }
   fail(ErrorKind::kInput, path_ + ": no tensor '" + name + "'");
 }

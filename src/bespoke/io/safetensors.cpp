@@ -114,7 +114,7 @@ torch::Tensor SafetensorsFile::get(const std::string& name) const {
     throw with_context(err, path_ + ": tensor '" + name + "'");
   }
   torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(type));
-  std::memcpy(t.data_ptr(), file_.data() + data_start_ + e.begin, e.end - e.begin);
+  if (e.end > e.begin) std::memcpy(t.data_ptr(), file_.data() + data_start_ + e.begin, e.end - e.begin);
   return t;
 }
 
