@@ -1,4 +1,4 @@
-// bespoke export MODEL --to gguf --out FILE.gguf [--type f32|f16|bf16|q8_0|q4_0] [--force]
+// bespoke export MODEL --to gguf --out FILE.gguf [--type f32|f16|bf16|q8_0|q4_0] [--pad-uniform] [--force]
 // bespoke export MODEL --to hf --out DIR [--force]
 #include <filesystem>
 #include <iostream>
@@ -7,6 +7,7 @@
 #include "bespoke/core/error.h"
 #include "bespoke/export/gguf_export.h"
 #include "bespoke/export/hf_export.h"
+#include "bespoke/export/pad_uniform.h"
 #include "bespoke/model/load.h"
 #include "commands.h"
 
@@ -14,7 +15,7 @@ namespace bespoke::cli {
 
 struct ExportOptions {
   std::string model, to, out, type = "f32";
-  bool force = false;
+  bool force = false, pad_uniform = false;
 };
 
 void add_export(CLI::App& app) {
@@ -26,6 +27,8 @@ void add_export(CLI::App& app) {
   cmd->add_option("--type", opt->type, "weight type: f32, f16, bf16, q8_0 or q4_0 (norms stay f32)")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}))
       ->capture_default_str();
+  cmd->add_flag("--pad-uniform", opt->pad_uniform,
+                "zero-pad pruned layers to one shape, for architectures without per-layer shapes (exact, no savings)");
   cmd->add_flag("--force", opt->force, "overwrite an existing output");
   cmd->callback([opt] {
     if (std::filesystem::exists(opt->out) && !opt->force)
@@ -36,6 +39,7 @@ void add_export(CLI::App& app) {
                               : opt->type == "q4_0" ? io::GgmlType::kQ4_0
                                                     : io::GgmlType::kF32;
     model::Transformer net = model::load_model(opt->model);
+    if (opt->pad_uniform) net = exporter::pad_uniform(net);
     if (opt->to == "hf") {
       exporter::export_hf(net, opt->model, opt->out);
       std::cerr << "wrote " << opt->out << "/\n";

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bespoke/export/gguf_export.h"
+#include "bespoke/export/pad_uniform.h"
+#include "bespoke/io/gguf_reader.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/core/error.h"
 #include "bespoke/model/generate.h"
@@ -83,6 +85,31 @@ INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
                          ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "phi3", "olmo2", "granite"),
                          [](const auto& info) { return info.param; });
 
+// llama.cpp on `gguf` against Bespoke's own forward of `net` (a cut model): log-probabilities
+// within `tolerance` at every position, the same argmax, the same 16 greedy tokens.
+void expect_llama_cpp_runs_like(model::Transformer& net, const std::string& gguf, const std::string& family,
+                                const std::string& label, double tolerance = 1e-3) {
+  io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
+  const torch::Tensor ids = ref.get("input_ids");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor want = torch::log_softmax(net->forward(ids).logits.to(torch::kFloat64), -1);
+  for (int64_t row = 0; row < ids.size(0); ++row) {
+    const nlohmann::json got = llama_cpp(gguf, "--ids " + join(ids[row]) + (row == 0 ? " --greedy 16" : ""));
+    ASSERT_TRUE(got.contains("logprobs")) << label;
+    std::vector<double> flat;
+    for (const auto& r : got["logprobs"].get<std::vector<std::vector<double>>>()) flat.insert(flat.end(), r.begin(), r.end());
+    const torch::Tensor theirs = torch::tensor(flat, torch::kFloat64).view({ids.size(1), -1});
+    const double worst = (theirs - want[row]).abs().max().item<double>();
+    EXPECT_LT(worst, tolerance) << label << " row " << row;
+    EXPECT_TRUE(torch::equal(theirs.argmax(-1), want[row].argmax(-1))) << label;
+    if (row == 0) {
+      const torch::Tensor greedy = model::generate_greedy(net, ids.narrow(0, 0, 1), 16)[0];
+      EXPECT_EQ(join(torch::tensor(got["greedy"].get<std::vector<int64_t>>())), join(greedy)) << label;
+    }
+    std::cout << label << " row " << row << ": max |log p diff| = " << worst << "\n";
+  }
+}
+
 // Pruned Llama-shaped models go out as `deci`, with every layer at its own size; the reference
 // is Bespoke's own forward of the cut model.
 TEST(GgufInterop, NonUniformLayersRunAsDeci) {
@@ -90,25 +117,21 @@ TEST(GgufInterop, NonUniformLayersRunAsDeci) {
     model::Transformer net = test::cut_fixture(family, {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32});
     const std::string gguf = test::scratch_dir("deci") + "/cut.gguf";
     exporter::export_gguf(net, test::fixture_dir(family), gguf, io::GgmlType::kF32);
-    io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
-    const torch::Tensor ids = ref.get("input_ids");
-    torch::NoGradGuard no_grad;
-    const torch::Tensor want = torch::log_softmax(net->forward(ids).logits.to(torch::kFloat64), -1);
-    for (int64_t row = 0; row < ids.size(0); ++row) {
-      const nlohmann::json got = llama_cpp(gguf, "--ids " + join(ids[row]) + (row == 0 ? " --greedy 16" : ""));
-      ASSERT_TRUE(got.contains("logprobs")) << family;
-      std::vector<double> flat;
-      for (const auto& r : got["logprobs"].get<std::vector<std::vector<double>>>()) flat.insert(flat.end(), r.begin(), r.end());
-      const torch::Tensor theirs = torch::tensor(flat, torch::kFloat64).view({ids.size(1), -1});
-      const double worst = (theirs - want[row]).abs().max().item<double>();
-      EXPECT_LT(worst, 1e-3) << family << " row " << row;
-      EXPECT_TRUE(torch::equal(theirs.argmax(-1), want[row].argmax(-1))) << family;
-      if (row == 0) {
-        const torch::Tensor greedy = model::generate_greedy(net, ids.narrow(0, 0, 1), 16)[0];
-        EXPECT_EQ(join(torch::tensor(got["greedy"].get<std::vector<int64_t>>())), join(greedy)) << family;
-      }
-      std::cout << family << " deci row " << row << ": max |log p diff| = " << worst << "\n";
-    }
+    EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], "deci");
+    expect_llama_cpp_runs_like(net, gguf, family, std::string(family) + " deci");
+  }
+}
+
+// Families without a per-layer architecture go out zero-padded in their own architecture.
+TEST(GgufInterop, ZeroPaddedCutsRunInTheNativeArchitecture) {
+  const std::pair<const char*, std::vector<int64_t>> cuts[] = {{"gemma2", {4, 2, 2, 1}}, {"olmo2", {4, 2, 2, 1}}};
+  for (const auto& [family, heads] : cuts) {
+    model::Transformer net = test::cut_fixture(family, heads, {2, 1, 2, 1}, {160, 64, 96, 32});
+    model::Transformer padded = exporter::pad_uniform(net);
+    const std::string gguf = test::scratch_dir("padded") + "/cut.gguf";
+    exporter::export_gguf(padded, test::fixture_dir(family), gguf, io::GgmlType::kF32);
+    EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], family);
+    expect_llama_cpp_runs_like(net, gguf, family, std::string(family) + " padded", std::string(family) == "gemma2" ? 2e-3 : 1e-3);
   }
 }
 

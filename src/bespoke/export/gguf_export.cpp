@@ -80,8 +80,8 @@ ArchExport choose_arch(const ModelSpec& s) {
   const std::string at = "layer " + std::to_string(irregular) + ": ";
   const bool llama_shaped = s.family == "llama" || s.family == "mistral" || s.family == "qwen2" || s.family == "phi3";
   if (!llama_shaped)
-    fail(ErrorKind::kUnsupported, at + "per-layer shapes of a " + s.family +
-                                      " model need zero-padding to a uniform shape, not written yet");
+    fail(ErrorKind::kUnsupported, at + "llama.cpp's " + native.arch + " architecture sizes every layer like layer 0; "
+                                      "export with --pad-uniform (zero-padded: exact, but no savings)");
   for (int64_t i = 0; i < s.n_layers(); ++i)
     if (s.layers[i].head_dim != s.layers[0].head_dim)
       fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + ": deci needs one head_dim for every layer");
