@@ -48,6 +48,18 @@ TEST(GgufRoundTrip, F32IsLosslessBackToTheHfCheckpoint) {
   }
 }
 
+// Pruned models come back from their per-layer architectures (deci, openelm) weight for weight.
+TEST(GgufRoundTrip, PerLayerArchitecturesReadBackExactly) {
+  for (const char* family : {"llama", "qwen3"}) {
+    model::Transformer cut = test::cut_fixture(family, {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32});
+    const std::string path = test::scratch_dir("rt") + "/cut.gguf";
+    exporter::export_gguf(cut, test::fixture_dir(family), path, io::GgmlType::kF32);
+    model::Transformer back = model::load_model(path);
+    auto want = cut->named_parameters();
+    for (const auto& item : back->named_parameters()) EXPECT_TRUE(torch::equal(item.value(), want[item.key()])) << family << " " << item.key();
+  }
+}
+
 TEST(GgufRoundTrip, QuantizedFilesLoad) {
   io::SafetensorsFile ref(test::fixture_dir("qwen3") + "/reference.safetensors");
   torch::NoGradGuard no_grad;

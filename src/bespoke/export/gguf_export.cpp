@@ -20,6 +20,8 @@ struct ArchExport {
   bool norm_rope;          // llama.cpp rotates interleaved pairs: permute Q/K rows
   int swa_default_period;  // gemma: llama.cpp infers local layers from a period; 0 = none
   void (*keys)(const ModelSpec& spec, const std::string& arch, io::GgufWriter& out);
+  bool per_layer_shapes = false;  // deci, openelm: head counts and FFN widths as arrays
+  bool fused_qkv = false;         // openelm: one attn_qkv tensor, Q rows then K then V
 };
 
 void no_keys(const ModelSpec&, const std::string&, io::GgufWriter&) {}
@@ -70,22 +72,34 @@ int64_t first_irregular_layer(const ModelSpec& s) {
   return -1;
 }
 
-// Most architectures size every layer from layer 0; llama.cpp's `deci` reads per-layer head
-// counts and FFN widths, so a pruned Llama-shaped model keeps its savings. Returns the
-// architecture to write.
+// Most architectures size every layer from layer 0; llama.cpp's `deci` (Llama-shaped) and
+// `openelm` (per-head q/k norms, tied output) read per-layer head counts and FFN widths, so a
+// pruned model keeps its savings. Returns the architecture to write.
 ArchExport choose_arch(const ModelSpec& s) {
   const ArchExport& native = arch_for(s);
   const int64_t irregular = first_irregular_layer(s);
   if (irregular < 0) return native;
-  const std::string at = "layer " + std::to_string(irregular) + ": ";
   const bool llama_shaped = s.family == "llama" || s.family == "mistral" || s.family == "qwen2" || s.family == "phi3";
-  if (!llama_shaped)
-    fail(ErrorKind::kUnsupported, at + "llama.cpp's " + native.arch + " architecture sizes every layer like layer 0; "
-                                      "export with --pad-uniform (zero-padded: exact, but no savings)");
-  for (int64_t i = 0; i < s.n_layers(); ++i)
-    if (s.layers[i].head_dim != s.layers[0].head_dim)
-      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + ": deci needs one head_dim for every layer");
-  return {s.family.c_str(), "deci", true, 0, no_keys};
+  const bool openelm = s.family == "qwen3" && s.tie_embeddings;
+  if (!llama_shaped && !openelm)
+    fail(ErrorKind::kUnsupported, "layer " + std::to_string(irregular) + ": llama.cpp's " + native.arch +
+                                      " architecture sizes every layer like layer 0" +
+                                      (s.family == "qwen3" ? " (openelm would need tied embeddings)" : "") +
+                                      "; export with --pad-uniform (zero-padded: exact, but no savings)");
+  const std::string arch = openelm ? "openelm" : "deci";
+  for (int64_t i = 0; i < s.n_layers(); ++i) {
+    const LayerSpec& l = s.layers[i];
+    const std::string at = "layer " + std::to_string(i) + ": " + arch + " ";
+    if (l.head_dim != s.layers[0].head_dim) fail(ErrorKind::kUnsupported, at + "needs one head_dim for every layer");
+    // deci skips the rest of a layer without FFN, attention included; layer 0 sets head sizes.
+    if (l.ffn_dim == 0) fail(ErrorKind::kUnsupported, at + "would drop a layer without FFN units whole; use --pad-uniform");
+    if (l.n_heads == 0 && (i == 0 || openelm))
+      fail(ErrorKind::kUnsupported, at + "cannot hold a layer without attention heads here; use --pad-uniform");
+  }
+  ArchExport a{s.family.c_str(), openelm ? "openelm" : "deci", !openelm, 0, no_keys};
+  a.per_layer_shapes = true;
+  a.fused_qkv = openelm;
+  return a;
 }
 
 // llama.cpp's Gemma graphs mark layer i local when i % period < period - 1.
@@ -144,7 +158,7 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
   out.add_uint32(a + ".context_length", uint32_t(s.max_position));
   out.add_uint32(a + ".embedding_length", uint32_t(s.hidden_size));
   out.add_uint32(a + ".block_count", uint32_t(s.n_layers()));
-  if (a == "deci") {  // per-layer arrays, as llama.cpp's deci converter writes them
+  if (ax.per_layer_shapes) {  // arrays, as llama.cpp's deci converter writes them
     std::vector<int32_t> heads, kv_heads, ffn;
     for (const LayerSpec& l : s.layers) heads.push_back(int32_t(l.n_heads)), kv_heads.push_back(int32_t(l.n_kv_heads)), ffn.push_back(int32_t(l.ffn_dim));
     out.add_int32_array(a + ".feed_forward_length", ffn);
@@ -221,6 +235,12 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     if (ax.norm_rope && (suffix == "attn_q.weight" || suffix == "attn_q.bias")) t = permute_rows(t, l.n_heads, l.head_dim);
     if (ax.norm_rope && (suffix == "attn_k.weight" || suffix == "attn_k.bias")) t = permute_rows(t, l.n_kv_heads, l.head_dim);
     if (gemma && (suffix == "attn_q.weight")) t = t * gemma_query_factor(s);
+    if (ax.fused_qkv && (suffix == "attn_k.weight" || suffix == "attn_v.weight")) continue;  // in attn_qkv
+    if (ax.fused_qkv && suffix == "attn_q.weight") {
+      const auto other = [&](const char* name) { return params.find(model::layer_tensor_name(info.layer, name))->detach().to(torch::kFloat32); };
+      emit(model::layer_tensor_name(info.layer, "attn_qkv.weight"), torch::cat({t, other("attn_k.weight"), other("attn_v.weight")}));
+      continue;
+    }
     emit(info.name, t);
   }
   out.write(out_path);

@@ -13,7 +13,8 @@ namespace bespoke::exporter {
 
 // `model_dir` supplies the tokenizer files. A model whose layers differ in heads, kv heads or
 // FFN width (a pruned one) is written as llama.cpp's `deci` when it is Llama-shaped (llama,
-// mistral, qwen2, phi3). Throws Error(kUnsupported) naming the layer and the reason for what
+// mistral, qwen2, phi3), as `openelm` when it is a Qwen3 with tied embeddings; other families
+// need pad_uniform first. Throws Error(kUnsupported) naming the layer and the reason for what
 // llama.cpp cannot represent.
 void export_gguf(model::Transformer& model, const std::string& model_dir, const std::string& out_path,
                  io::GgmlType type);

@@ -1,6 +1,7 @@
 #include "bespoke/model/gguf_load.h"
 
 #include <cmath>
+#include <set>
 
 #include "bespoke/core/error.h"
 #include "bespoke/core/shape.h"
@@ -14,9 +15,10 @@ using nlohmann::json;
 // llama.cpp architecture -> the Bespoke family whose quirks it carries.
 std::string family_of(const std::string& arch) {
   if (arch == "llama" || arch == "deci") return "llama";
+  if (arch == "openelm") return "qwen3";  // how Bespoke writes a pruned Qwen3
   for (const char* same : {"qwen2", "qwen3", "gemma2", "gemma3", "olmo2", "granite"})
     if (arch == same) return arch;
-  fail(ErrorKind::kUnsupported, "GGUF architecture '" + arch + "' is not read by Bespoke (llama, deci, qwen2, qwen3, gemma2, gemma3, olmo2, granite)");
+  fail(ErrorKind::kUnsupported, "GGUF architecture '" + arch + "' is not read by Bespoke (llama, deci, qwen2, qwen3, openelm, gemma2, gemma3, olmo2, granite)");
 }
 
 bool norm_rope(const std::string& arch) { return arch == "llama" || arch == "deci" || arch == "granite"; }
@@ -84,7 +86,7 @@ ModelSpec spec_from_gguf(const io::GgufFile& f) {
   }
   if (arch == "qwen2") s.qkv_bias = true;
   if (arch == "llama" || arch == "deci") s.qkv_bias = f.has("blk.0.attn_q.bias");
-  if (arch == "qwen3") s.qk_norm = QkNorm::kPerHead;
+  if (arch == "qwen3" || arch == "openelm") s.qk_norm = QkNorm::kPerHead;
   if (arch == "olmo2") {
     s.attn_pre_norm = s.ffn_pre_norm = false;
     s.attn_post_norm = s.ffn_post_norm = true;
@@ -128,22 +130,35 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
   Transformer net(s, torch::TensorOptions().dtype(options.dtype).device(options.device));
   torch::NoGradGuard no_grad;
   auto params = net->named_parameters();
-  size_t used = f.has("rope_freqs.weight") ? 1 : 0;
+  std::set<std::string> used;
+  if (f.has("rope_freqs.weight")) used.insert("rope_freqs.weight");
+  const auto read = [&](const std::string& name) {
+    if (!f.has(name)) fail(ErrorKind::kInput, path + ": no tensor '" + name + "'");
+    used.insert(name);
+    return f.get(name);
+  };
   for (const TensorInfo& info : tensor_table(s)) {
-    if (!f.has(info.name)) fail(ErrorKind::kInput, path + ": no tensor '" + info.name + "'");
-    torch::Tensor t = f.get(info.name);
+    const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
+    torch::Tensor t;
+    if (arch == "openelm" && (suffix == "attn_q.weight" || suffix == "attn_k.weight" || suffix == "attn_v.weight")) {
+      // attn_qkv holds the Q rows, then K, then V.
+      const LayerSpec& l = s.layers[info.layer];
+      const int64_t q = l.n_heads * l.head_dim, kv = l.n_kv_heads * l.head_dim;
+      const torch::Tensor qkv = read(layer_tensor_name(info.layer, "attn_qkv.weight"));
+      t = suffix == "attn_q.weight" ? qkv.narrow(0, 0, q) : qkv.narrow(0, suffix == "attn_k.weight" ? q : q + kv, kv);
+    } else {
+      t = read(info.name);
+    }
     if (t.sizes().vec() != info.shape)
       fail(ErrorKind::kInput, path + ": tensor '" + info.name + "': shape " + shape_string(t.sizes().vec()) + " != " + shape_string(info.shape));
-    const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
     if (norm_rope(arch) && info.layer >= 0) {
       const LayerSpec& l = s.layers[info.layer];
       if (suffix == "attn_q.weight" || suffix == "attn_q.bias") t = unpermute_rows(t, l.n_heads, l.head_dim);
       if (suffix == "attn_k.weight" || suffix == "attn_k.bias") t = unpermute_rows(t, l.n_kv_heads, l.head_dim);
     }
     params.find(info.name)->copy_(t);
-    ++used;
   }
-  if (used != f.tensors().size()) fail(ErrorKind::kInput, path + ": holds tensors this " + arch + " model does not use");
+  if (used.size() != f.tensors().size()) fail(ErrorKind::kInput, path + ": holds tensors this " + arch + " model does not use");
   return net;
 }
 
