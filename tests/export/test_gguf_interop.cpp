@@ -110,10 +110,12 @@ void expect_llama_cpp_runs_like(model::Transformer& net, const std::string& gguf
   }
 }
 
-// Pruned Llama-shaped models go out as `deci`, a pruned tied Qwen3 as `openelm`, with every
-// layer at its own size; the reference is Bespoke's own forward of the cut model.
+// Pruned Llama-shaped models go out as `deci` (Granite with its multipliers folded into the
+// weights), a pruned tied Qwen3 as `openelm`, with every layer at its own size; the reference
+// is Bespoke's own forward of the cut model.
 TEST(GgufInterop, NonUniformLayersRunAsDeciOrOpenelm) {
-  const std::pair<const char*, const char*> cases[] = {{"llama", "deci"}, {"qwen2", "deci"}, {"qwen3", "openelm"}};
+  const std::pair<const char*, const char*> cases[] = {
+      {"llama", "deci"}, {"qwen2", "deci"}, {"granite", "deci"}, {"qwen3", "openelm"}};
   for (const auto& [family, arch] : cases) {
     model::Transformer net = test::cut_fixture(family, {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32});
     const std::string gguf = test::scratch_dir("deci") + "/cut.gguf";

@@ -22,6 +22,7 @@ struct ArchExport {
   void (*keys)(const ModelSpec& spec, const std::string& arch, io::GgufWriter& out);
   bool per_layer_shapes = false;  // deci, openelm: head counts and FFN widths as arrays
   bool fused_qkv = false;         // openelm: one attn_qkv tensor, Q rows then K then V
+  bool fold_multipliers = false;  // Granite as deci: its four multipliers go into the weights
 };
 
 void no_keys(const ModelSpec&, const std::string&, io::GgufWriter&) {}
@@ -79,7 +80,8 @@ ArchExport choose_arch(const ModelSpec& s) {
   const ArchExport& native = arch_for(s);
   const int64_t irregular = first_irregular_layer(s);
   if (irregular < 0) return native;
-  const bool llama_shaped = s.family == "llama" || s.family == "mistral" || s.family == "qwen2" || s.family == "phi3";
+  const bool llama_shaped =
+      s.family == "llama" || s.family == "mistral" || s.family == "qwen2" || s.family == "phi3" || s.family == "granite";
   const bool openelm = s.family == "qwen3" && s.tie_embeddings;
   if (!llama_shaped && !openelm)
     fail(ErrorKind::kUnsupported, "layer " + std::to_string(irregular) + ": llama.cpp's " + native.arch +
@@ -99,6 +101,7 @@ ArchExport choose_arch(const ModelSpec& s) {
   ArchExport a{s.family.c_str(), openelm ? "openelm" : "deci", !openelm, 0, no_keys};
   a.per_layer_shapes = true;
   a.fused_qkv = openelm;
+  a.fold_multipliers = s.family == "granite";
   return a;
 }
 
@@ -205,6 +208,19 @@ double gemma_query_factor(const ModelSpec& s) {
   return ours / theirs;
 }
 
+// Granite scales the embeddings, the attention scores, both residual branches and the logits;
+// deci has none of these, and each is linear in one weight, so it moves into that weight.
+double granite_factor(const ModelSpec& s, const std::string& suffix) {
+  const LayerSpec& l0 = s.layers[0];
+  if (suffix == "token_embd.weight") return s.embedding_scale;
+  if (suffix == "output.weight") return 1.0 / s.logit_divisor;
+  const double scale = s.attn_scale > 0 ? s.attn_scale : 1.0 / std::sqrt(double(l0.head_dim));
+  if (suffix == "attn_q.weight" || suffix == "attn_q.bias") return scale * std::sqrt(double(l0.head_dim));
+  if (suffix == "attn_output.weight" || suffix == "attn_output.bias" || suffix == "ffn_down.weight" || suffix == "ffn_down.bias")
+    return s.residual_scale;
+  return 1.0;
+}
+
 }  // namespace
 
 void export_gguf(model::Transformer& net, const std::string& model_dir, const std::string& out_path, io::GgmlType type) {
@@ -235,6 +251,7 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     if (ax.norm_rope && (suffix == "attn_q.weight" || suffix == "attn_q.bias")) t = permute_rows(t, l.n_heads, l.head_dim);
     if (ax.norm_rope && (suffix == "attn_k.weight" || suffix == "attn_k.bias")) t = permute_rows(t, l.n_kv_heads, l.head_dim);
     if (gemma && (suffix == "attn_q.weight")) t = t * gemma_query_factor(s);
+    if (ax.fold_multipliers) t = t * granite_factor(s, suffix);
     if (ax.fused_qkv && (suffix == "attn_k.weight" || suffix == "attn_v.weight")) continue;  // in attn_qkv
     if (ax.fused_qkv && suffix == "attn_q.weight") {
       const auto other = [&](const char* name) { return params.find(model::layer_tensor_name(info.layer, name))->detach().to(torch::kFloat32); };
@@ -243,6 +260,8 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     }
     emit(info.name, t);
   }
+  if (ax.fold_multipliers && s.tie_embeddings)  // the scaled embedding can no longer double as the head
+    emit("output.weight", params.find("token_embd.weight")->detach().to(torch::kFloat32) / s.logit_divisor);
   out.write(out_path);
 }
 
