@@ -7,6 +7,7 @@
 // 1.07e-3 for gemma2, 0.9e-3 for gemma3; every SiLU family is at 3e-6).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -135,6 +136,38 @@ TEST(GgufInterop, ZeroPaddedCutsRunInTheNativeArchitecture) {
     exporter::export_gguf(padded, test::fixture_dir(family), gguf, io::GgmlType::kF32);
     EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], family);
     expect_llama_cpp_runs_like(net, gguf, family, std::string(family) + " padded", std::string(family) == "gemma2" ? 2e-3 : 1e-3);
+  }
+}
+
+// Phi-3 with partial rotary or longrope goes out in llama.cpp's own phi3 architecture (fused
+// qkv and gate/up, rope factors). The original context is above llama.cpp's context here, so
+// both sides use the short factors, and the attention factor of max/original context applies.
+TEST(GgufInterop, Phi3RopeVariantsRunAsPhi3) {
+  const std::string src = test::fixture_dir("phi3");
+  std::vector<double> long_factor, short_factor;
+  for (int i = 0; i < 8; ++i) long_factor.push_back(1.0 + 3.0 * i), short_factor.push_back(1.0 + 0.25 * i);
+  const nlohmann::json variants[] = {
+      {{"rope_type", "longrope"}, {"rope_theta", 10000.0}, {"long_factor", long_factor}, {"short_factor", short_factor},
+       {"original_max_position_embeddings", 512}},
+      {{"rope_type", "default"}, {"rope_theta", 10000.0}, {"partial_rotary_factor", 0.5}}};
+  for (const nlohmann::json& rope : variants) {
+    const std::string dir = test::scratch_dir("phi3rope");
+    std::filesystem::copy(src, dir, std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+    nlohmann::json c = nlohmann::json::parse(std::ifstream(src + "/config.json"));
+    c["rope_parameters"] = rope;
+    c["max_position_embeddings"] = 2048;
+    c.erase("original_max_position_embeddings");
+    if (rope.contains("original_max_position_embeddings")) c["original_max_position_embeddings"] = 512;
+    std::ofstream(dir + "/config.json") << c.dump();
+    model::Transformer net = model::load_model(dir);
+    const std::string gguf = dir + "/phi3.gguf";
+    exporter::export_gguf(net, dir, gguf, io::GgmlType::kF32);
+    EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], "phi3");
+    expect_llama_cpp_runs_like(net, gguf, "phi3", "phi3 " + rope["rope_type"].get<std::string>());
+    model::Transformer back = model::load_model(gguf);  // and Bespoke reads the file back
+    torch::NoGradGuard no_grad;
+    const torch::Tensor ids = io::SafetensorsFile(src + "/reference.safetensors").get("input_ids");
+    EXPECT_LT(test::max_abs_diff(back->forward(ids).logits, net->forward(ids).logits), 1e-5);
   }
 }
 

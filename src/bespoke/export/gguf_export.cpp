@@ -23,6 +23,7 @@ struct ArchExport {
   bool per_layer_shapes = false;  // deci, openelm: head counts and FFN widths as arrays
   bool fused_qkv = false;         // openelm: one attn_qkv tensor, Q rows then K then V
   bool fold_multipliers = false;  // Granite as deci: its four multipliers go into the weights
+  bool fused_gate_up = false;     // phi3: one ffn_up tensor, gate rows then up rows
 };
 
 void no_keys(const ModelSpec&, const std::string&, io::GgufWriter&) {}
@@ -47,12 +48,24 @@ void granite_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out)
   out.add_float32(a + ".attention.scale", float(s.attn_scale));
 }
 
+// Phi-3's own architecture: partial rotary and longrope's two factor sets, which llama.cpp
+// picks by context size (long above the original context), where Bespoke and transformers
+// pick by sequence length.
+void phi3_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
+  const model::RopeSpec& r = s.layers[0].rope;
+  out.add_uint32(a + ".attention.sliding_window", 0);
+  if (r.type != model::RopeType::kLongRope) return;
+  out.add_uint32(a + ".rope.scaling.original_context_length", uint32_t(r.original_context));
+  out.add_float32(a + ".rope.scaling.attn_factor", float(r.attention_factor));
+}
+
+const ArchExport kPhi3{"phi3", "phi3", false, 0, phi3_keys, false, true, false, true};
+
 const ArchExport kArches[] = {
     {"llama", "llama", true, 0, no_keys},       {"mistral", "llama", true, 0, no_keys},
     {"qwen2", "qwen2", false, 0, no_keys},      {"qwen3", "qwen3", false, 0, no_keys},
     {"gemma2", "gemma2", false, 2, gemma_keys}, {"gemma3", "gemma3", false, 6, gemma_keys},
-    // Phi-3 with plain rope is a Llama (llama.cpp's phi3 loader also insists on Phi's own
-    // special tokens); longrope would need the phi3 architecture.
+    // Phi-3 with plain rope is a Llama; partial rotary and longrope need kPhi3.
     {"phi3", "llama", true, 0, no_keys},        {"olmo2", "olmo2", false, 0, no_keys},
     {"granite", "granite", true, 0, granite_keys},
 };
@@ -79,6 +92,13 @@ int64_t first_irregular_layer(const ModelSpec& s) {
 ArchExport choose_arch(const ModelSpec& s) {
   const ArchExport& native = arch_for(s);
   const int64_t irregular = first_irregular_layer(s);
+  const model::RopeSpec& rope = s.layers[0].rope;
+  if (s.family == "phi3" && (rope.type == model::RopeType::kLongRope || rope.partial_rotary_factor != 1.0)) {
+    if (irregular >= 0)
+      fail(ErrorKind::kUnsupported, "layer " + std::to_string(irregular) + ": llama.cpp's phi3 architecture sizes every layer like layer 0 "
+                                        "and deci cannot rotate part of a head or switch longrope factors; use --pad-uniform");
+    return kPhi3;
+  }
   if (irregular < 0) return native;
   const bool llama_shaped =
       s.family == "llama" || s.family == "mistral" || s.family == "qwen2" || s.family == "phi3" || s.family == "granite";
@@ -186,7 +206,8 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
   if (global->rope.type == model::RopeType::kLinear) {
     out.add_string(a + ".rope.scaling.type", "linear");
     out.add_float32(a + ".rope.scaling.factor", float(global->rope.factor));
-  } else if (global->rope.type != model::RopeType::kDefault && global->rope.type != model::RopeType::kLlama3) {
+  } else if (global->rope.type != model::RopeType::kDefault && global->rope.type != model::RopeType::kLlama3 &&
+             !(global->rope.type == model::RopeType::kLongRope && std::string(ax.arch) == "phi3")) {
     fail(ErrorKind::kUnsupported, std::string("GGUF export of ") + model::rope_type_names().name(global->rope.type) + " rope is not supported yet");
   }
   out.add_uint32(a + ".vocab_size", uint32_t(s.vocab_size));
@@ -243,6 +264,11 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     out.add_tensor(name, t, tt);
   };
   if (l0.rope.type == model::RopeType::kLlama3) emit("rope_freqs.weight", llama3_rope_freqs(l0.rope, l0.head_dim));
+  if (l0.rope.type == model::RopeType::kLongRope) {
+    const auto factors = [](const std::vector<double>& f) { return torch::tensor(f, torch::kFloat64).to(torch::kFloat32); };
+    emit("rope_factors_long.weight", factors(l0.rope.long_factor));
+    emit("rope_factors_short.weight", factors(l0.rope.short_factor));
+  }
   for (const model::TensorInfo& info : model::tensor_table(s)) {
     torch::Tensor t = params.find(info.name)->detach().to(torch::kFloat32);
     const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
@@ -253,6 +279,11 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     if (gemma && (suffix == "attn_q.weight")) t = t * gemma_query_factor(s);
     if (ax.fold_multipliers) t = t * granite_factor(s, suffix);
     if (ax.fused_qkv && (suffix == "attn_k.weight" || suffix == "attn_v.weight")) continue;  // in attn_qkv
+    if (ax.fused_gate_up && suffix == "ffn_gate.weight") continue;  // in ffn_up
+    if (ax.fused_gate_up && suffix == "ffn_up.weight") {
+      emit(info.name, torch::cat({params.find(model::layer_tensor_name(info.layer, "ffn_gate.weight"))->detach().to(torch::kFloat32), t}));
+      continue;
+    }
     if (ax.fused_qkv && suffix == "attn_q.weight") {
       const auto other = [&](const char* name) { return params.find(model::layer_tensor_name(info.layer, name))->detach().to(torch::kFloat32); };
       emit(model::layer_tensor_name(info.layer, "attn_qkv.weight"), torch::cat({t, other("attn_k.weight"), other("attn_v.weight")}));

@@ -16,9 +16,10 @@ using nlohmann::json;
 std::string family_of(const std::string& arch) {
   if (arch == "llama" || arch == "deci") return "llama";
   if (arch == "openelm") return "qwen3";  // how Bespoke writes a pruned Qwen3
+  if (arch == "phi3") return "phi3";
   for (const char* same : {"qwen2", "qwen3", "gemma2", "gemma3", "olmo2", "granite"})
     if (arch == same) return arch;
-  fail(ErrorKind::kUnsupported, "GGUF architecture '" + arch + "' is not read by Bespoke (llama, deci, qwen2, qwen3, openelm, gemma2, gemma3, olmo2, granite)");
+  fail(ErrorKind::kUnsupported, "GGUF architecture '" + arch + "' is not read by Bespoke (llama, deci, qwen2, qwen3, openelm, phi3, gemma2, gemma3, olmo2, granite)");
 }
 
 bool norm_rope(const std::string& arch) { return arch == "llama" || arch == "deci" || arch == "granite"; }
@@ -68,6 +69,17 @@ ModelSpec spec_from_gguf(const io::GgufFile& f) {
   if (f.metadata().value(a + "rope.scaling.type", "none") == "linear") {
     rope.type = RopeType::kLinear;
     rope.factor = number(f, a + "rope.scaling.factor", 1.0);
+  }
+  if (f.has("rope_factors_long.weight")) {
+    rope.type = RopeType::kLongRope;
+    const auto values = [&](const char* name) {
+      const torch::Tensor t = f.get(name).to(torch::kFloat64);
+      return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+    };
+    rope.long_factor = values("rope_factors_long.weight");
+    rope.short_factor = values("rope_factors_short.weight");
+    rope.original_context = number(f, a + "rope.scaling.original_context_length", 0);
+    rope.attention_factor = number(f, a + "rope.scaling.attn_factor", 1.0);
   }
   if (f.has("rope_freqs.weight")) {
     const torch::Tensor d = f.get("rope_freqs.weight");
@@ -131,7 +143,8 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
   torch::NoGradGuard no_grad;
   auto params = net->named_parameters();
   std::set<std::string> used;
-  if (f.has("rope_freqs.weight")) used.insert("rope_freqs.weight");
+  for (const char* rope : {"rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"})
+    if (f.has(rope)) used.insert(rope);
   const auto read = [&](const std::string& name) {
     if (!f.has(name)) fail(ErrorKind::kInput, path + ": no tensor '" + name + "'");
     used.insert(name);
@@ -140,7 +153,12 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
   for (const TensorInfo& info : tensor_table(s)) {
     const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
     torch::Tensor t;
-    if (arch == "openelm" && (suffix == "attn_q.weight" || suffix == "attn_k.weight" || suffix == "attn_v.weight")) {
+    const bool fused_qkv = arch == "openelm" || (arch == "phi3" && f.has(layer_tensor_name(0, "attn_qkv.weight")));
+    if (arch == "phi3" && (suffix == "ffn_gate.weight" || suffix == "ffn_up.weight")) {
+      // ffn_up holds the gate rows, then the up rows.
+      const int64_t ffn = s.layers[info.layer].ffn_dim;
+      t = read(layer_tensor_name(info.layer, "ffn_up.weight")).narrow(0, suffix == "ffn_gate.weight" ? 0 : ffn, ffn);
+    } else if (fused_qkv && (suffix == "attn_q.weight" || suffix == "attn_k.weight" || suffix == "attn_v.weight")) {
       // attn_qkv holds the Q rows, then K, then V.
       const LayerSpec& l = s.layers[info.layer];
       const int64_t q = l.n_heads * l.head_dim, kv = l.n_kv_heads * l.head_dim;
