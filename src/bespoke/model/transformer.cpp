@@ -55,6 +55,16 @@ torch::Tensor TransformerImpl::logits(const torch::Tensor& h) {
 }
 
 ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache, bool want_hidden) {
+  ForwardOutput out;
+  out.logits = logits(run(ids, cache, want_hidden ? &out.hidden : nullptr));
+  return out;
+}
+
+torch::Tensor TransformerImpl::features(const torch::Tensor& ids) { return run(ids, nullptr, nullptr); }
+
+torch::Tensor TransformerImpl::head(const torch::Tensor& h) { return logits(h); }
+
+torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std::vector<torch::Tensor>* hidden) {
   const int64_t T = ids.size(1), past = cache ? cache->length : 0, S = past + T;
   const auto device = ids.device();
   torch::Tensor positions = torch::arange(past, S, torch::TensorOptions().dtype(torch::kInt64).device(device));
@@ -64,8 +74,7 @@ ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache,
 
   torch::Tensor h = embed(ids);
   torch::Tensor pli = spec_.per_layer_input_dim > 0 ? per_layer_inputs(ids, h) : torch::Tensor();
-  ForwardOutput out;
-  if (want_hidden) out.hidden.push_back(h);
+  if (hidden) hidden->push_back(h);
 
   std::vector<torch::Tensor> keys(spec_.n_layers()), values(spec_.n_layers());
   std::vector<RopeTables> ropes(spec_.n_layers());  // shared by layers with the same rope
@@ -85,13 +94,12 @@ ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache,
     ctx.values = &values;
     ctx.cache = cache;
     h = blk[i]->as<Block>()->forward(h, ctx);
-    if (want_hidden && i + 1 < spec_.n_layers()) out.hidden.push_back(h);
+    if (hidden && i + 1 < spec_.n_layers()) hidden->push_back(h);
   }
   if (cache) cache->length = S;
   h = output_norm(h);
-  if (want_hidden) out.hidden.push_back(h);
-  out.logits = logits(h);
-  return out;
+  if (hidden) hidden->push_back(h);
+  return h;
 }
 
 void init_random(Transformer& model, double std) {

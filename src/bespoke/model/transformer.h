@@ -28,10 +28,15 @@ class TransformerImpl : public torch::nn::Module {
   // ids: [B, T] int64. With `cache`, positions continue from cache->length and the cache grows.
   ForwardOutput forward(const torch::Tensor& ids, KvCache* cache = nullptr,
                         bool want_hidden = false);
+  // The two halves of forward, for losses that apply the head in chunks: the final norm's
+  // output [B, T, E], and the logits of any slice of it.
+  torch::Tensor features(const torch::Tensor& ids);
+  torch::Tensor head(const torch::Tensor& h);
   KvCache new_cache() const;
   const ModelSpec& spec() const { return *model_; }
 
  private:
+  torch::Tensor run(const torch::Tensor& ids, KvCache* cache, std::vector<torch::Tensor>* hidden);
   torch::Tensor embed(const torch::Tensor& ids);
   torch::Tensor per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x);
   torch::Tensor logits(const torch::Tensor& h);

@@ -1,0 +1,28 @@
+// Training losses. The output head is applied a chunk of positions at a time, so a
+// 150-260K-token vocabulary never materialises [tokens, vocab] logits in fp32 at once: the
+// forward pass keeps only per-chunk sums, and the backward pass recomputes each chunk's logits
+// (as activation checkpointing does) before moving on.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+
+namespace bespoke::train {
+
+using Head = std::function<torch::Tensor(const torch::Tensor&)>;  // [N, E] -> [N, V] logits
+
+// Mean next-token cross-entropy over the positions where `mask` is true.
+// hidden: [N, E] (any float dtype); targets: [N] int64; mask: [N] bool. Gradients flow into
+// `hidden` and into whatever parameters `head` uses. Returns a float32 scalar; 0 if the mask
+// is empty.
+torch::Tensor chunked_cross_entropy(const Head& head, const torch::Tensor& hidden, const torch::Tensor& targets,
+                                    const torch::Tensor& mask, int64_t chunk = 1024);
+
+// Forward KL(teacher || student) at temperature tau, scaled by tau^2 (Hinton et al.), averaged
+// over the masked positions: sum_v p_t(v) (log p_t(v) - log p_s(v)) with both softmaxes at tau.
+// The student side is chunked like chunked_cross_entropy; teacher_logits: [N, V], no gradient.
+torch::Tensor chunked_kl_divergence(const Head& head, const torch::Tensor& hidden, const torch::Tensor& teacher_logits,
+                                    const torch::Tensor& mask, double tau = 1.0, int64_t chunk = 1024);
+
+}  // namespace bespoke::train
