@@ -41,18 +41,6 @@ std::vector<text::ChatMessage> read_messages(const std::string& path) {
   return out;
 }
 
-// The text of a special token named in tokenizer_config.json ("bos_token": "<s>" or {"content": "<s>"}).
-std::string special_token(const std::string& dir, const char* key) {
-  std::ifstream in(dir + "/tokenizer_config.json");
-  if (!in) return "";
-  const nlohmann::json c = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!c.is_object() || !c.contains(key)) return "";
-  const auto& v = c[key];
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
-  return "";
-}
-
 }  // namespace
 
 void add_chat_format(CLI::App& app) {
@@ -70,8 +58,8 @@ void add_chat_format(CLI::App& app) {
     text::ChatOptions options;
     options.add_generation_prompt = opt->add_generation_prompt;
     if (opt->no_thinking) options.enable_thinking = 0;
-    options.bos_token = special_token(opt->model, "bos_token");
-    options.eos_token = special_token(opt->model, "eos_token");
+    options.bos_token = text::special_token(opt->model, "bos_token");
+    options.eos_token = text::special_token(opt->model, "eos_token");
     std::cout << text::render_chat(format, read_messages(opt->messages), options);
   });
 }

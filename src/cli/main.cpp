@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   bespoke::cli::add_tokenize(app);
   bespoke::cli::add_chat_format(app);
   bespoke::cli::add_export(app);
+  bespoke::cli::add_train(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

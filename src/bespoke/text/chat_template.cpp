@@ -300,4 +300,15 @@ std::string read_chat_template(const std::string& dir) {
   fail(ErrorKind::kInput, dir + ": no chat template (tokenizer_config.json chat_template, chat_template.jinja or .json)");
 }
 
+std::string special_token(const std::string& dir, const char* key) {
+  std::ifstream in(dir + "/tokenizer_config.json");
+  if (!in) return "";
+  const nlohmann::json c = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!c.is_object() || !c.contains(key)) return "";
+  const auto& v = c[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
+  return "";
+}
+
 }  // namespace bespoke::text

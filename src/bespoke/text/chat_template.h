@@ -59,4 +59,8 @@ std::string render_chat(ChatFormat format, const std::vector<ChatMessage>& messa
 // chat_template.json. Throws Error(kInput) if there is none.
 std::string read_chat_template(const std::string& dir);
 
+// The text of a special token named in `<dir>/tokenizer_config.json` ("bos_token": "<s>" or
+// {"content": "<s>"}), or "" if it names none.
+std::string special_token(const std::string& dir, const char* key);
+
 }  // namespace bespoke::text

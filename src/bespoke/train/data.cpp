@@ -1,0 +1,121 @@
+#include "bespoke/train/data.h"
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+
+#include "bespoke/core/error.h"
+
+namespace bespoke::train {
+namespace {
+
+void append(Example& e, const std::vector<int32_t>& ids, bool trained) {
+  e.ids.insert(e.ids.end(), ids.begin(), ids.end());
+  e.trained.insert(e.trained.end(), ids.size(), trained ? 1 : 0);
+}
+
+std::string string_field(const nlohmann::json& record, const char* key) {
+  if (!record[key].is_string()) fail(ErrorKind::kInput, std::string("\"") + key + "\" is not a string");
+  return record[key].get<std::string>();
+}
+
+}  // namespace
+
+Encoder::Encoder(const std::string& model_dir) : tokenizer(text::load_tokenizer(model_dir)) {
+  options.bos_token = text::special_token(model_dir, "bos_token");
+  options.eos_token = text::special_token(model_dir, "eos_token");
+  eos_id = options.eos_token.empty() ? -1 : tokenizer->token_id(options.eos_token);
+  const std::string jinja = text::read_chat_template(model_dir);
+  if (!jinja.empty()) {
+    format = text::detect_chat_format(jinja);
+    has_chat_format = true;
+  }
+}
+
+Example Encoder::encode(const nlohmann::json& record) const {
+  if (!record.is_object()) fail(ErrorKind::kInput, "a record must be a JSON object");
+  Example e;
+  if (record.contains("domain")) e.domain = string_field(record, "domain");
+  if (record.contains("messages")) {
+    if (!has_chat_format) fail(ErrorKind::kInput, "chat records need a model with a chat template");
+    std::vector<text::ChatMessage> messages;
+    for (const auto& m : record["messages"]) {
+      if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") || !m["content"].is_string())
+        fail(ErrorKind::kInput, "every message needs string \"role\" and \"content\"");
+      messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+    }
+    if (messages.empty() || messages.back().role != "assistant") fail(ErrorKind::kInput, "a chat record must end with an assistant message");
+    // The prompt is everything before the last reply, ending in the assistant turn's opening;
+    // the trained part is what the full conversation adds to it.
+    text::ChatOptions prompt_options = options;
+    prompt_options.add_generation_prompt = true;
+    const std::vector<text::ChatMessage> prompt(messages.begin(), messages.end() - 1);
+    const std::string before = text::render_chat(format, prompt, prompt_options);
+    const std::string full = text::render_chat(format, messages, options);
+    if (full.compare(0, before.size(), before) != 0)
+      fail(ErrorKind::kInput, "the chat template renders the prompt differently inside the full conversation");
+    append(e, tokenizer->encode(before, false), false);
+    append(e, tokenizer->encode(full.substr(before.size()), false), true);
+  } else if (record.contains("prompt") && record.contains("completion")) {
+    append(e, tokenizer->encode(string_field(record, "prompt"), true), false);
+    append(e, tokenizer->encode(string_field(record, "completion"), false), true);
+    if (eos_id >= 0) append(e, {eos_id}, true);
+  } else if (record.contains("text")) {
+    append(e, tokenizer->encode(string_field(record, "text"), true), true);
+  } else {
+    fail(ErrorKind::kInput, "a record needs \"messages\", \"prompt\" and \"completion\", or \"text\"");
+  }
+  return e;
+}
+
+std::vector<Example> read_examples(const std::string& path, const Encoder& encoder) {
+  std::ifstream in(path);
+  if (!in) fail(ErrorKind::kInput, path + ": cannot open");
+  std::vector<Example> out;
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      const nlohmann::json record = nlohmann::json::parse(line);
+      out.push_back(encoder.encode(record));
+    } catch (const nlohmann::json::exception&) {
+      fail(ErrorKind::kInput, path + ":" + std::to_string(n) + ": not valid JSON");
+    } catch (const Error& e) {
+      throw with_context(e, path + ":" + std::to_string(n));
+    }
+  }
+  if (out.empty()) fail(ErrorKind::kInput, path + ": no records");
+  return out;
+}
+
+Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len) {
+  const int64_t count = rows.size();
+  Batch b;
+  b.ids = torch::zeros({count, seq_len}, torch::kInt64);
+  b.targets = torch::zeros({count, seq_len}, torch::kInt64);
+  b.mask = torch::zeros({count, seq_len}, torch::kBool);
+  auto ids = b.ids.accessor<int64_t, 2>(), targets = b.targets.accessor<int64_t, 2>();
+  auto mask = b.mask.accessor<bool, 2>();
+  for (int64_t r = 0; r < count; ++r) {
+    const Example& e = examples[rows[r]];
+    const int64_t n = e.ids.size();
+    for (int64_t t = 0; t < std::min(n, seq_len); ++t) ids[r][t] = e.ids[t];
+    b.positions += std::min(n, seq_len);
+    for (int64_t t = 0; t < std::min(n - 1, seq_len); ++t) {
+      targets[r][t] = e.ids[t + 1];
+      mask[r][t] = e.trained[t + 1] != 0;
+      b.tokens += mask[r][t];
+    }
+  }
+  return b;
+}
+
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  std::mt19937_64 rng(seed * 1000003 + epoch);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[std::uniform_int_distribution<int64_t>(0, i)(rng)]);
+  return order;
+}
+
+}  // namespace bespoke::train

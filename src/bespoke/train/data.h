@@ -1,0 +1,63 @@
+// Training data: JSONL records tokenized into examples with a loss mask, then batches of
+// fixed-length rows. One example per row, padded (not packed): attention never crosses
+// documents and positions start at 0 in every row; longer examples are cut at the row length.
+//
+// Record shapes, one JSON object per line:
+//   {"messages": [{"role", "content"}, ...]}  chat, rendered with the model's chat template;
+//                                             loss on the last assistant message only
+//   {"prompt": "...", "completion": "..."}    loss on the completion (and the EOS after it)
+//   {"text": "..."}                           loss on every token
+// Each may carry "domain": a name for dynamic data mixing (default "default").
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bespoke/text/chat_template.h"
+#include "bespoke/text/tokenizer.h"
+
+namespace bespoke::train {
+
+struct Example {
+  std::vector<int32_t> ids;
+  std::vector<uint8_t> trained;  // per token: 1 if predicting this token is trained
+  std::string domain = "default";
+};
+
+// How a model directory turns records into tokens.
+struct Encoder {
+  std::unique_ptr<text::Tokenizer> tokenizer;
+  text::ChatFormat format;
+  bool has_chat_format = false;
+  text::ChatOptions options;  // bos/eos text for the template
+  int32_t eos_id = -1;
+
+  explicit Encoder(const std::string& model_dir);
+  Example encode(const nlohmann::json& record) const;
+};
+
+// Reads and tokenizes every line of `path`. Throws Error(kInput) naming the file and line for
+// anything that is not one of the record shapes.
+std::vector<Example> read_examples(const std::string& path, const Encoder& encoder);
+
+struct Batch {
+  torch::Tensor ids;      // [B, L] int64, padded with 0
+  torch::Tensor targets;  // [B, L] int64: ids shifted left by one
+  torch::Tensor mask;     // [B, L] bool: where targets are trained
+  int64_t tokens = 0;     // trained targets in the batch
+  int64_t positions = 0;  // non-padding positions
+};
+
+// `examples[rows[i]]` as row i of a batch of length `seq_len`.
+Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len);
+
+// The visiting order of `n` examples in epoch `epoch`: a permutation fixed by (seed, epoch), so
+// a resumed run needs only the epoch and the position to continue exactly.
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch);
+
+}  // namespace bespoke::train

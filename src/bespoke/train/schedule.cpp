@@ -1,0 +1,24 @@
+#include "bespoke/train/schedule.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "bespoke/core/error.h"
+
+namespace bespoke::train {
+
+double learning_rate(const Schedule& s, int64_t step, int64_t total) {
+  if (step < s.warmup) return s.peak * double(step + 1) / s.warmup;
+  const double low = s.peak * s.final_ratio;
+  const int64_t span = std::max<int64_t>(1, total - s.warmup - 1);
+  const double progress = std::min(1.0, double(step - s.warmup) / span);
+  if (s.kind == "constant") return s.peak;
+  if (s.kind == "cosine") return low + (s.peak - low) * 0.5 * (1 + std::cos(M_PI * progress));
+  if (s.kind == "wsd") {
+    const double stable = 1.0 - s.decay_fraction;
+    return progress <= stable ? s.peak : s.peak + (low - s.peak) * (progress - stable) / s.decay_fraction;
+  }
+  fail(ErrorKind::kUsage, "unknown schedule '" + s.kind + "' (cosine, wsd, constant)");
+}
+
+}  // namespace bespoke::train

@@ -1,0 +1,246 @@
+#include "bespoke/train/trainer.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "bespoke/core/atomic_file.h"
+#include "bespoke/core/error.h"
+#include "bespoke/export/hf_export.h"
+#include "bespoke/io/safetensors.h"
+#include "bespoke/model/load.h"
+#include "bespoke/train/data.h"
+#include "bespoke/train/loss.h"
+
+namespace bespoke::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Where the next example comes from: epoch e visits examples in epoch_order(n, seed, e).
+struct DataCursor {
+  int64_t epoch = 0, index = 0;
+};
+
+std::vector<int64_t> next_rows(DataCursor& c, int64_t n, uint64_t seed, int64_t count) {
+  std::vector<int64_t> rows, order = epoch_order(n, seed, c.epoch);
+  while (int64_t(rows.size()) < count) {
+    if (c.index == n) c = {c.epoch + 1, 0}, order = epoch_order(n, seed, c.epoch);
+    rows.push_back(order[c.index++]);
+  }
+  return rows;
+}
+
+void check_config(const TrainConfig& c) {
+  const auto usage = [](const std::string& m) { fail(ErrorKind::kUsage, m); };
+  if (c.steps < 1) usage("--steps must be positive");
+  if (c.seq_len < 2) usage("--seq-len must be at least 2");
+  if (c.batch < 1) usage("--batch must be positive");
+  if (c.micro_batch < 0 || (c.micro_batch > 0 && c.batch % c.micro_batch != 0)) usage("--micro-batch must divide --batch");
+  if (!(c.schedule.peak > 0)) usage("--lr must be positive");
+  if (c.kd_weight < 0 || c.kd_weight > 1) usage("--kd-weight must be in [0, 1]");
+  if (!(c.kd_tau > 0)) usage("--kd-tau must be positive");
+  if (c.schedule.warmup < 0 || c.schedule.warmup >= c.steps) usage("--warmup must be below --steps");
+}
+
+std::string step_dir(const std::string& out, int64_t step) {
+  std::ostringstream name;
+  name << "step-" << std::setw(8) << std::setfill('0') << step;
+  return (fs::path(out) / "checkpoints" / name.str()).string();
+}
+
+struct Checkpointed {
+  int64_t step = 0, tokens = 0;
+  DataCursor cursor;
+  double first_loss = 0;
+};
+
+// Written beside its final name and renamed, so a checkpoint directory is always complete.
+void save_checkpoint(const std::string& out, model::Transformer& net, torch::optim::Optimizer& opt, const Checkpointed& c,
+                     int64_t keep) {
+  const std::string dir = step_dir(out, c.step), tmp = dir + ".tmp";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  std::vector<std::pair<std::string, torch::Tensor>> weights;
+  for (const auto& p : net->named_parameters()) weights.push_back({p.key(), p.value().detach()});
+  io::write_safetensors(tmp + "/model.safetensors", weights);
+  torch::save(opt, tmp + "/optimizer.pt");
+  const nlohmann::json state = {{"step", c.step}, {"epoch", c.cursor.epoch}, {"index", c.cursor.index},
+                                {"tokens", c.tokens}, {"first_loss", c.first_loss}};
+  write_file_atomic(tmp + "/state.json", [&](std::ostream& o) { o << state.dump(1) << "\n"; });
+  fs::remove_all(dir);
+  fs::rename(tmp, dir);
+  std::vector<std::string> all;
+  for (const auto& e : fs::directory_iterator(fs::path(out) / "checkpoints"))
+    if (e.path().filename().string().rfind("step-", 0) == 0 && e.path().extension() != ".tmp") all.push_back(e.path().string());
+  std::sort(all.begin(), all.end());
+  for (size_t i = 0; i + keep < all.size(); ++i) fs::remove_all(all[i]);
+}
+
+Checkpointed load_checkpoint(const std::string& dir, model::Transformer& net, torch::optim::Optimizer& opt) {
+  const io::SafetensorsFile weights(dir + "/model.safetensors");
+  torch::NoGradGuard no_grad;
+  for (auto& p : net->named_parameters()) p.value().copy_(weights.get(p.key()));
+  torch::load(opt, dir + "/optimizer.pt");
+  std::ifstream in(dir + "/state.json");
+  const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
+  if (!s.is_object() || !s.contains("step")) fail(ErrorKind::kInput, dir + "/state.json: not a checkpoint state");
+  Checkpointed c;
+  c.step = s["step"].get<int64_t>();
+  c.cursor = {s["epoch"].get<int64_t>(), s["index"].get<int64_t>()};
+  c.tokens = s["tokens"].get<int64_t>();
+  c.first_loss = s["first_loss"].get<double>();
+  return c;
+}
+
+// Keeps the metric lines of steps up to `step`: a resumed run rewrites the rest.
+void trim_metrics(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("step", int64_t(0)) <= step) kept += line + "\n";
+  }
+  write_file_atomic(path, [&](std::ostream& o) { o << kept; });
+}
+
+std::string clock(double seconds) {
+  const int64_t s = int64_t(seconds);
+  std::ostringstream o;
+  o << s / 3600 << ":" << std::setw(2) << std::setfill('0') << s / 60 % 60 << ":" << std::setw(2) << s % 60;
+  return o.str();
+}
+
+}  // namespace
+
+std::string latest_checkpoint(const std::string& out) {
+  const fs::path dir = fs::path(out) / "checkpoints";
+  std::string best;
+  if (!fs::exists(dir)) return best;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("step-", 0) == 0 && e.path().extension() != ".tmp" && e.path().string() > best) best = e.path().string();
+  }
+  return best;
+}
+
+TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
+  check_config(cfg);
+  torch::manual_seed(cfg.seed);
+  const Encoder encoder(cfg.model);
+  const std::vector<Example> examples = read_examples(cfg.data, encoder);
+  model::Transformer net = model::load_model(cfg.model);
+  model::Transformer teacher{nullptr};
+  if (!cfg.teacher.empty()) {
+    teacher = model::load_model(cfg.teacher);
+    teacher->eval();
+    if (teacher->spec().vocab_size != net->spec().vocab_size)
+      fail(ErrorKind::kInput, cfg.teacher + ": the teacher's vocabulary (" + std::to_string(teacher->spec().vocab_size) +
+                                  ") differs from the student's (" + std::to_string(net->spec().vocab_size) + ")");
+  }
+
+  // Matrices decay, norms and biases do not; frozen parameters take no part.
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : net->named_parameters()) {
+    bool frozen = false;
+    for (const std::string& f : cfg.freeze) frozen = frozen || p.key().find(f) != std::string::npos;
+    p.value().requires_grad_(!frozen);
+    if (!frozen) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+  }
+  if (decay.empty() && no_decay.empty()) fail(ErrorKind::kUsage, "--freeze leaves nothing to train");
+  const auto options = [&](double wd) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(cfg.schedule.peak).betas({cfg.beta1, cfg.beta2}).eps(cfg.eps).weight_decay(wd));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, options(cfg.weight_decay));
+  groups.emplace_back(no_decay, options(0.0));
+  torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(cfg.schedule.peak));
+  std::vector<torch::Tensor> trainable = decay;
+  trainable.insert(trainable.end(), no_decay.begin(), no_decay.end());
+
+  fs::create_directories(fs::path(cfg.out) / "checkpoints");
+  const std::string metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
+  Checkpointed state;
+  const std::string previous = latest_checkpoint(cfg.out);
+  if (cfg.resume) {
+    if (previous.empty()) fail(ErrorKind::kUsage, cfg.out + ": no checkpoint to resume from");
+    state = load_checkpoint(previous, net, opt);
+    trim_metrics(metrics_path, state.step);
+  } else if (!previous.empty()) {
+    fail(ErrorKind::kUsage, cfg.out + " already holds checkpoints; pass --resume to continue, or choose another --out");
+  } else {
+    fs::remove(metrics_path);
+  }
+
+  TrainResult r;
+  r.first_step = r.steps = state.step;
+  r.first_loss = state.first_loss;
+  std::ofstream metrics(metrics_path, std::ios::app);
+  const int64_t micro = cfg.micro_batch > 0 ? cfg.micro_batch : cfg.batch, n_micro = cfg.batch / micro;
+  const train::Head head = [net](const torch::Tensor& h) mutable { return net->head(h); };
+  const auto start = std::chrono::steady_clock::now();
+  int64_t positions = 0;
+  net->train();
+  while (state.step < cfg.steps) {
+    const double lr = learning_rate(cfg.schedule, state.step, cfg.steps);
+    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    opt.zero_grad();
+    double loss_sum = 0;
+    for (int64_t m = 0; m < n_micro; ++m) {
+      const Batch b = make_batch(examples, next_rows(state.cursor, examples.size(), cfg.seed, micro), cfg.seq_len);
+      const torch::Tensor h = net->features(b.ids).flatten(0, 1);
+      const torch::Tensor targets = b.targets.flatten(), mask = b.mask.flatten();
+      torch::Tensor loss;
+      if (teacher) {
+        torch::Tensor teacher_logits;
+        {
+          torch::NoGradGuard no_grad;
+          teacher_logits = teacher->forward(b.ids).logits.flatten(0, 1);
+        }
+        loss = chunked_kl_divergence(head, h, teacher_logits, mask, cfg.kd_tau, cfg.chunk) * cfg.kd_weight;
+        if (cfg.kd_weight < 1) loss = loss + chunked_cross_entropy(head, h, targets, mask, cfg.chunk) * (1 - cfg.kd_weight);
+      } else {
+        loss = chunked_cross_entropy(head, h, targets, mask, cfg.chunk);
+      }
+      (loss / n_micro).backward();
+      loss_sum += loss.item<double>();
+      state.tokens += b.tokens;
+      positions += b.positions;
+    }
+    const double grad_norm = cfg.clip > 0 ? torch::nn::utils::clip_grad_norm_(trainable, cfg.clip) : 0.0;
+    opt.step();
+    ++state.step;
+    const double loss = loss_sum / n_micro;
+    if (state.step == 1) state.first_loss = loss;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double speed = positions / std::max(elapsed, 1e-9);
+    metrics << nlohmann::json{{"step", state.step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                              {"tokens", state.tokens}, {"tokens_per_s", speed}, {"elapsed_s", elapsed}}.dump()
+            << "\n" << std::flush;
+    if (cfg.progress) {
+      const double eta = elapsed / (state.step - r.first_step) * (cfg.steps - state.step);
+      std::fprintf(stderr, "\rstep %lld/%lld  loss %.4f  %.0f tok/s  ETA %s ", (long long)state.step, (long long)cfg.steps,
+                   loss, speed, clock(eta).c_str());
+    }
+    r.final_loss = loss;
+    const bool halt = stop.load() || state.step == cfg.stop_at;
+    const bool due = cfg.save_every > 0 && state.step % cfg.save_every == 0;
+    if (due || state.step == cfg.steps || halt) save_checkpoint(cfg.out, net, opt, state, cfg.keep);
+    if (halt) {
+      r.interrupted = state.step < cfg.steps;
+      break;
+    }
+  }
+  if (cfg.progress) std::fprintf(stderr, "\n");
+  r.steps = state.step;
+  r.tokens = state.tokens;
+  r.first_loss = state.first_loss;
+  if (!r.interrupted) exporter::export_hf(net, cfg.model, (fs::path(cfg.out) / "final").string());
+  return r;
+}
+
+}  // namespace bespoke::train

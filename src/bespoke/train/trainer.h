@@ -1,0 +1,56 @@
+// The training loop: distillation or plain fine-tuning of a model directory on JSONL data,
+// with checkpoints that resume bit-exactly on CPU.
+//
+// OUT/checkpoints/step-N/   model.safetensors (canonical names, fp32), optimizer.pt,
+//                           state.json (step, data position, tokens, first loss)
+// OUT/metrics.jsonl         one line per step
+// OUT/final/                a model directory every other command accepts
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "bespoke/train/schedule.h"
+
+namespace bespoke::train {
+
+struct TrainConfig {
+  std::string model, data, out;
+  std::string teacher;       // a model directory; empty: plain cross-entropy
+  double kd_weight = 1.0;    // with a teacher: loss = w * KD + (1 - w) * CE
+  double kd_tau = 1.0;
+  int64_t steps = 100;       // optimizer steps in total (a resumed run continues up to it)
+  int64_t stop_at = 0;       // > 0: checkpoint and stop at this step, as if interrupted
+  int64_t seq_len = 512;
+  int64_t batch = 8;         // rows per optimizer step, over all micro-batches
+  int64_t micro_batch = 0;   // rows per forward pass; 0: the whole batch
+  Schedule schedule;
+  double weight_decay = 0.0; // decoupled (AdamW), matrices only: norms and biases never decay
+  double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
+  double clip = 1.0;         // global gradient-norm clip; 0: none
+  uint64_t seed = 0;
+  int64_t save_every = 0;    // steps between checkpoints; 0: only at the end
+  int64_t keep = 2;          // checkpoints kept
+  int64_t chunk = 1024;      // positions per head application in the loss
+  std::vector<std::string> freeze;  // parameters whose name contains any of these stay fixed
+  bool resume = false;
+  bool progress = false;     // a progress line on stderr
+};
+
+struct TrainResult {
+  int64_t first_step = 0;  // 0, or where a resumed run started
+  int64_t steps = 0;       // the step count reached
+  int64_t tokens = 0;      // trained target tokens, all runs together
+  double first_loss = 0, final_loss = 0;
+  bool interrupted = false;  // stopped by `stop`; a checkpoint was saved
+};
+
+// Runs until config.steps, config.stop_at, or until `stop` becomes true (checked after every
+// step; the checkpoint is written first). Throws Error for bad input.
+TrainResult train(const TrainConfig& config, const std::atomic<bool>& stop);
+
+// The newest OUT/checkpoints/step-N directory, or "" if none.
+std::string latest_checkpoint(const std::string& out);
+
+}  // namespace bespoke::train

@@ -1,0 +1,151 @@
+// The training loop on a fixture model: loss falls on a memorisation task; 20 steps in one run
+// equal 10 steps, a stop, and a resumed run of 10 more, bit for bit on CPU; distilling from
+// the model itself starts at zero loss; SIGTERM checkpoints and exits 130; records become
+// examples with the right loss mask; bad data is refused naming the line.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bespoke/core/error.h"
+#include "bespoke/io/safetensors.h"
+#include "bespoke/train/data.h"
+#include "bespoke/train/schedule.h"
+#include "bespoke/train/trainer.h"
+#include "test_util.h"
+
+namespace bespoke {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string write_data(const std::string& dir) {
+  const std::string path = dir + "/data.jsonl";
+  std::ofstream out(path);
+  out << R"({"text": "the quick brown fox jumps over the lazy dog"})" << "\n"
+      << R"({"prompt": "Encode: disk full on /var at 03:12.", "completion": "{\"gist\": \"disk full\"}"})" << "\n"
+      << R"({"messages": [{"role": "user", "content": "hello there"}, {"role": "assistant", "content": "general kenobi"}]})" << "\n"
+      << R"({"text": "pack my box with five dozen liquor jugs", "domain": "prose"})" << "\n";
+  return path;
+}
+
+train::TrainConfig config(const std::string& dir, int64_t steps) {
+  fs::create_directories(dir);
+  train::TrainConfig c;
+  c.model = test::fixture_dir("qwen3");
+  c.data = write_data(dir);
+  c.out = dir + "/run";
+  c.steps = steps;
+  c.seq_len = 48;
+  c.batch = 4;
+  c.micro_batch = 2;
+  c.schedule.peak = 3e-3;
+  c.schedule.warmup = 2;
+  c.weight_decay = 0.01;
+  c.save_every = 5;
+  return c;
+}
+
+const std::atomic<bool> kRun{false};
+
+TEST(Trainer, LossFallsOnAMemorisationTask) {
+  train::TrainConfig c = config(test::scratch_dir("memorise"), 30);
+  c.schedule.kind = "constant";
+  const train::TrainResult r = train::train(c, kRun);
+  EXPECT_EQ(r.steps, 30);
+  EXPECT_LT(r.final_loss, 0.5 * r.first_loss) << r.first_loss << " -> " << r.final_loss;
+  EXPECT_TRUE(fs::exists(c.out + "/final/model.safetensors"));
+  std::ifstream metrics(c.out + "/metrics.jsonl");
+  EXPECT_EQ(std::count(std::istreambuf_iterator<char>(metrics), {}, '\n'), 30);
+}
+
+TEST(Trainer, ResumeContinuesBitForBit) {
+  const std::string dir = test::scratch_dir("resume");
+  const train::TrainConfig whole = config(dir + "/a", 20);
+  train::train(whole, kRun);
+  train::TrainConfig half = config(dir + "/b", 20);
+  half.stop_at = 10;
+  EXPECT_TRUE(train::train(half, kRun).interrupted);
+  half.stop_at = 0;
+  half.resume = true;
+  const train::TrainResult r = train::train(half, kRun);
+  EXPECT_EQ(r.first_step, 10);
+  const io::SafetensorsFile a(train::latest_checkpoint(whole.out) + "/model.safetensors");
+  const io::SafetensorsFile b(train::latest_checkpoint(half.out) + "/model.safetensors");
+  ASSERT_EQ(a.entries().size(), b.entries().size());
+  for (const auto& [name, entry] : a.entries()) EXPECT_TRUE(torch::equal(a.get(name), b.get(name))) << name;
+  EXPECT_TRUE(fs::exists(train::latest_checkpoint(half.out) + "/optimizer.pt"));
+  // Starting over in a directory that holds checkpoints is refused rather than overwriting them.
+  train::TrainConfig again = config(dir + "/b", 20);
+  EXPECT_THROW(train::train(again, kRun), Error);
+}
+
+TEST(Trainer, DistillingFromItselfStartsAtZeroLoss) {
+  train::TrainConfig c = config(test::scratch_dir("kd"), 1);
+  c.teacher = c.model;
+  c.schedule.warmup = 0;
+  const train::TrainResult r = train::train(c, kRun);
+  EXPECT_NEAR(r.first_loss, 0.0, 1e-6);
+}
+
+TEST(Trainer, SigtermSavesACheckpointAndResumeFinishes) {
+  const std::string dir = test::scratch_dir("sigterm");
+  const train::TrainConfig c = config(dir, 100000);
+  const std::string args = "train --model " + c.model + " --data " + c.data + " --out " + c.out + " --seq-len 48 --batch 2";
+  const test::CommandResult r = test::run_command("timeout --preserve-status -s TERM 4 " + std::string(BESPOKE_BINARY) + " " +
+                                                  args + " --steps 100000");
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.err.find("interrupted at step"), std::string::npos) << r.err;
+  ASSERT_FALSE(train::latest_checkpoint(c.out).empty());
+  const test::CommandResult resumed = test::run_bespoke(args + " --steps 1 --resume");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;  // already past step 1: nothing to do but finish
+  EXPECT_TRUE(fs::exists(c.out + "/final/config.json"));
+}
+
+TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {
+  const std::string dir = test::scratch_dir("records");
+  const train::Encoder encoder(test::fixture_dir("qwen3"));
+  const std::vector<train::Example> examples = train::read_examples(write_data(dir), encoder);
+  ASSERT_EQ(examples.size(), 4u);
+  const auto trained = [](const train::Example& e) { return std::count(e.trained.begin(), e.trained.end(), 1); };
+  EXPECT_EQ(trained(examples[0]), int64_t(examples[0].ids.size()));                  // text: everything
+  const std::vector<int32_t> completion = encoder.tokenizer->encode("{\"gist\": \"disk full\"}", false);
+  EXPECT_EQ(trained(examples[1]), int64_t(completion.size()) + 1);                    // completion + EOS
+  EXPECT_EQ(examples[1].trained.front(), 0);
+  EXPECT_GT(trained(examples[2]), 0);                                                 // the reply only
+  EXPECT_LT(trained(examples[2]), int64_t(examples[2].ids.size()) / 2);
+  EXPECT_EQ(encoder.tokenizer->decode(std::vector<int32_t>(examples[2].ids.end() - trained(examples[2]), examples[2].ids.end())).find("general kenobi"), 0u);
+  EXPECT_EQ(examples[3].domain, "prose");
+  // A batch shifts targets by one and masks padding.
+  const train::Batch b = train::make_batch(examples, {1}, 64);
+  EXPECT_EQ(b.targets[0][0].item<int64_t>(), examples[1].ids[1]);
+  EXPECT_EQ(b.tokens, trained(examples[1]));
+  EXPECT_FALSE(b.mask[0][63].item<bool>());
+}
+
+TEST(Trainer, BadDataIsRefusedNamingTheLine) {
+  const std::string dir = test::scratch_dir("bad");
+  std::ofstream(dir + "/bad.jsonl") << R"({"text": "fine"})" << "\n" << R"({"prompt": 3, "completion": "x"})" << "\n";
+  const test::CommandResult r = test::run_bespoke("train --model " + test::fixture_dir("qwen3") + " --data " + dir +
+                                                  "/bad.jsonl --out " + dir + "/run --steps 1");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("bad.jsonl:2"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(Trainer, SchedulesWarmUpThenDecay) {
+  train::Schedule s;
+  s.peak = 1.0, s.final_ratio = 0.1, s.warmup = 10;
+  EXPECT_DOUBLE_EQ(train::learning_rate(s, 0, 110), 0.1);
+  EXPECT_DOUBLE_EQ(train::learning_rate(s, 9, 110), 1.0);
+  EXPECT_DOUBLE_EQ(train::learning_rate(s, 10, 110), 1.0);
+  EXPECT_NEAR(train::learning_rate(s, 109, 110), 0.1, 1e-12);
+  s.kind = "wsd", s.decay_fraction = 0.2;
+  EXPECT_DOUBLE_EQ(train::learning_rate(s, 80, 110), 1.0);
+  EXPECT_NEAR(train::learning_rate(s, 109, 110), 0.1, 1e-12);
+  s.kind = "linear";
+  EXPECT_THROW(train::learning_rate(s, 50, 110), Error);
+}
+
+}  // namespace
+}  // namespace bespoke
