@@ -61,13 +61,84 @@ void phi3_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
 
 const ArchExport kPhi3{"phi3", "phi3", false, 0, phi3_keys, false, true, false, true};
 
+// The first layer of each attention kind: llama.cpp's gemma4 holds one head size, rope and
+// rotary width per kind.
+std::pair<const LayerSpec*, const LayerSpec*> gemma4_kinds(const ModelSpec& s) {
+  const LayerSpec *local = nullptr, *global = nullptr;
+  for (const LayerSpec& l : s.layers) {
+    const LayerSpec*& first = l.window > 0 ? local : global;
+    if (!first) first = &l;
+  }
+  return {local, global};
+}
+
+void gemma4_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
+  const auto [local, global] = gemma4_kinds(s);
+  out.add_uint32(a + ".attention.key_length", uint32_t(global->head_dim));
+  out.add_uint32(a + ".attention.value_length", uint32_t(global->head_dim));
+  out.add_uint32(a + ".attention.key_length_swa", uint32_t(local->head_dim));
+  out.add_uint32(a + ".attention.value_length_swa", uint32_t(local->head_dim));
+  // Global layers rotate the whole head, with rope_freqs stopping the pairs past the proportion.
+  out.add_uint32(a + ".rope.dimension_count", uint32_t(global->head_dim));
+  out.add_uint32(a + ".rope.dimension_count_swa", uint32_t(local->head_dim * local->rope.partial_rotary_factor));
+  out.add_float32(a + ".rope.freq_base", float(global->rope.theta));
+  out.add_float32(a + ".rope.freq_base_swa", float(local->rope.theta));
+  out.add_uint32(a + ".attention.sliding_window", uint32_t(local->window));
+  std::vector<int32_t> sliding;
+  int64_t shared = 0;
+  for (const LayerSpec& l : s.layers) sliding.push_back(l.window > 0), shared += l.kv_source >= 0;
+  out.add_int32_array(a + ".attention.sliding_window_pattern", sliding);
+  out.add_uint32(a + ".attention.shared_kv_layers", uint32_t(shared));
+  out.add_uint32(a + ".embedding_length_per_layer_input", uint32_t(s.per_layer_input_dim));
+  // llama.cpp caps at 30 when the key is absent: write 0 for an uncapped model.
+  out.add_float32(a + ".final_logit_softcapping", float(s.final_softcap));
+}
+
+// What llama.cpp's gemma4 cannot express, named by layer: one head size and rope per kind,
+// and KV sharing fixed to the last two unshared layers (sliding from the second-to-last, global
+// from the last).
+void check_gemma4(const ModelSpec& s) {
+  const auto [local, global] = gemma4_kinds(s);
+  if (!local || !global) fail(ErrorKind::kUnsupported, "llama.cpp's gemma4 needs both sliding and global layers");
+  if (local->rope.type != model::RopeType::kDefault ||
+      (global->rope.type != model::RopeType::kDefault && global->rope.type != model::RopeType::kProportional))
+    fail(ErrorKind::kUnsupported, "llama.cpp's gemma4 takes default rope on sliding layers and proportional rope on global ones");
+  if (s.per_layer_input_dim > 0 && s.per_layer_vocab_size != s.vocab_size)
+    fail(ErrorKind::kUnsupported, "llama.cpp's gemma4 needs the per-layer embedding table to cover the vocabulary");
+  int64_t first_shared = s.n_layers();
+  for (int64_t i = 0; i < s.n_layers(); ++i) {
+    const LayerSpec& l = s.layers[i];
+    const LayerSpec& kind = l.window > 0 ? *local : *global;
+    const std::string at = "layer " + std::to_string(i) + ": llama.cpp's gemma4 ";
+    if (l.head_dim != kind.head_dim || !(l.rope == kind.rope) || l.window != kind.window)
+      fail(ErrorKind::kUnsupported, at + "needs every " + (l.window > 0 ? "sliding" : "global") + " layer to share head size, rope and window");
+    if (l.kv_source >= 0) first_shared = std::min(first_shared, i);
+    else if (first_shared < s.n_layers()) fail(ErrorKind::kUnsupported, at + "shares KV only in the last layers");
+  }
+  for (int64_t i = first_shared; i < s.n_layers(); ++i) {
+    const int64_t theirs = first_shared - (s.layers[i].window > 0 ? 2 : 1);
+    if (theirs < 0 || s.layers[i].kv_source != theirs || (s.layers[theirs].window > 0) != (s.layers[i].window > 0))
+      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + ": llama.cpp's gemma4 would read the keys and values of layer " +
+                                        std::to_string(theirs) + ", this model reads layer " + std::to_string(s.layers[i].kv_source));
+  }
+}
+
+// Gemma 4's proportional rope as ggml's per-pair frequency divisors: 1 (or the rope factor) for
+// the pairs that turn, 1e30 (no rotation) for the rest.
+torch::Tensor proportional_rope_freqs(const model::RopeSpec& r, int64_t head_dim) {
+  const int64_t turning = int64_t(r.partial_rotary_factor * head_dim / 2);
+  std::vector<float> out(head_dim / 2, 1e30f);
+  for (int64_t i = 0; i < turning; ++i) out[i] = float(r.factor);
+  return torch::tensor(out);
+}
+
 const ArchExport kArches[] = {
     {"llama", "llama", true, 0, no_keys},       {"mistral", "llama", true, 0, no_keys},
     {"qwen2", "qwen2", false, 0, no_keys},      {"qwen3", "qwen3", false, 0, no_keys},
     {"gemma2", "gemma2", false, 2, gemma_keys}, {"gemma3", "gemma3", false, 6, gemma_keys},
     // Phi-3 with plain rope is a Llama; partial rotary and longrope need kPhi3.
     {"phi3", "llama", true, 0, no_keys},        {"olmo2", "olmo2", false, 0, no_keys},
-    {"granite", "granite", true, 0, granite_keys},
+    {"granite", "granite", true, 0, granite_keys},      {"gemma4", "gemma4", false, 0, gemma4_keys},
 };
 
 const ArchExport& arch_for(const ModelSpec& s) {
@@ -76,12 +147,15 @@ const ArchExport& arch_for(const ModelSpec& s) {
   fail(ErrorKind::kUnsupported, "GGUF export of the " + s.family + " family is not supported yet");
 }
 
-// The first layer whose heads, kv heads or FFN width differ from layer 0's, or -1.
-int64_t first_irregular_layer(const ModelSpec& s) {
+// The first layer whose heads, kv heads or FFN width (or head size, where the architecture
+// has one) differ from layer 0's, or -1.
+int64_t first_irregular_layer(const ModelSpec& s, bool one_head_size) {
   const LayerSpec& l0 = s.layers[0];
   for (int64_t i = 1; i < s.n_layers(); ++i) {
     const LayerSpec& l = s.layers[i];
-    if (l.n_heads != l0.n_heads || l.n_kv_heads != l0.n_kv_heads || l.head_dim != l0.head_dim || l.ffn_dim != l0.ffn_dim) return i;
+    if (l.n_heads != l0.n_heads || l.n_kv_heads != l0.n_kv_heads || l.ffn_dim != l0.ffn_dim ||
+        (one_head_size && l.head_dim != l0.head_dim))
+      return i;
   }
   return -1;
 }
@@ -91,7 +165,7 @@ int64_t first_irregular_layer(const ModelSpec& s) {
 // pruned model keeps its savings. Returns the architecture to write.
 ArchExport choose_arch(const ModelSpec& s) {
   const ArchExport& native = arch_for(s);
-  const int64_t irregular = first_irregular_layer(s);
+  const int64_t irregular = first_irregular_layer(s, s.family != "gemma4");  // gemma4: one size per layer kind
   const model::RopeSpec& rope = s.layers[0].rope;
   if (s.family == "phi3" && (rope.type == model::RopeType::kLongRope || rope.partial_rotary_factor != 1.0)) {
     if (irregular >= 0)
@@ -192,9 +266,11 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
     out.add_uint32(a + ".attention.head_count", uint32_t(l0.n_heads));
     out.add_uint32(a + ".attention.head_count_kv", uint32_t(l0.n_kv_heads));
   }
+  out.add_float32(a + ".attention.layer_norm_rms_epsilon", float(s.norm_eps));
+  out.add_uint32(a + ".vocab_size", uint32_t(s.vocab_size));
+  if (a == "gemma4") return ax.keys(s, a, out);  // two head sizes and ropes, one per layer kind
   out.add_uint32(a + ".attention.key_length", uint32_t(l0.head_dim));
   out.add_uint32(a + ".attention.value_length", uint32_t(l0.head_dim));
-  out.add_float32(a + ".attention.layer_norm_rms_epsilon", float(s.norm_eps));
   // The global layers' rope; Gemma's local layers get freq_base_swa.
   const LayerSpec* global = &l0;
   for (const LayerSpec& l : s.layers)
@@ -210,7 +286,6 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
              !(global->rope.type == model::RopeType::kLongRope && std::string(ax.arch) == "phi3")) {
     fail(ErrorKind::kUnsupported, std::string("GGUF export of ") + model::rope_type_names().name(global->rope.type) + " rope is not supported yet");
   }
-  out.add_uint32(a + ".vocab_size", uint32_t(s.vocab_size));
   if (ax.swa_default_period > 0) {
     const int period = swa_period(s);
     if (period == 0) require_period(s, ax.swa_default_period);
@@ -247,6 +322,7 @@ double granite_factor(const ModelSpec& s, const std::string& suffix) {
 void export_gguf(model::Transformer& net, const std::string& model_dir, const std::string& out_path, io::GgmlType type) {
   const ModelSpec& s = net->spec();
   const ArchExport ax = choose_arch(s);
+  if (std::string(ax.arch) == "gemma4") check_gemma4(s);
   io::GgufWriter out;
   write_keys(s, ax, type, out);
   write_vocab(model_dir, s.vocab_size, out);
@@ -264,6 +340,10 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     out.add_tensor(name, t, tt);
   };
   if (l0.rope.type == model::RopeType::kLlama3) emit("rope_freqs.weight", llama3_rope_freqs(l0.rope, l0.head_dim));
+  if (std::string(ax.arch) == "gemma4") {
+    const LayerSpec& global = *gemma4_kinds(s).second;
+    emit("rope_freqs.weight", proportional_rope_freqs(global.rope, global.head_dim));
+  }
   if (l0.rope.type == model::RopeType::kLongRope) {
     const auto factors = [](const std::vector<double>& f) { return torch::tensor(f, torch::kFloat64).to(torch::kFloat32); };
     emit("rope_factors_long.weight", factors(l0.rope.long_factor));
