@@ -59,7 +59,11 @@ void phi3_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
   out.add_float32(a + ".rope.scaling.attn_factor", float(r.attention_factor));
 }
 
-const ArchExport kPhi3{"phi3", "phi3", false, 0, phi3_keys, false, true, false, true};
+ArchExport phi3_arch() {
+  ArchExport a{"phi3", "phi3", false, 0, phi3_keys};
+  a.fused_qkv = a.fused_gate_up = true;
+  return a;
+}
 
 // The first layer of each attention kind: llama.cpp's gemma4 holds one head size, rope and
 // rotary width per kind.
@@ -136,7 +140,7 @@ const ArchExport kArches[] = {
     {"llama", "llama", true, 0, no_keys},       {"mistral", "llama", true, 0, no_keys},
     {"qwen2", "qwen2", false, 0, no_keys},      {"qwen3", "qwen3", false, 0, no_keys},
     {"gemma2", "gemma2", false, 2, gemma_keys}, {"gemma3", "gemma3", false, 6, gemma_keys},
-    // Phi-3 with plain rope is a Llama; partial rotary and longrope need kPhi3.
+    // Phi-3 with plain rope is a Llama; partial rotary and longrope need phi3_arch().
     {"phi3", "llama", true, 0, no_keys},        {"olmo2", "olmo2", false, 0, no_keys},
     {"granite", "granite", true, 0, granite_keys},      {"gemma4", "gemma4", false, 0, gemma4_keys},
 };
@@ -171,7 +175,7 @@ ArchExport choose_arch(const ModelSpec& s) {
     if (irregular >= 0)
       fail(ErrorKind::kUnsupported, "layer " + std::to_string(irregular) + ": llama.cpp's phi3 architecture sizes every layer like layer 0 "
                                         "and deci cannot rotate part of a head or switch longrope factors; use --pad-uniform");
-    return kPhi3;
+    return phi3_arch();
   }
   if (irregular < 0) return native;
   const bool llama_shaped =

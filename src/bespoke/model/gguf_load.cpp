@@ -150,10 +150,10 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
     used.insert(name);
     return f.get(name);
   };
+  const bool fused_qkv = arch == "openelm" || (arch == "phi3" && f.has(layer_tensor_name(0, "attn_qkv.weight")));
   for (const TensorInfo& info : tensor_table(s)) {
     const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
     torch::Tensor t;
-    const bool fused_qkv = arch == "openelm" || (arch == "phi3" && f.has(layer_tensor_name(0, "attn_qkv.weight")));
     if (arch == "phi3" && (suffix == "ffn_gate.weight" || suffix == "ffn_up.weight")) {
       // ffn_up holds the gate rows, then the up rows.
       const int64_t ffn = s.layers[info.layer].ffn_dim;
