@@ -37,11 +37,12 @@ TEST_P(GgufRoundTrip, LogitsFromTheGgufEqualTheSource) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, GgufRoundTrip,
-                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "phi3", "olmo2", "granite"),
+                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "phi3", "olmo2",
+                                           "granite"),
                          [](const auto& info) { return info.param; });
 
 TEST(GgufRoundTrip, F32IsLosslessBackToTheHfCheckpoint) {
-  for (const char* family : {"llama", "qwen2", "qwen3", "olmo2", "granite"}) {
+  for (const char* family : {"llama", "qwen2", "qwen3", "gemma4", "olmo2", "granite"}) {
     model::Transformer net = model::load_model(exported(family));
     const io::Checkpoint ckpt(test::fixture_dir(family));
     for (const auto& [name, t] : model::hf_state_dict(net)) EXPECT_TRUE(torch::equal(t, ckpt.get(name))) << family << " " << name;

@@ -20,7 +20,7 @@ struct ArchExport {
   bool norm_rope;          // llama.cpp rotates interleaved pairs: permute Q/K rows
   int swa_default_period;  // gemma: llama.cpp infers local layers from a period; 0 = none
   void (*keys)(const ModelSpec& spec, const std::string& arch, io::GgufWriter& out);
-  bool per_layer_shapes = false;  // deci, openelm: head counts and FFN widths as arrays
+  bool per_layer_shapes = false;  // deci, openelm, gemma4: head counts and FFN widths as arrays
   bool fused_qkv = false;         // openelm: one attn_qkv tensor, Q rows then K then V
   bool fold_multipliers = false;  // Granite as deci: its four multipliers go into the weights
   bool fused_gate_up = false;     // phi3: one ffn_up tensor, gate rows then up rows
@@ -164,9 +164,9 @@ int64_t first_irregular_layer(const ModelSpec& s, bool one_head_size) {
   return -1;
 }
 
-// Most architectures size every layer from layer 0; llama.cpp's `deci` (Llama-shaped) and
-// `openelm` (per-head q/k norms, tied output) read per-layer head counts and FFN widths, so a
-// pruned model keeps its savings. Returns the architecture to write.
+// Most architectures size every layer from layer 0; llama.cpp's `deci` (Llama-shaped),
+// `openelm` (per-head q/k norms, tied output) and `gemma4` read per-layer head counts and FFN
+// widths, so a pruned model keeps its savings. Returns the architecture to write.
 ArchExport choose_arch(const ModelSpec& s) {
   const ArchExport& native = arch_for(s);
   const int64_t irregular = first_irregular_layer(s, s.family != "gemma4");  // gemma4: one size per layer kind
@@ -178,6 +178,11 @@ ArchExport choose_arch(const ModelSpec& s) {
     return phi3_arch();
   }
   if (irregular < 0) return native;
+  if (s.family == "gemma4") {  // its loader sizes each layer from per-layer arrays
+    ArchExport a = native;
+    a.per_layer_shapes = true;
+    return a;
+  }
   const bool llama_shaped =
       s.family == "llama" || s.family == "mistral" || s.family == "qwen2" || s.family == "phi3" || s.family == "granite";
   const bool openelm = s.family == "qwen3" && s.tie_embeddings;

@@ -5,6 +5,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/core/shape.h"
+#include "bespoke/io/hf_config.h"
 #include "bespoke/model/tensor_table.h"
 
 namespace bespoke::model {
@@ -16,10 +17,10 @@ using nlohmann::json;
 std::string family_of(const std::string& arch) {
   if (arch == "llama" || arch == "deci") return "llama";
   if (arch == "openelm") return "qwen3";  // how Bespoke writes a pruned Qwen3
-  if (arch == "phi3") return "phi3";
+  if (arch == "phi3" || arch == "gemma4") return arch;
   for (const char* same : {"qwen2", "qwen3", "gemma2", "gemma3", "olmo2", "granite"})
     if (arch == same) return arch;
-  fail(ErrorKind::kUnsupported, "GGUF architecture '" + arch + "' is not read by Bespoke (llama, deci, qwen2, qwen3, openelm, phi3, gemma2, gemma3, olmo2, granite)");
+  fail(ErrorKind::kUnsupported, "GGUF architecture '" + arch + "' is not read by Bespoke (llama, deci, qwen2, qwen3, openelm, phi3, gemma2, gemma3, gemma4, olmo2, granite)");
 }
 
 bool norm_rope(const std::string& arch) { return arch == "llama" || arch == "deci" || arch == "granite"; }
@@ -49,17 +50,67 @@ torch::Tensor unpermute_rows(const torch::Tensor& w, int64_t heads, int64_t head
   return w.reshape(shape).transpose(1, 2).reshape(w.sizes());
 }
 
+// Gemma 4 as the config.json transformers would write for it, so the family's own reading
+// (per-layer head sizes, KV sharing, proportional rope) applies unchanged.
+json gemma4_config(const io::GgufFile& f) {
+  const std::string a = "gemma4.";
+  const int64_t n_layers = key(f, a + "block_count").get<int64_t>();
+  const json& pattern = key(f, a + "attention.sliding_window_pattern");
+  if (!pattern.is_array() || int64_t(pattern.size()) != n_layers)
+    fail(ErrorKind::kInput, f.path() + ": gemma4.attention.sliding_window_pattern needs one entry per layer");
+  // rope_freqs: the rope factor on the pairs that turn, 1e30 on those that do not.
+  const torch::Tensor freqs = f.get("rope_freqs.weight");
+  const int64_t turning = (freqs < 1e29).sum().item<int64_t>();
+  const int64_t global_dim = key(f, a + "attention.key_length").get<int64_t>();
+  json c = {{"model_type", "gemma4_text"},
+            {"hidden_size", key(f, a + "embedding_length")},
+            {"num_hidden_layers", n_layers},
+            {"num_attention_heads", per_layer(f, a + "attention.head_count", 0)},
+            {"num_key_value_heads", per_layer(f, a + "attention.head_count_kv", 0)},
+            {"intermediate_size", per_layer(f, a + "feed_forward_length", 0)},
+            {"head_dim", key(f, a + "attention.key_length_swa")},
+            {"sliding_window", key(f, a + "attention.sliding_window")},
+            {"num_kv_shared_layers", int64_t(number(f, a + "attention.shared_kv_layers", 0))},
+            {"hidden_size_per_layer_input", int64_t(number(f, a + "embedding_length_per_layer_input", 0))},
+            {"rms_norm_eps", number(f, a + "attention.layer_norm_rms_epsilon", 1e-6)},
+            {"max_position_embeddings", int64_t(number(f, a + "context_length", 0))},
+            {"hidden_activation", "gelu_pytorch_tanh"},
+            {"tie_word_embeddings", !f.has("output.weight")}};
+  const double cap = number(f, a + "final_logit_softcapping", 30.0);  // llama.cpp's default
+  if (cap > 0) c["final_logit_softcapping"] = cap;
+  c["rope_parameters"] = {
+      {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", number(f, a + "rope.freq_base_swa", 10000.0)}}},
+      {"full_attention", {{"rope_type", "proportional"}, {"rope_theta", number(f, a + "rope.freq_base", 10000.0)},
+                          {"partial_rotary_factor", 2.0 * turning / global_dim},
+                          {"factor", turning > 0 ? freqs[0].item<double>() : 1.0}}}};
+  c["layer_types"] = json::array();
+  c["per_layer_config"] = json::object();
+  for (int64_t i = 0; i < n_layers; ++i) {
+    const bool sliding = pattern[i].is_boolean() ? pattern[i].get<bool>() : pattern[i].get<int64_t>() != 0;
+    c["layer_types"].push_back(sliding ? "sliding_attention" : "full_attention");
+    json layer = {{"num_attention_heads", per_layer(f, a + "attention.head_count", i)},
+                  {"num_key_value_heads", per_layer(f, a + "attention.head_count_kv", i)},
+                  {"intermediate_size", per_layer(f, a + "feed_forward_length", i)}};
+    if (!sliding) layer["head_dim"] = global_dim;
+    c["per_layer_config"][std::to_string(i)] = layer;
+  }
+  for (const io::GgufTensorInfo& t : f.tensors())
+    if (t.name == "token_embd.weight") c["vocab_size"] = c["vocab_size_per_layer_input"] = t.shape[0];
+  return c;
+}
+
 }  // namespace
 
 ModelSpec spec_from_gguf(const io::GgufFile& f) {
   const std::string arch = key(f, "general.architecture").get<std::string>();
+  if (arch == "gemma4") return io::spec_from_hf_config(gemma4_config(f));
   const std::string a = arch + ".";
   ModelSpec s;
   s.family = family_of(arch);
   s.hidden_size = key(f, a + "embedding_length").get<int64_t>();
   const int64_t n_layers = key(f, a + "block_count").get<int64_t>();
   if (n_layers < 1 || n_layers > 4096) fail(ErrorKind::kInput, f.path() + ": block_count out of range");
-  s.max_position = number(f, a + "context_length", 0);
+  s.max_position = int64_t(number(f, a + "context_length", 0));
   s.norm_eps = number(f, a + "attention.layer_norm_rms_epsilon", 1e-6);
   s.tie_embeddings = !f.has("output.weight");
   for (const io::GgufTensorInfo& t : f.tensors())
