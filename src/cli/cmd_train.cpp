@@ -2,11 +2,14 @@
 //               [--lr LR] [--seed S] [--teacher MODEL] [--resume] ...
 // SIGINT/SIGTERM: the step in flight finishes, a checkpoint is written, exit 130.
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <unistd.h>
 
 #include "bespoke/core/error.h"
+#include "bespoke/train/distributed.h"
 #include "bespoke/train/trainer.h"
 #include "commands.h"
 
@@ -16,6 +19,19 @@ namespace {
 std::atomic<bool> stop_requested{false};
 
 void request_stop(int) { stop_requested.store(true); }
+
+// This process's command line without `--nproc N`: what each worker runs.
+std::vector<std::string> worker_command() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  for (std::string a; std::getline(in, a, '\0');) args.push_back(a);
+  std::vector<std::string> out = {"/proc/self/exe"};
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--nproc") ++i;
+    else if (args[i].rfind("--nproc=", 0) != 0) out.push_back(args[i]);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -43,11 +59,23 @@ void add_train(CLI::App& app) {
   cmd->add_option("--save-every", cfg->save_every, "steps between checkpoints; 0: only at the end")->capture_default_str();
   cmd->add_option("--freeze", cfg->freeze, "keep parameters whose name contains this fixed (repeatable)");
   cmd->add_flag("--resume", cfg->resume, "continue from the newest checkpoint in --out");
-  cmd->callback([cfg] {
+  auto nproc = std::make_shared<int>(1);
+  cmd->add_option("--nproc", *nproc, "data-parallel processes to launch on this machine (Gloo); or set RANK, WORLD_SIZE, "
+                                      "MASTER_ADDR, MASTER_PORT as torchrun does")
+      ->check(CLI::Range(1, 256));
+  cmd->callback([cfg, nproc] {
+    if (*nproc > 1) {
+      if (std::getenv("WORLD_SIZE")) fail(ErrorKind::kUsage, "--nproc launches the workers itself; do not also set WORLD_SIZE");
+      std::exit(train::launch_local(*nproc, worker_command()));
+    }
     cfg->progress = ::isatty(STDERR_FILENO);
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
     const train::TrainResult r = train::train(*cfg, stop_requested);
+    if (const char* rank = std::getenv("RANK"); rank && std::string(rank) != "0") {
+      if (r.interrupted) std::exit(130);
+      return;  // rank 0 reports
+    }
     std::cerr << (r.interrupted ? "interrupted at step " : "finished at step ") << r.steps << ": loss " << r.first_loss
               << " -> " << r.final_loss << ", " << r.tokens << " trained tokens; checkpoint in " << cfg->out << "/checkpoints\n";
     if (r.interrupted) std::exit(130);

@@ -9,6 +9,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/io/safetensors.h"
+#include "bespoke/model/load.h"
 #include "bespoke/train/data.h"
 #include "bespoke/train/schedule.h"
 #include "bespoke/train/trainer.h"
@@ -100,6 +101,30 @@ TEST(Trainer, SigtermSavesACheckpointAndResumeFinishes) {
   const test::CommandResult resumed = test::run_bespoke(args + " --steps 1 --resume");
   EXPECT_EQ(resumed.exit_code, 0) << resumed.err;  // already past step 1: nothing to do but finish
   EXPECT_TRUE(fs::exists(c.out + "/final/config.json"));
+}
+
+// Two Gloo processes over loopback, each with half the global batch, make the same update as
+// one process that accumulates the same two halves. Only the summation order differs (the
+// all-reduce adds the halves' gradients, the single process accumulates them), so the weights
+// agree to float rounding, which Adam's normalisation may magnify a little: bound 1e-5.
+TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
+  const std::string dir = test::scratch_dir("ddp");
+  const train::TrainConfig c = config(dir, 6);
+  const std::string common = "train --model " + c.model + " --data " + c.data + " --steps 6 --batch 4 --seq-len 48 --lr 3e-3";
+  const test::CommandResult one = test::run_bespoke(common + " --micro-batch 2 --out " + dir + "/one");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const test::CommandResult two = test::run_bespoke(common + " --nproc 2 --out " + dir + "/two");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const io::SafetensorsFile a(train::latest_checkpoint(dir + "/one") + "/model.safetensors");
+  const io::SafetensorsFile b(train::latest_checkpoint(dir + "/two") + "/model.safetensors");
+  double worst = 0, moved = 0;
+  for (const auto& p : model::load_model(c.model)->named_parameters()) {
+    worst = std::max(worst, test::max_abs_diff(a.get(p.key()), b.get(p.key())));
+    moved = std::max(moved, test::max_abs_diff(a.get(p.key()), p.value()));
+  }
+  EXPECT_LT(worst, 1e-5);
+  EXPECT_GT(moved, 1e-3);  // the runs did train
+  std::cout << "max |one process - two processes| = " << worst << " (weights moved up to " << moved << ")\n";
 }
 
 TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {

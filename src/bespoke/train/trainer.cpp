@@ -13,6 +13,7 @@
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/load.h"
 #include "bespoke/train/data.h"
+#include "bespoke/train/distributed.h"
 #include "bespoke/train/loss.h"
 
 namespace bespoke::train {
@@ -39,7 +40,7 @@ void check_config(const TrainConfig& c) {
   if (c.steps < 1) usage("--steps must be positive");
   if (c.seq_len < 2) usage("--seq-len must be at least 2");
   if (c.batch < 1) usage("--batch must be positive");
-  if (c.micro_batch < 0 || (c.micro_batch > 0 && c.batch % c.micro_batch != 0)) usage("--micro-batch must divide --batch");
+  if (c.micro_batch < 0) usage("--micro-batch must not be negative");
   if (!(c.schedule.peak > 0)) usage("--lr must be positive");
   if (c.kd_weight < 0 || c.kd_weight > 1) usage("--kd-weight must be in [0, 1]");
   if (!(c.kd_tau > 0)) usage("--kd-tau must be positive");
@@ -129,6 +130,11 @@ std::string latest_checkpoint(const std::string& out) {
 
 TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   check_config(cfg);
+  DataParallel dp = DataParallel::from_env();
+  if (cfg.batch % dp.world() != 0) fail(ErrorKind::kUsage, "--batch must be a multiple of the number of processes");
+  const int64_t per_rank = cfg.batch / dp.world();
+  const int64_t micro = cfg.micro_batch > 0 ? cfg.micro_batch : per_rank, n_micro = per_rank / micro;
+  if (per_rank % micro != 0) fail(ErrorKind::kUsage, "--micro-batch must divide each process's share of --batch");
   torch::manual_seed(cfg.seed);
   const Encoder encoder(cfg.model);
   const std::vector<Example> examples = read_examples(cfg.data, encoder);
@@ -162,25 +168,26 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   std::vector<torch::Tensor> trainable = decay;
   trainable.insert(trainable.end(), no_decay.begin(), no_decay.end());
 
-  fs::create_directories(fs::path(cfg.out) / "checkpoints");
   const std::string metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
   Checkpointed state;
   const std::string previous = latest_checkpoint(cfg.out);
+  dp.barrier();  // every rank has looked before the leader writes anything
+  if (dp.leader()) fs::create_directories(fs::path(cfg.out) / "checkpoints");
   if (cfg.resume) {
     if (previous.empty()) fail(ErrorKind::kUsage, cfg.out + ": no checkpoint to resume from");
     state = load_checkpoint(previous, net, opt);
-    trim_metrics(metrics_path, state.step);
+    if (dp.leader()) trim_metrics(metrics_path, state.step);
   } else if (!previous.empty()) {
     fail(ErrorKind::kUsage, cfg.out + " already holds checkpoints; pass --resume to continue, or choose another --out");
-  } else {
+  } else if (dp.leader()) {
     fs::remove(metrics_path);
   }
 
   TrainResult r;
   r.first_step = r.steps = state.step;
   r.first_loss = state.first_loss;
-  std::ofstream metrics(metrics_path, std::ios::app);
-  const int64_t micro = cfg.micro_batch > 0 ? cfg.micro_batch : cfg.batch, n_micro = cfg.batch / micro;
+  std::ofstream metrics;
+  if (dp.leader()) metrics.open(metrics_path, std::ios::app);
   const train::Head head = [net](const torch::Tensor& h) mutable { return net->head(h); };
   const auto start = std::chrono::steady_clock::now();
   int64_t positions = 0;
@@ -190,8 +197,12 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     opt.zero_grad();
     double loss_sum = 0;
+    int64_t step_tokens = 0, step_positions = 0;
+    // Every rank draws the same global batch and keeps its slice, micro-batch by micro-batch.
+    const std::vector<int64_t> rows = next_rows(state.cursor, examples.size(), cfg.seed, cfg.batch);
     for (int64_t m = 0; m < n_micro; ++m) {
-      const Batch b = make_batch(examples, next_rows(state.cursor, examples.size(), cfg.seed, micro), cfg.seq_len);
+      const auto first = rows.begin() + dp.rank() * per_rank + m * micro;
+      const Batch b = make_batch(examples, std::vector<int64_t>(first, first + micro), cfg.seq_len);
       const torch::Tensor h = net->features(b.ids).flatten(0, 1);
       const torch::Tensor targets = b.targets.flatten(), mask = b.mask.flatten();
       torch::Tensor loss;
@@ -208,38 +219,50 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       }
       (loss / n_micro).backward();
       loss_sum += loss.item<double>();
-      state.tokens += b.tokens;
-      positions += b.positions;
+      step_tokens += b.tokens;
+      step_positions += b.positions;
     }
+    if (dp.world() > 1) {
+      std::vector<torch::Tensor> grads;
+      for (torch::Tensor& p : trainable) {
+        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+        grads.push_back(p.grad());
+      }
+      dp.average(grads);
+    }
+    state.tokens += int64_t(dp.sum(double(step_tokens)));
+    positions += int64_t(dp.sum(double(step_positions)));
     const double grad_norm = cfg.clip > 0 ? torch::nn::utils::clip_grad_norm_(trainable, cfg.clip) : 0.0;
     opt.step();
     ++state.step;
-    const double loss = loss_sum / n_micro;
+    const double loss = dp.sum(loss_sum / n_micro) / dp.world();
     if (state.step == 1) state.first_loss = loss;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double speed = positions / std::max(elapsed, 1e-9);
-    metrics << nlohmann::json{{"step", state.step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+    if (dp.leader())
+      metrics << nlohmann::json{{"step", state.step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                               {"tokens", state.tokens}, {"tokens_per_s", speed}, {"elapsed_s", elapsed}}.dump()
             << "\n" << std::flush;
-    if (cfg.progress) {
+    if (cfg.progress && dp.leader()) {
       const double eta = elapsed / (state.step - r.first_step) * (cfg.steps - state.step);
       std::fprintf(stderr, "\rstep %lld/%lld  loss %.4f  %.0f tok/s  ETA %s ", (long long)state.step, (long long)cfg.steps,
                    loss, speed, clock(eta).c_str());
     }
     r.final_loss = loss;
-    const bool halt = stop.load() || state.step == cfg.stop_at;
+    const bool halt = dp.sum(stop.load() ? 1 : 0) > 0 || state.step == cfg.stop_at;  // one rank stopping stops all
     const bool due = cfg.save_every > 0 && state.step % cfg.save_every == 0;
-    if (due || state.step == cfg.steps || halt) save_checkpoint(cfg.out, net, opt, state, cfg.keep);
+    if ((due || state.step == cfg.steps || halt) && dp.leader()) save_checkpoint(cfg.out, net, opt, state, cfg.keep);
     if (halt) {
       r.interrupted = state.step < cfg.steps;
       break;
     }
   }
-  if (cfg.progress) std::fprintf(stderr, "\n");
+  if (cfg.progress && dp.leader()) std::fprintf(stderr, "\n");
   r.steps = state.step;
   r.tokens = state.tokens;
   r.first_loss = state.first_loss;
-  if (!r.interrupted) exporter::export_hf(net, cfg.model, (fs::path(cfg.out) / "final").string());
+  if (!r.interrupted && dp.leader()) exporter::export_hf(net, cfg.model, (fs::path(cfg.out) / "final").string());
+  dp.barrier();  // the run is complete when its checkpoint and final directory are
   return r;
 }
 

@@ -1,0 +1,40 @@
+// Data parallelism across processes: each rank runs the same model on its share of the global
+// batch, and gradients are averaged with an all-reduce (torch c10d: Gloo on CPU). Rendezvous is
+// torchrun's: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, with a TCPStore on rank 0.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bespoke::train {
+
+class DataParallel {
+ public:
+  // One process (rank 0 of 1) when WORLD_SIZE is unset or 1; otherwise joins the group named
+  // by the environment. Throws Error(kUsage) for an incomplete or inconsistent environment.
+  static DataParallel from_env();
+
+  int rank() const { return rank_; }
+  int world() const { return world_; }
+  bool leader() const { return rank_ == 0; }
+
+  // Replaces each tensor by its mean over the ranks (one flattened all-reduce).
+  void average(const std::vector<torch::Tensor>& tensors);
+  double sum(double value);
+  void barrier();
+
+ private:
+  struct Group;
+  DataParallel(int rank, int world, std::shared_ptr<Group> group) : rank_(rank), world_(world), group_(std::move(group)) {}
+  int rank_ = 0, world_ = 1;
+  std::shared_ptr<Group> group_;  // null for a single process
+};
+
+// Runs `argv` as `n` processes (RANK 0..n-1, WORLD_SIZE n, MASTER_ADDR 127.0.0.1, a free
+// MASTER_PORT), forwarding SIGINT/SIGTERM to them. Returns the first non-zero exit code, or 0.
+int launch_local(int n, const std::vector<std::string>& argv);
+
+}  // namespace bespoke::train
