@@ -59,11 +59,34 @@ void add_train(CLI::App& app) {
   cmd->add_option("--save-every", cfg->save_every, "steps between checkpoints; 0: only at the end")->capture_default_str();
   cmd->add_option("--freeze", cfg->freeze, "keep parameters whose name contains this fixed (repeatable)");
   cmd->add_flag("--resume", cfg->resume, "continue from the newest checkpoint in --out");
+  auto domains = std::make_shared<std::string>();
+  cmd->add_option("--domains", *domains, "mix by record domain: NAME=WEIGHT,... (or NAME,... for equal weights)");
+  cmd->add_option("--domain-cap", cfg->domain_cap, "the largest share any domain may take")->capture_default_str();
+  cmd->add_option("--mix-every", cfg->mix_every, "dynamic batch loading: update the mix every N steps from --eval-data");
+  cmd->add_option("--eval-data", cfg->eval_data, "JSONL with every domain, for --mix-every");
+  cmd->add_option("--reference-losses", cfg->reference_losses,
+                  "JSON {domain: loss}; default: the teacher's (or the starting model's) loss on --eval-data");
   auto nproc = std::make_shared<int>(1);
   cmd->add_option("--nproc", *nproc, "data-parallel processes to launch on this machine (Gloo); or set RANK, WORLD_SIZE, "
                                       "MASTER_ADDR, MASTER_PORT as torchrun does")
       ->check(CLI::Range(1, 256));
-  cmd->callback([cfg, nproc] {
+  cmd->callback([cfg, nproc, domains] {
+    for (size_t begin = 0; !domains->empty() && begin <= domains->size();) {
+      const size_t end = std::min(domains->find(',', begin), domains->size());
+      const std::string item = domains->substr(begin, end - begin);
+      const size_t eq = item.find('=');
+      cfg->domains.push_back(item.substr(0, eq));
+      if (eq != std::string::npos) {
+        try {
+          cfg->domain_weights.push_back(std::stod(item.substr(eq + 1)));
+        } catch (const std::exception&) {
+          fail(ErrorKind::kUsage, "--domains: '" + item + "' is not NAME=WEIGHT");
+        }
+      }
+      begin = end + 1;
+    }
+    if (!cfg->domain_weights.empty() && cfg->domain_weights.size() != cfg->domains.size())
+      fail(ErrorKind::kUsage, "--domains: give a weight for every domain or for none");
     if (*nproc > 1) {
       if (std::getenv("WORLD_SIZE")) fail(ErrorKind::kUsage, "--nproc launches the workers itself; do not also set WORLD_SIZE");
       std::exit(train::launch_local(*nproc, worker_command()));

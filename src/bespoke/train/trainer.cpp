@@ -14,26 +14,14 @@
 #include "bespoke/model/load.h"
 #include "bespoke/train/data.h"
 #include "bespoke/train/distributed.h"
+#include "bespoke/train/evaluate.h"
+#include "bespoke/train/sampler.h"
 #include "bespoke/train/loss.h"
 
 namespace bespoke::train {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Where the next example comes from: epoch e visits examples in epoch_order(n, seed, e).
-struct DataCursor {
-  int64_t epoch = 0, index = 0;
-};
-
-std::vector<int64_t> next_rows(DataCursor& c, int64_t n, uint64_t seed, int64_t count) {
-  std::vector<int64_t> rows, order = epoch_order(n, seed, c.epoch);
-  while (int64_t(rows.size()) < count) {
-    if (c.index == n) c = {c.epoch + 1, 0}, order = epoch_order(n, seed, c.epoch);
-    rows.push_back(order[c.index++]);
-  }
-  return rows;
-}
 
 void check_config(const TrainConfig& c) {
   const auto usage = [](const std::string& m) { fail(ErrorKind::kUsage, m); };
@@ -55,7 +43,8 @@ std::string step_dir(const std::string& out, int64_t step) {
 
 struct Checkpointed {
   int64_t step = 0, tokens = 0;
-  DataCursor cursor;
+  nlohmann::json data;          // Sampler::state()
+  std::vector<double> weights;  // the domain mix, when there is one
   double first_loss = 0;
 };
 
@@ -69,7 +58,7 @@ void save_checkpoint(const std::string& out, model::Transformer& net, torch::opt
   for (const auto& p : net->named_parameters()) weights.push_back({p.key(), p.value().detach()});
   io::write_safetensors(tmp + "/model.safetensors", weights);
   torch::save(opt, tmp + "/optimizer.pt");
-  const nlohmann::json state = {{"step", c.step}, {"epoch", c.cursor.epoch}, {"index", c.cursor.index},
+  const nlohmann::json state = {{"step", c.step}, {"data", c.data}, {"domain_weights", c.weights},
                                 {"tokens", c.tokens}, {"first_loss", c.first_loss}};
   write_file_atomic(tmp + "/state.json", [&](std::ostream& o) { o << state.dump(1) << "\n"; });
   fs::remove_all(dir);
@@ -91,7 +80,8 @@ Checkpointed load_checkpoint(const std::string& dir, model::Transformer& net, to
   if (!s.is_object() || !s.contains("step")) fail(ErrorKind::kInput, dir + "/state.json: not a checkpoint state");
   Checkpointed c;
   c.step = s["step"].get<int64_t>();
-  c.cursor = {s["epoch"].get<int64_t>(), s["index"].get<int64_t>()};
+  c.data = s["data"];
+  c.weights = s["domain_weights"].get<std::vector<double>>();
   c.tokens = s["tokens"].get<int64_t>();
   c.first_loss = s["first_loss"].get<double>();
   return c;
@@ -113,6 +103,22 @@ std::string clock(double seconds) {
   std::ostringstream o;
   o << s / 3600 << ":" << std::setw(2) << std::setfill('0') << s / 60 % 60 << ":" << std::setw(2) << s % 60;
   return o.str();
+}
+
+// Each domain's reference loss: from the file, else measured on the evaluation data by `model`
+// (the teacher, or the starting model) before training.
+std::vector<double> reference_losses(const TrainConfig& cfg, const DomainMix& mix, model::Transformer model,
+                                     const std::vector<Example>& eval_examples) {
+  if (cfg.reference_losses.empty()) return domain_losses(model, eval_examples, mix, cfg.seq_len, cfg.batch);
+  std::ifstream in(cfg.reference_losses);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object()) fail(ErrorKind::kInput, cfg.reference_losses + ": expected a JSON object {\"domain\": loss}");
+  std::vector<double> out;
+  for (const std::string& d : mix.names) {
+    if (!j.contains(d) || !j[d].is_number()) fail(ErrorKind::kInput, cfg.reference_losses + ": no loss for domain '" + d + "'");
+    out.push_back(j[d].get<double>());
+  }
+  return out;
 }
 
 }  // namespace
@@ -148,6 +154,19 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
                                   ") differs from the student's (" + std::to_string(net->spec().vocab_size) + ")");
   }
 
+  std::unique_ptr<DomainMix> mix;
+  std::vector<Example> eval_examples;
+  std::vector<double> reference;
+  if (!cfg.domains.empty()) {
+    mix = std::make_unique<DomainMix>(DomainMix::make(cfg.domains, cfg.domain_weights, cfg.domain_cap));
+    if (cfg.mix_every > 0) {
+      if (cfg.eval_data.empty()) fail(ErrorKind::kUsage, "dynamic batch loading (--mix-every) needs --eval-data");
+      eval_examples = read_examples(cfg.eval_data, encoder);
+      reference = reference_losses(cfg, *mix, teacher ? teacher : net, eval_examples);
+    }
+  }
+  Sampler sampler(examples, mix.get(), cfg.seed);
+
   // Matrices decay, norms and biases do not; frozen parameters take no part.
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& p : net->named_parameters()) {
@@ -176,6 +195,8 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   if (cfg.resume) {
     if (previous.empty()) fail(ErrorKind::kUsage, cfg.out + ": no checkpoint to resume from");
     state = load_checkpoint(previous, net, opt);
+    sampler.restore(state.data);
+    if (mix) mix->weights = state.weights;
     if (dp.leader()) trim_metrics(metrics_path, state.step);
   } else if (!previous.empty()) {
     fail(ErrorKind::kUsage, cfg.out + " already holds checkpoints; pass --resume to continue, or choose another --out");
@@ -199,7 +220,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     double loss_sum = 0;
     int64_t step_tokens = 0, step_positions = 0;
     // Every rank draws the same global batch and keeps its slice, micro-batch by micro-batch.
-    const std::vector<int64_t> rows = next_rows(state.cursor, examples.size(), cfg.seed, cfg.batch);
+    const std::vector<int64_t> rows = sampler.rows(state.step, cfg.batch);
     for (int64_t m = 0; m < n_micro; ++m) {
       const auto first = rows.begin() + dp.rank() * per_rank + m * micro;
       const Batch b = make_batch(examples, std::vector<int64_t>(first, first + micro), cfg.seq_len);
@@ -239,10 +260,15 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     if (state.step == 1) state.first_loss = loss;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double speed = positions / std::max(elapsed, 1e-9);
-    if (dp.leader())
-      metrics << nlohmann::json{{"step", state.step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
-                              {"tokens", state.tokens}, {"tokens_per_s", speed}, {"elapsed_s", elapsed}}.dump()
-            << "\n" << std::flush;
+    nlohmann::json line = {{"step", state.step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                           {"tokens", state.tokens}, {"tokens_per_s", speed}, {"elapsed_s", elapsed}};
+    if (mix && cfg.mix_every > 0 && state.step % cfg.mix_every == 0) {
+      const std::vector<double> losses = domain_losses(net, eval_examples, *mix, cfg.seq_len, cfg.batch);
+      mix->update(losses, reference);
+      line["domain_losses"] = losses;
+    }
+    if (mix) line["domain_weights"] = mix->weights;
+    if (dp.leader()) metrics << line.dump() << "\n" << std::flush;
     if (cfg.progress && dp.leader()) {
       const double eta = elapsed / (state.step - r.first_step) * (cfg.steps - state.step);
       std::fprintf(stderr, "\rstep %lld/%lld  loss %.4f  %.0f tok/s  ETA %s ", (long long)state.step, (long long)cfg.steps,
@@ -251,6 +277,8 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     r.final_loss = loss;
     const bool halt = dp.sum(stop.load() ? 1 : 0) > 0 || state.step == cfg.stop_at;  // one rank stopping stops all
     const bool due = cfg.save_every > 0 && state.step % cfg.save_every == 0;
+    state.data = sampler.state();
+    if (mix) state.weights = mix->weights;
     if ((due || state.step == cfg.steps || halt) && dp.leader()) save_checkpoint(cfg.out, net, opt, state, cfg.keep);
     if (halt) {
       r.interrupted = state.step < cfg.steps;

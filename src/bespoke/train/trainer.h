@@ -34,6 +34,16 @@ struct TrainConfig {
   int64_t keep = 2;          // checkpoints kept
   int64_t chunk = 1024;      // positions per head application in the loss
   std::vector<std::string> freeze;  // parameters whose name contains any of these stay fixed
+  // Domain mixing: with `domains`, each row's domain is drawn by weight (the records' "domain"
+  // fields must all be listed). With `mix_every` > 0 the weights follow dynamic batch loading:
+  // every that many steps, each domain's loss on `eval_data` against its reference loss (from
+  // `reference_losses`, a JSON object domain -> loss, else the teacher's or, without one, the
+  // starting model's loss) moves the weights.
+  std::vector<std::string> domains;
+  std::vector<double> domain_weights;  // empty: equal
+  double domain_cap = 1.0;
+  int64_t mix_every = 0;
+  std::string eval_data, reference_losses;
   bool resume = false;
   bool progress = false;     // a progress line on stderr
 };

@@ -1,0 +1,76 @@
+#include "bespoke/train/domain_mix.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "bespoke/core/error.h"
+
+namespace bespoke::train {
+namespace {
+
+void normalise(std::vector<double>& w) {
+  const double total = std::accumulate(w.begin(), w.end(), 0.0);
+  for (double& x : w) x /= total;
+}
+
+// Lowers every weight above `cap` to it and hands the excess to the others in proportion,
+// until none is above (at most k rounds: each fixes one more domain at the cap).
+void apply_cap(std::vector<double>& w, double cap) {
+  for (size_t round = 0; round < w.size(); ++round) {
+    double excess = 0, free = 0;
+    for (double x : w) {
+      if (x > cap) excess += x - cap;
+      else free += x;
+    }
+    if (excess <= 0 || free <= 0) return;
+    for (double& x : w) x = x >= cap ? cap : x + excess * x / free;
+  }
+}
+
+}  // namespace
+
+DomainMix DomainMix::make(std::vector<std::string> names, std::vector<double> weights, double cap) {
+  DomainMix m;
+  if (names.empty()) fail(ErrorKind::kUsage, "a domain mix needs at least one domain");
+  if (weights.empty()) weights.assign(names.size(), 1.0);
+  if (weights.size() != names.size()) fail(ErrorKind::kUsage, "one weight per domain");
+  for (double w : weights)
+    if (!(w >= 0)) fail(ErrorKind::kUsage, "domain weights must not be negative");
+  if (std::accumulate(weights.begin(), weights.end(), 0.0) <= 0) fail(ErrorKind::kUsage, "domain weights are all zero");
+  if (cap * names.size() < 1 - 1e-12) fail(ErrorKind::kUsage, "a cap of " + std::to_string(cap) + " cannot hold " + std::to_string(names.size()) + " domains");
+  m.names = std::move(names);
+  m.weights = std::move(weights);
+  m.cap = cap;
+  normalise(m.weights);
+  apply_cap(m.weights, cap);
+  return m;
+}
+
+void DomainMix::update(const std::vector<double>& losses, const std::vector<double>& reference) {
+  const size_t k = weights.size();
+  std::vector<double> logits(k);
+  for (size_t i = 0; i < k; ++i) logits[i] = std::log(std::max(weights[i], 1e-300)) + eta * std::max(losses[i] - reference[i], 0.0);
+  const double top = *std::max_element(logits.begin(), logits.end());
+  for (size_t i = 0; i < k; ++i) weights[i] = std::exp(logits[i] - top);
+  normalise(weights);
+  for (double& w : weights) w = (1 - smoothing) * w + smoothing / k;
+  normalise(weights);
+  apply_cap(weights, cap);
+}
+
+int64_t DomainMix::draw(uint64_t seed, int64_t step, int64_t row) const {
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + uint64_t(step) * 1000003ull + uint64_t(row));
+  const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  double sum = 0;
+  for (size_t i = 0; i < weights.size(); ++i)
+    if (u < (sum += weights[i])) return i;
+  return weights.size() - 1;
+}
+
+int64_t DomainMix::index(const std::string& name) const {
+  const auto it = std::find(names.begin(), names.end(), name);
+  return it == names.end() ? -1 : it - names.begin();
+}
+
+}  // namespace bespoke::train

@@ -1,0 +1,42 @@
+// Which examples fill each step. Without domains: one shuffled pass over all examples after
+// another. With domains: each row's domain is drawn by the mix's weights, and each domain is
+// passed over on its own. The position is a few integers, so a resumed run continues exactly.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "bespoke/train/data.h"
+#include "bespoke/train/domain_mix.h"
+
+namespace bespoke::train {
+
+class Sampler {
+ public:
+  // `mix` null: one pool of every example. Else one pool per mix domain; an example whose
+  // domain the mix does not list is an Error(kUsage).
+  Sampler(const std::vector<Example>& examples, const DomainMix* mix, uint64_t seed);
+
+  // The example indices of the `count` rows of step `step`.
+  std::vector<int64_t> rows(int64_t step, int64_t count);
+
+  nlohmann::json state() const;
+  void restore(const nlohmann::json& state);
+
+ private:
+  struct Cursor {
+    int64_t epoch = 0, index = 0;
+  };
+  int64_t next(size_t pool);
+
+  const DomainMix* mix_;
+  uint64_t seed_;
+  std::vector<std::vector<int64_t>> pools_;  // example indices
+  std::vector<Cursor> cursors_;
+  std::vector<std::vector<int64_t>> orders_;  // each pool's order in its cursor's epoch
+  std::vector<int64_t> order_epoch_;
+};
+
+}  // namespace bespoke::train
