@@ -59,6 +59,11 @@ void add_train(CLI::App& app) {
   cmd->add_option("--save-every", cfg->save_every, "steps between checkpoints; 0: only at the end")->capture_default_str();
   cmd->add_option("--freeze", cfg->freeze, "keep parameters whose name contains this fixed (repeatable)");
   cmd->add_flag("--resume", cfg->resume, "continue from the newest checkpoint in --out");
+  cmd->add_option("--device", cfg->device, "cpu, cuda or cuda:N")->capture_default_str();
+  auto dtype = std::make_shared<std::string>("f32");
+  cmd->add_option("--dtype", *dtype, "f32, or bf16 (bf16 compute, fp32 master weights and optimizer)")
+      ->check(CLI::IsMember({"f32", "bf16"}))
+      ->capture_default_str();
   auto domains = std::make_shared<std::string>();
   cmd->add_option("--domains", *domains, "mix by record domain: NAME=WEIGHT,... (or NAME,... for equal weights)");
   cmd->add_option("--domain-cap", cfg->domain_cap, "the largest share any domain may take")->capture_default_str();
@@ -70,7 +75,8 @@ void add_train(CLI::App& app) {
   cmd->add_option("--nproc", *nproc, "data-parallel processes to launch on this machine (Gloo); or set RANK, WORLD_SIZE, "
                                       "MASTER_ADDR, MASTER_PORT as torchrun does")
       ->check(CLI::Range(1, 256));
-  cmd->callback([cfg, nproc, domains] {
+  cmd->callback([cfg, nproc, domains, dtype] {
+    cfg->bf16 = *dtype == "bf16";
     for (size_t begin = 0; !domains->empty() && begin <= domains->size();) {
       const size_t end = std::min(domains->find(',', begin), domains->size());
       const std::string item = domains->substr(begin, end - begin);

@@ -158,6 +158,20 @@ TEST(Trainer, BadDataIsRefusedNamingTheLine) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+// bf16 compute with fp32 masters: the loss still falls, and the checkpoint holds fp32 masters
+// (which differ from their bf16 copies by less than bf16's rounding).
+TEST(Trainer, Bf16TrainingKeepsFp32Masters) {
+  train::TrainConfig c = config(test::scratch_dir("bf16"), 20);
+  c.schedule.kind = "constant";
+  c.bf16 = true;
+  const train::TrainResult r = train::train(c, kRun);
+  EXPECT_LT(r.final_loss, 0.7 * r.first_loss) << r.first_loss << " -> " << r.final_loss;
+  const io::SafetensorsFile ckpt(train::latest_checkpoint(c.out) + "/model.safetensors");
+  const torch::Tensor w = ckpt.get("blk.0.attn_q.weight");
+  EXPECT_EQ(w.scalar_type(), torch::kFloat32);
+  EXPECT_FALSE(torch::equal(w, w.to(torch::kBFloat16).to(torch::kFloat32)));  // not just bf16 values
+}
+
 TEST(Trainer, SchedulesWarmUpThenDecay) {
   train::Schedule s;
   s.peak = 1.0, s.final_ratio = 0.1, s.warmup = 10;

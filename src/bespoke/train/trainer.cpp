@@ -49,13 +49,31 @@ struct Checkpointed {
 };
 
 // Written beside its final name and renamed, so a checkpoint directory is always complete.
-void save_checkpoint(const std::string& out, model::Transformer& net, torch::optim::Optimizer& opt, const Checkpointed& c,
+// The weights training holds in fp32: the parameters themselves, or, for bf16 training, their
+// fp32 masters, which the optimizer updates and copies into the bf16 parameters.
+struct Weights {
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> params, masters;  // masters[i] is params[i] when they are fp32
+  void publish() {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i)
+      if (!masters[i].is_same(params[i])) params[i].copy_(masters[i]);
+  }
+  void collect_grads() {
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (!params[i].grad().defined()) params[i].mutable_grad() = torch::zeros_like(params[i]);
+      if (!masters[i].is_same(params[i])) masters[i].mutable_grad() = params[i].grad().to(torch::kFloat32);
+    }
+  }
+};
+
+void save_checkpoint(const std::string& out, const Weights& w, torch::optim::Optimizer& opt, const Checkpointed& c,
                      int64_t keep) {
   const std::string dir = step_dir(out, c.step), tmp = dir + ".tmp";
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   std::vector<std::pair<std::string, torch::Tensor>> weights;
-  for (const auto& p : net->named_parameters()) weights.push_back({p.key(), p.value().detach()});
+  for (size_t i = 0; i < w.names.size(); ++i) weights.push_back({w.names[i], w.masters[i].detach().cpu()});
   io::write_safetensors(tmp + "/model.safetensors", weights);
   torch::save(opt, tmp + "/optimizer.pt");
   const nlohmann::json state = {{"step", c.step}, {"data", c.data}, {"domain_weights", c.weights},
@@ -70,10 +88,13 @@ void save_checkpoint(const std::string& out, model::Transformer& net, torch::opt
   for (size_t i = 0; i + keep < all.size(); ++i) fs::remove_all(all[i]);
 }
 
-Checkpointed load_checkpoint(const std::string& dir, model::Transformer& net, torch::optim::Optimizer& opt) {
+Checkpointed load_checkpoint(const std::string& dir, Weights& w, torch::optim::Optimizer& opt) {
   const io::SafetensorsFile weights(dir + "/model.safetensors");
-  torch::NoGradGuard no_grad;
-  for (auto& p : net->named_parameters()) p.value().copy_(weights.get(p.key()));
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < w.names.size(); ++i) w.masters[i].copy_(weights.get(w.names[i]));
+  }
+  w.publish();
   torch::load(opt, dir + "/optimizer.pt");
   std::ifstream in(dir + "/state.json");
   const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
@@ -144,10 +165,11 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   torch::manual_seed(cfg.seed);
   const Encoder encoder(cfg.model);
   const std::vector<Example> examples = read_examples(cfg.data, encoder);
-  model::Transformer net = model::load_model(cfg.model);
+  const model::LoadOptions load{cfg.bf16 ? torch::kBFloat16 : torch::kFloat32, torch::Device(cfg.device)};
+  model::Transformer net = model::load_model(cfg.model, load);
   model::Transformer teacher{nullptr};
   if (!cfg.teacher.empty()) {
-    teacher = model::load_model(cfg.teacher);
+    teacher = model::load_model(cfg.teacher, load);
     teacher->eval();
     if (teacher->spec().vocab_size != net->spec().vocab_size)
       fail(ErrorKind::kInput, cfg.teacher + ": the teacher's vocabulary (" + std::to_string(teacher->spec().vocab_size) +
@@ -168,12 +190,17 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   Sampler sampler(examples, mix.get(), cfg.seed);
 
   // Matrices decay, norms and biases do not; frozen parameters take no part.
+  Weights weights;
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& p : net->named_parameters()) {
     bool frozen = false;
     for (const std::string& f : cfg.freeze) frozen = frozen || p.key().find(f) != std::string::npos;
     p.value().requires_grad_(!frozen);
-    if (!frozen) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+    const torch::Tensor master = p.value().scalar_type() == torch::kFloat32 ? p.value() : p.value().detach().to(torch::kFloat32);
+    weights.names.push_back(p.key());
+    weights.params.push_back(p.value());
+    weights.masters.push_back(master);
+    if (!frozen) (p.value().dim() >= 2 ? decay : no_decay).push_back(master);
   }
   if (decay.empty() && no_decay.empty()) fail(ErrorKind::kUsage, "--freeze leaves nothing to train");
   const auto options = [&](double wd) {
@@ -194,7 +221,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   if (dp.leader()) fs::create_directories(fs::path(cfg.out) / "checkpoints");
   if (cfg.resume) {
     if (previous.empty()) fail(ErrorKind::kUsage, cfg.out + ": no checkpoint to resume from");
-    state = load_checkpoint(previous, net, opt);
+    state = load_checkpoint(previous, weights, opt);
     sampler.restore(state.data);
     if (mix) mix->weights = state.weights;
     if (dp.leader()) trim_metrics(metrics_path, state.step);
@@ -224,14 +251,15 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     for (int64_t m = 0; m < n_micro; ++m) {
       const auto first = rows.begin() + dp.rank() * per_rank + m * micro;
       const Batch b = make_batch(examples, std::vector<int64_t>(first, first + micro), cfg.seq_len);
-      const torch::Tensor h = net->features(b.ids).flatten(0, 1);
-      const torch::Tensor targets = b.targets.flatten(), mask = b.mask.flatten();
+      const torch::Tensor ids = b.ids.to(load.device);
+      const torch::Tensor h = net->features(ids).flatten(0, 1);
+      const torch::Tensor targets = b.targets.flatten().to(load.device), mask = b.mask.flatten().to(load.device);
       torch::Tensor loss;
       if (teacher) {
         torch::Tensor teacher_logits;
         {
           torch::NoGradGuard no_grad;
-          teacher_logits = teacher->forward(b.ids).logits.flatten(0, 1);
+          teacher_logits = teacher->forward(ids).logits.flatten(0, 1);
         }
         loss = chunked_kl_divergence(head, h, teacher_logits, mask, cfg.kd_tau, cfg.chunk) * cfg.kd_weight;
         if (cfg.kd_weight < 1) loss = loss + chunked_cross_entropy(head, h, targets, mask, cfg.chunk) * (1 - cfg.kd_weight);
@@ -243,18 +271,18 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       step_tokens += b.tokens;
       step_positions += b.positions;
     }
+    weights.collect_grads();
     if (dp.world() > 1) {
       std::vector<torch::Tensor> grads;
-      for (torch::Tensor& p : trainable) {
-        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-        grads.push_back(p.grad());
-      }
+      for (const torch::Tensor& m : trainable) grads.push_back(m.grad());
       dp.average(grads);
     }
     state.tokens += int64_t(dp.sum(double(step_tokens)));
     positions += int64_t(dp.sum(double(step_positions)));
     const double grad_norm = cfg.clip > 0 ? torch::nn::utils::clip_grad_norm_(trainable, cfg.clip) : 0.0;
     opt.step();
+    weights.publish();
+    for (torch::Tensor& p : weights.params) p.mutable_grad().reset();
     ++state.step;
     const double loss = dp.sum(loss_sum / n_micro) / dp.world();
     if (state.step == 1) state.first_loss = loss;
@@ -279,7 +307,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     const bool due = cfg.save_every > 0 && state.step % cfg.save_every == 0;
     state.data = sampler.state();
     if (mix) state.weights = mix->weights;
-    if ((due || state.step == cfg.steps || halt) && dp.leader()) save_checkpoint(cfg.out, net, opt, state, cfg.keep);
+    if ((due || state.step == cfg.steps || halt) && dp.leader()) save_checkpoint(cfg.out, weights, opt, state, cfg.keep);
     if (halt) {
       r.interrupted = state.step < cfg.steps;
       break;

@@ -44,6 +44,8 @@ struct TrainConfig {
   double domain_cap = 1.0;
   int64_t mix_every = 0;
   std::string eval_data, reference_losses;
+  std::string device = "cpu";  // cpu, cuda, cuda:N
+  bool bf16 = false;           // bf16 weights and activations, fp32 master weights and optimizer
   bool resume = false;
   bool progress = false;     // a progress line on stderr
 };
