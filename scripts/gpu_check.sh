@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# The checks that need a CUDA machine with PyTorch and transformers installed (no network):
-# builds Bespoke against the torch wheel's libtorch, runs the test suite on CUDA (the
-# llama.cpp and SentencePiece oracles are not there, so their tests are left out), and loads
-# every fixture's HF export in transformers to compare logits (tools/oracle/hf_export_check.py).
+# The checks that need a CUDA machine with PyTorch and transformers installed (no network).
+# Builds Bespoke against the torch wheel's libtorch, then runs the steps named (default: all):
+#   tests  the test suite on CUDA (the llama.cpp and SentencePiece oracles are not there, so
+#          their tests are left out)
+#   hf     every fixture's HF export loaded in transformers, logits compared
+#          (tools/oracle/hf_export_check.py)
+#   bench  bench_train on DESIGN.md's LLaMA 1.3B shape in bf16 against HF transformers
+#          (tools/bench/hf_train_step.py) in the same run
 # Header-only and small libraries the machine lacks come from DEPS (Debian packages unpacked
 # with dpkg -x); results go to OUT.
-# Usage: scripts/gpu_check.sh [DEPS] [OUT]
+# Usage: scripts/gpu_check.sh DEPS OUT [tests] [hf] [bench]
 set -uo pipefail
 cd "$(dirname "$0")/.."
-deps=$(realpath "${1:-.devdeps}")/usr
-out=${2:-${OUT:-/tmp/bespoke-gpu}}
+deps=$(realpath "$1")/usr
+out=$2
+shift 2
+steps="${*:-tests hf bench}"
 mkdir -p "$out"
 export LD_LIBRARY_PATH=$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
@@ -18,31 +24,43 @@ python3 -c 'import torch, transformers; print("torch", torch.__version__, "trans
 
 step() { echo "== $* ($(date +%T))"; }
 step configure
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DBESPOKE_BUILD_BENCH=OFF \
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DBESPOKE_BUILD_FUZZ=OFF \
   "-DCMAKE_PREFIX_PATH=$torch_prefix;$deps" "-DCMAKE_CXX_FLAGS=-isystem $deps/include" \
   > "$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
 step build
-cmake --build build-gpu -j"$(nproc)" > "$out/build.log" 2>&1 || { grep -B2 -A12 "error" "$out/build.log" | head -150; exit 1; }
+cmake --build build-gpu -j"$(nproc)" --target bespoke_cli bespoke_tests bench_train > "$out/build.log" 2>&1 ||
+  { grep -B2 -A12 "error" "$out/build.log" | head -150; exit 1; }
 
-step tests
-# Line-buffered so that a crash still leaves the name of the test that was running.
-run_tests() { stdbuf -oL -eL build-gpu/tests/bespoke_tests --gtest_filter="$1" > "$out/$2" 2>&1; echo "$2: exit $?"; }
-run_tests '*cuda*' tests_cuda.log
-grep -E "FAILED|PASSED|max \|" "$out/tests_cuda.log" | head -60; tail -3 "$out/tests_cuda.log"
-run_tests '-*cuda*:GgufInterop*:*SpmTokenizer*' tests_cpu.log
-grep -E "FAILED|PASSED" "$out/tests_cpu.log" | head -40; tail -3 "$out/tests_cpu.log"
+if [[ " $steps " == *" tests "* ]]; then
+  step tests
+  # Line-buffered so that a crash still leaves the name of the test that was running.
+  stdbuf -oL -eL build-gpu/tests/bespoke_tests --gtest_filter='*cuda*' > "$out/tests_cuda.log" 2>&1
+  echo "cuda tests: exit $?"
+  grep -E "FAILED|PASSED|max \|" "$out/tests_cuda.log" | head -60
+fi
 
-step hf-export
-work=$(mktemp -d)
-families=(llama mistral qwen2 qwen3 gemma2 gemma3 gemma4 gemma4_full phi3 olmo2 granite)
-for f in "${families[@]}"; do
-  mkdir -p "$work/$f"
-  fixture=tests/fixtures/hf/$f
-  ln -s "$PWD/$fixture" "$work/$f/source"
-  python3 -c "from safetensors.torch import load_file, save_file; \
+if [[ " $steps " == *" hf "* ]]; then
+  step hf-export
+  work=$(mktemp -d)
+  families=(llama mistral qwen2 qwen3 gemma2 gemma3 gemma4 gemma4_full phi3 olmo2 granite)
+  for f in "${families[@]}"; do
+    mkdir -p "$work/$f"
+    fixture=tests/fixtures/hf/$f
+    ln -s "$PWD/$fixture" "$work/$f/source"
+    python3 -c "from safetensors.torch import load_file, save_file; \
 save_file({'input_ids': load_file('$fixture/reference.safetensors')['input_ids']}, '$work/$f/ids.safetensors')"
-  build-gpu/bespoke export "$fixture" --to hf --out "$work/$f/export" &&
-    build-gpu/bespoke logits "$work/$f/export" --ids "$work/$f/ids.safetensors" --out "$work/$f/bespoke.safetensors"
-done
-python3 tools/oracle/hf_export_check.py "$work" "${families[@]}" | tee "$out/hf_export.json"
-echo "hf export check exit ${PIPESTATUS[0]}"
+    build-gpu/bespoke export "$fixture" --to hf --out "$work/$f/export" &&
+      build-gpu/bespoke logits "$work/$f/export" --ids "$work/$f/ids.safetensors" --out "$work/$f/bespoke.safetensors"
+  done
+  python3 tools/oracle/hf_export_check.py "$work" "${families[@]}" | tee "$out/hf_export.json"
+  echo "hf export check exit ${PIPESTATUS[0]}"
+fi
+
+if [[ " $steps " == *" bench "* ]]; then
+  step bench
+  build-gpu/bench/bench_train --shape 1.3b --device cuda --dtype bf16 --batch 8 --micro-batch 4 --seq-len 2048 \
+    --steps 6 --work /tmp/bespoke-bench-train \
+    --baseline "python3 tools/bench/hf_train_step.py --shape 1.3b --batch 8 --seq-len 2048 --steps 6" 2>&1 |
+    tee "$out/bench_train.json"
+fi
+step done

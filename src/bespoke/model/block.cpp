@@ -1,5 +1,7 @@
 #include "bespoke/model/block.h"
 
+#include <torch/version.h>
+
 #include <cmath>
 #include <limits>
 
@@ -100,6 +102,16 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
     v = v.repeat_interleave(H / KV, 1);
   }
   const double scale = spec_.attn_scale > 0 ? spec_.attn_scale : 1.0 / std::sqrt(double(hd));
+#if TORCH_VERSION_MAJOR >= 2
+  // libtorch 2.x on a GPU: the fused kernel (flash attention for plain causal masks) wherever
+  // scores need no transform. CPU keeps the eager path below, which the fixtures pin down.
+  if (x.is_cuda() && spec_.attn_softcap == 0) {
+    const bool causal = l.window == 0 && q.size(2) == k.size(2);
+    const torch::Tensor out = at::scaled_dot_product_attention(q, k, v, causal ? c10::optional<at::Tensor>() : ctx.allowed,
+                                                               0.0, causal, scale);
+    return attn_output(out.transpose(1, 2).reshape({B, T, H * hd}));
+  }
+#endif
   torch::Tensor scores = torch::matmul(q, k.transpose(2, 3)) * scale;  // [B, H, T, S]
   if (spec_.attn_softcap > 0) scores = torch::tanh(scores / spec_.attn_softcap) * spec_.attn_softcap;
   scores = scores.masked_fill(ctx.allowed.logical_not(), -std::numeric_limits<float>::infinity());

@@ -1,6 +1,7 @@
 #include "bespoke/train/data.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -21,7 +22,10 @@ std::string string_field(const nlohmann::json& record, const char* key) {
 
 }  // namespace
 
-Encoder::Encoder(const std::string& model_dir) : tokenizer(text::load_tokenizer(model_dir)) {
+Encoder::Encoder(const std::string& model_dir) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(fs::path(model_dir) / "tokenizer.json") && !fs::exists(fs::path(model_dir) / "tokenizer.model")) return;
+  tokenizer = text::load_tokenizer(model_dir);
   options.bos_token = text::special_token(model_dir, "bos_token");
   options.eos_token = text::special_token(model_dir, "eos_token");
   eos_id = options.eos_token.empty() ? -1 : tokenizer->token_id(options.eos_token);
@@ -36,6 +40,17 @@ Example Encoder::encode(const nlohmann::json& record) const {
   if (!record.is_object()) fail(ErrorKind::kInput, "a record must be a JSON object");
   Example e;
   if (record.contains("domain")) e.domain = string_field(record, "domain");
+  if (record.contains("ids")) {
+    if (!record["ids"].is_array()) fail(ErrorKind::kInput, "\"ids\" is not an array");
+    std::vector<int32_t> ids;
+    for (const auto& id : record["ids"]) {
+      if (!id.is_number_integer() || id.get<int64_t>() < 0) fail(ErrorKind::kInput, "\"ids\" holds a value that is not a token id");
+      ids.push_back(id.get<int32_t>());
+    }
+    append(e, ids, true);
+    return e;
+  }
+  if (!tokenizer) fail(ErrorKind::kInput, "text records need a model directory with a tokenizer");
   if (record.contains("messages")) {
     if (!has_chat_format) fail(ErrorKind::kInput, "chat records need a model with a chat template");
     std::vector<text::ChatMessage> messages;
@@ -63,7 +78,7 @@ Example Encoder::encode(const nlohmann::json& record) const {
   } else if (record.contains("text")) {
     append(e, tokenizer->encode(string_field(record, "text"), true), true);
   } else {
-    fail(ErrorKind::kInput, "a record needs \"messages\", \"prompt\" and \"completion\", or \"text\"");
+    fail(ErrorKind::kInput, "a record needs \"messages\", \"prompt\" and \"completion\", \"text\" or \"ids\"");
   }
   return e;
 }

@@ -7,6 +7,7 @@
 //                                             loss on the last assistant message only
 //   {"prompt": "...", "completion": "..."}    loss on the completion (and the EOS after it)
 //   {"text": "..."}                           loss on every token
+//   {"ids": [1, 2, ...]}                      pre-tokenized; loss on every token
 // Each may carry "domain": a name for dynamic data mixing (default "default").
 #pragma once
 
@@ -31,7 +32,7 @@ struct Example {
 
 // How a model directory turns records into tokens.
 struct Encoder {
-  std::unique_ptr<text::Tokenizer> tokenizer;
+  std::unique_ptr<text::Tokenizer> tokenizer;  // null for a directory without one (ids records only)
   text::ChatFormat format;
   bool has_chat_format = false;
   text::ChatOptions options;  // bos/eos text for the template

@@ -1,0 +1,147 @@
+// Claim: a `bespoke train` step is at least as fast as the same step in Python. Ours runs the
+// real trainer on a LLaMA shape with random weights and random token rows; the baseline is a
+// command run from this process (its last stdout line: JSON with "tokens_per_s" and
+// "peak_gib"), e.g. tools/bench/hf_train_step.py for HF transformers on a GPU. Output: JSON.
+// Run: build/bench/bench_train [--shape small|1.3b] [--device cuda] [--dtype bf16] [--batch 8]
+//        [--micro-batch 2] [--seq-len 2048] [--steps 8] [--baseline "python3 ..."]
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "bespoke/io/hf_config.h"
+#include "bespoke/io/safetensors.h"
+#include "bespoke/model/load.h"
+#include "bespoke/train/trainer.h"
+
+#ifdef BESPOKE_BENCH_CUDA  // set by CMake when libtorch has CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// config.json of the shape: "1.3b" is DESIGN.md's LLaMA 1.345B; "small" fits a 2-core CPU.
+json llama_config(const std::string& shape) {
+  const bool big = shape == "1.3b";
+  return {{"model_type", "llama"},          {"hidden_size", big ? 2048 : 256},
+          {"num_hidden_layers", big ? 24 : 4}, {"num_attention_heads", big ? 16 : 8},
+          {"num_key_value_heads", big ? 16 : 8}, {"intermediate_size", big ? 5504 : 688},
+          {"vocab_size", big ? 32000 : 4096}, {"max_position_embeddings", 4096},
+          {"rms_norm_eps", 1e-5},            {"rope_theta", 10000.0},
+          {"tie_word_embeddings", false},    {"hidden_act", "silu"}};
+}
+
+void write_model(const std::string& dir, const json& config) {
+  fs::create_directories(dir);
+  std::ofstream(dir + "/config.json") << config.dump(1);
+  bespoke::model::Transformer net(bespoke::io::spec_from_hf_config(config));
+  bespoke::model::init_random(net);
+  bespoke::io::write_safetensors(dir + "/model.safetensors", bespoke::model::hf_state_dict(net));
+}
+
+void write_rows(const std::string& path, int64_t rows, int64_t seq_len, int64_t vocab) {
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int64_t> token(0, vocab - 1);
+  std::ofstream out(path);
+  for (int64_t r = 0; r < rows; ++r) {
+    json ids = json::array();
+    for (int64_t t = 0; t <= seq_len; ++t) ids.push_back(token(rng));
+    out << json{{"ids", ids}}.dump() << "\n";
+  }
+}
+
+// Tokens per second between the end of step `skip` and the last step.
+double steady_tokens_per_s(const std::string& metrics, int64_t skip) {
+  std::ifstream in(metrics);
+  std::vector<json> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
+  const json &a = lines.at(skip - 1), &b = lines.back();
+  return (b["tokens"].get<double>() - a["tokens"].get<double>()) / (b["elapsed_s"].get<double>() - a["elapsed_s"].get<double>());
+}
+
+double peak_gib(const std::string& device) {
+#ifdef BESPOKE_BENCH_CUDA
+  if (device.rfind("cuda", 0) == 0) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(0);
+    return stats.allocated_bytes[0].peak / double(1ull << 30);
+  }
+#endif
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / double(1 << 20);  // KiB -> GiB (host memory)
+}
+
+// The baseline's JSON: the last line it prints.
+json run_baseline(const std::string& command) {
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) return {{"error", "cannot run the baseline"}};
+  std::string out;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
+  const size_t start = out.find_last_of('\n', out.size() >= 2 ? out.size() - 2 : 0);
+  const json j = json::parse(out.substr(start == std::string::npos ? 0 : start + 1), nullptr, false);
+  if (status != 0 || !j.is_object()) return {{"error", "baseline failed (exit " + std::to_string(status) + ")"}, {"output", out}};
+  return j;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("bespoke train step throughput against a baseline");
+  std::string shape = "small", device = "cpu", dtype = "f32", baseline, work = "/tmp/bespoke-bench-train";
+  int64_t batch = 8, micro = 0, seq_len = 256, steps = 8;
+  app.add_option("--shape", shape)->check(CLI::IsMember({"small", "1.3b"}));
+  app.add_option("--device", device);
+  app.add_option("--dtype", dtype)->check(CLI::IsMember({"f32", "bf16"}));
+  app.add_option("--batch", batch);
+  app.add_option("--micro-batch", micro);
+  app.add_option("--seq-len", seq_len);
+  app.add_option("--steps", steps);
+  app.add_option("--baseline", baseline, "command printing the baseline's JSON");
+  app.add_option("--work", work, "scratch directory");
+  CLI11_PARSE(app, argc, argv);
+
+  const json config = llama_config(shape);
+  fs::remove_all(work);
+  write_model(work + "/model", config);
+  write_rows(work + "/data.jsonl", batch * steps, seq_len, config["vocab_size"]);
+  bespoke::train::TrainConfig c;
+  c.model = work + "/model";
+  c.data = work + "/data.jsonl";
+  c.out = work + "/run";
+  c.steps = steps;
+  c.seq_len = seq_len;
+  c.batch = batch;
+  c.micro_batch = micro;
+  c.device = device;
+  c.bf16 = dtype == "bf16";
+  c.schedule.peak = 1e-4;
+  const std::atomic<bool> run{false};
+  bespoke::train::train(c, run);
+  json result = {{"bench", "train_step"},
+                 {"shape", shape},
+                 {"device", device},
+                 {"dtype", dtype},
+                 {"batch", batch},
+                 {"micro_batch", micro > 0 ? micro : batch},
+                 {"seq_len", seq_len},
+                 {"steps", steps},
+                 {"bespoke", {{"tokens_per_s", steady_tokens_per_s(c.out + "/metrics.jsonl", 2)}, {"peak_gib", peak_gib(device)}}}};
+  if (!baseline.empty()) {
+    result["baseline"] = run_baseline(baseline);
+    if (result["baseline"].contains("tokens_per_s"))
+      result["speedup"] = result["bespoke"]["tokens_per_s"].get<double>() / result["baseline"]["tokens_per_s"].get<double>();
+  }
+  std::cout << result.dump(1) << std::endl;
+  return 0;
+}
