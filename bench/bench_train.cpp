@@ -2,8 +2,11 @@
 // real trainer on a LLaMA shape with random weights and random token rows; the baseline is a
 // command run from this process (its last stdout line: JSON with "tokens_per_s" and
 // "peak_gib"), e.g. tools/bench/hf_train_step.py for HF transformers on a GPU. Output: JSON.
-// Run: build/bench/bench_train [--shape small|1.3b] [--device cuda] [--dtype bf16] [--batch 8]
-//        [--micro-batch 2] [--seq-len 2048] [--steps 8] [--baseline "python3 ..."]
+// Run (CPU, against Debian's python3-torch):
+//   build/bench/bench_train --threads 2 --baseline "/usr/bin/python3 tools/bench/torch_train_step.py --threads 2"
+// Run (GPU, against HF transformers; scripts/gpu_check.sh does this):
+//   build/bench/bench_train --shape 1.3b --device cuda --dtype bf16 --batch 8 --micro-batch 4 --seq-len 2048
+//     --baseline "python3 tools/bench/hf_train_step.py --shape 1.3b --batch 8 --seq-len 2048"
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -99,7 +102,7 @@ json run_baseline(const std::string& command) {
 int main(int argc, char** argv) {
   CLI::App app("bespoke train step throughput against a baseline");
   std::string shape = "small", device = "cpu", dtype = "f32", baseline, work = "/tmp/bespoke-bench-train";
-  int64_t batch = 8, micro = 0, seq_len = 256, steps = 8;
+  int64_t batch = 8, micro = 0, seq_len = 256, steps = 8, threads = 0;
   app.add_option("--shape", shape)->check(CLI::IsMember({"small", "1.3b"}));
   app.add_option("--device", device);
   app.add_option("--dtype", dtype)->check(CLI::IsMember({"f32", "bf16"}));
@@ -109,8 +112,12 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps);
   app.add_option("--baseline", baseline, "command printing the baseline's JSON");
   app.add_option("--work", work, "scratch directory");
+  app.add_option("--threads", threads, "intra-op threads (0: libtorch's default); give the baseline the same");
   CLI11_PARSE(app, argc, argv);
+  if (threads > 0) at::set_num_threads(threads);
 
+  // The baseline first, on an idle device: our process would otherwise still hold its memory.
+  const json base = baseline.empty() ? json() : run_baseline(baseline);
   const json config = llama_config(shape);
   fs::remove_all(work);
   write_model(work + "/model", config);
@@ -136,10 +143,11 @@ int main(int argc, char** argv) {
                  {"micro_batch", micro > 0 ? micro : batch},
                  {"seq_len", seq_len},
                  {"steps", steps},
+                 {"threads", at::get_num_threads()},
                  {"bespoke", {{"tokens_per_s", steady_tokens_per_s(c.out + "/metrics.jsonl", 2)}, {"peak_gib", peak_gib(device)}}}};
   if (!baseline.empty()) {
-    result["baseline"] = run_baseline(baseline);
-    if (result["baseline"].contains("tokens_per_s"))
+    result["baseline"] = base;
+    if (base.contains("tokens_per_s"))
       result["speedup"] = result["bespoke"]["tokens_per_s"].get<double>() / result["baseline"]["tokens_per_s"].get<double>();
   }
   std::cout << result.dump(1) << std::endl;
