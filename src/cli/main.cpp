@@ -28,6 +28,10 @@ int exit_code(bespoke::ErrorKind kind) {
 int main(int argc, char** argv) {
   CLI::App app{"Bespoke: carve a small task model out of a large pretrained one"};
   app.require_subcommand(1);
+  // `bespoke train --config run.toml`: options from a TOML file, a [train] table holding the
+  // flags' names without dashes; flags on the command line win.
+  app.set_config("--config", "", "TOML file of options, one [subcommand] table each");
+  app.fallthrough();
   bespoke::cli::add_inspect(app);
   bespoke::cli::add_logits(app);
   bespoke::cli::add_generate(app);

@@ -148,6 +148,20 @@ TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {
   EXPECT_FALSE(b.mask[0][63].item<bool>());
 }
 
+TEST(Trainer, OptionsComeFromATomlFileAndFlagsWin) {
+  const std::string dir = test::scratch_dir("toml");
+  const train::TrainConfig c = config(dir, 3);
+  std::ofstream(dir + "/run.toml") << "[train]\nmodel = \"" << c.model << "\"\ndata = \"" << c.data << "\"\nout = \"" << dir
+                                   << "/run\"\nsteps = 3\nseq-len = 32\nbatch = 2\nlr = 0.002\n";
+  const test::CommandResult r = test::run_bespoke("train --config " + dir + "/run.toml --steps 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream metrics(dir + "/run/metrics.jsonl");
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(metrics, l);) lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 2u);  // --steps 2 beat the file's 3
+  EXPECT_NEAR(lines[0]["lr"].get<double>(), 0.002, 1e-12);  // the file's lr (no warmup, step 0 of cosine)
+}
+
 TEST(Trainer, BadDataIsRefusedNamingTheLine) {
   const std::string dir = test::scratch_dir("bad");
   std::ofstream(dir + "/bad.jsonl") << R"({"text": "fine"})" << "\n" << R"({"prompt": 3, "completion": "x"})" << "\n";
