@@ -10,6 +10,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/train/distributed.h"
+#include "bespoke/train/teacher_cache.h"
 #include "bespoke/train/trainer.h"
 #include "commands.h"
 
@@ -54,6 +55,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--clip", cfg->clip, "global gradient-norm clip; 0: none")->capture_default_str();
   cmd->add_option("--seed", cfg->seed, "data order seed")->capture_default_str();
   cmd->add_option("--teacher", cfg->teacher, "teacher model directory: distil with forward KL");
+  cmd->add_option("--teacher-topk", cfg->teacher_topk, "a file from `bespoke teacher-logits`: distil from it instead");
   cmd->add_option("--kd-weight", cfg->kd_weight, "with --teacher: loss = w KD + (1 - w) CE")->capture_default_str();
   cmd->add_option("--kd-tau", cfg->kd_tau, "distillation temperature")->capture_default_str();
   cmd->add_option("--save-every", cfg->save_every, "steps between checkpoints; 0: only at the end")->capture_default_str();
@@ -108,6 +110,26 @@ void add_train(CLI::App& app) {
     std::cerr << (r.interrupted ? "interrupted at step " : "finished at step ") << r.steps << ": loss " << r.first_loss
               << " -> " << r.final_loss << ", " << r.tokens << " trained tokens; checkpoint in " << cfg->out << "/checkpoints\n";
     if (r.interrupted) std::exit(130);
+  });
+}
+
+void add_teacher_logits(CLI::App& app) {
+  struct Options {
+    std::string teacher, data, out, device = "cpu";
+    int64_t seq_len = 512, top_k = 64, batch = 8;
+  };
+  auto opt = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("teacher-logits", "Precompute a teacher's top-K log-probabilities for `train --teacher-topk`");
+  cmd->add_option("--teacher", opt->teacher, "teacher model directory")->required();
+  cmd->add_option("--data", opt->data, "the JSONL the student will train on")->required();
+  cmd->add_option("--out", opt->out, "output file (.safetensors)")->required();
+  cmd->add_option("--seq-len", opt->seq_len, "positions per example, at least the training --seq-len")->capture_default_str();
+  cmd->add_option("--top-k", opt->top_k, "tokens kept per position")->capture_default_str();
+  cmd->add_option("--batch", opt->batch, "examples per teacher forward")->capture_default_str();
+  cmd->add_option("--device", opt->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->callback([opt] {
+    train::write_teacher_topk(opt->teacher, opt->data, opt->out, opt->seq_len, opt->top_k, opt->batch, opt->device);
+    std::cerr << "wrote " << opt->out << "\n";
   });
 }
 

@@ -12,5 +12,6 @@ void add_tokenize(CLI::App& app);  // tokenize and detokenize
 void add_chat_format(CLI::App& app);
 void add_export(CLI::App& app);
 void add_train(CLI::App& app);
+void add_teacher_logits(CLI::App& app);
 
 }  // namespace bespoke::cli

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   bespoke::cli::add_chat_format(app);
   bespoke::cli::add_export(app);
   bespoke::cli::add_train(app);
+  bespoke::cli::add_teacher_logits(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -64,5 +64,19 @@ TEST(Loss, KlDivergenceMatchesTheDefinitionAndIsZeroForTheTeacherItself) {
   EXPECT_LT(b.weight.grad().abs().max().item<double>(), 1e-6);
 }
 
+TEST(Loss, TopKDivergenceWithTheWholeVocabularyIsTheFullDivergence) {
+  Problem a = problem(), b = problem();
+  const double tau = 1.5;
+  const torch::Tensor teacher = torch::randn({a.hidden.size(0), a.weight.size(0)}, torch::kFloat64);
+  const auto [values, indices] = torch::log_softmax(teacher, -1).topk(a.weight.size(0), -1);
+  const torch::Tensor sparse = train::chunked_topk_kl_divergence(a.head(), a.hidden, indices, values, a.mask, tau, 6);
+  const torch::Tensor dense = train::chunked_kl_divergence(b.head(), b.hidden, teacher, b.mask, tau, 6);
+  sparse.backward();
+  dense.backward();
+  EXPECT_NEAR(sparse.item<double>(), dense.item<double>(), 1e-5);
+  EXPECT_LT(test::max_abs_diff(a.weight.grad(), b.weight.grad()), 1e-6);
+  EXPECT_LT(test::max_abs_diff(a.hidden.grad(), b.hidden.grad()), 1e-6);
+}
+
 }  // namespace
 }  // namespace bespoke

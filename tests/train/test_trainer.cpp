@@ -12,6 +12,7 @@
 #include "bespoke/model/load.h"
 #include "bespoke/train/data.h"
 #include "bespoke/train/schedule.h"
+#include "bespoke/train/teacher_cache.h"
 #include "bespoke/train/trainer.h"
 #include "test_util.h"
 
@@ -87,6 +88,37 @@ TEST(Trainer, DistillingFromItselfStartsAtZeroLoss) {
   c.schedule.warmup = 0;
   const train::TrainResult r = train::train(c, kRun);
   EXPECT_NEAR(r.first_loss, 0.0, 1e-6);
+}
+
+// A teacher's top-K file with K = the whole vocabulary trains the student as the resident
+// teacher does: the same losses step by step (the file keeps fp32 log-probabilities; only
+// rounding differs, 1e-6), the same weights up to Adam's magnification of that rounding in
+// near-zero gradients (1e-4, where the weights move by ~1e-2). A small K trains too.
+TEST(Trainer, PrecomputedTeacherTopKMatchesTheResidentTeacher) {
+  const std::string dir = test::scratch_dir("topk");
+  train::TrainConfig c = config(dir, 3);
+  c.schedule.warmup = 0;
+  c.kd_weight = 0.5;  // the CE half moves the student away from its teacher (itself, here)
+  c.teacher = c.model;
+  c.out = dir + "/resident";
+  train::train(c, kRun);
+  train::write_teacher_topk(c.model, c.data, dir + "/topk.safetensors", c.seq_len, 700);
+  c.teacher.clear();
+  c.teacher_topk = dir + "/topk.safetensors";
+  c.out = dir + "/file";
+  train::train(c, kRun);
+  const io::SafetensorsFile a(train::latest_checkpoint(dir + "/resident") + "/model.safetensors");
+  const io::SafetensorsFile b(train::latest_checkpoint(dir + "/file") + "/model.safetensors");
+  for (const auto& [name, entry] : a.entries()) EXPECT_LT(test::max_abs_diff(a.get(name), b.get(name)), 1e-4) << name;
+  std::ifstream ma(dir + "/resident/metrics.jsonl"), mb(dir + "/file/metrics.jsonl");
+  for (std::string la, lb; std::getline(ma, la) && std::getline(mb, lb);)
+    EXPECT_NEAR(nlohmann::json::parse(la)["loss"].get<double>(), nlohmann::json::parse(lb)["loss"].get<double>(), 1e-6);
+  const test::CommandResult small = test::run_bespoke("teacher-logits --teacher " + c.model + " --data " + c.data + " --out " +
+                                                      dir + "/top8.safetensors --seq-len 48 --top-k 8");
+  ASSERT_EQ(small.exit_code, 0) << small.err;
+  c.teacher_topk = dir + "/top8.safetensors";
+  c.out = dir + "/top8";
+  EXPECT_TRUE(std::isfinite(train::train(c, kRun).final_loss));
 }
 
 TEST(Trainer, SigtermSavesACheckpointAndResumeFinishes) {

@@ -118,6 +118,19 @@ torch::Tensor SafetensorsFile::get(const std::string& name) const {
   return t;
 }
 
+torch::Tensor SafetensorsFile::row(const std::string& name, int64_t index) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) bad(path_, "no tensor '" + name + "'");
+  const TensorEntry& e = it->second;
+  if (e.shape.empty() || index < 0 || index >= e.shape[0])
+    bad(path_, "tensor '" + name + "' has no row " + std::to_string(index));
+  const std::vector<int64_t> shape(e.shape.begin() + 1, e.shape.end());
+  torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(dtype_from_name(e.dtype)));
+  const size_t bytes = t.numel() * t.element_size();
+  if (bytes > 0) std::memcpy(t.data_ptr(), file_.data() + data_start_ + e.begin + index * bytes, bytes);
+  return t;
+}
+
 Checkpoint::Checkpoint(const std::string& dir) {
   namespace fs = std::filesystem;
   const fs::path single = fs::path(dir) / "model.safetensors";

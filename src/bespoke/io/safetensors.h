@@ -34,6 +34,9 @@ class SafetensorsFile {
   const std::map<std::string, TensorEntry>& entries() const { return entries_; }
   // Returns an owned copy of the tensor in its stored dtype.
   torch::Tensor get(const std::string& name) const;
+  // An owned copy of `name[index]` (along the first dimension) alone, for tensors too large to
+  // copy whole.
+  torch::Tensor row(const std::string& name, int64_t index) const;
 
  private:
   std::string path_;

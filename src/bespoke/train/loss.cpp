@@ -80,4 +80,16 @@ torch::Tensor chunked_kl_divergence(const Head& head, const torch::Tensor& hidde
   return apply(head, hidden, loss, mask, chunk);
 }
 
+torch::Tensor chunked_topk_kl_divergence(const Head& head, const torch::Tensor& hidden, const torch::Tensor& teacher_ids,
+                                         const torch::Tensor& teacher_logprobs, const torch::Tensor& mask, double tau,
+                                         int64_t chunk) {
+  const ChunkLoss loss = [teacher_ids, teacher_logprobs, mask, tau](const torch::Tensor& logits, int64_t b, int64_t n) {
+    const torch::Tensor log_t = torch::log_softmax(teacher_logprobs.narrow(0, b, n).to(torch::kFloat32) / tau, -1);
+    const torch::Tensor log_s = torch::log_softmax(logits / tau, -1).gather(-1, teacher_ids.narrow(0, b, n));
+    const torch::Tensor kl = (log_t.exp() * (log_t - log_s)).sum(-1);
+    return (kl * mask.narrow(0, b, n).to(kl.dtype())).sum() * (tau * tau);
+  };
+  return apply(head, hidden, loss, mask, chunk);
+}
+
 }  // namespace bespoke::train

@@ -16,6 +16,7 @@
 #include "bespoke/train/distributed.h"
 #include "bespoke/train/evaluate.h"
 #include "bespoke/train/sampler.h"
+#include "bespoke/train/teacher_cache.h"
 #include "bespoke/train/loss.h"
 
 namespace bespoke::train {
@@ -176,6 +177,15 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
                                   ") differs from the student's (" + std::to_string(net->spec().vocab_size) + ")");
   }
 
+  std::unique_ptr<TeacherTopK> topk;
+  if (!cfg.teacher_topk.empty()) {
+    if (teacher) fail(ErrorKind::kUsage, "give --teacher or --teacher-topk, not both");
+    topk = std::make_unique<TeacherTopK>(cfg.teacher_topk);
+    if (topk->examples() != int64_t(examples.size()) || topk->seq_len() < cfg.seq_len)
+      fail(ErrorKind::kInput, cfg.teacher_topk + ": made for " + std::to_string(topk->examples()) + " examples of " +
+                                  std::to_string(topk->seq_len()) + " positions, not this data at --seq-len " +
+                                  std::to_string(cfg.seq_len));
+  }
   std::unique_ptr<DomainMix> mix;
   std::vector<Example> eval_examples;
   std::vector<double> reference;
@@ -250,21 +260,32 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     const std::vector<int64_t> rows = sampler.rows(state.step, cfg.batch);
     for (int64_t m = 0; m < n_micro; ++m) {
       const auto first = rows.begin() + dp.rank() * per_rank + m * micro;
-      const Batch b = make_batch(examples, std::vector<int64_t>(first, first + micro), cfg.seq_len);
+      const std::vector<int64_t> mine(first, first + micro);
+      const Batch b = make_batch(examples, mine, cfg.seq_len);
       const torch::Tensor ids = b.ids.to(load.device);
       const torch::Tensor h = net->features(ids).flatten(0, 1);
       const torch::Tensor targets = b.targets.flatten().to(load.device), mask = b.mask.flatten().to(load.device);
-      torch::Tensor loss;
-      if (teacher) {
+      // Distillation (from the resident teacher or its top-K file), mixed with CE by kd_weight.
+      torch::Tensor kd;
+      if (topk) {
+        auto [ids_k, logprobs_k] = topk->rows(mine);
+        const int64_t K = ids_k.size(-1);
+        ids_k = ids_k.narrow(1, 0, cfg.seq_len).reshape({-1, K}).to(load.device);
+        logprobs_k = logprobs_k.narrow(1, 0, cfg.seq_len).reshape({-1, K}).to(load.device);
+        kd = chunked_topk_kl_divergence(head, h, ids_k, logprobs_k, mask, cfg.kd_tau, cfg.chunk);
+      } else if (teacher) {
         torch::Tensor teacher_logits;
         {
           torch::NoGradGuard no_grad;
           teacher_logits = teacher->forward(ids).logits.flatten(0, 1);
         }
-        loss = chunked_kl_divergence(head, h, teacher_logits, mask, cfg.kd_tau, cfg.chunk) * cfg.kd_weight;
-        if (cfg.kd_weight < 1) loss = loss + chunked_cross_entropy(head, h, targets, mask, cfg.chunk) * (1 - cfg.kd_weight);
-      } else {
-        loss = chunked_cross_entropy(head, h, targets, mask, cfg.chunk);
+        kd = chunked_kl_divergence(head, h, teacher_logits, mask, cfg.kd_tau, cfg.chunk);
+      }
+      const double w = kd.defined() ? cfg.kd_weight : 0.0;
+      torch::Tensor loss = w > 0 ? kd * w : torch::Tensor();
+      if (w < 1) {
+        const torch::Tensor ce = chunked_cross_entropy(head, h, targets, mask, cfg.chunk) * (1 - w);
+        loss = loss.defined() ? loss + ce : ce;
       }
       (loss / n_micro).backward();
       loss_sum += loss.item<double>();
