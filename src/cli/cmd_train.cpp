@@ -62,6 +62,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--freeze", cfg->freeze, "keep parameters whose name contains this fixed (repeatable)");
   cmd->add_flag("--resume", cfg->resume, "continue from the newest checkpoint in --out");
   cmd->add_option("--device", cfg->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_flag("--checkpoint-layers", cfg->checkpoint_layers, "recompute layer activations in backward (less memory)");
   auto dtype = std::make_shared<std::string>("f32");
   cmd->add_option("--dtype", *dtype, "f32, or bf16 (bf16 compute, fp32 master weights and optimizer)")
       ->check(CLI::IsMember({"f32", "bf16"}))

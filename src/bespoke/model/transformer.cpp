@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include "bespoke/core/error.h"
+#include "bespoke/model/checkpoint.h"
+
 namespace bespoke::model {
 
 TransformerImpl::TransformerImpl(const ModelSpec& spec, const torch::TensorOptions& options)
@@ -60,6 +63,12 @@ ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache,
   return out;
 }
 
+void TransformerImpl::set_activation_checkpointing(bool on) {
+  for (const LayerSpec& l : spec_.layers)
+    if (on && l.kv_source >= 0) fail(ErrorKind::kUnsupported, "activation checkpointing of models that share KV between layers is not supported");
+  checkpointing_ = on;
+}
+
 torch::Tensor TransformerImpl::features(const torch::Tensor& ids) { return run(ids, nullptr, nullptr); }
 
 torch::Tensor TransformerImpl::head(const torch::Tensor& h) { return logits(h); }
@@ -93,7 +102,8 @@ torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std
     ctx.keys = &keys;
     ctx.values = &values;
     ctx.cache = cache;
-    h = blk[i]->as<Block>()->forward(h, ctx);
+    Block block(blk->ptr<BlockImpl>(i));
+    h = checkpointing_ && !cache && torch::GradMode::is_enabled() ? checkpointed_block(block, h, ctx) : block->forward(h, ctx);
     if (hidden && i + 1 < spec_.n_layers()) hidden->push_back(h);
   }
   if (cache) cache->length = S;

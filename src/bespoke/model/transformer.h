@@ -33,6 +33,10 @@ class TransformerImpl : public torch::nn::Module {
   torch::Tensor features(const torch::Tensor& ids);
   torch::Tensor head(const torch::Tensor& h);
   KvCache new_cache() const;
+  // Recompute each layer's activations in the backward pass instead of keeping them (training
+  // memory for a second forward). Throws Error(kUnsupported) for models that share KV between
+  // layers.
+  void set_activation_checkpointing(bool on);
   const ModelSpec& spec() const { return *model_; }
 
  private:
@@ -41,6 +45,7 @@ class TransformerImpl : public torch::nn::Module {
   torch::Tensor per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x);
   torch::Tensor logits(const torch::Tensor& h);
 
+  bool checkpointing_ = false;
   std::shared_ptr<const ModelSpec> model_;  // shared with the blocks
   const ModelSpec& spec_;                    // *model_
   Embedding token_embd{nullptr};

@@ -168,6 +168,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   const std::vector<Example> examples = read_examples(cfg.data, encoder);
   const model::LoadOptions load{cfg.bf16 ? torch::kBFloat16 : torch::kFloat32, torch::Device(cfg.device)};
   model::Transformer net = model::load_model(cfg.model, load);
+  net->set_activation_checkpointing(cfg.checkpoint_layers);
   model::Transformer teacher{nullptr};
   if (!cfg.teacher.empty()) {
     teacher = model::load_model(cfg.teacher, load);

@@ -47,6 +47,7 @@ struct TrainConfig {
   std::string eval_data, reference_losses;
   std::string device = "cpu";  // cpu, cuda, cuda:N
   bool bf16 = false;           // bf16 weights and activations, fp32 master weights and optimizer
+  bool checkpoint_layers = false;  // recompute each layer's activations in the backward pass
   bool resume = false;
   bool progress = false;     // a progress line on stderr
 };

@@ -1,0 +1,17 @@
+// Activation checkpointing for one layer: the forward pass keeps only the layer's input, and
+// the backward pass runs the layer again to get what it needs, trading a second forward for
+// the memory of every intermediate activation.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "bespoke/model/block.h"
+
+namespace bespoke::model {
+
+// block(x, ctx) with its activations recomputed in the backward pass. Gradients reach x, the
+// per-layer input and the block's parameters. The keys and values it computes stay inside it,
+// so no later layer may read them (TransformerImpl refuses checkpointing for KV sharing).
+torch::Tensor checkpointed_block(Block& block, const torch::Tensor& x, const LayerContext& ctx);
+
+}  // namespace bespoke::model
