@@ -1,0 +1,93 @@
+// The encoding record: the strict validator lists every violation; the SC metric follows
+// mnemonic's scorer (empty enums pass, missing salience fails, lengths in code points); JSON
+// is found in raw outputs the scorer's way (think blocks, fences, turn markers, the first
+// balanced object with braces inside strings).
+#include <gtest/gtest.h>
+
+#include "bespoke/task/encoding/extract.h"
+#include "bespoke/task/encoding/record.h"
+
+namespace bespoke {
+namespace {
+
+using task::encoding::Json;
+namespace enc = task::encoding;
+
+Json good() {
+  return Json::parse(R"({"gist": "Bumped pool size to 25 in db.go:88", "summary": "Raised the DB pool size.",
+    "content": "Set max pool size to 25 in db.go line 88.", "narrative": "Connections were exhausted under load.",
+    "concepts": ["database", "configuration"],
+    "structured_concepts": {"topics": [{"label": "database", "path": "backend/database"}],
+      "entities": [{"name": "db.go", "type": "file", "context": "pool config"}],
+      "actions": [{"verb": "set", "object": "pool size", "details": "25"}], "causality": []},
+    "significance": "routine", "emotional_tone": "neutral", "outcome": "success", "salience": 0.35})");
+}
+
+TEST(EncodingRecord, AValidRecordHasNoViolations) {
+  EXPECT_TRUE(enc::violations(good()).empty());
+  EXPECT_TRUE(enc::schema_compliant(good()));
+}
+
+TEST(EncodingRecord, EveryViolationIsListedByField) {
+  Json r = good();
+  r.erase("narrative");
+  r["extra"] = 1;
+  r["significance"] = "trivial";
+  r["salience"] = 1.5;
+  r["gist"] = std::string(61, 'x');
+  r["concepts"] = Json::array({"ok", 3});
+  r["structured_concepts"]["entities"][0].erase("type");
+  r["structured_concepts"]["topics"][0]["label"] = 7;
+  const std::vector<std::string> v = enc::violations(r);
+  const auto has = [&](const std::string& needle) {
+    return std::any_of(v.begin(), v.end(), [&](const std::string& s) { return s.find(needle) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("missing \"narrative\""));
+  EXPECT_TRUE(has("unexpected key \"extra\""));
+  EXPECT_TRUE(has("significance: \"trivial\""));
+  EXPECT_TRUE(has("salience: outside [0, 1]"));
+  EXPECT_TRUE(has("gist: over 60"));
+  EXPECT_TRUE(has("concepts[1]: not a string"));
+  EXPECT_TRUE(has("structured_concepts.entities[0]: missing \"type\""));
+  EXPECT_TRUE(has("structured_concepts.topics[0].label: not a string"));
+  EXPECT_EQ(v.size(), 8u);
+  const std::vector<std::string> reordered = enc::violations(Json::parse(R"({"summary": "s", "gist": "g"})"));
+  EXPECT_TRUE(std::any_of(reordered.begin(), reordered.end(),
+                          [](const std::string& s) { return s.find("\"gist\" is out of order") != std::string::npos; }));
+}
+
+TEST(EncodingRecord, ComplianceFollowsTheScorersRules) {
+  Json r = good();
+  r["outcome"] = "";  // an empty enum value passes
+  EXPECT_TRUE(enc::schema_compliant(r));
+  r["emotional_tone"] = "Neutral";  // case-sensitive
+  EXPECT_FALSE(enc::schema_compliant(r));
+  r = good();
+  r.erase("salience");  // missing salience fails
+  EXPECT_FALSE(enc::schema_compliant(r));
+  r = good();
+  r["gist"] = std::string(20, 'a') + "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9" +
+              std::string(30, 'b');  // 60 code points, 70 bytes
+  EXPECT_TRUE(enc::schema_compliant(r));
+  r["structured_concepts"]["entities"][0] = "db.go";  // sub-item shapes are not the scorer's business
+  EXPECT_TRUE(enc::schema_compliant(r));
+  EXPECT_FALSE(enc::violations(r).empty());
+  r["structured_concepts"].erase("causality");
+  EXPECT_FALSE(enc::schema_compliant(r));
+}
+
+TEST(EncodingRecord, JsonIsFoundInRawOutputs) {
+  const std::string obj = R"({"gist": "a {brace} in a string", "n": 1})";
+  EXPECT_EQ(enc::extract_json(obj).value()["n"], 1);
+  EXPECT_EQ(enc::extract_json("```json\n" + obj + "\n```").value()["n"], 1);
+  EXPECT_EQ(enc::extract_json("<think>{not json} maybe {\"n\": 2}</think>\n" + obj).value()["n"], 1);
+  EXPECT_EQ(enc::extract_json("Here you go: " + obj + " hope that helps {").value()["gist"], "a {brace} in a string");
+  EXPECT_EQ(enc::extract_json("<start_of_turn>model\n" + obj + "<end_of_turn>").value()["n"], 1);
+  EXPECT_EQ(enc::extract_json(R"(x {"s": "quote \" and } brace", "n": 3} y)").value()["n"], 3);
+  EXPECT_FALSE(enc::extract_json("no json here").has_value());
+  EXPECT_FALSE(enc::extract_json("{\"unterminated\": ").has_value());
+  EXPECT_FALSE(enc::extract_json("[1, 2]").has_value());  // an object, not any JSON value
+}
+
+}  // namespace
+}  // namespace bespoke
