@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "bespoke/task/encoding/extract.h"
+#include "bespoke/task/encoding/python_json.h"
 #include "bespoke/task/encoding/record.h"
 
 namespace bespoke {
@@ -87,6 +88,26 @@ TEST(EncodingRecord, JsonIsFoundInRawOutputs) {
   EXPECT_FALSE(enc::extract_json("no json here").has_value());
   EXPECT_FALSE(enc::extract_json("{\"unterminated\": ").has_value());
   EXPECT_FALSE(enc::extract_json("[1, 2]").has_value());  // an object, not any JSON value
+}
+
+// Python's json.dumps, which the scorer searches: values as CPython 3 prints them.
+TEST(EncodingRecord, SerialisedAsPythonDoes) {
+  EXPECT_EQ(enc::python_float(0.5), "0.5");
+  EXPECT_EQ(enc::python_float(2500.0), "2500.0");
+  EXPECT_EQ(enc::python_float(1e-5), "1e-05");
+  EXPECT_EQ(enc::python_float(0.0001), "0.0001");
+  EXPECT_EQ(enc::python_float(1e16), "1e+16");
+  EXPECT_EQ(enc::python_float(1.5e16), "1.5e+16");
+  EXPECT_EQ(enc::python_float(123456789012345.6), "123456789012345.6");
+  EXPECT_EQ(enc::python_float(-0.35), "-0.35");
+  EXPECT_EQ(enc::python_float(0.1 + 0.2), "0.30000000000000004");
+  EXPECT_EQ(enc::python_float(0.0), "0.0");
+  const Json r = Json::parse(R"({"b": 0.50, "a": [1, 2.5e3, "x\ny"], "s": "caf\u00e9 \ud83d\ude00 \u0001", "t": true, "n": null})");
+  // ensure_ascii=False keeps characters as they are; control characters and \n are escaped.
+  EXPECT_EQ(enc::python_dumps(r, false),
+            "{\"b\": 0.5, \"a\": [1, 2500.0, \"x\\ny\"], \"s\": \"caf\xC3\xA9 \xF0\x9F\x98\x80 \\u0001\", \"t\": true, \"n\": null}");
+  EXPECT_EQ(enc::python_dumps(r, true),
+            R"({"b": 0.5, "a": [1, 2500.0, "x\ny"], "s": "caf\u00e9 \ud83d\ude00 \u0001", "t": true, "n": null})");
 }
 
 }  // namespace
