@@ -326,12 +326,28 @@ double granite_factor(const ModelSpec& s, const std::string& suffix) {
   return 1.0;
 }
 
+// The frequency tensors llama.cpp reads beside the weights: Llama 3's per-pair divisors,
+// Gemma 4's proportional rope as divisors, or longrope's two factor sets.
+std::vector<std::pair<std::string, torch::Tensor>> rope_tensors(const ModelSpec& s) {
+  const model::RopeSpec& r = s.layers[0].rope;
+  if (r.type == model::RopeType::kLlama3) return {{"rope_freqs.weight", llama3_rope_freqs(r, s.layers[0].head_dim)}};
+  if (s.family == "gemma4") {
+    const LayerSpec& global = *gemma4_kinds(s).second;
+    return {{"rope_freqs.weight", proportional_rope_freqs(global.rope, global.head_dim)}};
+  }
+  if (r.type == model::RopeType::kLongRope) {
+    const auto factors = [](const std::vector<double>& f) { return torch::tensor(f, torch::kFloat64).to(torch::kFloat32); };
+    return {{"rope_factors_long.weight", factors(r.long_factor)}, {"rope_factors_short.weight", factors(r.short_factor)}};
+  }
+  return {};
+}
+
 }  // namespace
 
 void export_gguf(model::Transformer& net, const std::string& model_dir, const std::string& out_path, io::GgmlType type) {
   const ModelSpec& s = net->spec();
   const ArchExport ax = choose_arch(s);
-  if (std::string(ax.arch) == "gemma4") check_gemma4(s);
+  if (s.family == "gemma4") check_gemma4(s);
   io::GgufWriter out;
   write_keys(s, ax, type, out);
   write_vocab(model_dir, s.vocab_size, out);
@@ -348,16 +364,7 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     const io::GgmlType tt = small ? io::GgmlType::kF32 : (blocked && t.size(-1) % 32 != 0) ? io::GgmlType::kF16 : type;
     out.add_tensor(name, t, tt);
   };
-  if (l0.rope.type == model::RopeType::kLlama3) emit("rope_freqs.weight", llama3_rope_freqs(l0.rope, l0.head_dim));
-  if (std::string(ax.arch) == "gemma4") {
-    const LayerSpec& global = *gemma4_kinds(s).second;
-    emit("rope_freqs.weight", proportional_rope_freqs(global.rope, global.head_dim));
-  }
-  if (l0.rope.type == model::RopeType::kLongRope) {
-    const auto factors = [](const std::vector<double>& f) { return torch::tensor(f, torch::kFloat64).to(torch::kFloat32); };
-    emit("rope_factors_long.weight", factors(l0.rope.long_factor));
-    emit("rope_factors_short.weight", factors(l0.rope.short_factor));
-  }
+  for (const auto& [name, t] : rope_tensors(s)) emit(name, t);
   for (const model::TensorInfo& info : model::tensor_table(s)) {
     torch::Tensor t = params.find(info.name)->detach().to(torch::kFloat32);
     const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);

@@ -60,11 +60,9 @@ DataParallel DataParallel::from_env() {
 
 void DataParallel::average(const std::vector<torch::Tensor>& tensors) {
   if (!group_ || tensors.empty()) return;
-  std::vector<torch::Tensor> flat = {torch::cat([&] {
-    std::vector<torch::Tensor> parts;
-    for (const torch::Tensor& t : tensors) parts.push_back(t.reshape(-1));
-    return parts;
-  }())};
+  std::vector<torch::Tensor> parts;
+  for (const torch::Tensor& t : tensors) parts.push_back(t.reshape(-1));
+  std::vector<torch::Tensor> flat = {torch::cat(parts)};
   group_->gloo->allreduce(flat)->wait();
   flat[0].div_(world_);
   int64_t offset = 0;
