@@ -57,6 +57,18 @@ CommandResult run_command(const std::string& command) {
   return r;
 }
 
+model::Transformer with_spec(model::Transformer& from, const model::ModelSpec& spec) {
+  model::Transformer net(spec);
+  torch::NoGradGuard no_grad;
+  auto source = from->named_parameters();
+  for (auto& item : net->named_parameters()) {
+    torch::Tensor t = source[item.key()];
+    for (int64_t d = 0; d < t.dim(); ++d) t = t.narrow(d, 0, item.value().size(d));
+    item.value().copy_(t);
+  }
+  return net;
+}
+
 model::Transformer cut_fixture(const std::string& family, const std::vector<int64_t>& heads,
                                const std::vector<int64_t>& kv_heads, const std::vector<int64_t>& ffn) {
   model::Transformer full = model::load_model(fixture_dir(family));
@@ -66,15 +78,7 @@ model::Transformer cut_fixture(const std::string& family, const std::vector<int6
     spec.layers[i].n_kv_heads = kv_heads[i];
     spec.layers[i].ffn_dim = ffn[i];
   }
-  model::Transformer net(spec);
-  torch::NoGradGuard no_grad;
-  auto from = full->named_parameters();
-  for (auto& item : net->named_parameters()) {
-    torch::Tensor t = from[item.key()];
-    for (int64_t d = 0; d < t.dim(); ++d) t = t.narrow(d, 0, item.value().size(d));
-    item.value().copy_(t);
-  }
-  return net;
+  return with_spec(full, spec);
 }
 
 std::string random_text(std::mt19937& rng, size_t max_chars, bool newlines) {

@@ -31,6 +31,11 @@ CommandResult run_command(const std::string& command);
 // Runs the built `bespoke` binary with `args` (shell-quoted by the caller).
 CommandResult run_bespoke(const std::string& args);
 
+// A model of `spec` with `from`'s weights, each cut to the new shape (its leading rows and
+// columns): a pruned cut when `spec` is smaller, the same model computed differently when only
+// the arithmetic changes.
+model::Transformer with_spec(model::Transformer& from, const model::ModelSpec& spec);
+
 // The fixture of `family` cut as pruning leaves it: layer i keeps its first heads[i] query
 // heads, kv_heads[i] kv heads and ffn[i] FFN units.
 model::Transformer cut_fixture(const std::string& family, const std::vector<int64_t>& heads,

@@ -6,6 +6,9 @@
 // Gemma's GELU families get 2e-3: llama.cpp's CPU GELU reads an fp16 lookup table (measured
 // 1.07e-3 for gemma2, 0.9e-3 for gemma3; every SiLU family is at 3e-6). Gemma 4 (unscaled
 // attention, GELU in the FFN and the per-layer-input gate) measures 4.5e-3: bound 6e-3.
+// That the gap is the table and not the file is shown by Bespoke computing GELU through the same
+// fp16 table: llama.cpp then agrees within 1.5e-3 everywhere, Gemma 4 included (measured 0.95e-3;
+// what remains is fp16 rounding flipping on inputs that differ in the last fp32 bits).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -65,6 +68,19 @@ std::pair<double, int> compare(const std::string& gguf, const std::string& famil
   return {worst, argmax_differs};
 }
 
+constexpr double kFp16GeluTolerance = 1.5e-3;
+
+// `net` computing GELU as llama.cpp's CPU backend does (fp16 lookup table), so that what is
+// left between the two is the file, not the arithmetic.
+model::Transformer with_llama_cpp_gelu(model::Transformer& net) {
+  model::ModelSpec spec = net->spec();
+  if (spec.activation == model::Activation::kGeluTanh) spec.activation = model::Activation::kGeluTanhFp16;
+  return test::with_spec(net, spec);
+}
+
+void expect_llama_cpp_runs_like(model::Transformer& net, const std::string& gguf, const std::string& family,
+                                const std::string& label, double tolerance = 1e-3);
+
 class GgufInterop : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
@@ -81,6 +97,11 @@ TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
   ASSERT_TRUE(got.contains("greedy"));
   EXPECT_EQ(join(torch::tensor(got["greedy"].get<std::vector<int64_t>>())), join(want)) << family;
   std::cout << family << ": max |log p llama.cpp - reference| = " << worst << "\n";
+  if (gelu) {
+    model::Transformer source = model::load_model(test::fixture_dir(family));
+    model::Transformer emulated = with_llama_cpp_gelu(source);
+    expect_llama_cpp_runs_like(emulated, gguf, family, family + " with fp16 GELU", kFp16GeluTolerance);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
@@ -92,7 +113,7 @@ INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
 // within `tolerance` at every position, the same argmax where it is not a near-tie, the same
 // 16 greedy tokens.
 void expect_llama_cpp_runs_like(model::Transformer& net, const std::string& gguf, const std::string& family,
-                                const std::string& label, double tolerance = 1e-3) {
+                                const std::string& label, double tolerance) {
   io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
   const torch::Tensor ids = ref.get("input_ids");
   torch::NoGradGuard no_grad;
@@ -138,7 +159,8 @@ TEST(GgufInterop, PrunedGemma4RunsWithPerLayerShapes) {
   model::Transformer net = test::cut_fixture("gemma4", {4, 2, 4, 2}, {2, 1, 2, 1}, {160, 64, 96, 32});
   const std::string gguf = test::scratch_dir("g4cut") + "/cut.gguf";
   exporter::export_gguf(net, test::fixture_dir("gemma4"), gguf, io::GgmlType::kF32);
-  expect_llama_cpp_runs_like(net, gguf, "gemma4", "gemma4 cut", 6e-3);
+  model::Transformer emulated = with_llama_cpp_gelu(net);
+  expect_llama_cpp_runs_like(emulated, gguf, "gemma4", "gemma4 cut", kFp16GeluTolerance);
   model::Transformer back = model::load_model(gguf);
   auto want = net->named_parameters();
   for (const auto& item : back->named_parameters()) EXPECT_TRUE(torch::equal(item.value(), want[item.key()])) << item.key();
@@ -153,7 +175,9 @@ TEST(GgufInterop, ZeroPaddedCutsRunInTheNativeArchitecture) {
     const std::string gguf = test::scratch_dir("padded") + "/cut.gguf";
     exporter::export_gguf(padded, test::fixture_dir(family), gguf, io::GgmlType::kF32);
     EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], family);
-    expect_llama_cpp_runs_like(net, gguf, family, std::string(family) + " padded", std::string(family) == "gemma2" ? 2e-3 : 1e-3);
+    model::Transformer emulated = with_llama_cpp_gelu(net);
+    expect_llama_cpp_runs_like(emulated, gguf, family, std::string(family) + " padded",
+                               std::string(family) == "gemma2" ? kFp16GeluTolerance : 1e-3);
   }
 }
 

@@ -125,8 +125,16 @@ torch::Tensor BlockImpl::mlp(const torch::Tensor& x) {
 }
 
 torch::Tensor BlockImpl::activation(const torch::Tensor& x) const {
-  if (spec_.activation == Activation::kGeluTanh) return torch::gelu(x, "tanh");
-  return torch::silu(x);
+  switch (spec_.activation) {
+    case Activation::kSilu: return torch::silu(x);
+    case Activation::kGeluTanh: return torch::gelu(x, "tanh");
+    case Activation::kGeluTanhFp16: {
+      // ggml's table: fp16 in, fp16 out, exact outside (-10, 10).
+      const torch::Tensor table = torch::gelu(x.to(torch::kHalf).to(x.dtype()), "tanh").to(torch::kHalf).to(x.dtype());
+      return torch::where(x <= -10, torch::zeros_like(x), torch::where(x >= 10, x, table));
+    }
+  }
+  return x;
 }
 
 }  // namespace bespoke::model

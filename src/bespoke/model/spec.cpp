@@ -13,7 +13,8 @@ const NameTable<LayerKind>& layer_kind_names() {
 
 const NameTable<Activation>& activation_names() {
   static const NameTable<Activation> t("activation", {{Activation::kSilu, "silu"},
-                                                      {Activation::kGeluTanh, "gelu_tanh"}});
+                                                      {Activation::kGeluTanh, "gelu_tanh"},
+                                                      {Activation::kGeluTanhFp16, "gelu_tanh_fp16"}});
   return t;
 }
 

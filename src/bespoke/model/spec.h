@@ -12,7 +12,9 @@
 namespace bespoke::model {
 
 enum class LayerKind { kAttention, kLinearAttention };
-enum class Activation { kSilu, kGeluTanh };
+// kGeluTanhFp16 is llama.cpp's CPU GELU (input and result rounded to fp16 through its lookup
+// table): not a model's activation, but a way to compute what llama.cpp computes from a file.
+enum class Activation { kSilu, kGeluTanh, kGeluTanhFp16 };
 enum class QkNorm { kNone, kPerHead, kFullWidth };  // RMSNorm of q and k before rope
 enum class RopeType { kDefault, kLinear, kLlama3, kLongRope, kProportional };
 
