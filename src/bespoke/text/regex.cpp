@@ -29,7 +29,7 @@ Regex::~Regex() {
   if (impl_->code) pcre2_code_free(impl_->code);
 }
 
-std::vector<std::pair<size_t, size_t>> Regex::find_all(const std::string& text) const {
+std::vector<std::pair<size_t, size_t>> Regex::find_all(const std::string& text, int group) const {
   std::vector<std::pair<size_t, size_t>> out;
   pcre2_match_data* data = pcre2_match_data_create_from_pattern(impl_->code, nullptr);
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
@@ -45,7 +45,7 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(const std::string& text) 
       while (start < text.size() && (static_cast<uint8_t>(text[start]) & 0xC0) == 0x80) ++start;
       continue;
     }
-    out.emplace_back(ov[0], ov[1]);
+    out.emplace_back(ov[2 * group], ov[2 * group + 1]);
     start = ov[1];
   }
   pcre2_match_data_free(data);

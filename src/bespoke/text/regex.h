@@ -17,8 +17,9 @@ class Regex {
   Regex(const Regex&) = delete;
   Regex& operator=(const Regex&) = delete;
 
-  // Returns the [begin, end) byte ranges of successive non-overlapping matches in `text`.
-  std::vector<std::pair<size_t, size_t>> find_all(const std::string& text) const;
+  // Returns the [begin, end) byte ranges of successive non-overlapping matches in `text`, or of
+  // capture `group` within each (Python's re.findall with one group).
+  std::vector<std::pair<size_t, size_t>> find_all(const std::string& text, int group = 0) const;
 
  private:
   struct Impl;
