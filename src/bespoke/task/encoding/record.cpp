@@ -131,4 +131,26 @@ bool schema_compliant(const Json& r) {
   return std::all_of(r["concepts"].begin(), r["concepts"].end(), [](const Json& c) { return c.is_string(); });
 }
 
+Json json_schema() {
+  const auto object = [](const std::vector<std::pair<const char*, Json>>& properties) {
+    Json o = {{"type", "object"}, {"properties", Json::object()}, {"required", Json::array()}, {"additionalProperties", false}};
+    for (const auto& [name, type] : properties) {
+      o["properties"][name] = type;
+      o["required"].push_back(name);
+    }
+    return o;
+  };
+  const Json str = {{"type", "string"}};
+  const auto list_of = [](const Json& item) { return Json{{"type", "array"}, {"items", item}}; };
+  std::vector<std::pair<const char*, Json>> structured;
+  for (const ItemKind& kind : kItemKinds) {
+    std::vector<std::pair<const char*, Json>> fields;
+    for (const char* f : kind.fields) fields.emplace_back(f, str);
+    structured.emplace_back(kind.list, list_of(object(fields)));
+  }
+  return object({{"gist", str}, {"summary", str}, {"content", str}, {"narrative", str}, {"concepts", list_of(str)},
+                 {"structured_concepts", object(structured)}, {"significance", str}, {"emotional_tone", str},
+                 {"outcome", str}, {"salience", {{"type", "number"}}}});
+}
+
 }  // namespace bespoke::task::encoding

@@ -35,4 +35,8 @@ std::vector<std::string> violations(const Json& record);
 // structured_concepts' four keys present and lists; concepts a list of strings.
 bool schema_compliant(const Json& record);
 
+// The JSON schema the daemon sends as response_format (name "encoding_response", strict): every
+// key required, no others, types only (no enums or ranges).
+Json json_schema();
+
 }  // namespace bespoke::task::encoding

@@ -1,0 +1,36 @@
+// The go/no-go rule for replacing the current encoding model (EXP-28): no-go when the
+// candidate is worse than the baseline on more than 2 of the 7 metrics, or misses a hard target
+// of the scorer's verdict (EPR >= 0.90, FR <= 0.05, no template echo, SC = 100%).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bespoke/task/encoding/record.h"
+
+namespace bespoke::task::encoding {
+
+struct GateRow {
+  std::string metric;
+  std::optional<double> candidate, baseline;  // nullopt: not measured (no pairs, no minimal items)
+  bool higher_is_better = true;
+  bool worse = false;
+};
+
+struct GateResult {
+  std::vector<GateRow> rows;  // EPR, FR, TED, CCS, MIH, NP, SC
+  int worse = 0;
+  std::vector<std::string> hard_failures;
+  bool go = false;
+};
+
+// Both arguments are REPORT.json objects of `bespoke eval encoding`. Rates compare: TED as the
+// share of parseable outputs that echo, CCS and MIH as shares passing, SC as the compliant
+// share. Throws Error(kInput) if either lacks the metrics.
+GateResult gate(const Json& candidate, const Json& baseline);
+
+// The table `bespoke gate` prints.
+std::string gate_table(const GateResult& result);
+
+}  // namespace bespoke::task::encoding
