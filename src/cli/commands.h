@@ -13,5 +13,7 @@ void add_chat_format(CLI::App& app);
 void add_export(CLI::App& app);
 void add_train(CLI::App& app);
 void add_teacher_logits(CLI::App& app);
+void add_encoding(CLI::App& app);  // data encoding, eval encoding
+void add_gate(CLI::App& app);
 
 }  // namespace bespoke::cli

@@ -40,8 +40,12 @@ int main(int argc, char** argv) {
   bespoke::cli::add_export(app);
   bespoke::cli::add_train(app);
   bespoke::cli::add_teacher_logits(app);
+  bespoke::cli::add_encoding(app);
+  bespoke::cli::add_gate(app);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {  // a command's own exit status (`gate`: 1 for no-go)
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;

@@ -47,6 +47,16 @@ std::vector<std::string> byte_fallback(const std::vector<std::string>& tokens) {
   return out;
 }
 
+// A byte-level token's bytes: each character back to the byte it stands for.
+std::string byte_level(const std::string& token) {
+  std::string bytes;
+  for (const std::string& c : utf8_chars(token)) {
+    const int b = char_to_byte(c);
+    bytes += b >= 0 ? std::string(1, char(b)) : c;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 Decoder::Decoder(const nlohmann::json& spec) {
@@ -88,11 +98,7 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
   for (const Step& step : steps_) {
     if (step.type == "ByteLevel") {
       std::string bytes;
-      for (const std::string& t : tokens)
-        for (const std::string& c : utf8_chars(t)) {
-          const int b = char_to_byte(c);
-          bytes += b >= 0 ? std::string(1, char(b)) : c;
-        }
+      for (const std::string& t : tokens) bytes += byte_level(t);
       tokens = {utf8_lossy(bytes)};
     } else if (step.type == "Replace") {
       for (std::string& t : tokens) t = replace_all(t, step.a, step.b);
@@ -118,6 +124,24 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
   std::string out;
   for (const std::string& t : tokens) out += t;
   return out;
+}
+
+std::string Decoder::token_bytes(const std::string& token, bool special) const {
+  if (special) {
+    const int b = byte_token(token);
+    for (const Step& step : steps_)
+      if (step.type == "ByteFallback" && b >= 0) return std::string(1, char(b));
+    return "";
+  }
+  if (none_) return token;
+  std::string t = token;
+  for (const Step& step : steps_) {
+    if (step.type == "ByteLevel") t = byte_level(t);
+    else if (step.type == "Replace") t = replace_all(t, step.a, step.b);
+    else if (step.type == "ByteFallback" && byte_token(t) >= 0) t = std::string(1, char(byte_token(t)));
+    else if (step.type == "Metaspace") t = replace_all(t, step.a, " ");
+  }
+  return t;
 }
 
 }  // namespace bespoke::text

@@ -13,6 +13,10 @@ class Decoder {
   // `spec` is the JSON object or null (tokens joined with spaces).
   explicit Decoder(const nlohmann::json& spec);
   std::string decode(std::vector<std::string> tokens) const;
+  // The bytes one token adds to `decode`'s text amid others: Strip and Metaspace's dropped
+  // first space act on the text's ends only. A special token is no text ("") unless
+  // ByteFallback reads it as a byte (tokenizers often list <0xNN> tokens as special).
+  std::string token_bytes(const std::string& token, bool special) const;
 
  private:
   struct Step {

@@ -156,4 +156,12 @@ std::string HfTokenizer::decode(const std::vector<int32_t>& ids, bool skip_speci
   return decoder_.decode(std::move(tokens));
 }
 
+std::string HfTokenizer::token_bytes(int32_t id) const {
+  auto added = by_id_.find(id);
+  if (added != by_id_.end()) return decoder_.token_bytes(added->second->content, added->second->special);
+  if (id < 0 || id >= vocab_size())
+    fail(ErrorKind::kInput, "token id " + std::to_string(id) + " is not in the vocabulary (size " + std::to_string(vocab_size()) + ")");
+  return id < model_.size() ? decoder_.token_bytes(model_.token(id), false) : "";  // a gap in the ids is no text
+}
+
 }  // namespace bespoke::text

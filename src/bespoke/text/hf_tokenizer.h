@@ -32,6 +32,7 @@ class HfTokenizer : public Tokenizer {
 
   std::vector<int32_t> encode(const std::string& text, bool add_special = true) const override;
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const override;
+  std::string token_bytes(int32_t id) const override;
   int32_t vocab_size() const override;
   int32_t token_id(const std::string& token) const override;
 

@@ -230,4 +230,12 @@ std::string SpmTokenizer::decode(const std::vector<int32_t>& ids, bool skip_spec
   return out;
 }
 
+std::string SpmTokenizer::token_bytes(int32_t id) const {
+  if (id < 0 || id >= vocab_size()) fail(ErrorKind::kInput, "token id " + std::to_string(id) + " is not in the vocabulary");
+  const Piece& p = pieces_[id];
+  if (p.type == kByte) return std::string(1, static_cast<char>(std::stoi(p.text.substr(3, 2), nullptr, 16)));
+  if (p.type == kControl || p.type == kUnknown) return "";
+  return replace_all(p.text, kSpace, " ");
+}
+
 }  // namespace bespoke::text

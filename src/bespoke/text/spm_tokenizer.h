@@ -21,6 +21,7 @@ class SpmTokenizer : public Tokenizer {
 
   std::vector<int32_t> encode(const std::string& text, bool add_special = true) const override;
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const override;
+  std::string token_bytes(int32_t id) const override;
   int32_t vocab_size() const override { return static_cast<int32_t>(pieces_.size()); }
   int32_t token_id(const std::string& token) const override;
 

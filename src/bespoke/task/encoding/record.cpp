@@ -71,8 +71,8 @@ std::vector<std::string> violations(const Json& r) {
   check_object_keys(r, keys, "record", out);
   // Key order: the daemon's grammar writes them in this order.
   size_t next = 0;
-  for (const auto& [k, v] : r.items()) {
-    (void)v;
+  for (const auto& item : r.items()) {
+    const std::string& k = item.key();
     const auto it = std::find_if(kKeys.begin(), kKeys.end(), [&](const char* want) { return k == want; });
     if (it == kKeys.end()) continue;
     if (size_t(it - kKeys.begin()) < next) out.push_back("record: \"" + k + "\" is out of order");
