@@ -16,21 +16,32 @@ bool rope_switches(const ModelSpec& spec, int64_t past, int64_t total) {
 
 }  // namespace
 
+Stepper::Stepper(Transformer model, const torch::Tensor& prompt)
+    : model_(std::move(model)), cache_(model_->new_cache()), all_(prompt), input_(prompt) {}
+
+torch::Tensor Stepper::next_logits() {
+  if (rope_switches(model_->spec(), cache_.length, cache_.length + input_.size(1))) {
+    cache_ = model_->new_cache();
+    input_ = all_;
+  }
+  const torch::Tensor logits = model_->forward(input_, &cache_).logits;  // [B, T, V]
+  return logits.select(1, logits.size(1) - 1);
+}
+
+void Stepper::append(const torch::Tensor& tokens) {
+  all_ = torch::cat({all_, tokens}, 1);
+  input_ = tokens;
+}
+
 torch::Tensor generate_greedy(Transformer& model, const torch::Tensor& prompt, int64_t max_new) {
   torch::NoGradGuard no_grad;
-  KvCache cache = model->new_cache();
-  torch::Tensor all = prompt;  // [B, T + generated]
-  torch::Tensor input = prompt;
+  Stepper stepper(model, prompt);
+  std::vector<torch::Tensor> chosen;
   for (int64_t step = 0; step < max_new; ++step) {
-    if (rope_switches(model->spec(), cache.length, cache.length + input.size(1))) {
-      cache = model->new_cache();
-      input = all;
-    }
-    torch::Tensor logits = model->forward(input, &cache).logits;                // [B, T, V]
-    input = logits.select(1, logits.size(1) - 1).argmax(-1, /*keepdim=*/true);  // [B, 1]
-    all = torch::cat({all, input}, 1);
+    chosen.push_back(stepper.next_logits().argmax(-1, /*keepdim=*/true));  // [B, 1]
+    stepper.append(chosen.back());
   }
-  return all.narrow(1, prompt.size(1), max_new);
+  return chosen.empty() ? torch::zeros({prompt.size(0), 0}, prompt.options()) : torch::cat(chosen, 1);
 }
 
 }  // namespace bespoke::model

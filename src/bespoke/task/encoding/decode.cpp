@@ -4,20 +4,11 @@
 #include <array>
 
 #include "bespoke/core/error.h"
+#include "bespoke/model/generate.h"
 #include "bespoke/task/encoding/grammar.h"
 
 namespace bespoke::task::encoding {
 namespace {
-
-// As in generate_greedy: longrope turns to its long factors once the sequence passes the
-// original context; keys cached with the short ones are then stale and everything is recomputed.
-bool rope_switches(const model::ModelSpec& spec, int64_t past, int64_t total) {
-  for (const model::LayerSpec& l : spec.layers) {
-    const int64_t switch_at = l.rope.original_context;
-    if (l.rope.type == model::RopeType::kLongRope && past > 0 && past <= switch_at && total > switch_at) return true;
-  }
-  return false;
-}
 
 bool accepts(RecordGrammar& record, const std::string& bytes) {
   for (unsigned char b : bytes)
@@ -63,16 +54,11 @@ std::string generate_text(model::Transformer& model, const text::Tokenizer& toke
 
   torch::NoGradGuard no_grad;
   const torch::Device device = model->parameters().front().device();
-  torch::Tensor all = torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kLong).unsqueeze(0).to(device);
-  torch::Tensor input = all;
-  model::KvCache cache = model->new_cache();
+  model::Stepper stepper(
+      model, torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kLong).unsqueeze(0).to(device));
   std::vector<int32_t> out;
   for (int64_t step = 0; step < options.max_new_tokens && !(options.constrained && record.done()); ++step) {
-    if (rope_switches(model->spec(), cache.length, cache.length + input.size(1))) {
-      cache = model->new_cache();
-      input = all;
-    }
-    const torch::Tensor logits = model->forward(input, &cache).logits[0][-1];  // [V]
+    const torch::Tensor logits = stepper.next_logits()[0];  // [V]
     int32_t next;
     if (options.constrained) {
       next = best_allowed(logits.to(torch::kCPU, torch::kFloat32).contiguous(), bytes, record, options.max_new_tokens - step - 1);
@@ -83,8 +69,7 @@ std::string generate_text(model::Transformer& model, const text::Tokenizer& toke
       if (std::find(stop_ids.begin(), stop_ids.end(), next) != stop_ids.end()) break;
     }
     out.push_back(next);
-    input = torch::full({1, 1}, static_cast<int64_t>(next), torch::TensorOptions().dtype(torch::kLong).device(device));
-    all = torch::cat({all, input}, 1);
+    stepper.append(torch::full({1, 1}, static_cast<int64_t>(next), torch::TensorOptions().dtype(torch::kLong).device(device)));
   }
   return tokenizer.decode(out);
 }

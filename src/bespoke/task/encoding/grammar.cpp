@@ -32,12 +32,6 @@ enum : uint8_t { kBeforeOpen, kAfterOpen };
 constexpr uint32_t kMaxDecimals = 4;
 constexpr char kFill = '.';  // what completions write into a string that may not be empty
 
-// structured_concepts' lists and their items' fields, in order.
-const std::pair<const char*, std::vector<const char*>> kItems[] = {{"topics", {"label", "path"}},
-                                                                   {"entities", {"name", "type", "context"}},
-                                                                   {"actions", {"verb", "object", "details"}},
-                                                                   {"causality", {"relation", "description"}}};
-
 std::vector<Op> build() {
   std::vector<Op> ops;
   const auto literal = [&](const std::string& s) {
@@ -78,8 +72,8 @@ std::vector<Op> build() {
   list([&] { string(0, SIZE_MAX); });
   key(false, kKeys[5]);
   literal("{");
-  for (const auto& [name, fields] : kItems) {
-    key(name == kItems[0].first, name);
+  for (const auto& [name, fields] : item_kinds()) {
+    key(name == item_kinds()[0].list, name);
     list([&] {
       literal("{");
       for (const char* field : fields) {

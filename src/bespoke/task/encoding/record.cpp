@@ -15,15 +15,6 @@ bool one_of(const std::string& v, const std::array<const char*, N>& set) {
 
 size_t code_points(const Json& s) { return text::utf8_chars(s.get<std::string>()).size(); }
 
-// The fields of each structured_concepts item kind, in order.
-struct ItemKind {
-  const char* list;
-  std::vector<const char*> fields;
-};
-const ItemKind kItemKinds[] = {{"topics", {"label", "path"}},
-                               {"entities", {"name", "type", "context"}},
-                               {"actions", {"verb", "object", "details"}},
-                               {"causality", {"relation", "description"}}};
 
 void check_object_keys(const Json& o, const std::vector<const char*>& keys, const std::string& where,
                        std::vector<std::string>& out) {
@@ -39,9 +30,9 @@ void check_object_keys(const Json& o, const std::vector<const char*>& keys, cons
 void check_structured(const Json& sc, std::vector<std::string>& out) {
   if (!sc.is_object()) return out.push_back("structured_concepts: not an object");
   std::vector<const char*> lists;
-  for (const ItemKind& kind : kItemKinds) lists.push_back(kind.list);
+  for (const ItemKind& kind : item_kinds()) lists.push_back(kind.list);
   check_object_keys(sc, lists, "structured_concepts", out);
-  for (const ItemKind& kind : kItemKinds) {
+  for (const ItemKind& kind : item_kinds()) {
     if (!sc.contains(kind.list)) continue;
     const std::string where = std::string("structured_concepts.") + kind.list;
     const Json& items = sc[kind.list];
@@ -63,6 +54,14 @@ void check_structured(const Json& sc, std::vector<std::string>& out) {
 }
 
 }  // namespace
+
+const std::vector<ItemKind>& item_kinds() {
+  static const std::vector<ItemKind> kinds = {{"topics", {"label", "path"}},
+                                              {"entities", {"name", "type", "context"}},
+                                              {"actions", {"verb", "object", "details"}},
+                                              {"causality", {"relation", "description"}}};
+  return kinds;
+}
 
 std::vector<std::string> violations(const Json& r) {
   std::vector<std::string> out;
@@ -125,7 +124,7 @@ bool schema_compliant(const Json& r) {
   if (!r["summary"].is_string() || code_points(r["summary"]) > kSummaryMax) return false;
   const Json& sc = r["structured_concepts"];
   if (!sc.is_object()) return false;
-  for (const ItemKind& kind : kItemKinds)
+  for (const ItemKind& kind : item_kinds())
     if (!sc.contains(kind.list) || !sc[kind.list].is_array()) return false;
   if (!r["concepts"].is_array()) return false;
   return std::all_of(r["concepts"].begin(), r["concepts"].end(), [](const Json& c) { return c.is_string(); });
@@ -143,7 +142,7 @@ Json json_schema() {
   const Json str = {{"type", "string"}};
   const auto list_of = [](const Json& item) { return Json{{"type", "array"}, {"items", item}}; };
   std::vector<std::pair<const char*, Json>> structured;
-  for (const ItemKind& kind : kItemKinds) {
+  for (const ItemKind& kind : item_kinds()) {
     std::vector<std::pair<const char*, Json>> fields;
     for (const char* f : kind.fields) fields.emplace_back(f, str);
     structured.emplace_back(kind.list, list_of(object(fields)));

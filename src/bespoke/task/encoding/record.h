@@ -22,6 +22,13 @@ inline constexpr std::array<const char*, 5> kEmotionalTone = {"neutral", "satisf
 inline constexpr std::array<const char*, 4> kOutcome = {"success", "failure", "ongoing", "unknown"};
 inline constexpr size_t kGistMax = 60, kSummaryMax = 400;  // code points
 
+// structured_concepts' four lists and the string fields of their items, in order.
+struct ItemKind {
+  const char* list;
+  std::vector<const char*> fields;
+};
+const std::vector<ItemKind>& item_kinds();
+
 // Every way `record` departs from the strict schema (the daemon's JSON schema and grammar):
 // missing, extra or out-of-order keys, wrong types, enums outside the production sets,
 // salience outside [0, 1], gist/summary over their limits, structured_concepts not exactly
