@@ -17,6 +17,7 @@ packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-jso
 if [ $with_tests = 1 ]; then
   packages+=(sentencepiece)  # spm_train / spm_encode / spm_decode as the SentencePiece oracle
   packages+=(clang libclang-rt-14-dev)  # libFuzzer for the parser fuzz targets (fuzz/)
+  packages+=(chromium)  # the headless browser that opens the demo's HTML report (tools/interop/check_html.mjs)
   command -v node > /dev/null || packages+=(nodejs npm)
 fi
 missing=()

@@ -15,5 +15,6 @@ void add_train(CLI::App& app);
 void add_teacher_logits(CLI::App& app);
 void add_encoding(CLI::App& app);  // data encoding, eval encoding
 void add_gate(CLI::App& app);
+void add_demo(CLI::App& app);
 
 }  // namespace bespoke::cli

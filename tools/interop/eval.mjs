@@ -1,5 +1,5 @@
 // Loads a GGUF in llama.cpp and prints JSON: for `--ids`, the next-token log-probabilities at
-// every position and `--greedy N` greedy tokens after them; for `--text` (repeatable), the
+// every position and `--greedy N` greedy tokens after them (and the seconds they took); for `--text` (repeatable), the
 // token ids llama.cpp's tokenizer gives each text (special tokens parsed, no BOS added); for
 // `--texts FILE.json` (an array of strings), the same for each.
 // Exact comparisons need an F32 KV cache and no flash attention (which keeps F16 K/V).
@@ -50,6 +50,7 @@ if (ids.length) {
   const results = await step(ids);
   out.logprobs = results.map((r) => toLogprobs(r.next.probabilities));
   out.greedy = [];
+  const started = performance.now();
   let last = results[results.length - 1].next.probabilities;
   for (let i = 0; i < greedy; ++i) {
     let best = -1, bestP = -1;
@@ -57,6 +58,7 @@ if (ids.length) {
     out.greedy.push(best);
     last = (await step([best]))[0].next.probabilities;
   }
+  out.greedy_seconds = (performance.now() - started) / 1000;
 }
-console.log(JSON.stringify(out));
-process.exit(0);
+// process.exit right after a write to a pipe can cut the output short: exit once it is flushed.
+process.stdout.write(JSON.stringify(out) + "\n", () => process.exit(0));

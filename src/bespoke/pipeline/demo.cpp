@@ -1,0 +1,367 @@
+#include "bespoke/pipeline/demo.h"
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "bespoke/core/atomic_file.h"
+#include "bespoke/core/error.h"
+#include "bespoke/export/gguf_export.h"
+#include "bespoke/export/hf_export.h"
+#include "bespoke/io/hf_config.h"
+#include "bespoke/model/generate.h"
+#include "bespoke/model/load.h"
+#include "bespoke/pipeline/llama_cpp.h"
+#include "bespoke/pipeline/report_html.h"
+#include "bespoke/task/encoding/dataset.h"
+#include "bespoke/task/encoding/evaluate.h"
+#include "bespoke/task/encoding/generator.h"
+#include "bespoke/train/data.h"
+#include "bespoke/train/evaluate.h"
+#include "bespoke/train/trainer.h"
+
+namespace bespoke::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+namespace enc = task::encoding;
+
+void log(const std::string& line) { std::cerr << "[demo] " << line << "\n"; }
+
+Json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) fail(ErrorKind::kIo, path.string() + ": cannot read");
+  return Json::parse(in);
+}
+
+void write_json(const fs::path& path, const Json& j) {
+  write_file_atomic(path.string(), [&](std::ostream& out) { out << j.dump(2) << "\n"; });
+}
+
+enc::PromptTemplate prompt_of(const DemoConfig& c) {
+  return c.prompt_template.empty() ? enc::PromptTemplate::builtin() : enc::PromptTemplate::from_file(c.prompt_template);
+}
+
+// Generator records as JSONL. The evaluation set comes from another seed, so it shares no
+// record with the training set by construction of the draws (though short inputs may repeat).
+Json data_stage(const DemoConfig& c, const std::string& dir) {
+  const enc::PromptTemplate prompt = prompt_of(c);
+  const auto write = [&](const std::string& name, int64_t n, uint64_t seed) {
+    const auto records = enc::generate_encoding_records({n, seed}, prompt);
+    write_file_atomic(dir + "/" + name, [&](std::ostream& out) {
+      for (const enc::Json& r : records) out << r.dump() << "\n";
+    });
+  };
+  write("train.jsonl", c.n_train, c.seed);
+  write("eval.jsonl", c.n_eval, c.seed + 0x9E3779B97F4A7C15ull);
+  return {{"outputs", {{"train", dir + "/train.jsonl"}, {"eval", dir + "/eval.jsonl"}}}};
+}
+
+// A randomly initialised LLaMA-style model with the tokenizer directory's vocabulary, written as
+// a model directory every command accepts.
+Json model_stage(const DemoConfig& c, const std::string& dir) {
+  const fs::path source = fs::path(dir) / "source";
+  fs::create_directories(source);
+  for (const auto& e : fs::directory_iterator(c.tokenizer)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && name.find("safetensors") == std::string::npos && name.rfind("reference", 0) != 0)
+      fs::copy_file(e.path(), source / name, fs::copy_options::overwrite_existing);
+  }
+  Json config = read_json(source / "config.json");
+  if (config.value("model_type", "") != "llama")
+    fail(ErrorKind::kInput, c.tokenizer + ": the demo builds a llama model; its config.json is " + config.value("model_type", "?"));
+  config["hidden_size"] = c.hidden;
+  config["num_hidden_layers"] = c.layers;
+  config["num_attention_heads"] = c.heads;
+  config["num_key_value_heads"] = c.kv_heads;
+  config["head_dim"] = c.hidden / c.heads;
+  config["intermediate_size"] = c.ffn;
+  config["max_position_embeddings"] = std::max<int64_t>(4096, c.seq_len);
+  config["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "default"}};
+  config.erase("rope_scaling");
+  config["tie_word_embeddings"] = false;
+  write_json(source / "config.json", config);
+  model::Transformer net(io::spec_from_hf_config(nlohmann::json::parse(config.dump())));
+  torch::manual_seed(c.seed);
+  model::init_random(net);
+  const std::string out = dir + "/model";
+  exporter::export_hf(net, source.string(), out);
+  return {{"outputs", {{"model", out}}}, {"metrics", {{"parameters", model::parameter_count(net->spec())}}}};
+}
+
+// Sets `stop` when the budget runs out or `outer` is set, whichever comes first.
+class Deadline {
+ public:
+  Deadline(double minutes, const std::atomic<bool>& outer) : outer_(outer) {
+    thread_ = std::thread([this, minutes] {
+      using Clock = std::chrono::steady_clock;
+      const Clock::time_point end =
+          Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(minutes > 0 ? minutes * 60 : 1e7));
+      std::unique_lock<std::mutex> lock(mutex_);
+      // Wakes every 200 ms to see the outer stop (a signal), which cannot notify.
+      while (!done_ && !outer_.load()) {
+        if (Clock::now() >= end) {
+          expired_ = true;
+          break;
+        }
+        cv_.wait_for(lock, std::chrono::milliseconds(200));
+      }
+      stop_ = true;
+    });
+  }
+  ~Deadline() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  const std::atomic<bool>& stop() const { return stop_; }
+  bool expired() const { return expired_; }
+
+ private:
+  const std::atomic<bool>& outer_;
+  std::atomic<bool> stop_{false}, expired_{false};
+  bool done_ = false;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+Json loss_curve(const fs::path& metrics) {
+  Json curve = Json::array();
+  std::ifstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    const Json j = Json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.contains("step")) curve.push_back({j["step"], j["loss"]});
+  }
+  return curve;
+}
+
+Json train_stage(const DemoConfig& c, const std::string& dir, const std::string& model, const std::string& data,
+                 const std::string& eval_data, const std::atomic<bool>& stop) {
+  train::TrainConfig t;
+  t.model = model;
+  t.data = data;
+  t.out = dir;
+  t.steps = c.steps;
+  t.seq_len = c.seq_len;
+  t.batch = c.batch;
+  t.schedule.peak = c.lr;
+  t.schedule.warmup = c.warmup;
+  t.seed = c.seed;
+  t.save_every = std::max<int64_t>(c.steps / 4, 1);
+  t.progress = c.progress;
+  t.resume = !train::latest_checkpoint(dir).empty();
+  if (t.resume) log("resuming training from " + train::latest_checkpoint(dir));
+  train::TrainResult r;
+  bool expired = false;
+  {
+    Deadline deadline(c.minutes, stop);
+    r = train::train(t, deadline.stop());
+    expired = deadline.expired();
+  }
+  if (r.interrupted && !expired)
+    fail(ErrorKind::kInput, "interrupted at step " + std::to_string(r.steps) + "; run the same command again to resume");
+  if (r.interrupted) {  // out of time: finish the run where it stopped
+    log("time budget reached at step " + std::to_string(r.steps));
+    t.steps = r.steps;
+    t.resume = true;
+    r = train::train(t, stop);
+  }
+  const std::string final_dir = dir + "/final";
+  model::Transformer net = model::load_model(final_dir);
+  const train::Encoder encoder(final_dir);
+  const std::vector<train::Example> examples = train::read_examples(eval_data, encoder);
+  std::vector<int64_t> rows(examples.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  const Json curve = loss_curve(fs::path(dir) / "metrics.jsonl");
+  return {{"outputs", {{"final", final_dir}}},
+          {"metrics",
+           {{"steps", r.steps}, {"tokens", r.tokens}, {"first_loss", curve.empty() ? Json() : curve.front()[1]},
+            {"final_loss", curve.empty() ? Json() : curve.back()[1]},
+            {"eval_loss", train::mean_loss(net, examples, rows, c.seq_len, c.batch)}, {"curve", curve}}}};
+}
+
+Json eval_stage(const DemoConfig& c, const std::string& dir, const std::string& untrained, const std::string& trained,
+                const std::string& eval_data) {
+  const std::vector<enc::Item> items = enc::load_items(eval_data);
+  enc::EvalOptions options;
+  options.prompt = prompt_of(c);
+  options.stress = c.stress;
+  Json outputs = Json::object(), metrics = Json::object();
+  const std::pair<const char*, std::pair<std::string, bool>> runs[] = {
+      {"untrained", {untrained, false}}, {"trained", {trained, false}}, {"trained_constrained", {trained, true}}};
+  for (const auto& [name, run] : runs) {
+    const std::string label = name;
+    options.progress = [&](size_t done, size_t total) {
+      if (c.progress) std::fprintf(stderr, "\r[demo] eval %s %zu/%zu ", label.c_str(), done, total);
+      if (c.progress && done == total) std::fprintf(stderr, "\n");
+    };
+    log("evaluating the " + label + " model" + (run.second ? " with constrained decoding" : ""));
+    const enc::Respond respond = enc::local_responder({run.first, c.max_new_tokens, run.second, {}});
+    const Json report = enc::evaluate(items, respond, options);
+    const std::string path = dir + "/" + label + ".json";
+    write_json(path, report);
+    outputs[label] = path;
+    metrics[label] = report;
+  }
+  return {{"outputs", outputs}, {"metrics", metrics}};
+}
+
+double max_abs_diff(const std::vector<std::vector<double>>& theirs, const torch::Tensor& ours) {
+  double worst = 0;
+  for (size_t t = 0; t < theirs.size(); ++t)
+    for (size_t v = 0; v < theirs[t].size(); ++v)
+      worst = std::max(worst, std::abs(theirs[t][v] - ours[t][v].item<double>()));
+  return worst;
+}
+
+// Each GGUF type run in llama.cpp on the start of an evaluation prompt: log-probabilities against
+// Bespoke's, and greedy decoding speed in both.
+Json export_stage(const DemoConfig& c, const std::string& dir, const std::string& trained, const std::string& eval_data) {
+  model::Transformer net = model::load_model(trained);
+  const train::Encoder encoder(trained);
+  const train::Example first = train::read_examples(eval_data, encoder).front();
+  const int64_t n = std::min<int64_t>(64, static_cast<int64_t>(first.ids.size()));
+  const std::vector<int64_t> ids(first.ids.begin(), first.ids.begin() + n);
+  constexpr int64_t kGreedy = 32;
+  const torch::Tensor prompt = torch::tensor(ids, torch::kLong).unsqueeze(0);
+  torch::Tensor ours;
+  double bespoke_seconds = 0;
+  {
+    torch::NoGradGuard no_grad;
+    ours = torch::log_softmax(net->forward(prompt).logits[0].to(torch::kFloat64), -1);
+    const auto start = std::chrono::steady_clock::now();
+    model::generate_greedy(net, prompt, kGreedy);
+    bespoke_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  const std::pair<const char*, io::GgmlType> types[] = {{"f32", io::GgmlType::kF32}, {"q8_0", io::GgmlType::kQ8_0}};
+  Json files = Json::array(), paths = Json::array();
+  bool all_ok = true;
+  double f32_diff = 0;
+  for (const auto& [name, type] : types) {
+    const std::string path = dir + "/model-" + name + ".gguf";
+    exporter::export_gguf(net, trained, path, type);
+    const LlamaCppRun run = run_llama_cpp(c.interop, path, ids, kGreedy);
+    Json file = {{"path", path}, {"type", name}, {"bytes", fs::file_size(path)}, {"llama_cpp_ok", run.ok}};
+    if (run.ok) {
+      const double diff = max_abs_diff(run.logprobs, ours);
+      if (type == io::GgmlType::kF32) f32_diff = diff;
+      // F32 must agree to llama.cpp's arithmetic; Q8_0 only to its rounding of the weights.
+      file["llama_cpp_ok"] = diff < (type == io::GgmlType::kF32 ? 1e-3 : 0.5);
+      file["max_logprob_diff"] = diff;
+      file["llama_cpp_tokens_per_s"] = run.greedy_seconds > 0 ? kGreedy / run.greedy_seconds : 0.0;
+    } else {
+      file["error"] = run.error;
+      log("llama.cpp could not run " + path + ": " + run.error);
+    }
+    file["bespoke_tokens_per_s"] = kGreedy / bespoke_seconds;
+    all_ok = all_ok && file["llama_cpp_ok"].get<bool>();
+    files.push_back(file);
+    paths.push_back(path);
+  }
+  return {{"outputs", {{"gguf", paths}}},
+          {"metrics", {{"gguf", paths}, {"llama_cpp_ok", all_ok}, {"max_logprob_diff", f32_diff}, {"files", files}}}};
+}
+
+Json stage_row(const Json& manifest) {
+  return {{"name", manifest["stage"]}, {"status", manifest.value("skipped", false) ? "skipped (done before)" : "done"},
+          {"seconds", manifest["seconds"]}};
+}
+
+}  // namespace
+
+Json run_demo(const DemoConfig& c, const std::atomic<bool>& stop) {
+  const auto start = std::chrono::steady_clock::now();
+  fs::create_directories(c.out);
+  const std::string run = c.out;
+  Json stages = Json::array();
+  const auto stage = [&](const std::string& name, const Json& config, const std::vector<std::string>& inputs,
+                         const StageBody& body) {
+    log("stage " + name);
+    const Json manifest = run_stage(run, name, config, inputs, body);
+    if (manifest["skipped"].get<bool>()) log("stage " + name + ": done before, skipped");
+    stages.push_back(stage_row(manifest));
+    return manifest;
+  };
+  std::vector<std::string> prompt_input;
+  if (!c.prompt_template.empty()) prompt_input.push_back(c.prompt_template);
+
+  const Json data = stage("data", {{"n_train", c.n_train}, {"n_eval", c.n_eval}, {"seed", c.seed}}, prompt_input,
+                          [&](const std::string& dir) { return data_stage(c, dir); });
+  const std::string train_data = data["outputs"]["train"], eval_data = data["outputs"]["eval"];
+  const Json model = stage("model",
+                           {{"hidden", c.hidden}, {"layers", c.layers}, {"heads", c.heads}, {"kv_heads", c.kv_heads},
+                            {"ffn", c.ffn}, {"seed", c.seed}},
+                           {c.tokenizer}, [&](const std::string& dir) { return model_stage(c, dir); });
+  const std::string untrained = model["outputs"]["model"];
+  const Json trained = stage("train",
+                             {{"steps", c.steps}, {"seq_len", c.seq_len}, {"batch", c.batch}, {"lr", c.lr},
+                              {"warmup", c.warmup}, {"seed", c.seed}, {"minutes", c.minutes}},
+                             {train_data, eval_data, untrained},
+                             [&](const std::string& dir) { return train_stage(c, dir, untrained, train_data, eval_data, stop); });
+  const std::string final_dir = trained["outputs"]["final"];
+  const Json eval = stage("eval", {{"max_new_tokens", c.max_new_tokens}, {"stress", c.stress}},
+                          {eval_data, untrained, final_dir},
+                          [&](const std::string& dir) { return eval_stage(c, dir, untrained, final_dir, eval_data); });
+  const Json exported = stage("export", Json::object(), {final_dir, eval_data},
+                              [&](const std::string& dir) { return export_stage(c, dir, final_dir, eval_data); });
+
+  Json train = trained["metrics"];
+  Json report = {{"title", "Bespoke demo: a " + std::to_string(model["metrics"]["parameters"].get<int64_t>()) +
+                               "-parameter encoding model"},
+                 {"minutes", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60},
+                 {"train", train},
+                 {"eval", eval["metrics"]},
+                 {"export", exported["metrics"]},
+                 {"stages", stages}};
+  write_json(fs::path(run) / "report.json", report);
+  write_file_atomic((fs::path(run) / "report.html").string(),
+                    [&](std::ostream& out) { out << render_report_html(report); });
+  return report;
+}
+
+std::string demo_summary(const Json& r) {
+  const auto pct = [](const Json& v) {
+    if (!v.is_number()) return std::string("-");
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.1f%%", 100 * v.get<double>());
+    return std::string(buf);
+  };
+  std::string out;
+  char line[256];
+  const Json& t = r["train"];
+  std::snprintf(line, sizeof line, "train   %lld steps, loss %.3f -> %.3f, eval loss %.3f\n",
+                static_cast<long long>(t.value("steps", 0)), t.value("first_loss", 0.0), t.value("final_loss", 0.0),
+                t.value("eval_loss", 0.0));
+  out += line;
+  out += "eval                untrained  trained  constrained\n";
+  const Json& e = r["eval"];
+  const auto row = [&](const char* label, const std::function<std::string(const Json&)>& cell) {
+    std::snprintf(line, sizeof line, "  %-16s  %9s  %7s  %11s\n", label, cell(e["untrained"]).c_str(), cell(e["trained"]).c_str(),
+                  cell(e["trained_constrained"]).c_str());
+    out += line;
+  };
+  row("valid JSON", [](const Json& x) { return std::to_string(x["valid_json"].get<int64_t>()) + "/" + std::to_string(x["n"].get<int64_t>()); });
+  for (const char* m : {"sc", "epr", "np", "fr"}) row(m, [&](const Json& x) { return pct(x["metrics"][m]); });
+  row("ted failures", [](const Json& x) { return std::to_string(x["metrics"]["ted_failures"].get<int64_t>()); });
+  for (const Json& f : r["export"]["files"]) {
+    std::snprintf(line, sizeof line, "export  %-5s %7.2f MB  llama.cpp %s  max |d log p| %.2g\n", f["type"].get<std::string>().c_str(),
+                  f["bytes"].get<double>() / 1e6, f["llama_cpp_ok"].get<bool>() ? "ok" : "FAILED",
+                  f.value("max_logprob_diff", std::nan("")));
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "total   %.1f minutes; report in report.json and report.html\n", r["minutes"].get<double>());
+  out += line;
+  return out;
+}
+
+}  // namespace bespoke::pipeline

@@ -1,0 +1,44 @@
+// `bespoke demo`: the whole pipeline on a tiny model in a few minutes — encoding-task data,
+// a small LLaMA-style model trained on it, the faithfulness metrics before and after (with and
+// without constrained decoding), GGUF export checked in llama.cpp, and a report. Each stage
+// works in RUN/<stage>/ with a manifest (stage.h); rerunning skips finished stages and an
+// interrupted training resumes from its checkpoint.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "bespoke/pipeline/stage.h"
+
+namespace bespoke::pipeline {
+
+struct DemoConfig {
+  std::string out = "demo-run";
+  std::string tokenizer = "tests/fixtures/hf/llama";  // tokenizer, chat template and base config.json
+  std::string prompt_template;                         // empty: the built-in prompt
+  std::string interop = "tools/interop";              // the llama.cpp harness (node + node-llama-cpp)
+  uint64_t seed = 0;
+  // data
+  int64_t n_train = 400, n_eval = 24;
+  // model
+  int64_t hidden = 128, layers = 4, heads = 4, kv_heads = 2, ffn = 384;
+  // training
+  int64_t steps = 300, seq_len = 768, batch = 8;
+  double lr = 3e-3;
+  int64_t warmup = 20;
+  double minutes = 0;  // > 0: training stops at this budget (checkpointed, then finished there)
+  // evaluation
+  int64_t max_new_tokens = 400;
+  bool stress = false;
+  bool progress = false;  // progress lines for a terminal
+};
+
+// Runs the stages not yet done and returns report.json's object (also written to
+// OUT/report.json, with OUT/report.html). Throws Error(kInput) when `stop` interrupts training:
+// the checkpoint is kept and the same command resumes.
+Json run_demo(const DemoConfig& config, const std::atomic<bool>& stop);
+
+// The short table printed at the end.
+std::string demo_summary(const Json& report);
+
+}  // namespace bespoke::pipeline
