@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@ struct Column {
   const char* color;
 };
 constexpr Column kColumns[] = {{"untrained", "untrained", "#9aa0a6"},
+                               {"untrained_constrained", "untrained + constrained", "#f9ab00"},
                                {"trained", "trained", "#1a73e8"},
                                {"trained_constrained", "trained + constrained", "#188038"}};
 
@@ -184,14 +186,15 @@ std::string loss_chart(const Json& curve) {
   return svg + "</svg>";
 }
 
-// EPR, NP and SC of the three evaluations side by side, 0-100%.
+// EPR, NP and SC of the evaluations side by side, 0-100%.
 std::string metrics_chart(const Json& eval) {
   const char* const keys[] = {"epr", "np", "sc"};
   const char* const names[] = {"EPR", "NP", "SC"};
-  std::optional<double> value[3][3];
+  constexpr int kRuns = static_cast<int>(std::size(kColumns));
+  std::optional<double> value[3][kRuns];
   bool any = false;
   for (int g = 0; g < 3; ++g)
-    for (int c = 0; c < 3; ++c) {
+    for (int c = 0; c < kRuns; ++c) {
       value[g][c] = number(field(field(field(eval, kColumns[c].key), "metrics"), keys[g]));
       any = any || value[g][c];
     }
@@ -200,12 +203,12 @@ std::string metrics_chart(const Json& eval) {
   const Axis y{0, 1, 0.25};
   std::string svg = svg_open("metrics-chart", "EPR, NP and SC");
   frame(svg, y, "%.0f%%", 100);
-  const double group = (kWidth - kLeft - kRight) / 3, bar = group / 5, bottom = kHeight - kBottom;
+  const double group = (kWidth - kLeft - kRight) / 3, bar = group / (kRuns + 2), bottom = kHeight - kBottom;
   for (int g = 0; g < 3; ++g) {
     const double center = kLeft + group * (g + 0.5);
     svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", center, bottom + 18, names[g]);
-    for (int c = 0; c < 3; ++c) {
-      const double left = center + (c - 1) * bar * 1.1 - bar / 2;
+    for (int c = 0; c < kRuns; ++c) {
+      const double left = center + (c - (kRuns - 1) / 2.0) * bar * 1.1 - bar / 2;
       if (!value[g][c]) {
         svg += format("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", left + bar / 2, bottom - 4, kDash);
         continue;
@@ -218,8 +221,8 @@ std::string metrics_chart(const Json& eval) {
       svg += percent(*value[g][c]) + "</text>";
     }
   }
-  for (int c = 0; c < 3; ++c) {
-    const double left = kLeft + c * 180;
+  for (int c = 0; c < kRuns; ++c) {
+    const double left = kLeft + c * (kWidth - kLeft) / kRuns;
     svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>", left, kHeight - 22, kColumns[c].color);
     svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\">%s</text>", left + 18, kHeight - 12, kColumns[c].label);
   }

@@ -319,10 +319,11 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     }
     if (mix) line["domain_weights"] = mix->weights;
     if (dp.leader()) metrics << line.dump() << "\n" << std::flush;
-    if (cfg.progress && dp.leader()) {
+    const bool log_line = !cfg.progress && cfg.log_every > 0 && state.step % cfg.log_every == 0;
+    if ((cfg.progress || log_line) && dp.leader()) {
       const double eta = elapsed / (state.step - r.first_step) * (cfg.steps - state.step);
-      std::fprintf(stderr, "\rstep %lld/%lld  loss %.4f  %.0f tok/s  ETA %s ", (long long)state.step, (long long)cfg.steps,
-                   loss, speed, clock(eta).c_str());
+      std::fprintf(stderr, "%sstep %lld/%lld  loss %.4f  %.0f tok/s  ETA %s%s", cfg.progress ? "\r" : "",
+                   (long long)state.step, (long long)cfg.steps, loss, speed, clock(eta).c_str(), cfg.progress ? " " : "\n");
     }
     r.final_loss = loss;
     const bool halt = dp.sum(stop.load() ? 1 : 0) > 0 || state.step == cfg.stop_at;  // one rank stopping stops all

@@ -49,7 +49,8 @@ struct TrainConfig {
   bool bf16 = false;           // bf16 weights and activations, fp32 master weights and optimizer
   bool checkpoint_layers = false;  // recompute each layer's activations in the backward pass
   bool resume = false;
-  bool progress = false;     // a progress line on stderr
+  bool progress = false;     // a progress line on stderr, redrawn in place (for a terminal)
+  int64_t log_every = 0;     // > 0 without `progress`: a plain stderr line every that many steps
 };
 
 struct TrainResult {

@@ -1,0 +1,79 @@
+// A shrunken `bespoke demo` (a two-layer model, a few dozen records, seconds of training): every
+// stage's outputs, training loss falling, constrained decoding fully schema-compliant, llama.cpp
+// agreeing with Bespoke on the exported files, the HTML report in headless Chromium; a training
+// killed by SIGTERM resumes on rerun, and a finished run's rerun skips every stage.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace bespoke {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string demo_args(const std::string& out) {
+  const std::string root = fs::path(BESPOKE_INTEROP).parent_path().parent_path().string();
+  return "demo --out " + out + " --tokenizer " + test::fixture_dir("llama") + " --prompt-template " + root +
+         "/configs/demo_prompt.txt --interop " + BESPOKE_INTEROP +
+         " --n-train 24 --n-eval 3 --hidden 64 --layers 2 --heads 4 --kv-heads 2 --ffn 128 --steps 40 --warmup 2"
+         " --seq-len 512 --batch 4 --lr 0.003 --max-new-tokens 240";
+}
+
+nlohmann::json read_json(const fs::path& path) { return nlohmann::json::parse(std::ifstream(path)); }
+
+TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
+  const std::string out = test::scratch_dir("demo") + "/run";
+  fs::remove_all(out);
+  // Start, wait for the first training checkpoint, then SIGTERM.
+  const test::CommandResult killed = test::run_command(
+      std::string(BESPOKE_BINARY) + " " + demo_args(out) + " > " + out + ".log 2>&1 & pid=$!; " +
+      "for i in $(seq 1 1200); do ls -d " + out + "/train/checkpoints/step-* > /dev/null 2>&1 && break; sleep 0.05; done; " +
+      "kill -TERM $pid; wait $pid; echo rc=$?; cat " + out + ".log");
+  ASSERT_NE(killed.out.find("rc=2"), std::string::npos) << killed.out << killed.err;
+  EXPECT_NE(killed.out.find("run the same command again to resume"), std::string::npos) << killed.out;
+  EXPECT_FALSE(fs::exists(out + "/train/manifest.json"));
+
+  const test::CommandResult resumed = test::run_bespoke(demo_args(out));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("stage data: done before, skipped"), std::string::npos) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming training from"), std::string::npos) << resumed.err;
+
+  for (const char* stage : {"data", "model", "train", "eval", "export"}) {
+    const nlohmann::json m = read_json(fs::path(out) / stage / "manifest.json");
+    EXPECT_EQ(m["status"], "done") << stage;
+    EXPECT_FALSE(m["inputs"].empty() && std::string(stage) != "data") << stage;
+  }
+  for (const char* file : {"data/train.jsonl", "data/eval.jsonl", "model/model/config.json", "train/final/model.safetensors",
+                           "eval/untrained.json", "eval/trained.json", "eval/trained_constrained.json",
+                           "export/model-f32.gguf", "export/model-q8_0.gguf", "report.json", "report.html"})
+    EXPECT_TRUE(fs::exists(fs::path(out) / file)) << file;
+
+  const nlohmann::json r = read_json(fs::path(out) / "report.json");
+  EXPECT_EQ(r["train"]["steps"], 40);
+  EXPECT_GT(r["train"]["tokens"].get<int64_t>(), 0);
+  EXPECT_LT(r["train"]["final_loss"].get<double>(), r["train"]["first_loss"].get<double>());
+  EXPECT_EQ(r["train"]["curve"].size(), 40u);
+  for (const char* run : {"untrained", "trained", "trained_constrained"}) EXPECT_EQ(r["eval"][run]["n"], 3) << run;
+  EXPECT_EQ(r["eval"]["trained_constrained"]["valid_json"], 3);
+  EXPECT_EQ(r["eval"]["trained_constrained"]["metrics"]["sc"], 1.0);
+  EXPECT_TRUE(r["export"]["llama_cpp_ok"].get<bool>()) << r["export"].dump();
+  EXPECT_LT(r["export"]["max_logprob_diff"].get<double>(), 1e-3);
+  EXPECT_EQ(r["export"]["gguf"].size(), 2u);
+  EXPECT_NE(resumed.out.find("llama.cpp ok"), std::string::npos) << resumed.out;
+
+  const test::CommandResult html = test::run_command("node " + std::string(BESPOKE_INTEROP) + "/check_html.mjs " + out + "/report.html");
+  EXPECT_EQ(html.exit_code, 0) << html.out << html.err;
+
+  // Finished: a rerun does nothing but the report.
+  const test::CommandResult again = test::run_bespoke(demo_args(out));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  for (const char* stage : {"data", "model", "train", "eval", "export"})
+    EXPECT_NE(again.err.find(std::string("stage ") + stage + ": done before, skipped"), std::string::npos) << again.err;
+}
+
+}  // namespace
+}  // namespace bespoke
