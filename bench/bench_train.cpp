@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "bespoke/core/allocator.h"
 #include "bespoke/io/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/load.h"
@@ -100,6 +101,7 @@ json run_baseline(const std::string& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bespoke::keep_freed_memory();
   CLI::App app("bespoke train step throughput against a baseline");
   std::string shape = "small", device = "cpu", dtype = "f32", baseline, work = "/tmp/bespoke-bench-train";
   int64_t batch = 8, micro = 0, seq_len = 256, steps = 8, threads = 0;

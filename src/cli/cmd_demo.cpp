@@ -24,7 +24,7 @@ void add_demo(CLI::App& app) {
   cmd->add_option("--minutes", c->minutes, "training time budget; 0: the configured steps")->capture_default_str();
   cmd->add_option("--tokenizer", c->tokenizer, "model directory whose tokenizer, chat template and config to use")
       ->capture_default_str();
-  cmd->add_option("--prompt-template", c->prompt_template, "the prompt's wording (see README); default: built in");
+  cmd->add_option("--prompt-template", c->prompt_template, "the prompt's wording (see README); \"\" for the built-in one");
   cmd->add_option("--interop", c->interop, "the llama.cpp harness directory")->capture_default_str();
   cmd->add_option("--seed", c->seed)->capture_default_str();
   cmd->add_option("--n-train", c->n_train, "training records")->capture_default_str();

@@ -1,9 +1,8 @@
 // The `bespoke` command: builds the subcommands and owns the one place that turns errors
 // into a message and an exit code.
-#include <malloc.h>
-
 #include <iostream>
 
+#include "bespoke/core/allocator.h"
 #include "bespoke/core/error.h"
 #include "commands.h"
 
@@ -28,12 +27,7 @@ int exit_code(bespoke::ErrorKind kind) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // glibc hands every large block back to the kernel when it is freed, and libtorch frees and
-  // reallocates activation-sized blocks at every step: on CPU the page faults that follow cost
-  // more than the arithmetic (training 2.4x slower). Keep freed memory in the heap instead.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_TOP_PAD, 256 << 20);
+  bespoke::keep_freed_memory();
   CLI::App app{"Bespoke: carve a small task model out of a large pretrained one"};
   app.require_subcommand(1);
   // `bespoke train --config run.toml`: options from a TOML file, a [train] table holding the

@@ -12,10 +12,12 @@
 
 namespace bespoke::pipeline {
 
+// The defaults are configs/demo.toml's values, so `bespoke demo` from the repository root runs
+// the shipped experiment with or without --config.
 struct DemoConfig {
   std::string out = "demo-run";
   std::string tokenizer = "tests/fixtures/hf/llama";  // tokenizer, chat template and base config.json
-  std::string prompt_template;                         // empty: the built-in prompt
+  std::string prompt_template = "configs/demo_prompt.txt";  // empty: the built-in prompt
   std::string interop = "tools/interop";              // the llama.cpp harness (node + node-llama-cpp)
   uint64_t seed = 0;
   // data
@@ -23,12 +25,12 @@ struct DemoConfig {
   // model
   int64_t hidden = 128, layers = 4, heads = 4, kv_heads = 2, ffn = 384;
   // training
-  int64_t steps = 300, seq_len = 768, batch = 8;
+  int64_t steps = 300, seq_len = 1024, batch = 8;
   double lr = 3e-3;
-  int64_t warmup = 20;
-  double minutes = 0;  // > 0: training stops at this budget (checkpointed, then finished there)
+  int64_t warmup = 10;
+  double minutes = 6.5;  // > 0: training stops at this budget (checkpointed, then finished there)
   // evaluation
-  int64_t max_new_tokens = 400;
+  int64_t max_new_tokens = 700;
   bool stress = false;
   bool progress = false;  // progress lines for a terminal
 };

@@ -21,7 +21,7 @@ uint32_t code_point(const std::string& ch) {
 }
 
 void escape_code_unit(uint32_t u, std::string& out) {
-  char buf[8];
+  char buf[16];  // sized for any uint32_t, though a code unit needs four digits
   std::snprintf(buf, sizeof buf, "\\u%04x", u);
   out += buf;
 }
@@ -70,7 +70,7 @@ std::string python_float(double x) {
   std::string out = negative ? "-" : "";
   if (exponent < -4 || exponent >= 16) {
     out += digits.substr(0, 1) + (digits.size() > 1 ? "." + digits.substr(1) : "");
-    char exp[8];
+    char exp[16];
     std::snprintf(exp, sizeof exp, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
     return out + exp;
   }
