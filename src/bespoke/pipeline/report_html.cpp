@@ -221,10 +221,11 @@ std::string metrics_chart(const Json& eval) {
       svg += percent(*value[g][c]) + "</text>";
     }
   }
-  for (int c = 0; c < kRuns; ++c) {
-    const double left = kLeft + c * (kWidth - kLeft) / kRuns;
+  double left = kLeft;
+  for (int c = 0; c < kRuns; ++c) {  // each entry as wide as its label (about 6.5 px a character)
     svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>", left, kHeight - 22, kColumns[c].color);
     svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\">%s</text>", left + 18, kHeight - 12, kColumns[c].label);
+    left += 34 + 6.5 * std::char_traits<char>::length(kColumns[c].label);
   }
   return svg + "</svg>";
 }
