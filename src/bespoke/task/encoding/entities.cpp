@@ -28,6 +28,7 @@ struct Patterns {
   text::Regex number{kNumber}, path{kPath}, version{kVersion};
   text::Regex multi_word{kMultiWord}, mid_sentence{kMidSentence}, mention{kMention}, camel{kCamel};
   text::Regex word{"\\w+"};
+  text::Regex leading_space{"\\A" PY_SPACE "+"}, trailing_space{PY_SPACE "+\\z"};
 };
 
 const Patterns& patterns() {
@@ -117,6 +118,13 @@ std::string python_lower(const std::string& text) {
     else out += text::utf8_encode(static_cast<uint32_t>(utf8proc_tolower(cp)));
   }
   return out;
+}
+
+std::string python_strip(const std::string& text) {
+  const auto lead = patterns().leading_space.find_all(text), trail = patterns().trailing_space.find_all(text);
+  const size_t begin = lead.empty() ? 0 : lead.front().second;
+  const size_t end = trail.empty() ? text.size() : trail.front().first;
+  return begin >= end ? std::string() : text.substr(begin, end - begin);
 }
 
 size_t code_points(const std::string& text) { return decode(text).size(); }

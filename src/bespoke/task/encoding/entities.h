@@ -22,6 +22,9 @@ std::set<std::string> extract_entities(const std::string& text);
 // Python's str.lower(): full lower-case mapping (İ -> i̇) and the final-sigma rule.
 std::string python_lower(const std::string& text);
 
+// Python's str.strip(): every Unicode white-space character off both ends.
+std::string python_strip(const std::string& text);
+
 // Python's len() of a str.
 size_t code_points(const std::string& text);
 
