@@ -22,7 +22,10 @@ void add_demo(CLI::App& app) {
       "demo", "The whole pipeline on a tiny model: data, training, evaluation, GGUF export checked in llama.cpp, report");
   cmd->add_option("--out", c->out, "run directory (stages, manifests, report.json, report.html)")->capture_default_str();
   cmd->add_option("--minutes", c->minutes, "training time budget; 0: the configured steps")->capture_default_str();
-  cmd->add_option("--tokenizer", c->tokenizer, "model directory whose tokenizer, chat template and config to use")
+  cmd->add_option("--tokenizer", c->tokenizer, "model directory whose tokenizer rules, chat template and config to use")
+      ->capture_default_str();
+  cmd->add_option("--vocab", c->vocab, "the task tokenizer's vocabulary, learned from the training records")
+      ->check(CLI::Range(int64_t{512}, int64_t{1} << 20))
       ->capture_default_str();
   cmd->add_option("--prompt-template", c->prompt_template, "the prompt's wording (see README); \"\" for the built-in one");
   cmd->add_option("--interop", c->interop, "the llama.cpp harness directory")->capture_default_str();

@@ -1,7 +1,8 @@
 // A shrunken `bespoke demo` (a two-layer model, a few dozen records, seconds of training): every
-// stage's outputs, training loss falling, constrained decoding fully schema-compliant, llama.cpp
-// agreeing with Bespoke on the exported files, the HTML report in headless Chromium; a training
-// killed by SIGTERM resumes on rerun, and a finished run's rerun skips every stage.
+// stage's outputs, a learned vocabulary that llama.cpp tokenizes the same way, training loss
+// falling, constrained decoding fully schema-compliant, llama.cpp agreeing with Bespoke on the
+// exported files, the HTML report in headless Chromium; a training killed by SIGTERM resumes on
+// rerun, and a finished run's rerun skips every stage.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -19,7 +20,7 @@ std::string demo_args(const std::string& out) {
   const std::string root = fs::path(BESPOKE_INTEROP).parent_path().parent_path().string();
   return "demo --out " + out + " --tokenizer " + test::fixture_dir("llama") + " --prompt-template " + root +
          "/configs/demo_prompt.txt --interop " + BESPOKE_INTEROP +
-         " --n-train 24 --n-eval 3 --hidden 64 --layers 2 --heads 4 --kv-heads 2 --ffn 128 --steps 40 --warmup 2"
+         " --n-train 24 --n-eval 3 --vocab 1024 --hidden 64 --layers 2 --heads 4 --kv-heads 2 --ffn 128 --steps 40 --warmup 2"
          " --seq-len 512 --batch 4 --lr 0.003 --max-new-tokens 240";
 }
 
@@ -42,17 +43,22 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
   EXPECT_NE(resumed.err.find("stage data: done before, skipped"), std::string::npos) << resumed.err;
   EXPECT_NE(resumed.err.find("resuming training from"), std::string::npos) << resumed.err;
 
-  for (const char* stage : {"data", "model", "train", "eval", "export"}) {
+  for (const char* stage : {"data", "tokenizer", "model", "train", "eval", "export"}) {
     const nlohmann::json m = read_json(fs::path(out) / stage / "manifest.json");
     EXPECT_EQ(m["status"], "done") << stage;
     EXPECT_FALSE(m["inputs"].empty() && std::string(stage) != "data") << stage;
   }
-  for (const char* file : {"data/train.jsonl", "data/eval.jsonl", "model/model/config.json", "train/final/model.safetensors",
+  for (const char* file : {"data/train.jsonl", "data/eval.jsonl", "tokenizer/tokenizer/tokenizer.json", "model/model/config.json", "train/final/model.safetensors",
                            "eval/untrained.json", "eval/trained.json", "eval/trained_constrained.json",
                            "export/model-f32.gguf", "export/model-q8_0.gguf", "report.json", "report.html"})
     EXPECT_TRUE(fs::exists(fs::path(out) / file)) << file;
 
   const nlohmann::json r = read_json(fs::path(out) / "report.json");
+  // The learned vocabulary: as large as asked (24 records have enough repeated pairs), and
+  // shorter messages than the fixture's generic one.
+  EXPECT_EQ(r["tokenizer"]["vocab"], 1024);
+  EXPECT_EQ(read_json(fs::path(out) / "model/model/config.json")["vocab_size"], 1024);
+  EXPECT_LT(r["tokenizer"]["tokens_per_message"].get<double>(), 0.8 * r["tokenizer"]["tokens_per_message_base"].get<double>());
   EXPECT_EQ(r["train"]["steps"], 40);
   EXPECT_GT(r["train"]["tokens"].get<int64_t>(), 0);
   EXPECT_LT(r["train"]["final_loss"].get<double>(), r["train"]["first_loss"].get<double>());
@@ -63,6 +69,7 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
   EXPECT_TRUE(r["export"]["llama_cpp_ok"].get<bool>()) << r["export"].dump();
   EXPECT_LT(r["export"]["max_logprob_diff"].get<double>(), 1e-3);
   EXPECT_EQ(r["export"]["gguf"].size(), 2u);
+  for (const auto& f : r["export"]["files"]) EXPECT_TRUE(f["tokenizer_agrees"].get<bool>()) << f.dump();
   EXPECT_NE(resumed.out.find("llama.cpp ok"), std::string::npos) << resumed.out;
 
   const test::CommandResult html = test::run_command("node " + std::string(BESPOKE_INTEROP) + "/check_html.mjs " + out + "/report.html");
@@ -71,7 +78,7 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
   // Finished: a rerun does nothing but the report.
   const test::CommandResult again = test::run_bespoke(demo_args(out));
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  for (const char* stage : {"data", "model", "train", "eval", "export"})
+  for (const char* stage : {"data", "tokenizer", "model", "train", "eval", "export"})
     EXPECT_NE(again.err.find(std::string("stage ") + stage + ": done before, skipped"), std::string::npos) << again.err;
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -22,6 +23,8 @@
 #include "bespoke/task/encoding/dataset.h"
 #include "bespoke/task/encoding/evaluate.h"
 #include "bespoke/task/encoding/generator.h"
+#include "bespoke/text/bpe_trainer.h"
+#include "bespoke/text/tokenizer.h"
 #include "bespoke/train/data.h"
 #include "bespoke/train/evaluate.h"
 #include "bespoke/train/trainer.h"
@@ -63,16 +66,85 @@ Json data_stage(const DemoConfig& c, const std::string& dir) {
   return {{"outputs", {{"train", dir + "/train.jsonl"}, {"eval", dir + "/eval.jsonl"}}}};
 }
 
-// A randomly initialised LLaMA-style model with the tokenizer directory's vocabulary, written as
-// a model directory every command accepts.
-Json model_stage(const DemoConfig& c, const std::string& dir) {
-  const fs::path source = fs::path(dir) / "source";
-  fs::create_directories(source);
-  for (const auto& e : fs::directory_iterator(c.tokenizer)) {
+// A model directory's files other than its weights and test references: tokenizer, chat
+// template, configs.
+void copy_model_files(const std::string& from, const fs::path& to) {
+  fs::create_directories(to);
+  for (const auto& e : fs::directory_iterator(from)) {
     const std::string name = e.path().filename().string();
     if (e.is_regular_file() && name.find("safetensors") == std::string::npos && name.rfind("reference", 0) != 0)
-      fs::copy_file(e.path(), source / name, fs::copy_options::overwrite_existing);
+      fs::copy_file(e.path(), to / name, fs::copy_options::overwrite_existing);
   }
+}
+
+// Sets the special-token ids in a config (config.json, generation_config.json) from `renumber`.
+void renumber_token_ids(Json& config, const std::map<int64_t, int64_t>& renumber) {
+  const auto one = [&](const Json& id) -> Json {
+    if (!id.is_number_integer()) return id;
+    auto it = renumber.find(id.get<int64_t>());
+    if (it == renumber.end()) fail(ErrorKind::kInput, "token id " + id.dump() + " in the base config is no added token");
+    return it->second;
+  };
+  for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"}) {
+    if (!config.contains(key)) continue;
+    if (config[key].is_array())
+      for (Json& id : config[key]) id = one(id);
+    else
+      config[key] = one(config[key]);
+  }
+}
+
+// The messages' texts of a chat JSONL file's records, or of its first record only.
+std::vector<std::string> message_texts(const std::string& jsonl, bool first_only = false) {
+  std::vector<std::string> texts;
+  std::ifstream in(jsonl);
+  for (std::string line; std::getline(in, line);) {
+    const Json record = Json::parse(line);
+    for (const Json& m : record.at("messages")) texts.push_back(m.at("content").get<std::string>());
+    if (first_only) break;
+  }
+  return texts;
+}
+
+// The task's own tokenizer: BPE merges learned from the training records on the base
+// tokenizer's rules (text/bpe_trainer.h), and the base's configs with its special tokens'
+// new ids. A record then takes about half the positions of the fixture's generic vocabulary.
+Json tokenizer_stage(const DemoConfig& c, const std::string& dir, const std::string& train_data) {
+  const fs::path out = fs::path(dir) / "tokenizer";
+  copy_model_files(c.tokenizer, out);
+  const Json base = read_json(out / "tokenizer.json");
+  const std::vector<std::string> texts = message_texts(train_data);
+  const Json trained = text::train_byte_level_bpe(base, texts, static_cast<int32_t>(c.vocab));
+  write_json(out / "tokenizer.json", trained);
+
+  std::map<std::string, int64_t> new_ids;
+  for (const Json& a : trained["added_tokens"]) new_ids[a["content"]] = a["id"];
+  std::map<int64_t, int64_t> renumber;
+  for (const Json& a : base.value("added_tokens", Json::array())) renumber[a["id"]] = new_ids.at(a["content"]);
+  for (const char* name : {"config.json", "generation_config.json"}) {
+    if (!fs::exists(out / name)) continue;
+    Json config = read_json(out / name);
+    renumber_token_ids(config, renumber);
+    if (std::string(name) == "config.json") config["vocab_size"] = trained["model"]["vocab"].size();
+    write_json(out / name, config);
+  }
+  const auto mean_tokens = [&](const text::Tokenizer& t) {
+    double n = 0;
+    for (const std::string& s : texts) n += static_cast<double>(t.encode(s, false).size());
+    return n / std::max<size_t>(texts.size(), 1);
+  };
+  return {{"outputs", {{"tokenizer", out.string()}}},
+          {"metrics",
+           {{"vocab", trained["model"]["vocab"].size()},
+            {"tokens_per_message_base", mean_tokens(*text::load_tokenizer(c.tokenizer))},
+            {"tokens_per_message", mean_tokens(*text::load_tokenizer(out.string()))}}}};
+}
+
+// A randomly initialised LLaMA-style model with the tokenizer directory's vocabulary, written as
+// a model directory every command accepts.
+Json model_stage(const DemoConfig& c, const std::string& dir, const std::string& tokenizer) {
+  const fs::path source = fs::path(dir) / "source";
+  copy_model_files(tokenizer, source);
   Json config = read_json(source / "config.json");
   if (config.value("model_type", "") != "llama")
     fail(ErrorKind::kInput, c.tokenizer + ": the demo builds a llama model; its config.json is " + config.value("model_type", "?"));
@@ -252,6 +324,14 @@ Json export_stage(const DemoConfig& c, const std::string& dir, const std::string
     model::generate_greedy(net, prompt, kGreedy);
     bespoke_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
+  // The GGUF carries the tokenizer too: llama.cpp must cut the record's texts into our tokens.
+  const std::vector<std::string> texts = message_texts(eval_data, /*first_only=*/true);
+  const auto tokenizer = text::load_tokenizer(trained);
+  std::vector<std::vector<int64_t>> our_tokens;
+  for (const std::string& t : texts) {
+    const std::vector<int32_t> ids32 = tokenizer->encode(t, false);
+    our_tokens.emplace_back(ids32.begin(), ids32.end());
+  }
   const std::pair<const char*, io::GgmlType> types[] = {{"f32", io::GgmlType::kF32}, {"q8_0", io::GgmlType::kQ8_0}};
   Json files = Json::array(), paths = Json::array();
   bool all_ok = true;
@@ -259,13 +339,14 @@ Json export_stage(const DemoConfig& c, const std::string& dir, const std::string
   for (const auto& [name, type] : types) {
     const std::string path = dir + "/model-" + name + ".gguf";
     exporter::export_gguf(net, trained, path, type);
-    const LlamaCppRun run = run_llama_cpp(c.interop, path, ids, kGreedy);
+    const LlamaCppRun run = run_llama_cpp(c.interop, path, ids, kGreedy, texts);
     Json file = {{"path", path}, {"type", name}, {"bytes", fs::file_size(path)}, {"llama_cpp_ok", run.ok}};
     if (run.ok) {
       const double diff = max_abs_diff(run.logprobs, ours);
       if (type == io::GgmlType::kF32) f32_diff = diff;
+      file["tokenizer_agrees"] = run.tokens == our_tokens;
       // F32 must agree to llama.cpp's arithmetic; Q8_0 only to its rounding of the weights.
-      file["llama_cpp_ok"] = diff < (type == io::GgmlType::kF32 ? 1e-3 : 0.5);
+      file["llama_cpp_ok"] = file["tokenizer_agrees"].get<bool>() && diff < (type == io::GgmlType::kF32 ? 1e-3 : 0.5);
       file["max_logprob_diff"] = diff;
       file["llama_cpp_tokens_per_s"] = run.greedy_seconds > 0 ? kGreedy / run.greedy_seconds : 0.0;
     } else {
@@ -306,10 +387,13 @@ Json run_demo(const DemoConfig& c, const std::atomic<bool>& stop) {
   const Json data = stage("data", {{"n_train", c.n_train}, {"n_eval", c.n_eval}, {"seed", c.seed}}, prompt_input,
                           [&](const std::string& dir) { return data_stage(c, dir); });
   const std::string train_data = data["outputs"]["train"], eval_data = data["outputs"]["eval"];
+  const Json tokenizer = stage("tokenizer", {{"vocab", c.vocab}}, {c.tokenizer, train_data},
+                               [&](const std::string& dir) { return tokenizer_stage(c, dir, train_data); });
+  const std::string tokenizer_dir = tokenizer["outputs"]["tokenizer"];
   const Json model = stage("model",
                            {{"hidden", c.hidden}, {"layers", c.layers}, {"heads", c.heads}, {"kv_heads", c.kv_heads},
                             {"ffn", c.ffn}, {"seed", c.seed}},
-                           {c.tokenizer}, [&](const std::string& dir) { return model_stage(c, dir); });
+                           {tokenizer_dir}, [&](const std::string& dir) { return model_stage(c, dir, tokenizer_dir); });
   const std::string untrained = model["outputs"]["model"];
   const Json trained = stage("train",
                              {{"steps", c.steps}, {"seq_len", c.seq_len}, {"batch", c.batch}, {"lr", c.lr},
@@ -329,6 +413,7 @@ Json run_demo(const DemoConfig& c, const std::atomic<bool>& stop) {
   Json report = {{"title", "Bespoke demo: a " + std::to_string(model["metrics"]["parameters"].get<int64_t>()) +
                                "-parameter encoding model"},
                  {"minutes", seconds / 60},
+                 {"tokenizer", tokenizer["metrics"]},
                  {"train", trained["metrics"]},
                  {"eval", eval["metrics"]},
                  {"export", exported["metrics"]},
@@ -348,6 +433,11 @@ std::string demo_summary(const Json& r) {
   };
   std::string out;
   char line[256];
+  const Json& v = r["tokenizer"];
+  std::snprintf(line, sizeof line, "tokens  %lld-token vocabulary learned from the data: %.0f tokens per message (base: %.0f)\n",
+                static_cast<long long>(v.value("vocab", 0)), v.value("tokens_per_message", 0.0),
+                v.value("tokens_per_message_base", 0.0));
+  out += line;
   const Json& t = r["train"];
   std::snprintf(line, sizeof line, "train   %lld steps, loss %.3f -> %.3f, eval loss %.3f\n",
                 static_cast<long long>(t.value("steps", 0)), t.value("first_loss", 0.0), t.value("final_loss", 0.0),

@@ -1,5 +1,5 @@
 // `bespoke demo`: the whole pipeline on a tiny model in a few minutes — encoding-task data,
-// a small LLaMA-style model trained on it, the faithfulness metrics before and after (with and
+// a tokenizer learned from it, a small LLaMA-style model trained on it, the faithfulness metrics before and after (with and
 // without constrained decoding), GGUF export checked in llama.cpp, and a report. Each stage
 // works in RUN/<stage>/ with a manifest (stage.h); rerunning skips finished stages and an
 // interrupted training resumes from its checkpoint.
@@ -22,6 +22,8 @@ struct DemoConfig {
   uint64_t seed = 0;
   // data
   int64_t n_train = 400, n_eval = 24;
+  // the task tokenizer's vocabulary, learned from the training records on the base's rules
+  int64_t vocab = 2048;
   // model
   int64_t hidden = 128, layers = 4, heads = 4, kv_heads = 2, ffn = 384;
   // training

@@ -249,8 +249,11 @@ std::string stages_section(const Json& stages) {
   return html + "</tbody></table></section>";
 }
 
-std::string train_section(const Json& train) {
+std::string train_section(const Json& train, const Json& tokenizer) {
   const std::pair<const char*, std::string> rows[] = {
+      {"vocabulary (learned)", fixed(field(tokenizer, "vocab"), "%.0f")},
+      {"tokens per message", fixed(field(tokenizer, "tokens_per_message"), "%.0f") + " (base vocabulary: " +
+                                 fixed(field(tokenizer, "tokens_per_message_base"), "%.0f") + ")"},
       {"steps", fixed(field(train, "steps"), "%.0f")},
       {"tokens", fixed(field(train, "tokens"), "%.0f")},
       {"first loss", fixed(field(train, "first_loss"), "%.4f")},
@@ -356,7 +359,7 @@ std::string render_report_html(const nlohmann::ordered_json& report) {
   html += "<header><h1 id=\"title\">" + title + "</h1><p class=\"minutes\" id=\"minutes\">" +
           (minutes ? format("%.1f minutes in all", *minutes) : kDash) + "</p></header>\n";
   html += stages_section(field(report, "stages")) + "\n";
-  html += train_section(field(report, "train")) + "\n";
+  html += train_section(field(report, "train"), field(report, "tokenizer")) + "\n";
   html += eval_section(field(report, "eval")) + "\n";
   html += export_section(field(report, "export")) + "\n";
   return html + "</body></html>\n";
