@@ -173,11 +173,21 @@ TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {
   EXPECT_LT(trained(examples[2]), int64_t(examples[2].ids.size()) / 2);
   EXPECT_EQ(encoder.tokenizer->decode(std::vector<int32_t>(examples[2].ids.end() - trained(examples[2]), examples[2].ids.end())).find("general kenobi"), 0u);
   EXPECT_EQ(examples[3].domain, "prose");
-  // A batch shifts targets by one and masks padding.
-  const train::Batch b = train::make_batch(examples, {1}, 64);
-  EXPECT_EQ(b.targets[0][0].item<int64_t>(), examples[1].ids[1]);
-  EXPECT_EQ(b.tokens, trained(examples[1]));
-  EXPECT_FALSE(b.mask[0][63].item<bool>());
+  // A batch shifts targets by one, masks padding, and is as long as its longest row.
+  const int64_t n_short = examples[3].ids.size(), n_long = examples[1].ids.size();
+  ASSERT_LT(n_short, n_long);
+  ASSERT_LT(n_long, 64);
+  const train::Batch b = train::make_batch(examples, {3, 1}, 64);
+  EXPECT_EQ(b.ids.size(1), n_long);
+  EXPECT_EQ(b.targets[0][0].item<int64_t>(), examples[3].ids[1]);
+  const auto targets_trained = [](const train::Example& e) { return std::count(e.trained.begin() + 1, e.trained.end(), 1); };
+  EXPECT_EQ(b.tokens, targets_trained(examples[3]) + targets_trained(examples[1]));
+  EXPECT_FALSE(b.mask[0][n_short - 1].item<bool>());
+  EXPECT_EQ(b.ids[0][n_short].item<int64_t>(), 0);
+  // A row longer than seq_len is cut there.
+  const train::Batch cut = train::make_batch(examples, {1}, 4);
+  EXPECT_EQ(cut.ids.size(1), 4);
+  EXPECT_EQ(cut.targets[0][3].item<int64_t>(), examples[1].ids[4]);
 }
 
 TEST(Trainer, OptionsComeFromATomlFileAndFlagsWin) {

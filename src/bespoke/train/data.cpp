@@ -105,6 +105,11 @@ std::vector<Example> read_examples(const std::string& path, const Encoder& encod
 
 Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len) {
   const int64_t count = rows.size();
+  // Columns that are padding in every row would only cost time: the batch is as long as its
+  // longest row.
+  int64_t length = 1;
+  for (const int64_t r : rows) length = std::max<int64_t>(length, examples[r].ids.size());
+  seq_len = std::min(seq_len, length);
   Batch b;
   b.ids = torch::zeros({count, seq_len}, torch::kInt64);
   b.targets = torch::zeros({count, seq_len}, torch::kInt64);

@@ -1,6 +1,6 @@
 // Training data: JSONL records tokenized into examples with a loss mask, then batches of
-// fixed-length rows. One example per row, padded (not packed): attention never crosses
-// documents and positions start at 0 in every row; longer examples are cut at the row length.
+// rows. One example per row, padded (not packed): attention never crosses documents and
+// positions start at 0 in every row; longer examples are cut at the row length.
 //
 // Record shapes, one JSON object per line:
 //   {"messages": [{"role", "content"}, ...]}  chat, rendered with the model's chat template;
@@ -47,14 +47,14 @@ struct Encoder {
 std::vector<Example> read_examples(const std::string& path, const Encoder& encoder);
 
 struct Batch {
-  torch::Tensor ids;      // [B, L] int64, padded with 0
+  torch::Tensor ids;      // [B, L] int64, padded with 0; L <= seq_len
   torch::Tensor targets;  // [B, L] int64: ids shifted left by one
   torch::Tensor mask;     // [B, L] bool: where targets are trained
   int64_t tokens = 0;     // trained targets in the batch
   int64_t positions = 0;  // non-padding positions
 };
 
-// `examples[rows[i]]` as row i of a batch of length `seq_len`.
+// `examples[rows[i]]` as row i of a batch as long as its longest row, at most `seq_len`.
 Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len);
 
 // The visiting order of `n` examples in epoch `epoch`: a permutation fixed by (seed, epoch), so

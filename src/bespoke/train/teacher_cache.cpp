@@ -20,8 +20,9 @@ void write_teacher_topk(const std::string& teacher_dir, const std::string& data,
     const Batch b = make_batch(examples, rows, seq_len);
     const torch::Tensor lp = torch::log_softmax(teacher->forward(b.ids.to(teacher->parameters().front().device())).logits.to(torch::kFloat32), -1);
     const auto [values, indices] = lp.topk(k, -1);
-    logprobs.narrow(0, first, rows.size()).copy_(values.cpu());
-    ids.narrow(0, first, rows.size()).copy_(indices.cpu().to(torch::kInt32));
+    const int64_t length = b.ids.size(1);
+    logprobs.narrow(0, first, rows.size()).narrow(1, 0, length).copy_(values.cpu());
+    ids.narrow(0, first, rows.size()).narrow(1, 0, length).copy_(indices.cpu().to(torch::kInt32));
   }
   io::write_safetensors(out, {{"ids", ids}, {"logprobs", logprobs}}, {{"format", "bespoke-teacher-topk"}});
 }

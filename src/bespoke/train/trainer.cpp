@@ -271,8 +271,8 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       if (topk) {
         auto [ids_k, logprobs_k] = topk->rows(mine);
         const int64_t K = ids_k.size(-1);
-        ids_k = ids_k.narrow(1, 0, cfg.seq_len).reshape({-1, K}).to(load.device);
-        logprobs_k = logprobs_k.narrow(1, 0, cfg.seq_len).reshape({-1, K}).to(load.device);
+        ids_k = ids_k.narrow(1, 0, ids.size(1)).reshape({-1, K}).to(load.device);
+        logprobs_k = logprobs_k.narrow(1, 0, ids.size(1)).reshape({-1, K}).to(load.device);
         kd = chunked_topk_kl_divergence(head, h, ids_k, logprobs_k, mask, cfg.kd_tau, cfg.chunk);
       } else if (teacher) {
         torch::Tensor teacher_logits;
