@@ -21,7 +21,7 @@ std::string demo_args(const std::string& out) {
   return "demo --out " + out + " --tokenizer " + test::fixture_dir("llama") + " --prompt-template " + root +
          "/configs/demo_prompt.txt --interop " + BESPOKE_INTEROP +
          " --n-train 24 --n-eval 3 --vocab 1024 --hidden 64 --layers 2 --heads 4 --kv-heads 2 --ffn 128 --steps 40 --warmup 2"
-         " --seq-len 512 --batch 4 --lr 0.003 --max-new-tokens 240";
+         " --seq-len 512 --batch 4 --lr 0.003 --max-new-tokens 320";
 }
 
 nlohmann::json read_json(const fs::path& path) { return nlohmann::json::parse(std::ifstream(path)); }

@@ -1,6 +1,6 @@
 // Constrained decoding of an encoding record. The byte-level grammar accepts the strict schema
 // (key order, enums, salience range, gist/summary limits in code points, UTF-8, escapes and
-// surrogate pairs), refuses each departure at its first byte, and completes every prefix to a
+// surrogate pairs) in the generator's layout, refuses each departure at its first byte, and completes every prefix to a
 // record without violations. Greedy decoding under it gives valid records from random-weight
 // models with byte-level, SentencePiece-style and native SentencePiece vocabularies; without
 // it, generate_greedy's tokens. Tokens' raw bytes join to their decoded text.
@@ -13,6 +13,7 @@
 #include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
 #include "bespoke/task/encoding/decode.h"
+#include "bespoke/task/encoding/generator.h"
 #include "bespoke/task/encoding/grammar.h"
 #include "bespoke/task/encoding/record.h"
 #include "bespoke/text/chat_template.h"
@@ -28,12 +29,12 @@ using enc::RecordGrammar;
 
 // Multi-byte UTF-8, every escape, a surrogate pair, lists of several items and of none.
 const std::string kRecord =
-    R"({"gist":"Caf\u00e9 \"pool\" \ud83d\uDE00 é😀","summary":"Raised the pool\\size\/limit.\n\tok\b\f\r",)"
-    R"("content":"Set max pool size to 25 in db.go line 88.","narrative":"日本語 context","concepts":["database","config"],)"
-    R"("structured_concepts":{"topics":[{"label":"database","path":"backend/database"}],)"
-    R"("entities":[{"name":"db.go","type":"file","context":"pool config"},{"name":"","type":"","context":""}],)"
-    R"("actions":[{"verb":"set","object":"pool size","details":"25"}],"causality":[]},)"
-    R"("significance":"routine","emotional_tone":"neutral","outcome":"success","salience":0.35})";
+    R"({"gist": "Caf\u00e9 \"pool\" \ud83d\uDE00 é😀", "summary": "Raised the pool\\size\/limit.\n\tok\b\f\r", )"
+    R"("content": "Set max pool size to 25 in db.go line 88.", "narrative": "日本語 context", "concepts": ["database", "config"], )"
+    R"("structured_concepts": {"topics": [{"label": "database", "path": "backend/database"}], )"
+    R"("entities": [{"name": "db.go", "type": "file", "context": "pool config"}, {"name": "", "type": "", "context": ""}], )"
+    R"("actions": [{"verb": "set", "object": "pool size", "details": "25"}], "causality": []}, )"
+    R"("significance": "routine", "emotional_tone": "neutral", "outcome": "success", "salience": 0.35})";
 
 std::string replaced(const std::string& s, const std::string& from, const std::string& to) {
   const size_t at = s.find(from);
@@ -83,13 +84,17 @@ TEST(RecordGrammar, RefusesEachDepartureFromTheSchemaAtItsFirstByte) {
   };
   const std::string sixty = std::string(58, 'x') + "\\u00e9😀";  // 60 code points: an escape is one
   const Case cases[] = {
-      {"key order", replaced(kRecord, R"("significance":"routine","emotional_tone":"neutral")", R"("emotional_tone":"neutral","significance":"routine")"),
-       R"(emotional_tone":"neutral","significance)"},
+      {"key order", replaced(kRecord, R"("significance": "routine", "emotional_tone": "neutral")", R"("emotional_tone": "neutral", "significance": "routine")"),
+       R"(emotional_tone": "neutral", "significance)"},
       {"whitespace", replaced(kRecord, "{\"gist\"", "{ \"gist\""), " \"gist\""},
-      {"extra key", replaced(kRecord, "0.35}", "0.35,\"extra\":1}"), ",\"extra\""},
-      {"missing item field", replaced(kRecord, R"(,"path":"backend/database")", ""), R"(}],"entities")"},
+      {"no space after a key", replaced(kRecord, "\"content\": ", "\"content\":"), "\"Set max"},
+      {"no space after a comma", replaced(kRecord, "\"database\", \"config\"", "\"database\",\"config\""), "\"config\"]"},
+      {"two spaces", replaced(kRecord, "\"outcome\": ", "\"outcome\":  "), " \"success"},
+      {"newline between items", replaced(kRecord, "}, {\"name\": \"\"", "},\n{\"name\": \"\""), "\n{\"name\": \"\""},
+      {"extra key", replaced(kRecord, "0.35}", "0.35, \"extra\": 1}"), ", \"extra\""},
+      {"missing item field", replaced(kRecord, R"(, "path": "backend/database")", ""), R"(}], "entities")"},
       {"enum", replaced(kRecord, "\"routine\"", "\"trivial\""), "trivial\""},
-      {"enum prefix", replaced(kRecord, "\"routine\"", "\"rout\""), "\",\"emotional"},
+      {"enum prefix", replaced(kRecord, "\"routine\"", "\"rout\""), "\", \"emotional"},
       {"salience 1.5", replaced(kRecord, "0.35", "1.5"), "5}"},
       {"salience 2", replaced(kRecord, "0.35", "2"), "2}"},
       {"salience -0", replaced(kRecord, "0.35", "-0"), "-0}"},
@@ -99,7 +104,7 @@ TEST(RecordGrammar, RefusesEachDepartureFromTheSchemaAtItsFirstByte) {
       {"salience string", replaced(kRecord, "0.35", "\"0.35\""), "\"0.35\"}"},
       {"gist of 61", with_gist(std::string(60, 'x') + "é"), "é\""},
       {"gist of 61 with an escape", with_gist("x" + sixty), "😀\""},
-      {"empty content", replaced(kRecord, "Set max pool size to 25 in db.go line 88.", ""), "\",\"narrative"},
+      {"empty content", replaced(kRecord, "Set max pool size to 25 in db.go line 88.", ""), "\", \"narrative"},
       {"raw newline", replaced(kRecord, "db.go line", "db.go\nline"), "\nline"},
       {"raw tab", replaced(kRecord, "db.go line", "db.go\tline"), "\tline"},
       {"stray continuation byte", replaced(kRecord, "db.go line", "db.go\x80line"), "\x80line"},
@@ -120,6 +125,17 @@ TEST(RecordGrammar, RefusesEachDepartureFromTheSchemaAtItsFirstByte) {
   EXPECT_EQ(accepted(with_gist(sixty)), with_gist(sixty).size());
   EXPECT_TRUE(valid(with_gist(sixty)));
   EXPECT_EQ(accepted(with_gist(std::string(60, 'x'))), with_gist(std::string(60, 'x')).size());
+}
+
+// A model trained on the generator's records is held to the layout it learned, byte for byte.
+TEST(RecordGrammar, AcceptsEveryGeneratedGoldRecordAsWritten) {
+  for (const Json& r : enc::generate_encoding_records({200, 11}, enc::PromptTemplate::builtin())) {
+    const std::string gold = r["messages"].back()["content"].get<std::string>();
+    RecordGrammar g;
+    ASSERT_EQ(accepted(gold), gold.size()) << gold.substr(accepted(gold));
+    for (const char c : gold) g.advance(c);
+    EXPECT_TRUE(g.done()) << gold;
+  }
 }
 
 TEST(RecordGrammar, RefusedByteLeavesTheStateAsItWas) {

@@ -26,8 +26,9 @@ struct Op {
 enum : uint8_t { kOpen, kChars, kEscape, kHex, kContinuation };
 // Number phases: nothing yet, "0", "1", "0." and n_ decimals, "1." and n_ zeros.
 enum : uint8_t { kStart, kZero, kOne, kZeroPoint, kOnePoint };
-// List phases: before "[", after it.
+// List phases: before "[", after it; at an item's end, after its ",".
 enum : uint8_t { kBeforeOpen, kAfterOpen };
+enum : uint8_t { kItemEnd, kAfterComma };
 
 constexpr uint32_t kMaxDecimals = 4;
 constexpr char kFill = '.';  // what completions write into a string that may not be empty
@@ -38,7 +39,7 @@ std::vector<Op> build() {
     if (!ops.empty() && ops.back().kind == Kind::kLiteral) ops.back().text += s;
     else ops.emplace_back(Kind::kLiteral, s);
   };
-  const auto key = [&](bool first, const std::string& k) { literal((first ? "" : ",") + ("\"" + k + "\":")); };
+  const auto key = [&](bool first, const std::string& k) { literal((first ? "" : ", ") + ("\"" + k + "\": ")); };
   const auto string = [&](size_t min, size_t max) {
     Op op(Kind::kString);
     op.min = min;
@@ -169,9 +170,16 @@ bool RecordGrammar::step(unsigned char b) {
         enter(op_ + 1);  // the first item's first byte
         continue;
       case Kind::kListEnd:
-        if (b == ',') enter(op.jump);
-        else if (b == ']') enter(op_ + 1);
-        else return false;
+        if (phase_ == kAfterComma) {
+          if (b != ' ') return false;
+          enter(op.jump);
+        } else if (b == ',') {
+          phase_ = kAfterComma;
+        } else if (b == ']') {
+          enter(op_ + 1);
+        } else {
+          return false;
+        }
         return true;
       case Kind::kEnd:
         return false;
@@ -293,8 +301,8 @@ std::pair<std::string, size_t> RecordGrammar::rest() const {
       return {whole_number(phase_, n_) ? "" : "0", op_ + 1};
     case Kind::kList:
       return {phase_ == kBeforeOpen ? "[]" : "]", op.jump + 1};
-    case Kind::kListEnd:
-      return {"]", op_ + 1};
+    case Kind::kListEnd:  // after ", " another item must come
+      return phase_ == kAfterComma ? std::pair<std::string, size_t>{" ", op.jump} : std::pair<std::string, size_t>{"]", op_ + 1};
     case Kind::kEnd:
       break;
   }

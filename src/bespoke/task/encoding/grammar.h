@@ -1,6 +1,8 @@
 // The strict encoding record (record.h) as a byte-level grammar, for constrained decoding: the
-// ten keys in order, structured_concepts' four lists with their item fields in order, compact
-// JSON (no whitespace between tokens). Strings are valid UTF-8 with JSON's escapes and no raw
+// ten keys in order, structured_concepts' four lists with their item fields in order, laid out
+// as Python's json.dumps writes it (", " between members and items, ": " after keys, no other
+// whitespace) — the layout of the generator's records, so a model trained on them is held to
+// the bytes it learned. Strings are valid UTF-8 with JSON's escapes and no raw
 // control characters; gist and summary keep to kGistMax / kSummaryMax code points (an escape
 // is one, a surrogate pair one); content is non-empty; enums are the production sets; salience
 // is 0, 1, "0." and one to four digits, or "1." and one to four zeros. Every record it accepts
