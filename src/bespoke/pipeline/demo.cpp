@@ -451,8 +451,15 @@ std::string demo_summary(const Json& r) {
     out += line;
   };
   row("valid JSON", [](const Json& x) { return std::to_string(x["valid_json"].get<int64_t>()) + "/" + std::to_string(x["n"].get<int64_t>()); });
-  for (const char* m : {"sc", "epr", "np", "fr"}) row(m, [&](const Json& x) { return pct(x["metrics"][m]); });
+  for (const char* m : {"sc", "epr", "np", "np_dense", "fr"}) row(m, [&](const Json& x) { return pct(x["metrics"][m]); });
   row("ted failures", [](const Json& x) { return std::to_string(x["metrics"]["ted_failures"].get<int64_t>()); });
+  const auto share = [](const char* pass, const char* total) {
+    return [=](const Json& x) {
+      return std::to_string(x["metrics"][pass].get<int64_t>()) + "/" + std::to_string(x["metrics"][total].get<int64_t>());
+    };
+  };
+  row("mih", share("mih_pass", "mih_total"));
+  row("ccs", share("ccs_pass", "ccs_pairs"));
   for (const Json& f : r["export"]["files"]) {
     std::snprintf(line, sizeof line, "export  %-5s %7.2f MB  llama.cpp %s  max |d log p| %.2g\n", f["type"].get<std::string>().c_str(),
                   f["bytes"].get<double>() / 1e6, f["llama_cpp_ok"].get<bool>() ? "ok" : "FAILED",

@@ -21,16 +21,16 @@ struct DemoConfig {
   std::string interop = "tools/interop";              // the llama.cpp harness (node + node-llama-cpp)
   uint64_t seed = 0;
   // data
-  int64_t n_train = 400, n_eval = 24;
+  int64_t n_train = 2000, n_eval = 24;
   // the task tokenizer's vocabulary, learned from the training records on the base's rules
   int64_t vocab = 2048;
   // model
   int64_t hidden = 128, layers = 4, heads = 4, kv_heads = 2, ffn = 384;
   // training
-  int64_t steps = 300, seq_len = 1024, batch = 8;
+  int64_t steps = 800, seq_len = 1024, batch = 8;
   double lr = 3e-3;
   int64_t warmup = 10;
-  double minutes = 6.5;  // > 0: training stops at this budget (checkpointed, then finished there)
+  double minutes = 7;  // > 0: training stops at this budget (checkpointed, then finished there)
   // evaluation
   int64_t max_new_tokens = 700;
   bool stress = false;

@@ -271,6 +271,7 @@ std::string eval_section(const Json& eval) {
       {"SC", [](const Json& r) { return percent(number(field(field(r, "metrics"), "sc"))); }},
       {"EPR", [](const Json& r) { return percent(number(field(field(r, "metrics"), "epr"))); }},
       {"NP", [](const Json& r) { return percent(number(field(field(r, "metrics"), "np"))); }},
+      {"NP dense", [](const Json& r) { return percent(number(field(field(r, "metrics"), "np_dense"))); }},
       {"FR", [](const Json& r) { return percent(number(field(field(r, "metrics"), "fr"))); }},
       {"TED failures", [](const Json& r) { return fixed(field(field(r, "metrics"), "ted_failures"), "%.0f"); }},
       {"MIH",
