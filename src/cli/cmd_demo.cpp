@@ -27,6 +27,9 @@ void add_demo(CLI::App& app) {
   cmd->add_option("--vocab", c->vocab, "the task tokenizer's vocabulary, learned from the training records")
       ->check(CLI::Range(int64_t{512}, int64_t{1} << 20))
       ->capture_default_str();
+  cmd->add_option("--digits", c->digits, "numbers pre-tokenized in runs of up to 3 digits; 0: the base tokenizer's rule")
+      ->check(CLI::IsMember({0, 3}))
+      ->capture_default_str();
   cmd->add_option("--prompt-template", c->prompt_template, "the prompt's wording (see README); \"\" for the built-in one");
   cmd->add_option("--interop", c->interop, "the llama.cpp harness directory")->capture_default_str();
   cmd->add_option("--seed", c->seed)->capture_default_str();
@@ -37,9 +40,11 @@ void add_demo(CLI::App& app) {
   cmd->add_option("--heads", c->heads)->capture_default_str();
   cmd->add_option("--kv-heads", c->kv_heads)->capture_default_str();
   cmd->add_option("--ffn", c->ffn)->capture_default_str();
+  cmd->add_option("--tie-embeddings", c->tie_embeddings, "the output head reuses the token embeddings")->capture_default_str();
   cmd->add_option("--steps", c->steps)->capture_default_str();
   cmd->add_option("--seq-len", c->seq_len)->capture_default_str();
   cmd->add_option("--batch", c->batch)->capture_default_str();
+  cmd->add_option("--bucket", c->bucket, "batches per length-sorted window; 0: no bucketing")->capture_default_str();
   cmd->add_option("--lr", c->lr)->capture_default_str();
   cmd->add_option("--warmup", c->warmup)->capture_default_str();
   cmd->add_option("--max-new-tokens", c->max_new_tokens, "per evaluation answer")->capture_default_str();

@@ -48,7 +48,8 @@ void print_summary(const enc::Json& r) {
   const enc::Json& m = r["metrics"];
   std::cout << "valid JSON  " << r["valid_json"] << "/" << r["n"] << "\n"
             << "EPR         " << percent(m["epr"]) << "  (target >= 90%)\n"
-            << "FR          " << percent(m["fr"]) << "  (target <= 5%)\n"
+            << "FR          " << percent(m["fr"]) << "  (target <= 5%)  pooled " << percent(m["fr_pooled"]) << " of "
+            << m["entities_out"] << " entities written\n"
             << "TED         " << m["ted_failures"] << " failures  (target 0)\n"
             << "NP          " << percent(m["np"]) << "  dense " << percent(m["np_dense"]) << "  (target > 95%)\n"
             << "SC          " << m["sc_pass"] << "/" << r["valid_json"] << "  (target 100%)\n"

@@ -47,6 +47,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--seq-len", cfg->seq_len, "tokens per row (examples are padded or cut)")->capture_default_str();
   cmd->add_option("--batch", cfg->batch, "rows per optimizer step")->capture_default_str();
   cmd->add_option("--micro-batch", cfg->micro_batch, "rows per forward pass (gradient accumulation); 0: --batch");
+  cmd->add_option("--bucket", cfg->bucket, "batch rows of like length, sorted within windows of this many batches; 0: off");
   cmd->add_option("--lr", cfg->schedule.peak, "peak learning rate")->capture_default_str();
   cmd->add_option("--schedule", cfg->schedule.kind, "cosine, wsd or constant")->capture_default_str();
   cmd->add_option("--warmup", cfg->schedule.warmup, "linear warmup steps")->capture_default_str();

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "bespoke/pipeline/demo.h"
 #include "test_util.h"
 
 namespace bespoke {
@@ -71,6 +72,11 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
   EXPECT_EQ(r["export"]["gguf"].size(), 2u);
   for (const auto& f : r["export"]["files"]) EXPECT_TRUE(f["tokenizer_agrees"].get<bool>()) << f.dump();
   EXPECT_NE(resumed.out.find("llama.cpp ok"), std::string::npos) << resumed.out;
+  EXPECT_TRUE(r["checks"]["loss_fell"].get<bool>());
+  EXPECT_TRUE(r["checks"]["grammar_sc"].get<bool>());
+  EXPECT_TRUE(r["checks"]["llama_cpp_agrees"].get<bool>());
+  EXPECT_EQ(r["checks"]["trained_vs_untrained"].size(), 8u);
+  EXPECT_NE(resumed.out.find("trained beats untrained (both under the grammar)"), std::string::npos) << resumed.out;
 
   const test::CommandResult html = test::run_command("node " + std::string(BESPOKE_INTEROP) + "/check_html.mjs " + out + "/report.html");
   EXPECT_EQ(html.exit_code, 0) << html.out << html.err;
@@ -80,6 +86,44 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   for (const char* stage : {"data", "tokenizer", "model", "train", "eval", "export"})
     EXPECT_NE(again.err.find(std::string("stage ") + stage + ": done before, skipped"), std::string::npos) << again.err;
+}
+
+// Metrics of `bespoke eval encoding`'s REPORT.json that the checks read.
+pipeline::Json metrics(double epr, double fr_pooled, int64_t mih_pass, int64_t mih_total, int64_t ccs_pass) {
+  return {{"metrics",
+           {{"sc", 1.0}, {"epr", epr}, {"np", epr}, {"np_dense", epr}, {"fr", 0.3}, {"fr_pooled", fr_pooled},
+            {"ted_failures", 0}, {"mih_pass", mih_pass}, {"mih_total", mih_total}, {"ccs_pass", ccs_pass}, {"ccs_pairs", 2}}}};
+}
+
+TEST(Demo, ChecksReadTheReportsOwnNumbers) {
+  pipeline::Json report = {
+      {"minutes", 7.5},
+      {"train", {{"first_loss", 7.6}, {"final_loss", 0.3}}},
+      {"eval", {{"untrained_constrained", metrics(0.1, 1.0, 0, 2, 2)}, {"trained_constrained", metrics(0.4, 0.5, 2, 2, 2)}}},
+      {"export", {{"files", {{{"llama_cpp_ok", true}}, {{"llama_cpp_ok", true}}}}}}};
+  pipeline::Json c = pipeline::demo_checks(report);
+  EXPECT_TRUE(c["loss_fell"].get<bool>() && c["grammar_sc"].get<bool>() && c["llama_cpp_agrees"].get<bool>() &&
+              c["within_10_minutes"].get<bool>());
+  const pipeline::Json expected = {{"sc", "tie at best"}, {"epr", "better"},   {"np", "better"},
+                                   {"np_dense", "better"},  {"fr_pooled", "better"}, {"ted_failures", "tie at best"},
+                                   {"mih", "better"},       {"ccs", "tie at best"}};
+  EXPECT_EQ(c["trained_vs_untrained"], expected);
+  EXPECT_TRUE(c["trained_beats_untrained"].get<bool>());
+
+  // One twin pair lost, no minimal items, a file llama.cpp disagrees on, over time, loss up.
+  report["eval"]["trained_constrained"] = metrics(0.4, 0.5, 0, 0, 1);
+  report["export"]["files"][1]["llama_cpp_ok"] = false;
+  report["minutes"] = 10.5;
+  report["train"]["final_loss"] = 8.0;
+  c = pipeline::demo_checks(report);
+  EXPECT_EQ(c["trained_vs_untrained"]["ccs"], "worse");
+  EXPECT_EQ(c["trained_vs_untrained"]["mih"], "not measured");
+  EXPECT_FALSE(c["trained_beats_untrained"].get<bool>());
+  EXPECT_FALSE(c["llama_cpp_agrees"].get<bool>() || c["within_10_minutes"].get<bool>() || c["loss_fell"].get<bool>());
+  // Equal, but short of the best value, is no win either.
+  report["eval"]["trained_constrained"] = metrics(0.1, 0.5, 2, 2, 2);
+  EXPECT_EQ(pipeline::demo_checks(report)["trained_vs_untrained"]["epr"], "tie");
+  EXPECT_FALSE(pipeline::demo_checks(report)["trained_beats_untrained"].get<bool>());
 }
 
 }  // namespace

@@ -110,6 +110,26 @@ TEST(EncodingReport, UnparseableItemsLeaveTheAverages) {
   EXPECT_TRUE(r["stress"].is_null());
 }
 
+TEST(EncodingReport, PooledFrCountsEveryWrittenEntityNotEveryRecord) {
+  const std::vector<enc::Item> items = enc::load_items(write_lines("fr.jsonl", {
+      {{"id", 1}, {"raw_input", "the cache was cold this morning"}, {"category", "developer"}},
+      {{"id", 2}, {"raw_input", "the cache was cold again"}, {"category", "developer"}},
+  }));
+  // Record 1 names nothing; record 2 names only what its input does not hold.
+  const std::map<std::string, std::optional<Json>> predictions = {
+      {"1", record("cold cache")}, {"2", record("Postgres and Redis on Kubernetes, 4 nodes")}};
+  const enc::ItemMetrics quiet = enc::score_item(items[0].raw_input, *predictions.at("1"));
+  const enc::ItemMetrics made_up = enc::score_item(items[1].raw_input, *predictions.at("2"));
+  ASSERT_EQ(quiet.entities_out, 0);
+  ASSERT_GE(made_up.entities_out, 3);
+  ASSERT_EQ(made_up.fr, 1.0);
+  const Json r = enc::evaluate_predictions(items, predictions);
+  EXPECT_EQ(r["metrics"]["fr"].get<double>(), 0.5);  // the silent record counts as faithful
+  EXPECT_EQ(r["metrics"]["fr_pooled"].get<double>(), 1.0);  // every entity written was made up
+  EXPECT_EQ(r["metrics"]["entities_out"], made_up.entities_out);
+  EXPECT_EQ(r["items"][1]["entities_out"], made_up.entities_out);
+}
+
 TEST(EncodingReport, NoParseableOutputGivesNullAveragesAndAFailedVerdict) {
   const Probe p = probe();
   const Json r = enc::evaluate_predictions(p.items, {});

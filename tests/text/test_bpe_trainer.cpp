@@ -92,6 +92,31 @@ TEST(BpeTrainer, SpecialTokensKeepTheirTextAndTemplateIdsFollowThem) {
   EXPECT_EQ(tokenizer.token_id("<|im_end|>"), 2);
 }
 
+TEST(BpeTrainer, NumbersCanSplitIntoRunsOfUpToThreeDigits) {
+  const std::vector<std::string> texts = {"cost 156980 then 318932 and 318932"};
+  const json runs = text::train_byte_level_bpe(fixture_tokenizer(), texts, 400, 3);
+  EXPECT_NE(runs["pre_tokenizer"].dump().find(R"(|\\p{N}{1,3}|)"), std::string::npos);  // LLaMA 3's rule
+  const text::HfTokenizer tokenizer(runs);
+  // "318" and "932" occur twice, so each became one token; the base's rule keeps six digits.
+  EXPECT_EQ(tokenizer.encode("318932", false),
+            (std::vector<int32_t>{tokenizer.token_id("318"), tokenizer.token_id("932")}));
+  const text::HfTokenizer single(text::train_byte_level_bpe(fixture_tokenizer(), texts, 400));
+  EXPECT_EQ(single.encode("318932", false).size(), 6u);
+  // Any number: pieces of at most three digits that spell it.
+  std::string spelled;
+  for (const int32_t id : tokenizer.encode("12345678901", false)) {
+    const std::string piece = tokenizer.decode({id});
+    EXPECT_LE(piece.size(), 3u) << piece;
+    spelled += piece;
+  }
+  EXPECT_EQ(spelled, "12345678901");
+  // Only the two rules llama.cpp knows, and only on a base whose rule can be widened.
+  EXPECT_THROW(text::train_byte_level_bpe(fixture_tokenizer(), texts, 400, 2), Error);
+  json gpt2 = fixture_tokenizer();
+  gpt2["pre_tokenizer"] = json::parse(R"({"type": "ByteLevel", "add_prefix_space": false, "use_regex": true})");
+  EXPECT_THROW(text::train_byte_level_bpe(gpt2, texts, 400, 3), Error);
+}
+
 TEST(BpeTrainer, RefusesANonByteLevelBaseAndAVocabularyBelowItsAlphabet) {
   const json spm = json::parse(std::ifstream(test::fixture_dir("tokenizer_spm") + "/tokenizer.json"));
   EXPECT_THROW(text::train_byte_level_bpe(spm, {"a b"}, 1000), Error);

@@ -6,11 +6,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "bespoke/core/error.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/load.h"
 #include "bespoke/train/data.h"
+#include "bespoke/train/sampler.h"
 #include "bespoke/train/schedule.h"
 #include "bespoke/train/teacher_cache.h"
 #include "bespoke/train/trainer.h"
@@ -63,9 +65,11 @@ TEST(Trainer, LossFallsOnAMemorisationTask) {
 
 TEST(Trainer, ResumeContinuesBitForBit) {
   const std::string dir = test::scratch_dir("resume");
-  const train::TrainConfig whole = config(dir + "/a", 20);
+  train::TrainConfig whole = config(dir + "/a", 20);
+  whole.bucket = 2;  // the length-sorted order is part of the data position too
   train::train(whole, kRun);
   train::TrainConfig half = config(dir + "/b", 20);
+  half.bucket = 2;
   half.stop_at = 10;
   EXPECT_TRUE(train::train(half, kRun).interrupted);
   half.stop_at = 0;
@@ -226,6 +230,41 @@ TEST(Trainer, Bf16TrainingKeepsFp32Masters) {
   const torch::Tensor w = ckpt.get("blk.0.attn_q.weight");
   EXPECT_EQ(w.scalar_type(), torch::kFloat32);
   EXPECT_FALSE(torch::equal(w, w.to(torch::kBFloat16).to(torch::kFloat32)));  // not just bf16 values
+}
+
+TEST(Trainer, LengthBucketingPadsLessAndVisitsEveryExampleOncePerPass) {
+  std::vector<train::Example> examples(200);
+  std::mt19937 rng(3);
+  for (train::Example& e : examples) e.ids.resize(std::uniform_int_distribution<int>(1, 100)(rng));
+  const int64_t batch = 8, steps_per_pass = 25;
+  const auto padded = [&](train::Sampler& s, std::vector<int64_t>* seen) {
+    int64_t total = 0;
+    for (int64_t step = 0; step < 2 * steps_per_pass; ++step) {
+      int64_t longest = 0;
+      for (int64_t i : s.rows(step, batch)) {
+        longest = std::max<int64_t>(longest, examples[i].ids.size());
+        if (seen) ++(*seen)[i];
+      }
+      total += longest * batch;
+    }
+    return total;
+  };
+  train::Sampler plain(examples, nullptr, 5), bucketed(examples, nullptr, 5, 4, batch);
+  std::vector<int64_t> seen(examples.size());
+  const int64_t plain_positions = padded(plain, nullptr), bucketed_positions = padded(bucketed, &seen);
+  for (int64_t n : seen) EXPECT_EQ(n, 2);  // two passes, each example once in each
+  // Rows of 1..100 tokens: a batch of 8 drawn at random is padded to about 89, a sorted window's
+  // batch to about its own rows' length.
+  EXPECT_LT(bucketed_positions, 0.8 * plain_positions) << bucketed_positions << " vs " << plain_positions;
+
+  // A sampler restored mid-pass continues the same order.
+  train::Sampler whole(examples, nullptr, 5, 4, batch), resumed(examples, nullptr, 5, 4, batch);
+  for (int64_t step = 0; step < 30; ++step) whole.rows(step, batch);
+  resumed.restore(whole.state());
+  for (int64_t step = 30; step < 40; ++step) EXPECT_EQ(whole.rows(step, batch), resumed.rows(step, batch));
+
+  const train::DomainMix mix = train::DomainMix::make({"default"});
+  EXPECT_THROW(train::Sampler(examples, &mix, 5, 4, batch), Error);
 }
 
 TEST(Trainer, SchedulesWarmUpThenDecay) {

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "bespoke/core/atomic_file.h"
@@ -114,7 +115,7 @@ Json tokenizer_stage(const DemoConfig& c, const std::string& dir, const std::str
   copy_model_files(c.tokenizer, out);
   const Json base = read_json(out / "tokenizer.json");
   const std::vector<std::string> texts = message_texts(train_data);
-  const Json trained = text::train_byte_level_bpe(base, texts, static_cast<int32_t>(c.vocab));
+  const Json trained = text::train_byte_level_bpe(base, texts, static_cast<int32_t>(c.vocab), static_cast<int32_t>(c.digits));
   write_json(out / "tokenizer.json", trained);
 
   std::map<std::string, int64_t> new_ids;
@@ -157,7 +158,7 @@ Json model_stage(const DemoConfig& c, const std::string& dir, const std::string&
   config["max_position_embeddings"] = std::max<int64_t>(4096, c.seq_len);
   config["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "default"}};
   config.erase("rope_scaling");
-  config["tie_word_embeddings"] = false;
+  config["tie_word_embeddings"] = c.tie_embeddings;
   write_json(source / "config.json", config);
   model::Transformer net(io::spec_from_hf_config(nlohmann::json::parse(config.dump())));
   torch::manual_seed(c.seed);
@@ -226,6 +227,7 @@ Json train_stage(const DemoConfig& c, const std::string& dir, const std::string&
   t.steps = c.steps;
   t.seq_len = c.seq_len;
   t.batch = c.batch;
+  t.bucket = c.bucket;
   t.schedule.peak = c.lr;
   t.schedule.warmup = c.warmup;
   t.seed = c.seed;
@@ -387,16 +389,16 @@ Json run_demo(const DemoConfig& c, const std::atomic<bool>& stop) {
   const Json data = stage("data", {{"n_train", c.n_train}, {"n_eval", c.n_eval}, {"seed", c.seed}}, prompt_input,
                           [&](const std::string& dir) { return data_stage(c, dir); });
   const std::string train_data = data["outputs"]["train"], eval_data = data["outputs"]["eval"];
-  const Json tokenizer = stage("tokenizer", {{"vocab", c.vocab}}, {c.tokenizer, train_data},
+  const Json tokenizer = stage("tokenizer", {{"vocab", c.vocab}, {"digits", c.digits}}, {c.tokenizer, train_data},
                                [&](const std::string& dir) { return tokenizer_stage(c, dir, train_data); });
   const std::string tokenizer_dir = tokenizer["outputs"]["tokenizer"];
   const Json model = stage("model",
                            {{"hidden", c.hidden}, {"layers", c.layers}, {"heads", c.heads}, {"kv_heads", c.kv_heads},
-                            {"ffn", c.ffn}, {"seed", c.seed}},
+                            {"ffn", c.ffn}, {"tie_embeddings", c.tie_embeddings}, {"seed", c.seed}},
                            {tokenizer_dir}, [&](const std::string& dir) { return model_stage(c, dir, tokenizer_dir); });
   const std::string untrained = model["outputs"]["model"];
   const Json trained = stage("train",
-                             {{"steps", c.steps}, {"seq_len", c.seq_len}, {"batch", c.batch}, {"lr", c.lr},
+                             {{"steps", c.steps}, {"seq_len", c.seq_len}, {"batch", c.batch}, {"bucket", c.bucket}, {"lr", c.lr},
                               {"warmup", c.warmup}, {"seed", c.seed}, {"minutes", c.minutes}},
                              {train_data, eval_data, untrained},
                              [&](const std::string& dir) { return train_stage(c, dir, untrained, train_data, eval_data, stop); });
@@ -418,10 +420,58 @@ Json run_demo(const DemoConfig& c, const std::atomic<bool>& stop) {
                  {"eval", eval["metrics"]},
                  {"export", exported["metrics"]},
                  {"stages", stages}};
+  report["checks"] = demo_checks(report);
   write_json(fs::path(run) / "report.json", report);
   write_file_atomic((fs::path(run) / "report.html").string(),
                     [&](std::ostream& out) { out << render_report_html(report); });
   return report;
+}
+
+Json demo_checks(const Json& report) {
+  const Json& before = report["eval"]["untrained_constrained"]["metrics"];
+  const Json& after = report["eval"]["trained_constrained"]["metrics"];
+  const auto value = [](const Json& m, const std::string& name) -> std::optional<double> {
+    if (m.is_null()) return std::nullopt;
+    if (name == "mih" || name == "ccs") {  // pass ratios; no items of the kind: not measured
+      const int64_t total = m[name + (name == "mih" ? "_total" : "_pairs")].get<int64_t>();
+      if (total == 0) return std::nullopt;
+      return static_cast<double>(m[name + "_pass"].get<int64_t>()) / static_cast<double>(total);
+    }
+    if (!m[name].is_number()) return std::nullopt;
+    return m[name].get<double>();
+  };
+  // FR is compared pooled over all records' entities: per record, one that names no entity
+  // counts as faithful, and an untrained model's records mostly name none.
+  struct Rule {
+    const char* metric;
+    bool higher_is_better;
+    double best;
+  };
+  const Rule rules[] = {{"sc", true, 1},       {"epr", true, 1}, {"np", true, 1},  {"np_dense", true, 1},
+                        {"fr_pooled", false, 0}, {"ted_failures", false, 0}, {"mih", true, 1}, {"ccs", true, 1}};
+  Json comparison = Json::object();
+  bool beats = true;
+  for (const Rule& r : rules) {
+    const std::optional<double> b = value(before, r.metric), a = value(after, r.metric);
+    std::string verdict = "not measured";
+    if (a && b) {
+      if (*a == *b) verdict = *a == r.best ? "tie at best" : "tie";
+      else verdict = (*a > *b) == r.higher_is_better ? "better" : "worse";
+    }
+    beats = beats && verdict != "worse" && verdict != "tie";
+    comparison[r.metric] = verdict;
+  }
+  const Json& train = report["train"];
+  bool agrees = !report["export"]["files"].empty();
+  for (const Json& f : report["export"]["files"]) agrees = agrees && f["llama_cpp_ok"].get<bool>();
+  const bool loss_fell = train["first_loss"].is_number() && train["final_loss"].is_number() &&
+                         train["final_loss"].get<double>() < train["first_loss"].get<double>();
+  return {{"loss_fell", loss_fell},
+          {"grammar_sc", after.is_object() && after["sc"] == 1.0},
+          {"llama_cpp_agrees", agrees},
+          {"within_10_minutes", report["minutes"].get<double>() <= 10},
+          {"trained_vs_untrained", comparison},
+          {"trained_beats_untrained", beats}};
 }
 
 std::string demo_summary(const Json& r) {
@@ -451,7 +501,8 @@ std::string demo_summary(const Json& r) {
     out += line;
   };
   row("valid JSON", [](const Json& x) { return std::to_string(x["valid_json"].get<int64_t>()) + "/" + std::to_string(x["n"].get<int64_t>()); });
-  for (const char* m : {"sc", "epr", "np", "np_dense", "fr"}) row(m, [&](const Json& x) { return pct(x["metrics"][m]); });
+  for (const char* m : {"sc", "epr", "np", "np_dense", "fr", "fr_pooled"})
+    row(m, [&](const Json& x) { return pct(x["metrics"][m]); });
   row("ted failures", [](const Json& x) { return std::to_string(x["metrics"]["ted_failures"].get<int64_t>()); });
   const auto share = [](const char* pass, const char* total) {
     return [=](const Json& x) {
@@ -468,6 +519,14 @@ std::string demo_summary(const Json& r) {
   }
   std::snprintf(line, sizeof line, "total   %.1f minutes; report in report.json and report.html\n", r["minutes"].get<double>());
   out += line;
+  const Json& checks = r["checks"];
+  const auto yes = [&](const char* key) { return checks[key].get<bool>() ? "yes" : "NO"; };
+  std::map<std::string, std::string> by_verdict;
+  for (const auto& [metric, verdict] : checks["trained_vs_untrained"].items()) by_verdict[verdict] += " " + metric;
+  out += std::string("checks  loss fell: ") + yes("loss_fell") + "; SC 100% under the grammar: " + yes("grammar_sc") +
+         "; llama.cpp agrees: " + yes("llama_cpp_agrees") + "; within 10 minutes: " + yes("within_10_minutes") +
+         "\n        trained beats untrained (both under the grammar): " + yes("trained_beats_untrained") + "\n";
+  for (const auto& [verdict, metrics] : by_verdict) out += "          " + verdict + ":" + metrics + "\n";
   return out;
 }
 

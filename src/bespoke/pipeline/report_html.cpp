@@ -273,6 +273,7 @@ std::string eval_section(const Json& eval) {
       {"NP", [](const Json& r) { return percent(number(field(field(r, "metrics"), "np"))); }},
       {"NP dense", [](const Json& r) { return percent(number(field(field(r, "metrics"), "np_dense"))); }},
       {"FR", [](const Json& r) { return percent(number(field(field(r, "metrics"), "fr"))); }},
+      {"FR pooled", [](const Json& r) { return percent(number(field(field(r, "metrics"), "fr_pooled"))); }},
       {"TED failures", [](const Json& r) { return fixed(field(field(r, "metrics"), "ted_failures"), "%.0f"); }},
       {"MIH",
        [](const Json& r) { return share_of(field(field(r, "metrics"), "mih_pass"), field(field(r, "metrics"), "mih_total")); }},
@@ -324,6 +325,21 @@ std::string export_section(const Json& exp) {
   return html + "</tbody></table></section>";
 }
 
+std::string checks_section(const Json& checks) {
+  const std::pair<const char*, const char*> rows[] = {{"loss_fell", "training loss fell"},
+                                                      {"grammar_sc", "SC 100% under the grammar"},
+                                                      {"llama_cpp_agrees", "llama.cpp agrees on every exported file"},
+                                                      {"within_10_minutes", "within 10 minutes"},
+                                                      {"trained_beats_untrained", "trained beats untrained (both under the grammar)"}};
+  std::string html = "<section id=\"checks\"><h2>Checks</h2><table id=\"checks-table\"><tbody>";
+  for (const auto& [key, label] : rows) html += std::string("<tr><th>") + label + "</th><td>" + yes_no(field(checks, key)) + "</td></tr>";
+  const Json& comparison = field(checks, "trained_vs_untrained");
+  if (comparison.is_object())
+    for (const auto& [metric, verdict] : comparison.items())
+      html += "<tr><td class=\"note\">" + escape(metric) + "</td><td class=\"note\">" + text(verdict) + "</td></tr>";
+  return html + "</tbody></table></section>";
+}
+
 const char* const kStyle = R"(
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #202124; max-width: 960px;
        margin: 2em auto; padding: 0 1em; }
@@ -363,6 +379,7 @@ std::string render_report_html(const nlohmann::ordered_json& report) {
   html += train_section(field(report, "train"), field(report, "tokenizer")) + "\n";
   html += eval_section(field(report, "eval")) + "\n";
   html += export_section(field(report, "export")) + "\n";
+  html += checks_section(field(report, "checks")) + "\n";
   return html + "</body></html>\n";
 }
 

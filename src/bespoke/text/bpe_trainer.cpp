@@ -84,6 +84,27 @@ void check_byte_level(const json& base) {
     fail(ErrorKind::kUnsupported, "BPE training needs a byte-level BPE tokenizer.json as its base");
 }
 
+// `base` with its Split regex's single-digit alternative widened to runs of up to three digits.
+json with_digit_runs(json base, int32_t digits) {
+  if (digits == 0) return base;
+  const std::string single = "|\\p{N}|", runs = "|\\p{N}{1,3}|";
+  if (digits != 3) fail(ErrorKind::kUnsupported, "BPE training: digit runs of " + std::to_string(digits) + "; 0 (the base's) or 3");
+  const auto widen = [&](json& split) {
+    if (split.value("type", "") != "Split" || !split.contains("pattern") || !split["pattern"].contains("Regex")) return false;
+    std::string regex = split["pattern"]["Regex"];
+    const size_t at = regex.find(single);
+    if (at == std::string::npos) return regex.find(runs) != std::string::npos;
+    split["pattern"]["Regex"] = regex.replace(at, single.size(), runs);
+    return true;
+  };
+  json& pre = base["pre_tokenizer"];
+  bool done = widen(pre);
+  if (pre.value("type", "") == "Sequence")
+    for (json& p : pre["pretokenizers"]) done = done || widen(p);
+  if (!done) fail(ErrorKind::kUnsupported, "BPE training: the base pre-tokenizer has no single-digit rule to widen");
+  return base;
+}
+
 // The pre-tokenized words of `texts` with their counts, sorted so that training is deterministic.
 std::map<std::string, int64_t> count_words(const json& base, const std::vector<std::string>& texts) {
   const Normalizer normalizer(base.value("normalizer", json()));
@@ -115,8 +136,10 @@ void remap_post_processor(json& p, const std::map<std::string, int32_t>& ids) {
 
 }  // namespace
 
-json train_byte_level_bpe(const json& base, const std::vector<std::string>& texts, int32_t vocab_size) {
-  check_byte_level(base);
+json train_byte_level_bpe(const json& base_in, const std::vector<std::string>& texts, int32_t vocab_size,
+                          int32_t digits) {
+  check_byte_level(base_in);
+  const json base = with_digit_runs(base_in, digits);
   std::vector<std::string> tokens;
   std::map<std::string, int32_t> ids;
   json added = base.value("added_tokens", json::array());

@@ -1,10 +1,17 @@
 #include "bespoke/train/sampler.h"
 
+#include <algorithm>
+#include <random>
+
 #include "bespoke/core/error.h"
 
 namespace bespoke::train {
 
-Sampler::Sampler(const std::vector<Example>& examples, const DomainMix* mix, uint64_t seed) : mix_(mix), seed_(seed) {
+Sampler::Sampler(const std::vector<Example>& examples, const DomainMix* mix, uint64_t seed, int64_t bucket,
+                 int64_t batch)
+    : mix_(mix), seed_(seed), bucket_(bucket), batch_(batch) {
+  if (bucket_ > 0 && (mix || batch_ <= 0)) fail(ErrorKind::kUsage, "length bucketing needs a batch size and no --domains");
+  for (const Example& e : examples) lengths_.push_back(static_cast<int64_t>(e.ids.size()));
   pools_.resize(mix ? mix->names.size() : 1);
   for (size_t i = 0; i < examples.size(); ++i) {
     const int64_t pool = mix ? mix->index(examples[i].domain) : 0;
@@ -23,8 +30,28 @@ int64_t Sampler::next(size_t pool) {
   const std::vector<int64_t>& members = pools_[pool];
   if (c.index == int64_t(members.size())) c = {c.epoch + 1, 0};
   // Pool p's pass e visits its members in epoch_order(size, seed + p, e).
-  if (order_epoch_[pool] != c.epoch) orders_[pool] = epoch_order(members.size(), seed_ + pool, c.epoch), order_epoch_[pool] = c.epoch;
+  if (order_epoch_[pool] != c.epoch) {
+    orders_[pool] = epoch_order(members.size(), seed_ + pool, c.epoch);
+    if (bucket_ > 0) orders_[pool] = bucketed(orders_[pool], seed_ + pool, c.epoch);
+    order_epoch_[pool] = c.epoch;
+  }
   return members[orders_[pool][c.index++]];
+}
+
+std::vector<int64_t> Sampler::bucketed(std::vector<int64_t> order, uint64_t seed, int64_t epoch) const {
+  const size_t window = static_cast<size_t>(bucket_ * batch_);
+  std::mt19937_64 rng(seed * 1000003 + epoch + 0x5bd1e995);
+  for (size_t w = 0; w < order.size(); w += window) {
+    const auto first = order.begin() + w, last = order.begin() + std::min(w + window, order.size());
+    std::stable_sort(first, last, [&](int64_t a, int64_t b) { return lengths_[pools_[0][a]] < lengths_[pools_[0][b]]; });
+    // Shuffle whole batches within the window, so steps do not go from short rows to long ones.
+    const size_t n = static_cast<size_t>(last - first) / batch_;
+    for (size_t i = n; i > 1; --i) {
+      const size_t j = std::uniform_int_distribution<size_t>(0, i - 1)(rng);
+      std::swap_ranges(first + (i - 1) * batch_, first + i * batch_, first + j * batch_);
+    }
+  }
+  return order;
 }
 
 std::vector<int64_t> Sampler::rows(int64_t step, int64_t count) {

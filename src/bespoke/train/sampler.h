@@ -1,6 +1,10 @@
 // Which examples fill each step. Without domains: one shuffled pass over all examples after
 // another. With domains: each row's domain is drawn by the mix's weights, and each domain is
 // passed over on its own. The position is a few integers, so a resumed run continues exactly.
+//
+// Length bucketing (no domains): each pass is cut into windows of `bucket` batches; a window's
+// examples are sorted by length and cut into batches, which then go in a shuffled order. A batch
+// is as long as its longest row, so rows of like length waste few padded positions.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -17,7 +21,9 @@ class Sampler {
  public:
   // `mix` null: one pool of every example. Else one pool per mix domain; an example whose
   // domain the mix does not list is an Error(kUsage).
-  Sampler(const std::vector<Example>& examples, const DomainMix* mix, uint64_t seed);
+  // `bucket` > 0 (batches per window) needs `batch`, the rows per step, and no mix.
+  Sampler(const std::vector<Example>& examples, const DomainMix* mix, uint64_t seed, int64_t bucket = 0,
+          int64_t batch = 0);
 
   // The example indices of the `count` rows of step `step`.
   std::vector<int64_t> rows(int64_t step, int64_t count);
@@ -30,9 +36,12 @@ class Sampler {
     int64_t epoch = 0, index = 0;
   };
   int64_t next(size_t pool);
+  std::vector<int64_t> bucketed(std::vector<int64_t> order, uint64_t seed, int64_t epoch) const;
 
   const DomainMix* mix_;
   uint64_t seed_;
+  int64_t bucket_, batch_;
+  std::vector<int64_t> lengths_;  // tokens per example
   std::vector<std::vector<int64_t>> pools_;  // example indices
   std::vector<Cursor> cursors_;
   std::vector<std::vector<int64_t>> orders_;  // each pool's order in its cursor's epoch

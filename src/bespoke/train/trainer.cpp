@@ -198,7 +198,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       reference = reference_losses(cfg, *mix, teacher ? teacher : net, eval_examples);
     }
   }
-  Sampler sampler(examples, mix.get(), cfg.seed);
+  Sampler sampler(examples, mix.get(), cfg.seed, cfg.bucket, cfg.batch);
 
   // Matrices decay, norms and biases do not; frozen parameters take no part.
   Weights weights;

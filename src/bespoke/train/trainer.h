@@ -26,6 +26,7 @@ struct TrainConfig {
   int64_t seq_len = 512;
   int64_t batch = 8;         // rows per optimizer step, over all micro-batches
   int64_t micro_batch = 0;   // rows per forward pass; 0: the whole batch
+  int64_t bucket = 0;        // > 0: length bucketing over windows of this many batches (sampler.h)
   Schedule schedule;
   double weight_decay = 0.0; // decoupled (AdamW), matrices only: norms and biases never decay
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;

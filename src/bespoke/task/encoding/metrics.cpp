@@ -69,6 +69,7 @@ ItemMetrics score_item(const std::string& input, const Json& output) {
   const std::string input_lower = python_lower(input), input_lower_nc = without_commas(input_lower);
   for (const std::string& e : produced)
     if (!found(python_lower(e), input_lower, input_lower_nc)) m.fabricated.push_back(e);
+  m.entities_out = static_cast<int64_t>(produced.size());
   m.fr = produced.empty() ? 0.0 : static_cast<double>(m.fabricated.size()) / produced.size();
 
   const std::set<std::string> numbers = extract_numbers(input);

@@ -8,17 +8,25 @@ namespace {
 
 // Sums over the parseable items in id order; null where there are none.
 struct Averages {
-  int64_t n = 0, valid = 0, ted = 0, sc = 0;
+  int64_t n = 0, valid = 0, ted = 0, sc = 0, fabricated = 0, entities_out = 0;
   double epr = 0, fr = 0, np = 0;
   void add(const ItemMetrics& m) {
     ++valid;
     epr += m.epr;
     fr += m.fr;
+    fabricated += static_cast<int64_t>(m.fabricated.size());
+    entities_out += m.entities_out;
     np += m.np;
     ted += m.ted;
     sc += m.sc;
   }
   Json mean(double sum) const { return valid ? Json(sum / static_cast<double>(valid)) : Json(); }
+  // FR over all records' entities at once. The per-record mean counts a record that names no
+  // entity as faithful, so a model that writes nothing scores best; pooled, it does not.
+  Json pooled_fr() const {
+    if (!valid) return Json();
+    return entities_out ? Json(static_cast<double>(fabricated) / static_cast<double>(entities_out)) : Json(0.0);
+  }
 };
 
 Json item_entry(const Item& item, const std::optional<ItemMetrics>& m, const std::optional<bool>& minimal) {
@@ -26,6 +34,7 @@ Json item_entry(const Item& item, const std::optional<ItemMetrics>& m, const std
   if (!m) return e;
   e["epr"] = m->epr;
   e["fr"] = m->fr;
+  e["entities_out"] = m->entities_out;
   e["np"] = m->np;
   e["ted"] = m->ted;
   e["sc"] = m->sc;
@@ -100,6 +109,8 @@ Json score_report(const std::vector<Item>& items, const std::vector<std::optiona
   Json metrics;
   metrics["epr"] = all.mean(all.epr);
   metrics["fr"] = all.mean(all.fr);
+  metrics["fr_pooled"] = all.pooled_fr();
+  metrics["entities_out"] = all.entities_out;
   metrics["ted_failures"] = all.ted;
   metrics["ccs_pass"] = ccs_pass;
   metrics["ccs_pairs"] = ccs_pairs;
