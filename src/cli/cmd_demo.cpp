@@ -40,7 +40,6 @@ void add_demo(CLI::App& app) {
   cmd->add_option("--heads", c->heads)->capture_default_str();
   cmd->add_option("--kv-heads", c->kv_heads)->capture_default_str();
   cmd->add_option("--ffn", c->ffn)->capture_default_str();
-  cmd->add_option("--tie-embeddings", c->tie_embeddings, "the output head reuses the token embeddings")->capture_default_str();
   cmd->add_option("--steps", c->steps)->capture_default_str();
   cmd->add_option("--seq-len", c->seq_len)->capture_default_str();
   cmd->add_option("--batch", c->batch)->capture_default_str();

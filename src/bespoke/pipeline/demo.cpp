@@ -158,7 +158,7 @@ Json model_stage(const DemoConfig& c, const std::string& dir, const std::string&
   config["max_position_embeddings"] = std::max<int64_t>(4096, c.seq_len);
   config["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "default"}};
   config.erase("rope_scaling");
-  config["tie_word_embeddings"] = c.tie_embeddings;
+  config["tie_word_embeddings"] = false;
   write_json(source / "config.json", config);
   model::Transformer net(io::spec_from_hf_config(nlohmann::json::parse(config.dump())));
   torch::manual_seed(c.seed);
@@ -394,7 +394,7 @@ Json run_demo(const DemoConfig& c, const std::atomic<bool>& stop) {
   const std::string tokenizer_dir = tokenizer["outputs"]["tokenizer"];
   const Json model = stage("model",
                            {{"hidden", c.hidden}, {"layers", c.layers}, {"heads", c.heads}, {"kv_heads", c.kv_heads},
-                            {"ffn", c.ffn}, {"tie_embeddings", c.tie_embeddings}, {"seed", c.seed}},
+                            {"ffn", c.ffn}, {"seed", c.seed}},
                            {tokenizer_dir}, [&](const std::string& dir) { return model_stage(c, dir, tokenizer_dir); });
   const std::string untrained = model["outputs"]["model"];
   const Json trained = stage("train",

@@ -27,7 +27,6 @@ struct DemoConfig {
   int64_t digits = 3;  // numbers pre-tokenized in runs of up to 3 digits; 0: the base's rule
   // model
   int64_t hidden = 128, layers = 4, heads = 4, kv_heads = 2, ffn = 384;
-  bool tie_embeddings = false;  // the output head reuses the token embeddings
   // training
   int64_t steps = 1100, seq_len = 1024, batch = 8;
   int64_t bucket = 16;  // length bucketing: batches per sorted window (0: off)
