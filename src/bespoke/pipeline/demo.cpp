@@ -503,6 +503,7 @@ std::string demo_summary(const Json& r) {
   row("valid JSON", [](const Json& x) { return std::to_string(x["valid_json"].get<int64_t>()) + "/" + std::to_string(x["n"].get<int64_t>()); });
   for (const char* m : {"sc", "epr", "np", "np_dense", "fr", "fr_pooled"})
     row(m, [&](const Json& x) { return pct(x["metrics"][m]); });
+  row("entities", [](const Json& x) { return x["metrics"].value("entities_out", Json(0)).dump(); });
   row("ted failures", [](const Json& x) { return std::to_string(x["metrics"]["ted_failures"].get<int64_t>()); });
   const auto share = [](const char* pass, const char* total) {
     return [=](const Json& x) {

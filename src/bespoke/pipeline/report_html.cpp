@@ -274,6 +274,7 @@ std::string eval_section(const Json& eval) {
       {"NP dense", [](const Json& r) { return percent(number(field(field(r, "metrics"), "np_dense"))); }},
       {"FR", [](const Json& r) { return percent(number(field(field(r, "metrics"), "fr"))); }},
       {"FR pooled", [](const Json& r) { return percent(number(field(field(r, "metrics"), "fr_pooled"))); }},
+      {"entities written", [](const Json& r) { return fixed(field(field(r, "metrics"), "entities_out"), "%.0f"); }},
       {"TED failures", [](const Json& r) { return fixed(field(field(r, "metrics"), "ted_failures"), "%.0f"); }},
       {"MIH",
        [](const Json& r) { return share_of(field(field(r, "metrics"), "mih_pass"), field(field(r, "metrics"), "mih_total")); }},
