@@ -48,12 +48,21 @@ void add_demo(CLI::App& app) {
   cmd->add_option("--warmup", c->warmup)->capture_default_str();
   cmd->add_option("--max-new-tokens", c->max_new_tokens, "per evaluation answer")->capture_default_str();
   cmd->add_flag("--stress", c->stress, "also run the seven stress cases");
-  cmd->callback([c] {
+  auto check = std::make_shared<bool>(false);
+  cmd->add_flag("--check", *check, "exit 1 unless every check in the report holds");
+  cmd->callback([c, check] {
     c->progress = isatty(STDERR_FILENO);
     std::signal(SIGINT, request_demo_stop);
     std::signal(SIGTERM, request_demo_stop);
     const pipeline::Json report = pipeline::run_demo(*c, demo_stop);
     std::cout << pipeline::demo_summary(report);
+    std::string failed;
+    for (const auto& [name, holds] : report["checks"].items())
+      if (holds.is_boolean() && !holds.get<bool>()) failed += (failed.empty() ? "" : ", ") + name;
+    if (*check && !failed.empty()) {
+      std::cerr << "bespoke: demo checks failed: " << failed << "\n";
+      throw CLI::RuntimeError(1);
+    }
   });
 }
 

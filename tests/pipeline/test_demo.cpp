@@ -86,6 +86,14 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   for (const char* stage : {"data", "tokenizer", "model", "train", "eval", "export"})
     EXPECT_NE(again.err.find(std::string("stage ") + stage + ": done before, skipped"), std::string::npos) << again.err;
+
+  // --check: exit 1 naming every check that does not hold, 0 when all do.
+  std::vector<std::string> failing;
+  for (const auto& [name, holds] : r["checks"].items())
+    if (holds.is_boolean() && !holds.get<bool>()) failing.push_back(name);
+  const test::CommandResult checked = test::run_bespoke(demo_args(out) + " --check");
+  EXPECT_EQ(checked.exit_code, failing.empty() ? 0 : 1) << checked.err;
+  for (const std::string& name : failing) EXPECT_NE(checked.err.find(name), std::string::npos) << checked.err;
 }
 
 // Metrics of `bespoke eval encoding`'s REPORT.json that the checks read.
