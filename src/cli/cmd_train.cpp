@@ -68,6 +68,10 @@ void add_train(CLI::App& app) {
   cmd->add_option("--dtype", *dtype, "f32, or bf16 (bf16 compute, fp32 master weights and optimizer)")
       ->check(CLI::IsMember({"f32", "bf16"}))
       ->capture_default_str();
+  auto lr_groups = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--lr-group", *lr_groups,
+                  "PATTERN=MULTIPLE: parameters whose name contains PATTERN train at MULTIPLE x the rate (repeatable; "
+                  "the first match wins)");
   auto domains = std::make_shared<std::string>();
   cmd->add_option("--domains", *domains, "mix by record domain: NAME=WEIGHT,... (or NAME,... for equal weights)");
   cmd->add_option("--domain-cap", cfg->domain_cap, "the largest share any domain may take")->capture_default_str();
@@ -79,8 +83,20 @@ void add_train(CLI::App& app) {
   cmd->add_option("--nproc", *nproc, "data-parallel processes to launch on this machine (Gloo); or set RANK, WORLD_SIZE, "
                                       "MASTER_ADDR, MASTER_PORT as torchrun does")
       ->check(CLI::Range(1, 256));
-  cmd->callback([cfg, nproc, domains, dtype] {
+  cmd->callback([cfg, nproc, domains, dtype, lr_groups] {
     cfg->bf16 = *dtype == "bf16";
+    for (const std::string& group : *lr_groups) {
+      const size_t eq = group.rfind('=');
+      size_t used = 0;
+      double multiple = 0;
+      try {
+        if (eq != std::string::npos && eq > 0) multiple = std::stod(group.substr(eq + 1), &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || eq + 1 + used != group.size()) fail(ErrorKind::kUsage, "--lr-group: '" + group + "' is not PATTERN=MULTIPLE");
+      cfg->lr_groups.emplace_back(group.substr(0, eq), multiple);
+    }
     for (size_t begin = 0; !domains->empty() && begin <= domains->size();) {
       const size_t end = std::min(domains->find(',', begin), domains->size());
       const std::string item = domains->substr(begin, end - begin);

@@ -198,7 +198,8 @@ TEST(Trainer, OptionsComeFromATomlFileAndFlagsWin) {
   const std::string dir = test::scratch_dir("toml");
   const train::TrainConfig c = config(dir, 3);
   std::ofstream(dir + "/run.toml") << "[train]\nmodel = \"" << c.model << "\"\ndata = \"" << c.data << "\"\nout = \"" << dir
-                                   << "/run\"\nsteps = 3\nseq-len = 32\nbatch = 2\nlr = 0.002\n";
+                                   << "/run\"\nsteps = 3\nseq-len = 32\nbatch = 2\nlr = 0.002\n"
+                                   << "lr-group = [\"attn_q=0.5\", \"token_embd=0\"]\n";
   const test::CommandResult r = test::run_bespoke("train --config " + dir + "/run.toml --steps 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream metrics(dir + "/run/metrics.jsonl");
@@ -206,6 +207,12 @@ TEST(Trainer, OptionsComeFromATomlFileAndFlagsWin) {
   for (std::string l; std::getline(metrics, l);) lines.push_back(nlohmann::json::parse(l));
   ASSERT_EQ(lines.size(), 2u);  // --steps 2 beat the file's 3
   EXPECT_NEAR(lines[0]["lr"].get<double>(), 0.002, 1e-12);  // the file's lr (no warmup, step 0 of cosine)
+
+  for (const char* group : {"attn_q", "attn_q=x", "=0.5", "attn_q=0.5x"}) {
+    const test::CommandResult bad = test::run_bespoke("train --config " + dir + "/run.toml --out " + dir + "/bad --lr-group " + group);
+    EXPECT_EQ(bad.exit_code, 64) << group << ": " << bad.err;
+    EXPECT_NE(bad.err.find("is not PATTERN=MULTIPLE"), std::string::npos) << bad.err;
+  }
 }
 
 TEST(Trainer, BadDataIsRefusedNamingTheLine) {
@@ -230,6 +237,44 @@ TEST(Trainer, Bf16TrainingKeepsFp32Masters) {
   const torch::Tensor w = ckpt.get("blk.0.attn_q.weight");
   EXPECT_EQ(w.scalar_type(), torch::kFloat32);
   EXPECT_FALSE(torch::equal(w, w.to(torch::kBFloat16).to(torch::kFloat32)));  // not just bf16 values
+}
+
+TEST(Trainer, LrGroupsScaleTheUpdatesOfTheirParameters) {
+  const std::string dir = test::scratch_dir("lr-groups");
+  // One step each: at the plain rate, with groups, and with every rate 0 (the starting weights).
+  const auto one_step = [&](const std::string& name, std::vector<std::pair<std::string, double>> groups) {
+    train::TrainConfig c = config(dir + "/" + name, 1);
+    c.schedule.warmup = 0;
+    c.lr_groups = std::move(groups);
+    train::train(c, kRun);
+    return io::SafetensorsFile(train::latest_checkpoint(c.out) + "/model.safetensors");
+  };
+  const io::SafetensorsFile plain = one_step("plain", {});
+  const io::SafetensorsFile grouped = one_step("grouped", {{"attn_q", 0.5}, {"blk.0.", 0.0}});
+  const io::SafetensorsFile start = one_step("start", {{"", 0.0}});
+  int scaled = 0, held = 0, same = 0;
+  for (const auto& [name, entry] : plain.entries()) {
+    const torch::Tensor base = plain.get(name) - start.get(name), step = grouped.get(name) - start.get(name);
+    ASSERT_GT(base.abs().max().item<double>(), 0) << name;
+    if (name.find("attn_q") != std::string::npos) {  // the first matching group wins, in blk.0 too
+      EXPECT_TRUE(torch::allclose(step, 0.5 * base, 1e-4, 1e-9)) << name;
+      ++scaled;
+    } else if (name.rfind("blk.0.", 0) == 0) {
+      EXPECT_TRUE(torch::equal(grouped.get(name), start.get(name))) << name;
+      ++held;
+    } else {
+      EXPECT_TRUE(torch::equal(grouped.get(name), plain.get(name))) << name;
+      ++same;
+    }
+  }
+  EXPECT_GT(scaled, 1);
+  EXPECT_GT(held, 0);
+  EXPECT_GT(same, 0);
+
+  train::TrainConfig bad = config(dir + "/bad", 1);
+  bad.schedule.warmup = 0;
+  bad.lr_groups = {{"attn", -1.0}};
+  EXPECT_THROW(train::train(bad, kRun), Error);
 }
 
 TEST(Trainer, LengthBucketingPadsLessAndVisitsEveryExampleOncePerPass) {

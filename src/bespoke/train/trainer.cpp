@@ -1,6 +1,7 @@
 #include "bespoke/train/trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -200,9 +201,16 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   }
   Sampler sampler(examples, mix.get(), cfg.seed, cfg.bucket, cfg.batch);
 
-  // Matrices decay, norms and biases do not; frozen parameters take no part.
+  // Matrices decay, norms and biases do not; frozen parameters take no part. One optimizer group
+  // per (rate multiple, decay or not).
   Weights weights;
-  std::vector<torch::Tensor> decay, no_decay;
+  std::vector<double> multiples = {1.0};
+  for (const auto& [pattern, multiple] : cfg.lr_groups) {
+    if (!std::isfinite(multiple) || multiple < 0)
+      fail(ErrorKind::kUsage, "learning-rate group '" + pattern + "': the multiple must be finite and >= 0");
+    multiples.push_back(multiple);
+  }
+  std::vector<std::vector<torch::Tensor>> decay(multiples.size()), no_decay(multiples.size());
   for (auto& p : net->named_parameters()) {
     bool frozen = false;
     for (const std::string& f : cfg.freeze) frozen = frozen || p.key().find(f) != std::string::npos;
@@ -211,19 +219,27 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     weights.names.push_back(p.key());
     weights.params.push_back(p.value());
     weights.masters.push_back(master);
-    if (!frozen) (p.value().dim() >= 2 ? decay : no_decay).push_back(master);
+    size_t g = 0;
+    for (size_t i = 0; i < cfg.lr_groups.size() && g == 0; ++i)
+      if (p.key().find(cfg.lr_groups[i].first) != std::string::npos) g = i + 1;
+    if (!frozen) (p.value().dim() >= 2 ? decay : no_decay)[g].push_back(master);
   }
-  if (decay.empty() && no_decay.empty()) fail(ErrorKind::kUsage, "--freeze leaves nothing to train");
   const auto options = [&](double wd) {
     return std::make_unique<torch::optim::AdamWOptions>(
         torch::optim::AdamWOptions(cfg.schedule.peak).betas({cfg.beta1, cfg.beta2}).eps(cfg.eps).weight_decay(wd));
   };
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, options(cfg.weight_decay));
-  groups.emplace_back(no_decay, options(0.0));
+  std::vector<double> group_multiples;
+  std::vector<torch::Tensor> trainable;
+  for (size_t g = 0; g < multiples.size(); ++g)
+    for (const auto& [params, wd] : {std::pair(decay[g], cfg.weight_decay), std::pair(no_decay[g], 0.0)}) {
+      if (params.empty()) continue;
+      groups.emplace_back(params, options(wd));
+      group_multiples.push_back(multiples[g]);
+      trainable.insert(trainable.end(), params.begin(), params.end());
+    }
+  if (trainable.empty()) fail(ErrorKind::kUsage, "--freeze leaves nothing to train");
   torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(cfg.schedule.peak));
-  std::vector<torch::Tensor> trainable = decay;
-  trainable.insert(trainable.end(), no_decay.begin(), no_decay.end());
 
   const std::string metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
   Checkpointed state;
@@ -253,7 +269,8 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   net->train();
   while (state.step < cfg.steps) {
     const double lr = learning_rate(cfg.schedule, state.step, cfg.steps);
-    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    for (size_t g = 0; g < group_multiples.size(); ++g)
+      static_cast<torch::optim::AdamWOptions&>(opt.param_groups()[g].options()).lr(lr * group_multiples[g]);
     opt.zero_grad();
     double loss_sum = 0;
     int64_t step_tokens = 0, step_positions = 0;

@@ -36,6 +36,9 @@ struct TrainConfig {
   int64_t keep = 2;          // checkpoints kept
   int64_t chunk = 1024;      // positions per head application in the loss
   std::vector<std::string> freeze;  // parameters whose name contains any of these stay fixed
+  // Per-group rates: a parameter whose name contains a group's string trains at that multiple of
+  // the scheduled rate (the first group that matches; the rest at 1x).
+  std::vector<std::pair<std::string, double>> lr_groups;
   // Domain mixing: with `domains`, each row's domain is drawn by weight (the records' "domain"
   // fields must all be listed). With `mix_every` > 0 the weights follow dynamic batch loading:
   // every that many steps, each domain's loss on `eval_data` against its reference loss (from
