@@ -141,7 +141,7 @@ void add_teacher_logits(CLI::App& app) {
   cmd->add_option("--teacher", opt->teacher, "teacher model directory")->required();
   cmd->add_option("--data", opt->data, "the JSONL the student will train on")->required();
   cmd->add_option("--out", opt->out, "output file (.safetensors)")->required();
-  cmd->add_option("--seq-len", opt->seq_len, "positions per example, at least the training --seq-len")->capture_default_str();
+  cmd->add_option("--seq-len", opt->seq_len, "positions per example: the training --seq-len (longer documents are split into windows of it)")->capture_default_str();
   cmd->add_option("--top-k", opt->top_k, "tokens kept per position")->capture_default_str();
   cmd->add_option("--batch", opt->batch, "examples per teacher forward")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu, cuda or cuda:N")->capture_default_str();

@@ -194,6 +194,50 @@ TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {
   EXPECT_EQ(cut.targets[0][3].item<int64_t>(), examples[1].ids[4]);
 }
 
+TEST(Trainer, LongDocumentsSplitIntoWindowsAndEachTokenIsATargetOnce) {
+  const std::string dir = test::scratch_dir("windows");
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "line " + std::to_string(i) + " of a long plain-text document. ";
+  const std::string long_reply = text.substr(0, 300);
+  {
+    std::ofstream out(dir + "/long.jsonl");
+    out << nlohmann::json{{"text", text}}.dump() << "\n"
+        << nlohmann::json{{"prompt", "Say it:"}, {"completion", long_reply}}.dump() << "\n";
+  }
+  const train::Encoder encoder(test::fixture_dir("qwen3"));
+  const std::vector<train::Example> records = train::read_examples(dir + "/long.jsonl", encoder);
+  const int64_t window = 16, n = records[0].ids.size();
+  ASSERT_GT(n, 4 * window);
+  const std::vector<train::Example> split = train::split_documents(records, window);
+  const int64_t windows = (n - 1 + window - 1) / window;
+  ASSERT_EQ(int64_t(split.size()), windows + 1);
+  // The windows overlap by one token and spell the document.
+  std::vector<int32_t> spelled = split[0].ids;
+  for (int64_t w = 1; w < windows; ++w) {
+    EXPECT_LE(int64_t(split[w].ids.size()), window + 1);
+    EXPECT_EQ(split[w].ids.front(), spelled.back());
+    spelled.insert(spelled.end(), split[w].ids.begin() + 1, split[w].ids.end());
+  }
+  EXPECT_EQ(spelled, records[0].ids);
+  // Every target of the document is trained once; the prompt/completion example stays whole.
+  std::vector<int64_t> rows(windows);
+  for (int64_t w = 0; w < windows; ++w) rows[w] = w;
+  EXPECT_EQ(train::make_batch(split, rows, window).tokens, n - 1);
+  EXPECT_EQ(split.back().ids, records[1].ids);
+
+  // A teacher file made at another length split the documents otherwise: refused.
+  train::TrainConfig c = config(dir, 2);
+  c.data = dir + "/long.jsonl";
+  c.seq_len = window;
+  c.schedule.warmup = 0;
+  train::write_teacher_topk(c.model, c.data, dir + "/topk.safetensors", 2 * window, 4);
+  c.teacher_topk = dir + "/topk.safetensors";
+  EXPECT_THROW(train::train(c, kRun), Error);
+  train::write_teacher_topk(c.model, c.data, dir + "/topk16.safetensors", window, 4);
+  c.teacher_topk = dir + "/topk16.safetensors";
+  EXPECT_EQ(train::train(c, kRun).steps, 2);
+}
+
 TEST(Trainer, OptionsComeFromATomlFileAndFlagsWin) {
   const std::string dir = test::scratch_dir("toml");
   const train::TrainConfig c = config(dir, 3);

@@ -103,6 +103,23 @@ std::vector<Example> read_examples(const std::string& path, const Encoder& encod
   return out;
 }
 
+std::vector<Example> split_documents(const std::vector<Example>& examples, int64_t window) {
+  std::vector<Example> out;
+  for (const Example& e : examples) {
+    const int64_t n = e.ids.size();
+    const bool document = std::all_of(e.trained.begin(), e.trained.end(), [](uint8_t t) { return t != 0; });
+    if (!document || n <= window + 1) {
+      out.push_back(e);
+      continue;
+    }
+    for (int64_t start = 0; start + 1 < n; start += window) {
+      const int64_t end = std::min(start + window + 1, n);
+      out.push_back({{e.ids.begin() + start, e.ids.begin() + end}, {e.trained.begin() + start, e.trained.begin() + end}, e.domain});
+    }
+  }
+  return out;
+}
+
 Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len) {
   const int64_t count = rows.size();
   // Columns that are padding in every row would only cost time: the batch is as long as its

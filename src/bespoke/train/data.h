@@ -1,6 +1,8 @@
 // Training data: JSONL records tokenized into examples with a loss mask, then batches of
 // rows. One example per row, padded (not packed): attention never crosses documents and
-// positions start at 0 in every row; longer examples are cut at the row length.
+// positions start at 0 in every row. A document longer than a row (a text or ids record) is
+// split into windows of a row each (split_documents); a longer chat or prompt/completion
+// example is cut at the row length, since its reply belongs with its prompt.
 //
 // Record shapes, one JSON object per line:
 //   {"messages": [{"role", "content"}, ...]}  chat, rendered with the model's chat template;
@@ -45,6 +47,11 @@ struct Encoder {
 // Reads and tokenizes every line of `path`. Throws Error(kInput) naming the file and line for
 // anything that is not one of the record shapes.
 std::vector<Example> read_examples(const std::string& path, const Encoder& encoder);
+
+// Each example whose every token is trained (a text or ids record) and that is longer than
+// `window` positions becomes consecutive examples of window + 1 tokens, overlapping by one, so
+// every token after the first is a target exactly once; the rest stay as they are.
+std::vector<Example> split_documents(const std::vector<Example>& examples, int64_t window);
 
 struct Batch {
   torch::Tensor ids;      // [B, L] int64, padded with 0; L <= seq_len

@@ -8,7 +8,7 @@ namespace bespoke::train {
 void write_teacher_topk(const std::string& teacher_dir, const std::string& data, const std::string& out, int64_t seq_len,
                         int64_t k, int64_t batch, const std::string& device) {
   const Encoder encoder(teacher_dir);
-  const std::vector<Example> examples = read_examples(data, encoder);
+  const std::vector<Example> examples = split_documents(read_examples(data, encoder), seq_len);
   model::Transformer teacher = model::load_model(teacher_dir, {torch::kFloat32, torch::Device(device)});
   if (k < 1 || k > teacher->spec().vocab_size) fail(ErrorKind::kUsage, "--top-k must be in [1, vocabulary size]");
   const int64_t n = examples.size();

@@ -1,7 +1,8 @@
 // A teacher's top-K next-token log-probabilities, computed once and read back while training,
 // so a teacher too large to sit beside the student on the device still guides it.
 // File (safetensors): "ids" int32 [examples, seq_len, K] and "logprobs" float32 [examples,
-// seq_len, K], row i for example i of the data file, position t for the token after t.
+// seq_len, K], row i for example i of the data file after split_documents(..., seq_len),
+// position t for the token after t.
 #pragma once
 
 #include <torch/torch.h>

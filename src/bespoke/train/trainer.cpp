@@ -1,5 +1,6 @@
 #include "bespoke/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -166,7 +167,13 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   if (per_rank % micro != 0) fail(ErrorKind::kUsage, "--micro-batch must divide each process's share of --batch");
   torch::manual_seed(cfg.seed);
   const Encoder encoder(cfg.model);
-  const std::vector<Example> examples = read_examples(cfg.data, encoder);
+  const std::vector<Example> records = read_examples(cfg.data, encoder);
+  const std::vector<Example> examples = split_documents(records, cfg.seq_len);
+  const int64_t cut = std::count_if(examples.begin(), examples.end(),
+                                    [&](const Example& e) { return static_cast<int64_t>(e.ids.size()) > cfg.seq_len + 1; });
+  if (cut > 0 && dp.leader())
+    std::fprintf(stderr, "%lld of %zu examples are longer than --seq-len %lld: their ends are not trained\n",
+                 static_cast<long long>(cut), examples.size(), static_cast<long long>(cfg.seq_len));
   const model::LoadOptions load{cfg.bf16 ? torch::kBFloat16 : torch::kFloat32, torch::Device(cfg.device)};
   model::Transformer net = model::load_model(cfg.model, load);
   net->set_activation_checkpointing(cfg.checkpoint_layers);
@@ -183,6 +190,11 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   if (!cfg.teacher_topk.empty()) {
     if (teacher) fail(ErrorKind::kUsage, "give --teacher or --teacher-topk, not both");
     topk = std::make_unique<TeacherTopK>(cfg.teacher_topk);
+    // The file's rows are its own --seq-len's windows: the same split only at the same length.
+    if (topk->seq_len() != cfg.seq_len && examples.size() != records.size())
+      fail(ErrorKind::kInput, cfg.teacher_topk + ": made at " + std::to_string(topk->seq_len()) +
+                                  " positions, but documents longer than --seq-len " + std::to_string(cfg.seq_len) +
+                                  " are split into windows of it: make the file with the same --seq-len");
     if (topk->examples() != int64_t(examples.size()) || topk->seq_len() < cfg.seq_len)
       fail(ErrorKind::kInput, cfg.teacher_topk + ": made for " + std::to_string(topk->examples()) + " examples of " +
                                   std::to_string(topk->seq_len()) + " positions, not this data at --seq-len " +
@@ -195,7 +207,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     mix = std::make_unique<DomainMix>(DomainMix::make(cfg.domains, cfg.domain_weights, cfg.domain_cap));
     if (cfg.mix_every > 0) {
       if (cfg.eval_data.empty()) fail(ErrorKind::kUsage, "dynamic batch loading (--mix-every) needs --eval-data");
-      eval_examples = read_examples(cfg.eval_data, encoder);
+      eval_examples = split_documents(read_examples(cfg.eval_data, encoder), cfg.seq_len);
       reference = reference_losses(cfg, *mix, teacher ? teacher : net, eval_examples);
     }
   }
