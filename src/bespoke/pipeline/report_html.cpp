@@ -290,7 +290,7 @@ std::string eval_section(const Json& eval) {
     for (const Column& c : kColumns) html += "<td class=\"num\">" + cell(field(eval, c.key)) + "</td>";
     html += "</tr>";
   }
-  html += "</tbody></table><p class=\"note\">FR and TED failures: lower is better; the rest: higher is better.</p>";
+  html += "</tbody></table><p class=\"note\">FR, FR pooled and TED failures: lower is better; entities written is a count; the rest: higher is better.</p>";
   return html + metrics_chart(eval) + "</section>";
 }
 
