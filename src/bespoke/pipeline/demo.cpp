@@ -350,7 +350,7 @@ Json export_stage(const DemoConfig& c, const std::string& dir, const std::string
       // F32 must agree to llama.cpp's arithmetic; Q8_0 only to its rounding of the weights.
       file["llama_cpp_ok"] = file["tokenizer_agrees"].get<bool>() && diff < (type == io::GgmlType::kF32 ? 1e-3 : 0.5);
       file["max_logprob_diff"] = diff;
-      file["llama_cpp_tokens_per_s"] = run.greedy_seconds > 0 ? kGreedy / run.greedy_seconds : 0.0;
+      file["llama_cpp_tokens_per_s"] = run.greedy_seconds > 0 ? static_cast<double>(run.greedy.size()) / run.greedy_seconds : 0.0;
     } else {
       file["error"] = run.error;
       log("llama.cpp could not run " + path + ": " + run.error);
