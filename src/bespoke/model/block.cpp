@@ -8,7 +8,11 @@
 namespace bespoke::model {
 namespace {
 
-
+// h + scale * out; the multiply is a full pass over the activations, so it runs only where a
+// family scales (Granite).
+torch::Tensor residual_add(const torch::Tensor& h, const torch::Tensor& out, double scale) {
+  return scale == 1.0 ? h + out : h + out * scale;
+}
 
 }  // namespace
 
@@ -50,11 +54,11 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const LayerContext& ctx
   torch::Tensor h = x;
   torch::Tensor a = attention(attn_norm ? attn_norm(h) : h, ctx);
   if (post_attention_norm) a = post_attention_norm(a);
-  h = h + a * spec_.residual_scale;
+  h = residual_add(h, a, spec_.residual_scale);
 
   torch::Tensor m = mlp(ffn_norm ? ffn_norm(h) : h);
   if (post_ffw_norm) m = post_ffw_norm(m);
-  h = h + m * spec_.residual_scale;
+  h = residual_add(h, m, spec_.residual_scale);
 
   if (inp_gate) h = h + post_norm(proj(activation(inp_gate(h)) * ctx.per_layer_input));
   if (layer_output_scale) h = layer_output_scale(h);
