@@ -14,6 +14,7 @@
 #include "bespoke/export/hf_export.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/load.h"
+#include "bespoke/train/adamw.h"
 #include "bespoke/train/data.h"
 #include "bespoke/train/distributed.h"
 #include "bespoke/train/evaluate.h"
@@ -251,7 +252,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       trainable.insert(trainable.end(), params.begin(), params.end());
     }
   if (trainable.empty()) fail(ErrorKind::kUsage, "--freeze leaves nothing to train");
-  torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(cfg.schedule.peak));
+  AdamW opt(groups, torch::optim::AdamWOptions(cfg.schedule.peak));
 
   const std::string metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
   Checkpointed state;
