@@ -12,6 +12,7 @@
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/load.h"
 #include "bespoke/train/data.h"
+#include "bespoke/train/distributed.h"
 #include "bespoke/train/sampler.h"
 #include "bespoke/train/schedule.h"
 #include "bespoke/train/teacher_cache.h"
@@ -139,28 +140,69 @@ TEST(Trainer, SigtermSavesACheckpointAndResumeFinishes) {
   EXPECT_TRUE(fs::exists(c.out + "/final/config.json"));
 }
 
-// Two Gloo processes over loopback, each with half the global batch, make the same update as
-// one process that accumulates the same two halves. Only the summation order differs (the
-// all-reduce adds the halves' gradients, the single process accumulates them), so the weights
-// agree to float rounding, which Adam's normalisation may magnify a little: bound 1e-5.
+// Two processes, each with half the global batch, make the same update as one process that
+// accumulates the same two halves: over Gloo on CPU, and over NCCL on two GPUs where the machine
+// has them. Only the summation order differs (the all-reduce adds the halves' gradients, the
+// single process accumulates them), so the weights agree to float rounding, which Adam's
+// normalisation may magnify a little: bound 1e-5.
 TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
-  const std::string dir = test::scratch_dir("ddp");
-  const train::TrainConfig c = config(dir, 6);
-  const std::string common = "train --model " + c.model + " --data " + c.data + " --steps 6 --batch 4 --seq-len 48 --lr 3e-3";
-  const test::CommandResult one = test::run_bespoke(common + " --micro-batch 2 --out " + dir + "/one");
-  ASSERT_EQ(one.exit_code, 0) << one.err;
-  const test::CommandResult two = test::run_bespoke(common + " --nproc 2 --out " + dir + "/two");
-  ASSERT_EQ(two.exit_code, 0) << two.err;
-  const io::SafetensorsFile a(train::latest_checkpoint(dir + "/one") + "/model.safetensors");
-  const io::SafetensorsFile b(train::latest_checkpoint(dir + "/two") + "/model.safetensors");
-  double worst = 0, moved = 0;
-  for (const auto& p : model::load_model(c.model)->named_parameters()) {
-    worst = std::max(worst, test::max_abs_diff(a.get(p.key()), b.get(p.key())));
-    moved = std::max(moved, test::max_abs_diff(a.get(p.key()), p.value()));
+  std::vector<std::string> devices = {"cpu"};
+  if (torch::cuda::device_count() >= 2) devices.push_back("cuda");
+  for (const std::string& device : devices) {
+    const std::string dir = test::scratch_dir("ddp-" + device);
+    const train::TrainConfig c = config(dir, 6);
+    const std::string common = "train --model " + c.model + " --data " + c.data +
+                               " --steps 6 --batch 4 --seq-len 48 --lr 3e-3 --device " + device;
+    const test::CommandResult one = test::run_bespoke(common + " --micro-batch 2 --out " + dir + "/one");
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    const test::CommandResult two = test::run_bespoke(common + " --nproc 2 --out " + dir + "/two");
+    ASSERT_EQ(two.exit_code, 0) << two.err;
+#ifdef USE_C10D_NCCL
+    const std::string backend = device == "cuda" ? "nccl" : "gloo";
+#else
+    const std::string backend = "gloo";
+#endif
+    EXPECT_NE(two.err.find("2 processes over " + backend), std::string::npos) << two.err;
+    const io::SafetensorsFile a(train::latest_checkpoint(dir + "/one") + "/model.safetensors");
+    const io::SafetensorsFile b(train::latest_checkpoint(dir + "/two") + "/model.safetensors");
+    double worst = 0, moved = 0;
+    for (const auto& p : model::load_model(c.model)->named_parameters()) {
+      worst = std::max(worst, test::max_abs_diff(a.get(p.key()), b.get(p.key())));
+      moved = std::max(moved, test::max_abs_diff(a.get(p.key()), p.value()));
+    }
+    EXPECT_LT(worst, 1e-5) << device;
+    EXPECT_GT(moved, 1e-3) << device;  // the runs did train
+    std::cout << device << ": max |one process - two processes| = " << worst << " (weights moved up to " << moved << ")\n";
   }
-  EXPECT_LT(worst, 1e-5);
-  EXPECT_GT(moved, 1e-3);  // the runs did train
-  std::cout << "max |one process - two processes| = " << worst << " (weights moved up to " << moved << ")\n";
+}
+
+// A group of one over loopback: the collectives are identities, on every device this machine
+// has, and CUDA gets NCCL where libtorch was built with it. A CUDA run asks each rank for a GPU
+// of its own.
+TEST(Trainer, ProcessGroupOfOneRunsItsCollectivesOnEveryDevice) {
+  std::vector<torch::Device> devices = {torch::kCPU};
+  if (torch::cuda::is_available()) devices.push_back(torch::Device(torch::kCUDA, 0));
+  for (const torch::Device& device : devices) {
+    train::DataParallel dp = train::DataParallel::join(0, 1, "127.0.0.1", train::free_port(), device);
+#ifdef USE_C10D_NCCL
+    EXPECT_EQ(dp.backend(), device.is_cuda() ? "nccl" : "gloo");
+#else
+    EXPECT_EQ(dp.backend(), "gloo");
+#endif
+    const torch::Tensor a = torch::arange(6, torch::kFloat32).to(device), b = torch::ones({2, 3}).to(device);
+    const torch::Tensor a0 = a.clone(), b0 = b.clone();
+    dp.average({a, b});
+    EXPECT_TRUE(torch::equal(a, a0) && torch::equal(b, b0)) << device;
+    EXPECT_EQ(dp.sum(2.5), 2.5);
+    dp.barrier();
+  }
+  ::setenv("WORLD_SIZE", "2", 1);
+  ::setenv("RANK", "0", 1);
+  ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+  ::setenv("MASTER_PORT", "29555", 1);
+  ::setenv("LOCAL_RANK", std::to_string(torch::cuda::device_count()).c_str(), 1);
+  EXPECT_THROW(train::DataParallel::from_env("cuda"), Error);
+  for (const char* name : {"WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT", "LOCAL_RANK"}) ::unsetenv(name);
 }
 
 TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {

@@ -1,4 +1,6 @@
-#define USE_C10D_GLOO
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO  // Debian's libtorch has Gloo, but its CMake targets do not all say so
+#endif
 #include "bespoke/train/distributed.h"
 
 #include <netinet/in.h>
@@ -11,6 +13,10 @@
 #include <cstdlib>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
+#ifdef USE_C10D_NCCL  // defined by libtorch's CMake targets when it was built with NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include "bespoke/core/error.h"
 
@@ -18,8 +24,15 @@ extern char** environ;
 
 namespace bespoke::train {
 
+#if TORCH_VERSION_MAJOR >= 2
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
+
 struct DataParallel::Group {
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+  c10::intrusive_ptr<Collectives> collectives;
+  std::string name;
 };
 
 namespace {
@@ -36,34 +49,54 @@ int env_int(const char* name, int fallback) {
 
 }  // namespace
 
-DataParallel DataParallel::from_env() {
+DataParallel DataParallel::from_env(const std::string& device) {
   const int world = env_int("WORLD_SIZE", 1), rank = env_int("RANK", 0);
-  if (world <= 1) return DataParallel(0, 1, nullptr);
+  torch::Device on(device);
+  if (world <= 1) return DataParallel(0, 1, on, nullptr);
   if (rank < 0 || rank >= world) fail(ErrorKind::kUsage, "RANK must be in [0, WORLD_SIZE)");
   const char* addr = std::getenv("MASTER_ADDR");
   const int port = env_int("MASTER_PORT", -1);
   if (!addr || port <= 0 || port > 65535) fail(ErrorKind::kUsage, "WORLD_SIZE > 1 needs MASTER_ADDR and MASTER_PORT");
+  if (on.is_cuda() && !on.has_index()) {
+    const int local = env_int("LOCAL_RANK", rank), gpus = int(torch::cuda::device_count());
+    if (local < 0 || local >= gpus)
+      fail(ErrorKind::kUsage, "LOCAL_RANK " + std::to_string(local) + " has no GPU: this machine has " + std::to_string(gpus));
+    on = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local));
+  }
+  return join(rank, world, addr, port, on);
+}
+
+DataParallel DataParallel::join(int rank, int world, const std::string& addr, int port, const torch::Device& device) {
   c10d::TCPStoreOptions store_options;
   store_options.port = uint16_t(port);
   store_options.isServer = rank == 0;
   store_options.numWorkers = world;
   auto store = c10::make_intrusive<c10d::TCPStore>(addr, store_options);
+  auto group = std::make_shared<Group>();
+#ifdef USE_C10D_NCCL
+  if (device.is_cuda()) {
+    group->collectives = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world);
+    group->name = "nccl";
+    return DataParallel(rank, world, device, group);
+  }
+#endif
   auto options = c10d::ProcessGroupGloo::Options::create();
-  const std::string host = addr;
-  options->devices.push_back(host == "127.0.0.1" || host == "localhost"
+  options->devices.push_back(addr == "127.0.0.1" || addr == "localhost"
                                  ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                                  : c10d::ProcessGroupGloo::createDefaultDevice());
-  auto group = std::make_shared<Group>();
-  group->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
-  return DataParallel(rank, world, group);
+  group->collectives = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
+  group->name = "gloo";
+  return DataParallel(rank, world, device, group);
 }
+
+std::string DataParallel::backend() const { return group_ ? group_->name : "none"; }
 
 void DataParallel::average(const std::vector<torch::Tensor>& tensors) {
   if (!group_ || tensors.empty()) return;
   std::vector<torch::Tensor> parts;
   for (const torch::Tensor& t : tensors) parts.push_back(t.reshape(-1));
   std::vector<torch::Tensor> flat = {torch::cat(parts)};
-  group_->gloo->allreduce(flat)->wait();
+  group_->collectives->allreduce(flat)->wait();
   flat[0].div_(world_);
   int64_t offset = 0;
   for (const torch::Tensor& t : tensors) {
@@ -74,13 +107,14 @@ void DataParallel::average(const std::vector<torch::Tensor>& tensors) {
 
 double DataParallel::sum(double value) {
   if (!group_) return value;
-  std::vector<torch::Tensor> t = {torch::tensor({value}, torch::kFloat64)};
-  group_->gloo->allreduce(t)->wait();
+  // NCCL reduces only device tensors; Gloo takes either.
+  std::vector<torch::Tensor> t = {torch::tensor({value}, torch::kFloat64).to(device_)};
+  group_->collectives->allreduce(t)->wait();
   return t[0].item<double>();
 }
 
 void DataParallel::barrier() {
-  if (group_) group_->gloo->barrier()->wait();
+  if (group_) group_->collectives->barrier()->wait();
 }
 
 namespace {
@@ -91,7 +125,8 @@ void forward_signal(int sig) {
   for (pid_t p : children) ::kill(p, sig);
 }
 
-// A port the kernel reports free right now (the TCPStore binds it a moment later).
+}  // namespace
+
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -106,20 +141,20 @@ int free_port() {
   return port;
 }
 
-}  // namespace
-
 int launch_local(int n, const std::vector<std::string>& argv) {
   const std::string port = std::to_string(free_port());
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   for (int rank = 0; rank < n; ++rank) {
-    std::vector<std::string> env = {"RANK=" + std::to_string(rank), "WORLD_SIZE=" + std::to_string(n),
-                                    "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port};
+    std::vector<std::string> env = {"RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank),
+                                    "WORLD_SIZE=" + std::to_string(n), "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port};
     for (char** e = environ; *e; ++e) {
       const std::string kv = *e;
-      if (kv.rfind("RANK=", 0) && kv.rfind("WORLD_SIZE=", 0) && kv.rfind("MASTER_ADDR=", 0) && kv.rfind("MASTER_PORT=", 0))
-        env.push_back(kv);
+      bool ours = false;
+      for (const char* name : {"RANK=", "LOCAL_RANK=", "WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="})
+        ours = ours || kv.rfind(name, 0) == 0;
+      if (!ours) env.push_back(kv);
     }
     std::vector<char*> envp;
     for (std::string& e : env) envp.push_back(e.data());

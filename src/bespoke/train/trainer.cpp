@@ -161,8 +161,10 @@ std::string latest_checkpoint(const std::string& out) {
 
 TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   check_config(cfg);
-  DataParallel dp = DataParallel::from_env();
+  DataParallel dp = DataParallel::from_env(cfg.device);
   if (cfg.batch % dp.world() != 0) fail(ErrorKind::kUsage, "--batch must be a multiple of the number of processes");
+  if (dp.world() > 1 && dp.leader())
+    std::fprintf(stderr, "data parallel: %d processes over %s\n", dp.world(), dp.backend().c_str());
   const int64_t per_rank = cfg.batch / dp.world();
   const int64_t micro = cfg.micro_batch > 0 ? cfg.micro_batch : per_rank, n_micro = per_rank / micro;
   if (per_rank % micro != 0) fail(ErrorKind::kUsage, "--micro-batch must divide each process's share of --batch");
@@ -175,7 +177,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   if (cut > 0 && dp.leader())
     std::fprintf(stderr, "%lld of %zu examples are longer than --seq-len %lld: their ends are not trained\n",
                  static_cast<long long>(cut), examples.size(), static_cast<long long>(cfg.seq_len));
-  const model::LoadOptions load{cfg.bf16 ? torch::kBFloat16 : torch::kFloat32, torch::Device(cfg.device)};
+  const model::LoadOptions load{cfg.bf16 ? torch::kBFloat16 : torch::kFloat32, dp.device()};
   model::Transformer net = model::load_model(cfg.model, load);
   net->set_activation_checkpointing(cfg.checkpoint_layers);
   model::Transformer teacher{nullptr};
