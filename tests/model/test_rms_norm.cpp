@@ -1,7 +1,8 @@
 // The RMSNorm node with its own backward against the reference formula run through autograd
 // (transformers' LlamaRMSNorm: fp32 statistics, normalized value rounded to the input dtype,
-// then the weight): the forward is the same bits, and the gradients agree on every device and
-// dtype this machine has.
+// then the weight): on CPU the forward is the same bits, and the gradients agree. On CUDA with
+// libtorch >= 2.9 the norm is ATen's fused kernel, which rounds once instead of twice: there
+// the forward agrees within two bf16 steps.
 #include <gtest/gtest.h>
 
 #include "bespoke/model/rms_norm.h"
@@ -41,16 +42,21 @@ TEST(RmsNorm, OwnBackwardGivesTheGradientsOfTheReferenceFormula) {
 
       const torch::Tensor want = reference_norm(x_ref, w_ref, spec.norm_eps, offset);
       const torch::Tensor got = norm(x);
-      EXPECT_TRUE(torch::equal(got, want)) << device << " " << dtype << " offset " << offset;
-      (want * g).sum().backward();
-      (got * g).sum().backward();
-
-      // fp32: rounding only (measured 3e-8). bf16: the two round their intermediates at different
-      // places (measured 5e-4); the bound is half a bf16 step, 2^-9, of the gradient's scale.
-      const double tol = dtype == torch::kFloat32 ? 1e-6 : 2e-3;
       const auto rel = [](const torch::Tensor& a, const torch::Tensor& b) {
         return test::max_abs_diff(a.to(torch::kFloat64), b.to(torch::kFloat64)) / b.to(torch::kFloat64).abs().max().item<double>();
       };
+      if (device.is_cpu())
+        EXPECT_TRUE(torch::equal(got, want)) << device << " " << dtype << " offset " << offset;
+      else
+        EXPECT_LT(rel(got, want), dtype == torch::kFloat32 ? 1e-6 : 8e-3) << device << " " << dtype << " offset " << offset;
+      (want * g).sum().backward();
+      (got * g).sum().backward();
+
+      // fp32: rounding only (measured 3e-8 on CPU). bf16: the two round their intermediates at
+      // different places (measured 5e-4 on CPU); the bound is half a bf16 step, 2^-9, of the
+      // gradient's scale, 1e-2 for the fused kernel (its weight gradient sums exact fp32 products
+      // where the reference sums bf16 ones). A wrong eps moves the small rows by percents.
+      const double tol = dtype == torch::kFloat32 ? 1e-6 : device.is_cpu() ? 2e-3 : 1e-2;
       EXPECT_LT(rel(x.grad(), x_ref.grad()), tol) << device << " " << dtype << " offset " << offset;
       EXPECT_LT(rel(norm->weight.grad(), w_ref.grad()), tol) << device << " " << dtype << " offset " << offset;
     }

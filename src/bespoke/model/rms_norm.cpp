@@ -1,5 +1,10 @@
 #include "bespoke/model/rms_norm.h"
 
+#include <torch/version.h>
+
+// libtorch 2.9 and later run rms_norm on CUDA as one fused kernel each way.
+#define BESPOKE_FUSED_RMS_NORM (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9))
+
 namespace bespoke::model {
 namespace {
 
@@ -42,8 +47,15 @@ RmsNormImpl::RmsNormImpl(int64_t dim, const ModelSpec& spec, const torch::Tensor
 }
 
 torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
-  if (weight.defined() && !weight_in_fp32_)
-    return WeightedRmsNorm::apply(x, (offset_ == 0 ? weight : weight + offset_).to(x.dtype()), eps_);
+  if (weight.defined() && !weight_in_fp32_) {
+    const torch::Tensor w = (offset_ == 0 ? weight : weight + offset_).to(x.dtype());
+#if BESPOKE_FUSED_RMS_NORM
+    // Rounds once, after the weight, where the reference rounds before it too: within a bf16
+    // step of it.
+    if (x.is_cuda()) return at::rms_norm(x, {x.size(-1)}, w, eps_);
+#endif
+    return WeightedRmsNorm::apply(x, w, eps_);
+  }
   torch::Tensor xf = x.to(torch::kFloat32);
   torch::Tensor y = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps_);
   if (!weight.defined()) return y.to(x.dtype());
