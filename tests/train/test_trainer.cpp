@@ -301,6 +301,20 @@ TEST(Trainer, OptionsComeFromATomlFileAndFlagsWin) {
   }
 }
 
+// DIR/final is an HF directory made from the student's: a GGUF student is refused before any
+// step, not after the last one.
+TEST(Trainer, AGgufStudentIsRefusedBeforeTraining) {
+  const std::string dir = test::scratch_dir("gguf-student");
+  ASSERT_EQ(test::run_bespoke("export " + test::fixture_dir("qwen3") + " --to gguf --out " + dir + "/m.gguf").exit_code, 0);
+  std::ofstream(dir + "/ids.jsonl") << R"({"ids": [1, 2, 3, 4, 5, 6]})" << "\n";
+  const test::CommandResult r = test::run_bespoke("train --model " + dir + "/m.gguf --data " + dir + "/ids.jsonl --out " +
+                                                  dir + "/run --steps 1 --batch 1 --seq-len 5 --warmup 0");
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("a GGUF file can be a --teacher, not a student"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/run/checkpoints"));
+}
+
 TEST(Trainer, BadDataIsRefusedNamingTheLine) {
   const std::string dir = test::scratch_dir("bad");
   std::ofstream(dir + "/bad.jsonl") << R"({"text": "fine"})" << "\n" << R"({"prompt": 3, "completion": "x"})" << "\n";

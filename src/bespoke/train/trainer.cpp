@@ -161,6 +161,10 @@ std::string latest_checkpoint(const std::string& out) {
 
 TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   check_config(cfg);
+  // DIR/final is written in the student's own format at the end: refuse now what it cannot be.
+  if (!fs::exists(fs::path(cfg.model) / "config.json"))
+    fail(ErrorKind::kUsage, cfg.model + ": the student must be an HF model directory (config.json, weights, tokenizer); "
+                                        "a GGUF file can be a --teacher, not a student");
   DataParallel dp = DataParallel::from_env(cfg.device);
   if (cfg.batch % dp.world() != 0) fail(ErrorKind::kUsage, "--batch must be a multiple of the number of processes");
   if (dp.world() > 1 && dp.leader())
