@@ -24,10 +24,14 @@ torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
 
 step() { echo "== $* ($(date +%T))"; }
+# The wheel's NCCL headers (pip package nvidia-nccl), for the NCCL process group.
+nccl_include=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "include"))' 2>/dev/null)
+extra_flags="-isystem $deps/include${nccl_include:+ -isystem $nccl_include}"
 step configure
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DBESPOKE_BUILD_FUZZ=OFF \
-  "-DCMAKE_PREFIX_PATH=$torch_prefix;$deps" "-DCMAKE_CXX_FLAGS=-isystem $deps/include" \
+  "-DCMAKE_PREFIX_PATH=$torch_prefix;$deps" "-DCMAKE_CXX_FLAGS=$extra_flags" \
   > "$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
+grep -E "BESPOKE_HAS_NCCL" "$out/configure.log"
 step build
 cmake --build build-gpu -j"$(nproc)" --target bespoke_cli bespoke_tests bench_train > "$out/build.log" 2>&1 ||
   { grep -B2 -A12 "error" "$out/build.log" | head -150; exit 1; }

@@ -157,7 +157,7 @@ TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
     ASSERT_EQ(one.exit_code, 0) << one.err;
     const test::CommandResult two = test::run_bespoke(common + " --nproc 2 --out " + dir + "/two");
     ASSERT_EQ(two.exit_code, 0) << two.err;
-#ifdef USE_C10D_NCCL
+#ifdef BESPOKE_NCCL
     const std::string backend = device == "cuda" ? "nccl" : "gloo";
 #else
     const std::string backend = "gloo";
@@ -184,7 +184,7 @@ TEST(Trainer, ProcessGroupOfOneRunsItsCollectivesOnEveryDevice) {
   if (torch::cuda::is_available()) devices.push_back(torch::Device(torch::kCUDA, 0));
   for (const torch::Device& device : devices) {
     train::DataParallel dp = train::DataParallel::join(0, 1, "127.0.0.1", train::free_port(), device);
-#ifdef USE_C10D_NCCL
+#ifdef BESPOKE_NCCL
     EXPECT_EQ(dp.backend(), device.is_cuda() ? "nccl" : "gloo");
 #else
     EXPECT_EQ(dp.backend(), "gloo");

@@ -14,7 +14,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
-#ifdef USE_C10D_NCCL  // defined by libtorch's CMake targets when it was built with NCCL
+#ifdef BESPOKE_NCCL  // CMake: libtorch has NCCL and its headers compile here
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -73,7 +73,7 @@ DataParallel DataParallel::join(int rank, int world, const std::string& addr, in
   store_options.numWorkers = world;
   auto store = c10::make_intrusive<c10d::TCPStore>(addr, store_options);
   auto group = std::make_shared<Group>();
-#ifdef USE_C10D_NCCL
+#ifdef BESPOKE_NCCL
   if (device.is_cuda()) {
     group->collectives = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world);
     group->name = "nccl";
