@@ -107,8 +107,9 @@ void DataParallel::average(const std::vector<torch::Tensor>& tensors) {
 
 double DataParallel::sum(double value) {
   if (!group_) return value;
-  // NCCL reduces only device tensors; Gloo takes either.
-  std::vector<torch::Tensor> t = {torch::tensor({value}, torch::kFloat64).to(device_)};
+  // NCCL reduces only device tensors; Gloo's host path needs no copies.
+  const torch::Device where = backend() == "nccl" ? device_ : torch::Device(torch::kCPU);
+  std::vector<torch::Tensor> t = {torch::tensor({value}, torch::kFloat64).to(where)};
   group_->collectives->allreduce(t)->wait();
   return t[0].item<double>();
 }
