@@ -1,21 +1,23 @@
 #include "bespoke/train/evaluate.h"
 
 #include "bespoke/core/error.h"
+#include "bespoke/train/loss.h"
 
 namespace bespoke::train {
 
 double mean_loss(model::Transformer& net, const std::vector<Example>& examples, const std::vector<int64_t>& rows,
                  int64_t seq_len, int64_t batch) {
   torch::NoGradGuard no_grad;
+  const torch::Device device = net->parameters().front().device();
+  const Head head = [net](const torch::Tensor& h) mutable { return net->head(h); };
   double total = 0;
   int64_t tokens = 0;
   for (size_t b = 0; b < rows.size(); b += batch) {
     const std::vector<int64_t> chunk(rows.begin() + b, rows.begin() + std::min<size_t>(rows.size(), b + batch));
     const Batch x = make_batch(examples, chunk, seq_len);
-    const torch::Tensor logits = net->forward(x.ids.to(net->parameters().front().device())).logits.to(torch::kFloat32);
-    const torch::Tensor nll = torch::nn::functional::cross_entropy(
-        logits.flatten(0, 1).cpu(), x.targets.flatten(), torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    total += nll.masked_select(x.mask.flatten()).sum().item<double>();
+    const torch::Tensor h = net->features(x.ids.to(device)).flatten(0, 1);
+    const torch::Tensor mean = chunked_cross_entropy(head, h, x.targets.flatten().to(device), x.mask.flatten().to(device));
+    total += mean.item<double>() * x.tokens;
     tokens += x.tokens;
   }
   return total / std::max<int64_t>(tokens, 1);

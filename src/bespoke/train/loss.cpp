@@ -69,10 +69,16 @@ torch::Tensor chunked_cross_entropy(const Head& head, const torch::Tensor& hidde
   return apply(head, hidden, loss, mask, chunk);
 }
 
-torch::Tensor chunked_kl_divergence(const Head& head, const torch::Tensor& hidden, const torch::Tensor& teacher_logits,
-                                    const torch::Tensor& mask, double tau, int64_t chunk) {
-  const ChunkLoss loss = [teacher_logits, mask, tau](const torch::Tensor& logits, int64_t b, int64_t n) {
-    const torch::Tensor log_t = torch::log_softmax(teacher_logits.narrow(0, b, n).to(torch::kFloat32) / tau, -1);
+torch::Tensor chunked_kl_divergence(const Head& head, const torch::Tensor& hidden, const Head& teacher_head,
+                                    const torch::Tensor& teacher_hidden, const torch::Tensor& mask, double tau,
+                                    int64_t chunk) {
+  const ChunkLoss loss = [teacher_head, teacher_hidden, mask, tau](const torch::Tensor& logits, int64_t b, int64_t n) {
+    torch::Tensor teacher_logits;
+    {
+      torch::NoGradGuard no_grad;
+      teacher_logits = teacher_head(teacher_hidden.narrow(0, b, n));
+    }
+    const torch::Tensor log_t = torch::log_softmax(teacher_logits.to(torch::kFloat32) / tau, -1);
     const torch::Tensor log_s = torch::log_softmax(logits / tau, -1);
     const torch::Tensor kl = (log_t.exp() * (log_t - log_s)).sum(-1);
     return (kl * mask.narrow(0, b, n).to(kl.dtype())).sum() * (tau * tau);

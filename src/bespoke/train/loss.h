@@ -21,9 +21,13 @@ torch::Tensor chunked_cross_entropy(const Head& head, const torch::Tensor& hidde
 
 // Forward KL(teacher || student) at temperature tau, scaled by tau^2 (Hinton et al.), averaged
 // over the masked positions: sum_v p_t(v) (log p_t(v) - log p_s(v)) with both softmaxes at tau.
-// The student side is chunked like chunked_cross_entropy; teacher_logits: [N, V], no gradient.
-torch::Tensor chunked_kl_divergence(const Head& head, const torch::Tensor& hidden, const torch::Tensor& teacher_logits,
-                                    const torch::Tensor& mask, double tau = 1.0, int64_t chunk = 1024);
+// Both sides are chunked like chunked_cross_entropy: the teacher's logits are
+// teacher_head(teacher_hidden[chunk]) (teacher_hidden: [N, E_t], no gradient), recomputed in
+// backward too, so neither model's [N, V] logits exist at once. Given logits, pass them as
+// teacher_hidden with an identity head.
+torch::Tensor chunked_kl_divergence(const Head& head, const torch::Tensor& hidden, const Head& teacher_head,
+                                    const torch::Tensor& teacher_hidden, const torch::Tensor& mask, double tau = 1.0,
+                                    int64_t chunk = 1024);
 
 // The same KL with the teacher known only on its top K tokens per position (teacher_ids,
 // teacher_logprobs: [N, K]): the teacher's distribution is renormalised over those K tokens

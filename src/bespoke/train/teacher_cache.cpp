@@ -5,6 +5,8 @@
 
 namespace bespoke::train {
 
+constexpr int64_t kPositionsPerChunk = 1024;
+
 void write_teacher_topk(const std::string& teacher_dir, const std::string& data, const std::string& out, int64_t seq_len,
                         int64_t k, int64_t batch, const std::string& device) {
   const Encoder encoder(teacher_dir);
@@ -18,11 +20,18 @@ void write_teacher_topk(const std::string& teacher_dir, const std::string& data,
     std::vector<int64_t> rows;
     for (int64_t i = first; i < std::min(n, first + batch); ++i) rows.push_back(i);
     const Batch b = make_batch(examples, rows, seq_len);
-    const torch::Tensor lp = torch::log_softmax(teacher->forward(b.ids.to(teacher->parameters().front().device())).logits.to(torch::kFloat32), -1);
-    const auto [values, indices] = lp.topk(k, -1);
     const int64_t length = b.ids.size(1);
-    logprobs.narrow(0, first, rows.size()).narrow(1, 0, length).copy_(values.cpu());
-    ids.narrow(0, first, rows.size()).narrow(1, 0, length).copy_(indices.cpu().to(torch::kInt32));
+    const torch::Tensor h = teacher->features(b.ids.to(teacher->parameters().front().device())).flatten(0, 1);
+    torch::Tensor batch_ids = torch::empty({h.size(0), k}, torch::kInt32), batch_logprobs = torch::empty({h.size(0), k});
+    // A chunk of positions at a time: [positions, vocabulary] in fp32 never exists whole.
+    for (int64_t p = 0; p < h.size(0); p += kPositionsPerChunk) {
+      const int64_t n = std::min(kPositionsPerChunk, h.size(0) - p);
+      const auto [values, indices] = torch::log_softmax(teacher->head(h.narrow(0, p, n)).to(torch::kFloat32), -1).topk(k, -1);
+      batch_logprobs.narrow(0, p, n).copy_(values.cpu());
+      batch_ids.narrow(0, p, n).copy_(indices.cpu().to(torch::kInt32));
+    }
+    logprobs.narrow(0, first, rows.size()).narrow(1, 0, length).copy_(batch_logprobs.view({-1, length, k}));
+    ids.narrow(0, first, rows.size()).narrow(1, 0, length).copy_(batch_ids.view({-1, length, k}));
   }
   io::write_safetensors(out, {{"ids", ids}, {"logprobs", logprobs}}, {{"format", "bespoke-teacher-topk"}});
 }

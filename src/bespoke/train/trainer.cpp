@@ -283,6 +283,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   std::ofstream metrics;
   if (dp.leader()) metrics.open(metrics_path, std::ios::app);
   const train::Head head = [net](const torch::Tensor& h) mutable { return net->head(h); };
+  const train::Head teacher_head = [teacher](const torch::Tensor& h) mutable { return teacher->head(h); };
   const auto start = std::chrono::steady_clock::now();
   int64_t positions = 0;
   net->train();
@@ -311,12 +312,12 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
         logprobs_k = logprobs_k.narrow(1, 0, ids.size(1)).reshape({-1, K}).to(load.device);
         kd = chunked_topk_kl_divergence(head, h, ids_k, logprobs_k, mask, cfg.kd_tau, cfg.chunk);
       } else if (teacher) {
-        torch::Tensor teacher_logits;
+        torch::Tensor teacher_h;
         {
           torch::NoGradGuard no_grad;
-          teacher_logits = teacher->forward(ids).logits.flatten(0, 1);
+          teacher_h = teacher->features(ids).flatten(0, 1);
         }
-        kd = chunked_kl_divergence(head, h, teacher_logits, mask, cfg.kd_tau, cfg.chunk);
+        kd = chunked_kl_divergence(head, h, teacher_head, teacher_h, mask, cfg.kd_tau, cfg.chunk);
       }
       const double w = kd.defined() ? cfg.kd_weight : 0.0;
       torch::Tensor loss = w > 0 ? kd * w : torch::Tensor();
