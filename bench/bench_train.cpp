@@ -19,6 +19,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <torch/version.h>
 
 #include "bespoke/core/allocator.h"
 #include "bespoke/io/hf_config.h"
@@ -132,7 +133,8 @@ int main(int argc, char** argv) {
   write_rows(work + "/data.jsonl", batch * steps, seq_len, config["vocab_size"]);
   if (micros.empty()) micros.push_back(batch);
   json result = {{"bench", "train_step"}, {"shape", shape},     {"device", device}, {"dtype", dtype},
-                 {"batch", batch},        {"seq_len", seq_len}, {"steps", steps},   {"threads", at::get_num_threads()}};
+                 {"batch", batch},        {"seq_len", seq_len}, {"steps", steps},   {"threads", at::get_num_threads()},
+                 {"libtorch", TORCH_VERSION}};
   for (const int64_t micro : micros) {
     bespoke::train::TrainConfig c;
     c.model = work + "/model";
