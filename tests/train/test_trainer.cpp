@@ -87,6 +87,20 @@ TEST(Trainer, ResumeContinuesBitForBit) {
   EXPECT_THROW(train::train(again, kRun), Error);
 }
 
+// A checkpoint keeps the global generator: after a resume it continues where the stopped run
+// left it, not where the resumed run's own seeding put it.
+TEST(Trainer, ResumeRestoresTheRandomGenerator) {
+  const std::string dir = test::scratch_dir("rng");
+  train::TrainConfig c = config(dir, 4);
+  c.seed = 1;
+  train::train(c, kRun);
+  const torch::Tensor next = torch::rand({8});
+  c.seed = 2;  // seeds the generator differently at start
+  c.resume = true;
+  train::train(c, kRun);  // at its last step already: restores, trains nothing
+  EXPECT_TRUE(torch::equal(torch::rand({8}), next));
+}
+
 TEST(Trainer, DistillingFromItselfStartsAtZeroLoss) {
   train::TrainConfig c = config(test::scratch_dir("kd"), 1);
   c.teacher = c.model;

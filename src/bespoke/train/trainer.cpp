@@ -71,8 +71,36 @@ struct Weights {
   }
 };
 
+// The global random generators: the CPU's, and the training device's. Training draws nothing
+// from them today; a checkpoint keeps them so that anything that does resumes exactly too.
+std::vector<at::Generator> generators(const torch::Device& device) {
+  std::vector<at::Generator> out = {at::detail::getDefaultCPUGenerator()};
+  if (!device.is_cpu()) out.push_back(at::globalContext().defaultGenerator(device));
+  return out;
+}
+
+void save_rng(const std::string& path, const torch::Device& device) {
+  std::vector<std::pair<std::string, torch::Tensor>> states;
+  for (at::Generator& g : generators(device)) {
+    std::lock_guard<std::mutex> lock(g.mutex());
+    states.push_back({"state_" + std::to_string(states.size()), g.get_state()});
+  }
+  io::write_safetensors(path, states);
+}
+
+// Checkpoints written before the generators were kept have no file: nothing to restore.
+void load_rng(const std::string& path, const torch::Device& device) {
+  if (!fs::exists(path)) return;
+  const io::SafetensorsFile file(path);
+  std::vector<at::Generator> gens = generators(device);
+  for (size_t i = 0; i < gens.size(); ++i) {
+    std::lock_guard<std::mutex> lock(gens[i].mutex());
+    gens[i].set_state(file.get("state_" + std::to_string(i)));
+  }
+}
+
 void save_checkpoint(const std::string& out, const Weights& w, torch::optim::Optimizer& opt, const Checkpointed& c,
-                     int64_t keep) {
+                     int64_t keep, const torch::Device& device) {
   const std::string dir = step_dir(out, c.step), tmp = dir + ".tmp";
   fs::remove_all(tmp);
   fs::create_directories(tmp);
@@ -80,6 +108,7 @@ void save_checkpoint(const std::string& out, const Weights& w, torch::optim::Opt
   for (size_t i = 0; i < w.names.size(); ++i) weights.push_back({w.names[i], w.masters[i].detach().cpu()});
   io::write_safetensors(tmp + "/model.safetensors", weights);
   torch::save(opt, tmp + "/optimizer.pt");
+  save_rng(tmp + "/rng.safetensors", device);
   const nlohmann::json state = {{"step", c.step}, {"data", c.data}, {"domain_weights", c.weights},
                                 {"tokens", c.tokens}, {"first_loss", c.first_loss}};
   write_file_atomic(tmp + "/state.json", [&](std::ostream& o) { o << state.dump(1) << "\n"; });
@@ -92,7 +121,7 @@ void save_checkpoint(const std::string& out, const Weights& w, torch::optim::Opt
   for (size_t i = 0; i + keep < all.size(); ++i) fs::remove_all(all[i]);
 }
 
-Checkpointed load_checkpoint(const std::string& dir, Weights& w, torch::optim::Optimizer& opt) {
+Checkpointed load_checkpoint(const std::string& dir, Weights& w, torch::optim::Optimizer& opt, const torch::Device& device) {
   const io::SafetensorsFile weights(dir + "/model.safetensors");
   {
     torch::NoGradGuard no_grad;
@@ -100,6 +129,7 @@ Checkpointed load_checkpoint(const std::string& dir, Weights& w, torch::optim::O
   }
   w.publish();
   torch::load(opt, dir + "/optimizer.pt");
+  load_rng(dir + "/rng.safetensors", device);
   std::ifstream in(dir + "/state.json");
   const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
   if (!s.is_object() || !s.contains("step")) fail(ErrorKind::kInput, dir + "/state.json: not a checkpoint state");
@@ -267,7 +297,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   if (dp.leader()) fs::create_directories(fs::path(cfg.out) / "checkpoints");
   if (cfg.resume) {
     if (previous.empty()) fail(ErrorKind::kUsage, cfg.out + ": no checkpoint to resume from");
-    state = load_checkpoint(previous, weights, opt);
+    state = load_checkpoint(previous, weights, opt, load.device);
     sampler.restore(state.data);
     if (mix) mix->weights = state.weights;
     if (dp.leader()) trim_metrics(metrics_path, state.step);
@@ -367,7 +397,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     const bool due = cfg.save_every > 0 && state.step % cfg.save_every == 0;
     state.data = sampler.state();
     if (mix) state.weights = mix->weights;
-    if ((due || state.step == cfg.steps || halt) && dp.leader()) save_checkpoint(cfg.out, weights, opt, state, cfg.keep);
+    if ((due || state.step == cfg.steps || halt) && dp.leader()) save_checkpoint(cfg.out, weights, opt, state, cfg.keep, load.device);
     if (halt) {
       r.interrupted = state.step < cfg.steps;
       break;

@@ -2,7 +2,8 @@
 // with checkpoints that resume bit-exactly on CPU.
 //
 // OUT/checkpoints/step-N/   model.safetensors (canonical names, fp32), optimizer.pt,
-//                           state.json (step, data position, tokens, first loss)
+//                           state.json (step, data position, tokens, first loss),
+//                           rng.safetensors (the global generators' states)
 // OUT/metrics.jsonl         one line per step
 // OUT/final/                a model directory every other command accepts
 #pragma once
