@@ -69,6 +69,41 @@ TEST(Safetensors, FailedWriteLeavesNoFile) {
   EXPECT_TRUE(fs::is_empty(dir));
 }
 
+// Rows written a block at a time, out of order, make the same bytes as the whole tensors
+// written at once; rows never written read as zeros; a block that does not fit writes no file.
+TEST(Safetensors, WritingByRowsMakesTheSameFileAsWritingWholeTensors) {
+  const std::string dir = test::scratch_dir("rows");
+  torch::manual_seed(2);
+  const torch::Tensor ids = torch::randint(1000, {7, 3, 4}, torch::kInt32), logprobs = torch::randn({7, 3, 4});
+  io::write_safetensors(dir + "/whole.safetensors", {{"ids", ids}, {"logprobs", logprobs}}, {{"format", "test"}});
+  const std::vector<io::TensorLayout> layout = {{"ids", torch::kInt32, {7, 3, 4}}, {"logprobs", torch::kFloat32, {7, 3, 4}}};
+  io::write_safetensors_by_rows(dir + "/rows.safetensors", layout, {{"format", "test"}}, [&](const io::RowWriter& write) {
+    for (int64_t first : {4, 0, 2}) {
+      const int64_t n = first == 4 ? 3 : 2;
+      write("logprobs", first, logprobs.narrow(0, first, n));
+      write("ids", first, ids.narrow(0, first, n).to(torch::kInt64));  // converted to the file's dtype
+    }
+  });
+  const auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(bytes(dir + "/rows.safetensors"), bytes(dir + "/whole.safetensors"));
+
+  io::write_safetensors_by_rows(dir + "/sparse.safetensors", layout, {}, [&](const io::RowWriter& write) {
+    write("logprobs", 6, logprobs.narrow(0, 6, 1));
+  });
+  const io::SafetensorsFile sparse(dir + "/sparse.safetensors");
+  EXPECT_TRUE(torch::equal(sparse.get("logprobs").narrow(0, 6, 1), logprobs.narrow(0, 6, 1)));
+  EXPECT_EQ(sparse.get("logprobs").narrow(0, 0, 6).abs().sum().item<float>(), 0.0f);
+  EXPECT_EQ(sparse.get("ids").abs().sum().item<int64_t>(), 0);
+
+  EXPECT_THROW(io::write_safetensors_by_rows(dir + "/bad.safetensors", layout, {},
+                                             [&](const io::RowWriter& write) { write("ids", 6, ids.narrow(0, 0, 2)); }),
+               Error);
+  EXPECT_FALSE(fs::exists(dir + "/bad.safetensors"));
+}
+
 TEST(Safetensors, ShardedCheckpointReadsLikeOneFile) {
   const io::Checkpoint whole(test::fixture_dir("llama"));
   const std::string dir = test::scratch_dir("shards");

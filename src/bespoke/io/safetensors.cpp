@@ -1,6 +1,7 @@
 #include "bespoke/io/safetensors.h"
 
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +22,12 @@ const std::map<std::string, torch::ScalarType>& dtype_table() {
       {"I16", torch::kInt16},   {"I8", torch::kInt8},     {"U8", torch::kUInt8},
       {"BOOL", torch::kBool}};
   return table;
+}
+
+int64_t numel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
 }
 
 [[noreturn]] void bad(const std::string& path, const std::string& what) {
@@ -185,37 +192,79 @@ torch::Tensor Checkpoint::get(const std::string& name) const {
 
 int64_t Checkpoint::element_count() const {
   int64_t n = 0;
-  for (const auto& [name, f] : where_) {
-    int64_t numel = 1;
-    for (int64_t d : f->entries().at(name).shape) numel *= d;
-    n += numel;
-  }
+  for (const auto& [name, f] : where_) n += numel(f->entries().at(name).shape);
   return n;
+}
+
+namespace {
+
+// The file's bytes before the data (8-byte length, JSON header padded so the data starts 8-byte
+// aligned), each tensor's offset in the file, and the file's length.
+struct FileLayout {
+  std::string header;
+  std::vector<size_t> offsets;
+  size_t length = 0;
+};
+
+FileLayout file_layout(const std::vector<TensorLayout>& layout, const std::map<std::string, std::string>& metadata) {
+  nlohmann::ordered_json header;
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  FileLayout f;
+  size_t offset = 0;
+  for (const TensorLayout& t : layout) {
+    const size_t nbytes = size_t(numel(t.shape)) * c10::elementSize(t.dtype);
+    header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + nbytes}}};
+    f.offsets.push_back(offset);
+    offset += nbytes;
+  }
+  std::string json = header.dump();
+  json.append((8 - json.size() % 8) % 8, ' ');
+  const uint64_t n = json.size();
+  f.header.assign(reinterpret_cast<const char*>(&n), 8);
+  f.header += json;
+  for (size_t& o : f.offsets) o += f.header.size();
+  f.length = f.header.size() + offset;
+  return f;
+}
+
+}  // namespace
+
+void write_safetensors_by_rows(const std::string& path, const std::vector<TensorLayout>& layout,
+                               const std::map<std::string, std::string>& metadata,
+                               const std::function<void(const RowWriter&)>& fill) {
+  const FileLayout f = file_layout(layout, metadata);
+  write_file_atomic(path, [&](std::ostream& out) {
+    out.write(f.header.data(), f.header.size());
+    if (f.length > f.header.size()) {  // full length now: rows never written read as zeros
+      out.seekp(std::streamoff(f.length - 1));
+      out.put(0);
+    }
+    const RowWriter write = [&](const std::string& name, int64_t first, const torch::Tensor& rows) {
+      const auto it = std::find_if(layout.begin(), layout.end(), [&](const TensorLayout& t) { return t.name == name; });
+      BESPOKE_CHECK(it != layout.end(), "no tensor " + name + " in the file's layout");
+      const torch::Tensor data = rows.detach().to(torch::kCPU, it->dtype).contiguous();
+      // A row is everything past the first dimension; a scalar is one row of itself.
+      const std::vector<int64_t> row_shape = it->shape.empty() ? it->shape : std::vector<int64_t>(it->shape.begin() + 1, it->shape.end());
+      const int64_t n_rows = it->shape.empty() ? 1 : it->shape[0];
+      const int64_t given = it->shape.empty() ? 1 : (data.dim() >= 1 ? data.size(0) : -1);
+      BESPOKE_CHECK(given >= 0 && first >= 0 && first + given <= n_rows && data.numel() == given * numel(row_shape),
+                    "rows of shape " + shape_string(data.sizes().vec()) + " at " + std::to_string(first) + " do not fit " +
+                        name + " " + shape_string(it->shape));
+      const size_t row_bytes = size_t(numel(row_shape)) * c10::elementSize(it->dtype);
+      out.seekp(std::streamoff(f.offsets[it - layout.begin()] + size_t(first) * row_bytes));
+      out.write(static_cast<const char*>(data.data_ptr()), std::streamsize(data.numel() * data.element_size()));
+    };
+    fill(write);
+  });
 }
 
 void write_safetensors(const std::string& path,
                        const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
-  std::vector<torch::Tensor> data;
-  nlohmann::ordered_json header;
-  if (!metadata.empty()) header["__metadata__"] = metadata;
-  size_t offset = 0;
-  for (const auto& [name, t] : tensors) {
-    data.push_back(t.detach().to(torch::kCPU).contiguous());
-    const size_t nbytes = data.back().numel() * data.back().element_size();
-    header[name] = {{"dtype", dtype_name(t.scalar_type())},
-                    {"shape", t.sizes().vec()},
-                    {"data_offsets", {offset, offset + nbytes}}};
-    offset += nbytes;
-  }
-  std::string json = header.dump();
-  json.append((8 - json.size() % 8) % 8, ' ');  // keeps the data buffer 8-byte aligned
-  write_file_atomic(path, [&](std::ostream& out) {
-    const uint64_t n = json.size();
-    out.write(reinterpret_cast<const char*>(&n), 8);
-    out.write(json.data(), json.size());
-    for (const auto& t : data)
-      out.write(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
+  std::vector<TensorLayout> layout;
+  for (const auto& [name, t] : tensors) layout.push_back({name, t.scalar_type(), t.sizes().vec()});
+  write_safetensors_by_rows(path, layout, metadata, [&](const RowWriter& write) {
+    for (const auto& [name, t] : tensors) write(name, 0, t);
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include "bespoke/core/mapped_file.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -69,5 +70,19 @@ torch::ScalarType dtype_from_name(const std::string& name);
 void write_safetensors(const std::string& path,
                        const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
+// A file too large to hold in memory, written a block of rows at a time: the tensors' names,
+// dtypes and shapes come first, then `fill` writes rows [first, first + rows.size(0)) of any
+// tensor, in any order (converted to its dtype; rows never written are zeros). The file appears
+// at `path` only when `fill` returns.
+struct TensorLayout {
+  std::string name;
+  torch::ScalarType dtype;
+  std::vector<int64_t> shape;
+};
+using RowWriter = std::function<void(const std::string& name, int64_t first, const torch::Tensor& rows)>;
+void write_safetensors_by_rows(const std::string& path, const std::vector<TensorLayout>& layout,
+                               const std::map<std::string, std::string>& metadata,
+                               const std::function<void(const RowWriter&)>& fill);
 
 }  // namespace bespoke::io

@@ -14,26 +14,33 @@ void write_teacher_topk(const std::string& teacher_dir, const std::string& data,
   model::Transformer teacher = model::load_model(teacher_dir, {torch::kFloat32, torch::Device(device)});
   if (k < 1 || k > teacher->spec().vocab_size) fail(ErrorKind::kUsage, "--top-k must be in [1, vocabulary size]");
   const int64_t n = examples.size();
-  torch::Tensor ids = torch::zeros({n, seq_len, k}, torch::kInt32), logprobs = torch::zeros({n, seq_len, k}, torch::kFloat32);
+  const std::vector<io::TensorLayout> layout = {{"ids", torch::kInt32, {n, seq_len, k}},
+                                                {"logprobs", torch::kFloat32, {n, seq_len, k}}};
   torch::NoGradGuard no_grad;
-  for (int64_t first = 0; first < n; first += batch) {
-    std::vector<int64_t> rows;
-    for (int64_t i = first; i < std::min(n, first + batch); ++i) rows.push_back(i);
-    const Batch b = make_batch(examples, rows, seq_len);
-    const int64_t length = b.ids.size(1);
-    const torch::Tensor h = teacher->features(b.ids.to(teacher->parameters().front().device())).flatten(0, 1);
-    torch::Tensor batch_ids = torch::empty({h.size(0), k}, torch::kInt32), batch_logprobs = torch::empty({h.size(0), k});
-    // A chunk of positions at a time: [positions, vocabulary] in fp32 never exists whole.
-    for (int64_t p = 0; p < h.size(0); p += kPositionsPerChunk) {
-      const int64_t n = std::min(kPositionsPerChunk, h.size(0) - p);
-      const auto [values, indices] = torch::log_softmax(teacher->head(h.narrow(0, p, n)).to(torch::kFloat32), -1).topk(k, -1);
-      batch_logprobs.narrow(0, p, n).copy_(values.cpu());
-      batch_ids.narrow(0, p, n).copy_(indices.cpu().to(torch::kInt32));
+  // A batch of rows at a time to the file, and within it a chunk of positions at a time through
+  // the head: neither the file's contents nor [positions, vocabulary] in fp32 is ever whole.
+  io::write_safetensors_by_rows(out, layout, {{"format", "bespoke-teacher-topk"}}, [&](const io::RowWriter& write) {
+    for (int64_t first = 0; first < n; first += batch) {
+      std::vector<int64_t> rows;
+      for (int64_t i = first; i < std::min(n, first + batch); ++i) rows.push_back(i);
+      const Batch b = make_batch(examples, rows, seq_len);
+      const int64_t length = b.ids.size(1);
+      const torch::Tensor h = teacher->features(b.ids.to(teacher->parameters().front().device())).flatten(0, 1);
+      torch::Tensor ids = torch::empty({h.size(0), k}, torch::kInt32), logprobs = torch::empty({h.size(0), k});
+      for (int64_t p = 0; p < h.size(0); p += kPositionsPerChunk) {
+        const int64_t m = std::min(kPositionsPerChunk, h.size(0) - p);
+        const auto [values, indices] = torch::log_softmax(teacher->head(h.narrow(0, p, m)).to(torch::kFloat32), -1).topk(k, -1);
+        logprobs.narrow(0, p, m).copy_(values.cpu());
+        ids.narrow(0, p, m).copy_(indices.cpu().to(torch::kInt32));
+      }
+      // Rows are --seq-len long in the file; positions past the batch's longest row are zeros.
+      const auto padded = [&](const torch::Tensor& t) {
+        return torch::constant_pad_nd(t.view({int64_t(rows.size()), length, k}), {0, 0, 0, seq_len - length});
+      };
+      write("ids", first, padded(ids));
+      write("logprobs", first, padded(logprobs));
     }
-    logprobs.narrow(0, first, rows.size()).narrow(1, 0, length).copy_(batch_logprobs.view({-1, length, k}));
-    ids.narrow(0, first, rows.size()).narrow(1, 0, length).copy_(batch_ids.view({-1, length, k}));
-  }
-  io::write_safetensors(out, {{"ids", ids}, {"logprobs", logprobs}}, {{"format", "bespoke-teacher-topk"}});
+  });
 }
 
 TeacherTopK::TeacherTopK(const std::string& path) : file_(std::make_unique<io::SafetensorsFile>(path)) {
