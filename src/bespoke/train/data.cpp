@@ -141,10 +141,20 @@ Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t
     for (int64_t t = 0; t < std::min(n - 1, seq_len); ++t) {
       targets[r][t] = e.ids[t + 1];
       mask[r][t] = e.trained[t + 1] != 0;
-      b.tokens += mask[r][t];
     }
   }
+  b.tokens = trained_targets(examples, rows, seq_len);
   return b;
+}
+
+int64_t trained_targets(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len) {
+  int64_t tokens = 0;
+  for (const int64_t r : rows) {
+    const std::vector<uint8_t>& trained = examples[r].trained;
+    const int64_t n = std::min<int64_t>(trained.size(), seq_len + 1);
+    for (int64_t t = 1; t < n; ++t) tokens += trained[t] != 0;
+  }
+  return tokens;
 }
 
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {

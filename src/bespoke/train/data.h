@@ -64,6 +64,9 @@ struct Batch {
 // `examples[rows[i]]` as row i of a batch as long as its longest row, at most `seq_len`.
 Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len);
 
+// The trained targets of those rows: make_batch(...).tokens without making the batch.
+int64_t trained_targets(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len);
+
 // The visiting order of `n` examples in epoch `epoch`: a permutation fixed by (seed, epoch), so
 // a resumed run needs only the epoch and the position to continue exactly.
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch);

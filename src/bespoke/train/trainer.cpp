@@ -260,6 +260,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     multiples.push_back(multiple);
   }
   std::vector<std::vector<torch::Tensor>> decay(multiples.size()), no_decay(multiples.size());
+  std::vector<torch::Tensor> trainable;
   for (auto& p : net->named_parameters()) {
     bool frozen = false;
     for (const std::string& f : cfg.freeze) frozen = frozen || p.key().find(f) != std::string::npos;
@@ -271,7 +272,9 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     size_t g = 0;
     for (size_t i = 0; i < cfg.lr_groups.size() && g == 0; ++i)
       if (p.key().find(cfg.lr_groups[i].first) != std::string::npos) g = i + 1;
-    if (!frozen) (p.value().dim() >= 2 ? decay : no_decay)[g].push_back(master);
+    if (frozen) continue;
+    (p.value().dim() >= 2 ? decay : no_decay)[g].push_back(master);
+    trainable.push_back(master);  // in the model's order: the clip's norm adds them up the same way whatever the groups
   }
   const auto options = [&](double wd) {
     return std::make_unique<torch::optim::AdamWOptions>(
@@ -279,13 +282,11 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   };
   std::vector<torch::optim::OptimizerParamGroup> groups;
   std::vector<double> group_multiples;
-  std::vector<torch::Tensor> trainable;
   for (size_t g = 0; g < multiples.size(); ++g)
     for (const auto& [params, wd] : {std::pair(decay[g], cfg.weight_decay), std::pair(no_decay[g], 0.0)}) {
       if (params.empty()) continue;
       groups.emplace_back(params, options(wd));
       group_multiples.push_back(multiples[g]);
-      trainable.insert(trainable.end(), params.begin(), params.end());
     }
   if (trainable.empty()) fail(ErrorKind::kUsage, "--freeze leaves nothing to train");
   AdamW opt(groups, torch::optim::AdamWOptions(cfg.schedule.peak));
@@ -323,9 +324,13 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       static_cast<torch::optim::AdamWOptions&>(opt.param_groups()[g].options()).lr(lr * group_multiples[g]);
     opt.zero_grad();
     double loss_sum = 0;
-    int64_t step_tokens = 0, step_positions = 0;
+    int64_t step_positions = 0;
     // Every rank draws the same global batch and keeps its slice, micro-batch by micro-batch.
     const std::vector<int64_t> rows = sampler.rows(state.step, cfg.batch);
+    // Each micro-batch's mean loss counts by its share of the global batch's trained targets, so
+    // the accumulated gradient is that of the whole batch's mean whatever the micro-batches and
+    // ranks: a mean of per-micro-batch means would weigh a target in a short micro-batch more.
+    const int64_t step_tokens = trained_targets(examples, rows, cfg.seq_len);
     for (int64_t m = 0; m < n_micro; ++m) {
       const auto first = rows.begin() + dp.rank() * per_rank + m * micro;
       const std::vector<int64_t> mine(first, first + micro);
@@ -355,9 +360,9 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
         const torch::Tensor ce = chunked_cross_entropy(head, h, targets, mask, cfg.chunk) * (1 - w);
         loss = loss.defined() ? loss + ce : ce;
       }
-      (loss / n_micro).backward();
-      loss_sum += loss.item<double>();
-      step_tokens += b.tokens;
+      const double share = double(b.tokens) / std::max<int64_t>(step_tokens, 1);
+      (loss * (share * dp.world())).backward();  // dp.average divides by the world
+      loss_sum += loss.item<double>() * share;
       step_positions += b.positions;
     }
     weights.collect_grads();
@@ -366,14 +371,14 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       for (const torch::Tensor& m : trainable) grads.push_back(m.grad());
       dp.average(grads);
     }
-    state.tokens += int64_t(dp.sum(double(step_tokens)));
+    state.tokens += step_tokens;
     positions += int64_t(dp.sum(double(step_positions)));
     const double grad_norm = cfg.clip > 0 ? torch::nn::utils::clip_grad_norm_(trainable, cfg.clip) : 0.0;
     opt.step();
     weights.publish();
     for (torch::Tensor& p : weights.params) p.mutable_grad().reset();
     ++state.step;
-    const double loss = dp.sum(loss_sum / n_micro) / dp.world();
+    const double loss = dp.sum(loss_sum);
     if (state.step == 1) state.first_loss = loss;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double speed = positions / std::max(elapsed, 1e-9);
