@@ -306,6 +306,12 @@ TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
     }
     EXPECT_LT(worst, 1e-5) << device;
     EXPECT_GT(moved, 1e-3) << device;  // the runs did train
+    // Adam would hide a gradient off by a constant factor; the logged norm (before clipping) does not.
+    const std::vector<nlohmann::json> m1 = read_metrics(dir + "/one"), m2 = read_metrics(dir + "/two");
+    ASSERT_EQ(m1.size(), m2.size());
+    for (size_t i = 0; i < m1.size(); ++i)
+      for (const char* key : {"loss", "grad_norm"})
+        EXPECT_NEAR(m2[i][key].get<double>(), m1[i][key].get<double>(), 1e-5 * m1[i][key].get<double>()) << key << " " << i;
     std::cout << device << ": max |one process - two processes| = " << worst << " (weights moved up to " << moved << ")\n";
   }
 }
