@@ -329,10 +329,16 @@ TEST(Trainer, ProcessGroupOfOneRunsItsCollectivesOnEveryDevice) {
 #else
     EXPECT_EQ(dp.backend(), "gloo");
 #endif
-    const torch::Tensor a = torch::arange(6, torch::kFloat32).to(device), b = torch::ones({2, 3}).to(device);
-    const torch::Tensor a0 = a.clone(), b0 = b.clone();
-    dp.average({a, b});
-    EXPECT_TRUE(torch::equal(a, a0) && torch::equal(b, b0)) << device;
+    // In buckets of 32 bytes: {a} alone, {b} (not contiguous) through a copy, {c, d} together.
+    const torch::Tensor a = torch::arange(6, torch::kFloat32).to(device),
+                        b = torch::arange(6, torch::kFloat32).reshape({3, 2}).to(device).t(),
+                        c = torch::full({2}, 7.0f).to(device), d = torch::tensor({-1.0f, 3.0f}).to(device);
+    const std::vector<torch::Tensor> before = {a.clone(), b.clone(), c.clone(), d.clone()};
+    for (const int64_t bucket : {int64_t(32), int64_t(1) << 20}) {
+      dp.average({a, b, c, d}, bucket);
+      const std::vector<torch::Tensor> after = {a, b, c, d};
+      for (size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(torch::equal(after[i], before[i])) << device << " " << i;
+    }
     EXPECT_EQ(dp.sum(2.5), 2.5);
     dp.barrier();
   }

@@ -91,17 +91,28 @@ DataParallel DataParallel::join(int rank, int world, const std::string& addr, in
 
 std::string DataParallel::backend() const { return group_ ? group_->name : "none"; }
 
-void DataParallel::average(const std::vector<torch::Tensor>& tensors) {
-  if (!group_ || tensors.empty()) return;
-  std::vector<torch::Tensor> parts;
-  for (const torch::Tensor& t : tensors) parts.push_back(t.reshape(-1));
-  std::vector<torch::Tensor> flat = {torch::cat(parts)};
-  group_->collectives->allreduce(flat)->wait();
-  flat[0].div_(world_);
-  int64_t offset = 0;
-  for (const torch::Tensor& t : tensors) {
-    t.copy_(flat[0].narrow(0, offset, t.numel()).view_as(t));
-    offset += t.numel();
+void DataParallel::average(const std::vector<torch::Tensor>& tensors, int64_t bucket_bytes) {
+  if (!group_) return;
+  for (size_t begin = 0, end = 0; begin < tensors.size(); begin = end) {
+    int64_t bytes = 0;
+    for (end = begin; end < tensors.size() && (end == begin || bytes + tensors[end].nbytes() <= size_t(bucket_bytes)); ++end)
+      bytes += tensors[end].nbytes();
+    if (end == begin + 1 && tensors[begin].is_contiguous()) {
+      std::vector<torch::Tensor> one = {tensors[begin]};
+      group_->collectives->allreduce(one)->wait();
+      tensors[begin].div_(world_);
+      continue;
+    }
+    std::vector<torch::Tensor> parts;
+    for (size_t i = begin; i < end; ++i) parts.push_back(tensors[i].reshape(-1));
+    std::vector<torch::Tensor> flat = {torch::cat(parts)};
+    group_->collectives->allreduce(flat)->wait();
+    flat[0].div_(world_);
+    int64_t offset = 0;
+    for (size_t i = begin; i < end; ++i) {
+      tensors[i].copy_(flat[0].narrow(0, offset, tensors[i].numel()).view_as(tensors[i]));
+      offset += tensors[i].numel();
+    }
   }
 }
 

@@ -30,8 +30,10 @@ class DataParallel {
   int world() const { return world_; }
   bool leader() const { return rank_ == 0; }
 
-  // Replaces each tensor by its mean over the ranks (one flattened all-reduce).
-  void average(const std::vector<torch::Tensor>& tensors);
+  // Replaces each tensor by its mean over the ranks: one all-reduce per bucket of consecutive
+  // tensors up to `bucket_bytes` (a larger tensor is a bucket of its own, reduced in place), so
+  // a 1-2B model's gradients are never copied all at once.
+  void average(const std::vector<torch::Tensor>& tensors, int64_t bucket_bytes = int64_t(64) << 20);
   double sum(double value);
   void barrier();
 
