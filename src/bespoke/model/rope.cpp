@@ -62,6 +62,46 @@ torch::Tensor base_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context
   BESPOKE_CHECK(false, "unhandled rope type");
 }
 
+// Turns each pair (x1, x2) = (x[..., i], x[..., half + i]) of the rotated width by the tables'
+// angles, or, with `transpose`, by the rotation's transpose (the backward pass):
+//   forward    x1 c1 - x2 s1,  x2 c2 + x1 s2
+//   transpose  x1 c1 + x2 s2,  x2 c2 - x1 s1
+// (c1, s1 the tables' first half, c2, s2 the second). Half-width products and one add or
+// subtract each, rounded where the reference formula rounds, so the bits are the formula's; its
+// negate-concatenate-multiply-add makes five full-width passes forward and twice that backward.
+torch::Tensor rotate(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool transpose) {
+  const int64_t rot = cos.size(-1), half = rot / 2, rest = x.size(-1) - rot;
+  const auto part = [half](const torch::Tensor& t, int64_t i) { return t.narrow(-1, i * half, half); };
+  torch::Tensor out = torch::empty(x.sizes(), x.options());
+  torch::Tensor o1 = part(out, 0), o2 = part(out, 1);
+  const torch::Tensor x1 = part(x, 0), x2 = part(x, 1), s1 = part(sin, 0), s2 = part(sin, 1);
+  at::mul_out(o1, x1, part(cos, 0));
+  at::mul_out(o2, x2, part(cos, 1));
+  if (transpose) {
+    o1.add_(x2 * s2);
+    o2.sub_(x1 * s1);
+  } else {
+    o1.sub_(x2 * s1);
+    o2.add_(x1 * s2);
+  }
+  if (rest > 0) out.narrow(-1, rot, rest).copy_(x.narrow(-1, rot, rest));
+  return out;
+}
+
+// The rotation as one autograd node: backward keeps only the tables, and is the transpose.
+struct Rotary : torch::autograd::Function<Rotary> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
+                               const torch::Tensor& sin) {
+    ctx->save_for_backward({cos, sin});
+    return rotate(x, cos, sin, /*transpose=*/false);
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    return {rotate(grads[0], saved[0], saved[1], /*transpose=*/true), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor rope_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context_len) {
@@ -82,15 +122,8 @@ RopeTables rope_tables(const RopeSpec& r, int64_t head_dim, const torch::Tensor&
 }
 
 torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& t) {
-  const int64_t rot = t.cos.size(-1), half = rot / 2;
   // [T, rot] -> [1, T, 1, rot] to broadcast over batch and heads
-  torch::Tensor cos = t.cos.to(x.dtype()).unsqueeze(0).unsqueeze(2);
-  torch::Tensor sin = t.sin.to(x.dtype()).unsqueeze(0).unsqueeze(2);
-  torch::Tensor r = x.narrow(-1, 0, rot);
-  torch::Tensor rotated = torch::cat({-r.narrow(-1, half, half), r.narrow(-1, 0, half)}, -1);
-  torch::Tensor out = r * cos + rotated * sin;
-  if (rot == x.size(-1)) return out;
-  return torch::cat({out, x.narrow(-1, rot, x.size(-1) - rot)}, -1);
+  return Rotary::apply(x, t.cos.to(x.dtype()).unsqueeze(0).unsqueeze(2), t.sin.to(x.dtype()).unsqueeze(0).unsqueeze(2));
 }
 
 bool operator==(const RopeSpec& a, const RopeSpec& b) {
