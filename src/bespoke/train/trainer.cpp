@@ -18,6 +18,7 @@
 #include "bespoke/train/data.h"
 #include "bespoke/train/distributed.h"
 #include "bespoke/train/evaluate.h"
+#include "bespoke/train/master_weights.h"
 #include "bespoke/train/sampler.h"
 #include "bespoke/train/teacher_cache.h"
 #include "bespoke/train/loss.h"
@@ -52,25 +53,6 @@ struct Checkpointed {
   double first_loss = 0;
 };
 
-// Written beside its final name and renamed, so a checkpoint directory is always complete.
-// The weights training holds in fp32: the parameters themselves, or, for bf16 training, their
-// fp32 masters, which the optimizer updates and copies into the bf16 parameters.
-struct Weights {
-  std::vector<std::string> names;
-  std::vector<torch::Tensor> params, masters;  // masters[i] is params[i] when they are fp32
-  void publish() {
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < params.size(); ++i)
-      if (!masters[i].is_same(params[i])) params[i].copy_(masters[i]);
-  }
-  void collect_grads() {
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (!params[i].grad().defined()) params[i].mutable_grad() = torch::zeros_like(params[i]);
-      if (!masters[i].is_same(params[i])) masters[i].mutable_grad() = params[i].grad().to(torch::kFloat32);
-    }
-  }
-};
-
 // The global random generators: the CPU's, and the training device's. Training draws nothing
 // from them today; a checkpoint keeps them so that anything that does resumes exactly too.
 std::vector<at::Generator> generators(const torch::Device& device) {
@@ -99,13 +81,14 @@ void load_rng(const std::string& path, const torch::Device& device) {
   }
 }
 
-void save_checkpoint(const std::string& out, const Weights& w, torch::optim::Optimizer& opt, const Checkpointed& c,
+// Written beside its final name and renamed, so a checkpoint directory is always complete.
+void save_checkpoint(const std::string& out, const MasterWeights& w, torch::optim::Optimizer& opt, const Checkpointed& c,
                      int64_t keep, const torch::Device& device) {
   const std::string dir = step_dir(out, c.step), tmp = dir + ".tmp";
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   std::vector<std::pair<std::string, torch::Tensor>> weights;
-  for (size_t i = 0; i < w.names.size(); ++i) weights.push_back({w.names[i], w.masters[i].detach().cpu()});
+  for (size_t i = 0; i < w.names().size(); ++i) weights.push_back({w.names()[i], w.masters()[i].detach().cpu()});
   io::write_safetensors(tmp + "/model.safetensors", weights);
   torch::save(opt, tmp + "/optimizer.pt");
   save_rng(tmp + "/rng.safetensors", device);
@@ -121,11 +104,11 @@ void save_checkpoint(const std::string& out, const Weights& w, torch::optim::Opt
   for (size_t i = 0; i + keep < all.size(); ++i) fs::remove_all(all[i]);
 }
 
-Checkpointed load_checkpoint(const std::string& dir, Weights& w, torch::optim::Optimizer& opt, const torch::Device& device) {
+Checkpointed load_checkpoint(const std::string& dir, MasterWeights& w, torch::optim::Optimizer& opt, const torch::Device& device) {
   const io::SafetensorsFile weights(dir + "/model.safetensors");
   {
     torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < w.names.size(); ++i) w.masters[i].copy_(weights.get(w.names[i]));
+    for (size_t i = 0; i < w.names().size(); ++i) w.masters()[i].copy_(weights.get(w.names()[i]));
   }
   w.publish();
   torch::load(opt, dir + "/optimizer.pt");
@@ -252,7 +235,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
 
   // Matrices decay, norms and biases do not; frozen parameters take no part. One optimizer group
   // per (rate multiple, decay or not).
-  Weights weights;
+  MasterWeights weights;
   std::vector<double> multiples = {1.0};
   for (const auto& [pattern, multiple] : cfg.lr_groups) {
     if (!std::isfinite(multiple) || multiple < 0)
@@ -260,22 +243,17 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     multiples.push_back(multiple);
   }
   std::vector<std::vector<torch::Tensor>> decay(multiples.size()), no_decay(multiples.size());
-  std::vector<torch::Tensor> trainable;
   for (auto& p : net->named_parameters()) {
     bool frozen = false;
     for (const std::string& f : cfg.freeze) frozen = frozen || p.key().find(f) != std::string::npos;
-    p.value().requires_grad_(!frozen);
-    const torch::Tensor master = p.value().scalar_type() == torch::kFloat32 ? p.value() : p.value().detach().to(torch::kFloat32);
-    weights.names.push_back(p.key());
-    weights.params.push_back(p.value());
-    weights.masters.push_back(master);
+    const torch::Tensor master = weights.add(p.key(), p.value(), frozen);
     size_t g = 0;
     for (size_t i = 0; i < cfg.lr_groups.size() && g == 0; ++i)
       if (p.key().find(cfg.lr_groups[i].first) != std::string::npos) g = i + 1;
-    if (frozen) continue;
-    (p.value().dim() >= 2 ? decay : no_decay)[g].push_back(master);
-    trainable.push_back(master);  // in the model's order: the clip's norm adds them up the same way whatever the groups
+    if (!frozen) (p.value().dim() >= 2 ? decay : no_decay)[g].push_back(master);
   }
+  // In the model's order: the clip's norm adds them up the same way whatever the groups.
+  const std::vector<torch::Tensor>& trainable = weights.trainable();
   const auto options = [&](double wd) {
     return std::make_unique<torch::optim::AdamWOptions>(
         torch::optim::AdamWOptions(cfg.schedule.peak).betas({cfg.beta1, cfg.beta2}).eps(cfg.eps).weight_decay(wd));
@@ -322,7 +300,6 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     const double lr = learning_rate(cfg.schedule, state.step, cfg.steps);
     for (size_t g = 0; g < group_multiples.size(); ++g)
       static_cast<torch::optim::AdamWOptions&>(opt.param_groups()[g].options()).lr(lr * group_multiples[g]);
-    opt.zero_grad();
     double loss_sum = 0;
     int64_t step_positions = 0;
     // Every rank draws the same global batch and keeps its slice, micro-batch by micro-batch.
@@ -362,10 +339,11 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       }
       const double share = double(b.tokens) / std::max<int64_t>(step_tokens, 1);
       (loss * (share * dp.world())).backward();  // dp.average divides by the world
+      weights.accumulate_grads();
       loss_sum += loss.item<double>() * share;
       step_positions += b.positions;
     }
-    weights.collect_grads();
+    weights.finish_grads();
     if (dp.world() > 1) {
       std::vector<torch::Tensor> grads;
       for (const torch::Tensor& m : trainable) grads.push_back(m.grad());
@@ -376,7 +354,6 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     const double grad_norm = cfg.clip > 0 ? torch::nn::utils::clip_grad_norm_(trainable, cfg.clip) : 0.0;
     opt.step();
     weights.publish();
-    for (torch::Tensor& p : weights.params) p.mutable_grad().reset();
     ++state.step;
     const double loss = dp.sum(loss_sum);
     if (state.step == 1) state.first_loss = loss;
