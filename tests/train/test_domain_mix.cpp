@@ -37,6 +37,11 @@ TEST(DomainMix, CapHoldsAndDrawsFollowTheWeights) {
   for (int r = 0; r < 20000; ++r) ++counts[m.draw(7, r / 8, r % 8)];
   EXPECT_NEAR(counts[0] / 20000.0, 0.5, 0.02);
   EXPECT_THROW(train::DomainMix::make({"a", "b", "c"}, {}, 0.3), Error);
+  // Capping one domain can lift another over the cap: both end at it, and the rest share what
+  // remains in proportion, the whole still summing to 1.
+  const train::DomainMix two = train::DomainMix::make({"a", "b", "c", "d"}, {0.5, 0.28, 0.12, 0.1}, 0.3);
+  const std::vector<double> want = {0.3, 0.3, 0.4 * 12 / 22, 0.4 * 10 / 22};
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(two.weights[i], want[i], 1e-12) << i;
 }
 
 TEST(DomainMix, TrainingUpdatesTheMixAndResumesExactly) {

@@ -14,17 +14,26 @@ void normalise(std::vector<double>& w) {
   for (double& x : w) x /= total;
 }
 
-// Lowers every weight above `cap` to it and hands the excess to the others in proportion,
-// until none is above (at most k rounds: each fixes one more domain at the cap).
+// Weights that sum to 1, with none above `cap`: a weight above it is fixed at the cap and the
+// rest are scaled up in proportion to fill what remains, which may lift another above the cap
+// (at most one round per domain).
 void apply_cap(std::vector<double>& w, double cap) {
-  for (size_t round = 0; round < w.size(); ++round) {
-    double excess = 0, free = 0;
-    for (double x : w) {
-      if (x > cap) excess += x - cap;
-      else free += x;
+  std::vector<bool> fixed(w.size(), false);
+  for (bool more = true; more;) {
+    double fixed_mass = 0, free = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (fixed[i]) fixed_mass += cap;
+      else free += w[i];
     }
-    if (excess <= 0 || free <= 0) return;
-    for (double& x : w) x = x >= cap ? cap : x + excess * x / free;
+    if (free <= 0) return;
+    more = false;
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (fixed[i]) continue;
+      w[i] *= (1 - fixed_mass) / free;
+      if (w[i] > cap) fixed[i] = more = true;
+    }
+    for (size_t i = 0; i < w.size(); ++i)
+      if (fixed[i]) w[i] = cap;
   }
 }
 
