@@ -2,8 +2,8 @@
 # The checks that need a CUDA machine with PyTorch and transformers installed (no network).
 # Builds Bespoke against the torch wheel's libtorch, then runs the steps named (default: all):
 #   tests  the tests that run on CUDA where a GPU is present: the fixtures on the device, the
-#          RMSNorm backward, the fused AdamW step, process groups (NCCL; two processes need two
-#          GPUs). The llama.cpp and SentencePiece oracles are not there, so their tests are left out
+#          RMSNorm and RoPE backwards, the fused AdamW step, process groups (NCCL; two processes
+#          need two GPUs), a CPU checkpoint resumed on the GPU. The llama.cpp and SentencePiece oracles are not there, so their tests are left out
 #   hf     every fixture's HF export loaded in transformers, logits compared
 #          (tools/oracle/hf_export_check.py)
 #   bench  bench_train on DESIGN.md's LLaMA 1.3B shape in bf16 against HF transformers
@@ -40,7 +40,8 @@ if [[ " $steps " == *" tests "* ]]; then
   step tests
   # Line-buffered so that a crash still leaves the name of the test that was running.
   stdbuf -oL -eL build-gpu/tests/bespoke_tests \
-    --gtest_filter='*cuda*:RmsNorm.*:AdamW.*:Trainer.ProcessGroupOfOne*:Trainer.TwoProcesses*' > "$out/tests_cuda.log" 2>&1
+    --gtest_filter='*cuda*:RmsNorm.*:Rope.*:AdamW.*:Trainer.ProcessGroupOfOne*:Trainer.TwoProcesses*:Trainer.ACheckpointResumesOnEveryDevice' \
+    > "$out/tests_cuda.log" 2>&1
   echo "cuda tests: exit $?"
   grep -E "FAILED|PASSED|max \||Expected|Which" "$out/tests_cuda.log" | head -80
 fi

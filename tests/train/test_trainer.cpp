@@ -221,6 +221,26 @@ TEST(Trainer, ResumeRestoresTheRandomGenerator) {
   EXPECT_TRUE(torch::equal(torch::rand({8}), next));
 }
 
+// A checkpoint resumes on any device, whichever wrote it: the optimizer's state follows the
+// weights onto the resuming device.
+TEST(Trainer, ACheckpointResumesOnEveryDevice) {
+  std::vector<std::string> devices = {"cpu"};
+  if (torch::cuda::is_available()) devices.push_back("cuda");
+  const std::string dir = test::scratch_dir("resume-device");
+  train::TrainConfig c = config(dir + "/first", 4);
+  c.stop_at = 2;
+  train::train(c, kRun);
+  for (const std::string& device : devices) {
+    train::TrainConfig on = config(dir + "/" + device, 4);
+    fs::copy(c.out, on.out, fs::copy_options::recursive);
+    on.device = device;
+    on.resume = true;
+    const train::TrainResult r = train::train(on, kRun);
+    EXPECT_EQ(r.first_step, 2) << device;
+    EXPECT_EQ(r.steps, 4) << device;
+  }
+}
+
 TEST(Trainer, DistillingFromItselfStartsAtZeroLoss) {
   train::TrainConfig c = config(test::scratch_dir("kd"), 1);
   c.teacher = c.model;

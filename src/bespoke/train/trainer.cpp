@@ -111,7 +111,7 @@ Checkpointed load_checkpoint(const std::string& dir, MasterWeights& w, torch::op
     for (size_t i = 0; i < w.names().size(); ++i) w.masters()[i].copy_(weights.get(w.names()[i]));
   }
   w.publish();
-  torch::load(opt, dir + "/optimizer.pt");
+  torch::load(opt, dir + "/optimizer.pt", device);  // onto this rank's device, not the saver's
   load_rng(dir + "/rng.safetensors", device);
   std::ifstream in(dir + "/state.json");
   const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
