@@ -239,6 +239,17 @@ TEST(Trainer, ACheckpointResumesOnEveryDevice) {
     EXPECT_EQ(r.first_step, 2) << device;
     EXPECT_EQ(r.steps, 4) << device;
   }
+  // A stop at or before the checkpoint's step would never be reached: refused.
+  train::TrainConfig late = config(dir + "/late", 4);
+  fs::copy(c.out, late.out, fs::copy_options::recursive);
+  late.resume = true;
+  late.stop_at = 2;
+  try {
+    train::train(late, kRun);
+    ADD_FAILURE() << "a --stop-at at the checkpoint's step was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--stop-at 2 is not after"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Trainer, DistillingFromItselfStartsAtZeroLoss) {
@@ -588,8 +599,12 @@ TEST(Trainer, SchedulesWarmUpThenDecay) {
   s.kind = "wsd", s.decay_fraction = 0.2;
   EXPECT_DOUBLE_EQ(train::learning_rate(s, 80, 110), 1.0);
   EXPECT_NEAR(train::learning_rate(s, 109, 110), 0.1, 1e-12);
+  s.kind = "constant";
+  EXPECT_DOUBLE_EQ(train::learning_rate(s, 50, 110), 1.0);
   s.kind = "linear";
-  EXPECT_THROW(train::learning_rate(s, 50, 110), Error);
+  EXPECT_THROW(train::learning_rate(s, 0, 110), Error);  // refused during warmup too, before any training
+  s.kind = "cosine", s.final_ratio = -0.1;
+  EXPECT_THROW(train::learning_rate(s, 0, 110), Error);
 }
 
 }  // namespace

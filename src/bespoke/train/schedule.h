@@ -14,7 +14,8 @@ struct Schedule {
   double decay_fraction = 0.2;  // wsd: the share of steps in the final linear decay
 };
 
-// The rate of step `step` (0-based) of `total`. Throws Error(kUsage) for an unknown kind.
+// The rate of step `step` (0-based) of `total`. Throws Error(kUsage) for an unknown kind or a
+// ratio out of range, at any step (a run is refused at its first).
 double learning_rate(const Schedule& s, int64_t step, int64_t total);
 
 }  // namespace bespoke::train

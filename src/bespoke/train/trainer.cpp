@@ -277,6 +277,8 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   if (cfg.resume) {
     if (previous.empty()) fail(ErrorKind::kUsage, cfg.out + ": no checkpoint to resume from");
     state = load_checkpoint(previous, weights, opt, load.device);
+    if (cfg.stop_at > 0 && cfg.stop_at <= state.step)
+      fail(ErrorKind::kUsage, "--stop-at " + std::to_string(cfg.stop_at) + " is not after the checkpoint's step " + std::to_string(state.step));
     sampler.restore(state.data);
     if (mix) mix->weights = state.weights;
     if (dp.leader()) trim_metrics(metrics_path, state.step);
