@@ -239,6 +239,21 @@ TEST(Trainer, ACheckpointResumesOnEveryDevice) {
     EXPECT_EQ(r.first_step, 2) << device;
     EXPECT_EQ(r.steps, 4) << device;
   }
+  // Other data, or other rows, would continue from a position in something else: refused,
+  // naming what changed.
+  for (const std::string& change : {"data", "seq_len"}) {
+    train::TrainConfig other = config(dir + "/other-" + change, 4);
+    fs::copy(c.out, other.out, fs::copy_options::recursive);
+    other.resume = true;
+    if (change == "data") std::ofstream(other.data, std::ios::app) << R"({"text": "one more line"})" << "\n";
+    else other.seq_len = 32;
+    try {
+      train::train(other, kRun);
+      ADD_FAILURE() << "resumed with other " << change;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(change == "data" ? "examples 4 -> 5" : "seq_len 48 -> 32"), std::string::npos) << e.what();
+    }
+  }
   // A stop at or before the checkpoint's step would never be reached: refused.
   train::TrainConfig late = config(dir + "/late", 4);
   fs::copy(c.out, late.out, fs::copy_options::recursive);

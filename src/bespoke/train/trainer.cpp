@@ -49,6 +49,7 @@ std::string step_dir(const std::string& out, int64_t step) {
 struct Checkpointed {
   int64_t step = 0, tokens = 0;
   nlohmann::json data;          // Sampler::state()
+  nlohmann::json identity;      // data_identity(): what the data position is a position in
   std::vector<double> weights;  // the domain mix, when there is one
   double first_loss = 0;
 };
@@ -81,6 +82,36 @@ void load_rng(const std::string& path, const torch::Device& device) {
   }
 }
 
+// What a data position is a position in: the examples (their count and a hash of their tokens,
+// masks and domains) and the settings that order them into batches. A resume with other data
+// would continue somewhere else, so it is refused.
+nlohmann::json data_identity(const std::vector<Example>& examples, const TrainConfig& cfg) {
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a
+  const auto add = [&hash](uint64_t v) { hash = (hash ^ v) * 1099511628211ull; };
+  for (const Example& e : examples) {
+    for (const int32_t id : e.ids) add(uint32_t(id));
+    for (const uint8_t t : e.trained) add(t);
+    for (const char c : e.domain) add(uint8_t(c));
+    add(~0ull);  // the end of an example
+  }
+  std::ostringstream hex;
+  hex << std::hex << std::setw(16) << std::setfill('0') << hash;
+  return {{"examples", examples.size()}, {"tokens_hash", hex.str()}, {"seq_len", cfg.seq_len},
+          {"batch", cfg.batch},          {"bucket", cfg.bucket},      {"domains", cfg.domains}};
+}
+
+// One line naming what differs between a checkpoint's data identity and this run's.
+void check_same_data(const std::string& dir, const nlohmann::json& saved, const nlohmann::json& now) {
+  if (saved.is_null()) return;  // written before checkpoints kept it
+  std::string differs;
+  for (const auto& [key, value] : now.items())
+    if (saved.value(key, nlohmann::json()) != value)
+      differs += (differs.empty() ? "" : ", ") + key + " " + saved.value(key, nlohmann::json()).dump() + " -> " + value.dump();
+  if (!differs.empty())
+    fail(ErrorKind::kUsage, dir + " was made with other data or batching (" + differs +
+                                "): resume with the same --data, --seq-len, --batch, --bucket and --domains");
+}
+
 // Written beside its final name and renamed, so a checkpoint directory is always complete.
 void save_checkpoint(const std::string& out, const MasterWeights& w, torch::optim::Optimizer& opt, const Checkpointed& c,
                      int64_t keep, const torch::Device& device) {
@@ -92,8 +123,8 @@ void save_checkpoint(const std::string& out, const MasterWeights& w, torch::opti
   io::write_safetensors(tmp + "/model.safetensors", weights);
   torch::save(opt, tmp + "/optimizer.pt");
   save_rng(tmp + "/rng.safetensors", device);
-  const nlohmann::json state = {{"step", c.step}, {"data", c.data}, {"domain_weights", c.weights},
-                                {"tokens", c.tokens}, {"first_loss", c.first_loss}};
+  const nlohmann::json state = {{"step", c.step},     {"data", c.data},     {"data_identity", c.identity},
+                                {"domain_weights", c.weights}, {"tokens", c.tokens}, {"first_loss", c.first_loss}};
   write_file_atomic(tmp + "/state.json", [&](std::ostream& o) { o << state.dump(1) << "\n"; });
   fs::remove_all(dir);
   fs::rename(tmp, dir);
@@ -119,6 +150,7 @@ Checkpointed load_checkpoint(const std::string& dir, MasterWeights& w, torch::op
   Checkpointed c;
   c.step = s["step"].get<int64_t>();
   c.data = s["data"];
+  c.identity = s.value("data_identity", nlohmann::json());
   c.weights = s["domain_weights"].get<std::vector<double>>();
   c.tokens = s["tokens"].get<int64_t>();
   c.first_loss = s["first_loss"].get<double>();
@@ -271,12 +303,14 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
 
   const std::string metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
   Checkpointed state;
+  const nlohmann::json identity = data_identity(examples, cfg);
   const std::string previous = latest_checkpoint(cfg.out);
   dp.barrier();  // every rank has looked before the leader writes anything
   if (dp.leader()) fs::create_directories(fs::path(cfg.out) / "checkpoints");
   if (cfg.resume) {
     if (previous.empty()) fail(ErrorKind::kUsage, cfg.out + ": no checkpoint to resume from");
     state = load_checkpoint(previous, weights, opt, load.device);
+    check_same_data(previous, state.identity, identity);
     if (cfg.stop_at > 0 && cfg.stop_at <= state.step)
       fail(ErrorKind::kUsage, "--stop-at " + std::to_string(cfg.stop_at) + " is not after the checkpoint's step " + std::to_string(state.step));
     sampler.restore(state.data);
@@ -380,6 +414,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     const bool halt = dp.sum(stop.load() ? 1 : 0) > 0 || state.step == cfg.stop_at;  // one rank stopping stops all
     const bool due = cfg.save_every > 0 && state.step % cfg.save_every == 0;
     state.data = sampler.state();
+    state.identity = identity;
     if (mix) state.weights = mix->weights;
     if ((due || state.step == cfg.steps || halt) && dp.leader()) save_checkpoint(cfg.out, weights, opt, state, cfg.keep, load.device);
     if (halt) {
