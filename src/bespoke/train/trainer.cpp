@@ -175,17 +175,14 @@ std::string clock(double seconds) {
   return o.str();
 }
 
-// Each domain's reference loss: from the file, else measured on the evaluation data by `model`
-// (the teacher, or the starting model) before training.
-std::vector<double> reference_losses(const TrainConfig& cfg, const DomainMix& mix, model::Transformer model,
-                                     const std::vector<Example>& eval_examples) {
-  if (cfg.reference_losses.empty()) return domain_losses(model, eval_examples, mix, cfg.seq_len, cfg.batch);
-  std::ifstream in(cfg.reference_losses);
+// Each domain's reference loss from `path`, a JSON object domain -> loss.
+std::vector<double> read_reference_losses(const std::string& path, const DomainMix& mix) {
+  std::ifstream in(path);
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (!j.is_object()) fail(ErrorKind::kInput, cfg.reference_losses + ": expected a JSON object {\"domain\": loss}");
+  if (!j.is_object()) fail(ErrorKind::kInput, path + ": expected a JSON object {\"domain\": loss}");
   std::vector<double> out;
   for (const std::string& d : mix.names) {
-    if (!j.contains(d) || !j[d].is_number()) fail(ErrorKind::kInput, cfg.reference_losses + ": no loss for domain '" + d + "'");
+    if (!j.contains(d) || !j[d].is_number()) fail(ErrorKind::kInput, path + ": no loss for domain '" + d + "'");
     out.push_back(j[d].get<double>());
   }
   return out;
@@ -260,9 +257,20 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     if (cfg.mix_every > 0) {
       if (cfg.eval_data.empty()) fail(ErrorKind::kUsage, "dynamic batch loading (--mix-every) needs --eval-data");
       eval_examples = split_documents(read_examples(cfg.eval_data, encoder), cfg.seq_len);
-      reference = reference_losses(cfg, *mix, teacher ? teacher : net, eval_examples);
     }
   }
+  // Each domain's loss on the evaluation data, a micro-batch of rows per forward. Every rank
+  // measures and they take the mean, so every rank's mix moves the same way even on a device
+  // whose sums are not bit-reproducible.
+  const auto measure_domains = [&](model::Transformer model) {
+    std::vector<double> losses = domain_losses(model, eval_examples, *mix, cfg.seq_len, micro);
+    for (double& loss : losses) loss = dp.sum(loss) / dp.world();
+    return losses;
+  };
+  // The reference: from the file, else the teacher's (or the starting model's) before training.
+  if (mix && cfg.mix_every > 0)
+    reference = cfg.reference_losses.empty() ? measure_domains(teacher ? teacher : net)
+                                             : read_reference_losses(cfg.reference_losses, *mix);
   Sampler sampler(examples, mix.get(), cfg.seed, cfg.bucket, cfg.batch);
 
   // Matrices decay, norms and biases do not; frozen parameters take no part. One optimizer group
@@ -398,7 +406,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     nlohmann::json line = {{"step", state.step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                            {"tokens", state.tokens}, {"tokens_per_s", speed}, {"elapsed_s", elapsed}};
     if (mix && cfg.mix_every > 0 && state.step % cfg.mix_every == 0) {
-      const std::vector<double> losses = domain_losses(net, eval_examples, *mix, cfg.seq_len, cfg.batch);
+      const std::vector<double> losses = measure_domains(net);
       mix->update(losses, reference);
       line["domain_losses"] = losses;
     }
