@@ -5,6 +5,7 @@
 // frozen parameters, clipping and the progress line do what they say.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -360,6 +361,15 @@ TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
         EXPECT_NEAR(m2[i][key].get<double>(), m1[i][key].get<double>(), 1e-5 * m1[i][key].get<double>()) << key << " " << i;
     std::cout << device << ": max |one process - two processes| = " << worst << " (weights moved up to " << moved << ")\n";
   }
+}
+
+// A worker that fails stops the others, which would otherwise wait for it in an all-reduce: the
+// launch returns the failure's code long before the survivor's two minutes are up.
+TEST(Trainer, AFailingWorkerStopsTheOthers) {
+  const auto start = std::chrono::steady_clock::now();
+  const int code = train::launch_local(2, {"/bin/sh", "-c", "if [ \"$RANK\" = 1 ]; then exit 3; fi; sleep 120"});
+  EXPECT_EQ(code, 3);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
 }
 
 // A group of one over loopback: the collectives are identities, on every device this machine

@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
@@ -154,6 +156,7 @@ int free_port() {
 }
 
 int launch_local(int n, const std::vector<std::string>& argv) {
+  children.clear();
   const std::string port = std::to_string(free_port());
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -178,13 +181,37 @@ int launch_local(int n, const std::vector<std::string>& argv) {
   }
   ::signal(SIGINT, forward_signal);
   ::signal(SIGTERM, forward_signal);
+  // The first worker to fail stops the rest: they would otherwise wait in an all-reduce for it
+  // until the collective's timeout. SIGTERM first (a worker that can still save does), SIGKILL
+  // after a grace period.
   int result = 0;
-  for (pid_t p : children) {
+  size_t running = children.size();
+  bool stopping = false;
+  std::chrono::steady_clock::time_point grace_ends;
+  while (running > 0) {
     int status = 0;
-    while (::waitpid(p, &status, 0) < 0 && errno == EINTR) {
+    const pid_t done = ::waitpid(-1, &status, stopping ? WNOHANG : 0);
+    if (done < 0) {
+      if (errno == EINTR) continue;
+      break;
     }
+    if (done == 0) {  // in a failure's grace period, and no worker has ended since
+      if (std::chrono::steady_clock::now() < grace_ends) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      } else {
+        forward_signal(SIGKILL);
+        stopping = false;
+      }
+      continue;
+    }
+    --running;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (result == 0) result = code;
+    if (code != 0 && result == 0) {
+      result = code;
+      forward_signal(SIGTERM);
+      stopping = true;
+      grace_ends = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    }
   }
   return result;
 }

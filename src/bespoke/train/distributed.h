@@ -50,7 +50,8 @@ class DataParallel {
 int free_port();
 
 // Runs `argv` as `n` processes (RANK and LOCAL_RANK 0..n-1, WORLD_SIZE n, MASTER_ADDR 127.0.0.1, a free
-// MASTER_PORT), forwarding SIGINT/SIGTERM to them. Returns the first non-zero exit code, or 0.
+// MASTER_PORT), forwarding SIGINT/SIGTERM to them. The first to fail stops the others (SIGTERM,
+// then SIGKILL 20 s later). Returns the first non-zero exit code, or 0.
 int launch_local(int n, const std::vector<std::string>& argv);
 
 }  // namespace bespoke::train
