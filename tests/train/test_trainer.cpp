@@ -208,6 +208,33 @@ TEST(Trainer, ProgressRedrawsOneLineAndLogsPlainLinesElsewhere) {
   EXPECT_EQ(steps, (std::vector<std::string>{"2", "4"})) << log;
 }
 
+// A step whose loss is not finite stops the run before the weights change, keeping the
+// checkpoints that came before it.
+TEST(Trainer, ANonFiniteLossStopsBeforeTheUpdate) {
+  const std::string dir = test::scratch_dir("nan");
+  train::TrainConfig c = config(dir, 4);
+  c.stop_at = 2;
+  train::train(c, kRun);
+  const std::string good = train::latest_checkpoint(c.out);
+  // The checkpoint's weights with one NaN in the final norm: every logit of the next step is NaN.
+  std::vector<std::pair<std::string, torch::Tensor>> weights;
+  const io::SafetensorsFile saved(good + "/model.safetensors");
+  for (const auto& [name, entry] : saved.entries()) weights.push_back({name, saved.get(name)});
+  for (auto& [name, w] : weights)
+    if (name == "output_norm.weight") w[0] = std::nan("");
+  io::write_safetensors(good + "/model.safetensors", weights);
+  c.stop_at = 0;
+  c.resume = true;
+  try {
+    train::train(c, kRun);
+    ADD_FAILURE() << "a NaN loss was stepped";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("step 3: the loss is NaN"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(train::latest_checkpoint(c.out), good);
+  EXPECT_EQ(read_metrics(c.out).size(), 2u);
+}
+
 // A checkpoint keeps the global generator: after a resume it continues where the stopped run
 // left it, not where the resumed run's own seeding put it.
 TEST(Trainer, ResumeRestoresTheRandomGenerator) {

@@ -395,11 +395,17 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     }
     state.tokens += step_tokens;
     positions += int64_t(dp.sum(double(step_positions)));
+    const double loss = dp.sum(loss_sum);
     const double grad_norm = cfg.clip > 0 ? torch::nn::utils::clip_grad_norm_(trainable, cfg.clip) : 0.0;
+    // A diverged step would be applied, checkpointed, and the last good checkpoints pruned.
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+      const auto text = [](double x) { return std::isnan(x) ? std::string("NaN") : std::to_string(x); };
+      fail(ErrorKind::kInput, "step " + std::to_string(state.step + 1) + ": the loss is " + text(loss) + " and the gradient norm " +
+                                  text(grad_norm) + "; stopped before updating the weights (checkpoints are kept): lower --lr or check the data");
+    }
     opt.step();
     weights.publish();
     ++state.step;
-    const double loss = dp.sum(loss_sum);
     if (state.step == 1) state.first_loss = loss;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double speed = positions / std::max(elapsed, 1e-9);
