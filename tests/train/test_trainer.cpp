@@ -552,6 +552,25 @@ TEST(Trainer, BadDataIsRefusedNamingTheLine) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("bad.jsonl:2"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+
+  // Token ids the model has no embedding for, or that do not fit a token id at all.
+  const std::string model = " --model " + test::fixture_dir("qwen3");
+  std::ofstream(dir + "/big.jsonl") << R"({"ids": [1, 2, 1000000]})" << "\n";
+  std::ofstream(dir + "/huge.jsonl") << R"({"ids": [1, 3000000000]})" << "\n";
+  for (const auto& [file, message] : {std::pair("big", "token id 1000000 is not below the model's vocabulary size"),
+                                      std::pair("huge", "huge.jsonl:1")}) {
+    const test::CommandResult bad = test::run_bespoke("train" + model + " --data " + dir + "/" + file + ".jsonl --out " + dir +
+                                                      "/run-" + file + " --steps 1");
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_NE(bad.err.find(message), std::string::npos) << bad.err;
+  }
+  // teacher-logits refuses rows or batches it could never fill, rather than looping.
+  for (const char* option : {"--seq-len 0", "--batch 0"}) {
+    const test::CommandResult bad = test::run_bespoke("teacher-logits --teacher " + test::fixture_dir("qwen3") + " --data " + dir +
+                                                      "/big.jsonl --out " + dir + "/topk.safetensors " + option);
+    EXPECT_EQ(bad.exit_code, 64) << option << ": " << bad.err;
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  }
 }
 
 // bf16 compute with fp32 masters: the loss still falls, and the checkpoint holds fp32 masters

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "bespoke/core/error.h"
@@ -44,7 +45,8 @@ Example Encoder::encode(const nlohmann::json& record) const {
     if (!record["ids"].is_array()) fail(ErrorKind::kInput, "\"ids\" is not an array");
     std::vector<int32_t> ids;
     for (const auto& id : record["ids"]) {
-      if (!id.is_number_integer() || id.get<int64_t>() < 0) fail(ErrorKind::kInput, "\"ids\" holds a value that is not a token id");
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > std::numeric_limits<int32_t>::max())
+        fail(ErrorKind::kInput, "\"ids\" holds a value that is not a token id");
       ids.push_back(id.get<int32_t>());
     }
     append(e, ids, true);
@@ -104,6 +106,7 @@ std::vector<Example> read_examples(const std::string& path, const Encoder& encod
 }
 
 std::vector<Example> split_documents(const std::vector<Example>& examples, int64_t window) {
+  if (window < 1) fail(ErrorKind::kUsage, "--seq-len must be positive");
   std::vector<Example> out;
   for (const Example& e : examples) {
     const int64_t n = e.ids.size();
@@ -163,6 +166,14 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
   std::mt19937_64 rng(seed * 1000003 + epoch);
   for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[std::uniform_int_distribution<int64_t>(0, i)(rng)]);
   return order;
+}
+
+void check_token_ids(const std::vector<Example>& examples, int64_t vocab_size, const std::string& source) {
+  for (const Example& e : examples)
+    for (const int32_t id : e.ids)
+      if (id >= vocab_size)
+        fail(ErrorKind::kInput, source + ": token id " + std::to_string(id) + " is not below the model's vocabulary size " +
+                                    std::to_string(vocab_size));
 }
 
 }  // namespace bespoke::train

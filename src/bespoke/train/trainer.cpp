@@ -225,6 +225,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
                  static_cast<long long>(cut), examples.size(), static_cast<long long>(cfg.seq_len));
   const model::LoadOptions load{cfg.bf16 ? torch::kBFloat16 : torch::kFloat32, dp.device()};
   model::Transformer net = model::load_model(cfg.model, load);
+  check_token_ids(examples, net->spec().vocab_size, cfg.data);
   net->set_activation_checkpointing(cfg.checkpoint_layers);
   model::Transformer teacher{nullptr};
   if (!cfg.teacher.empty()) {
@@ -257,6 +258,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     if (cfg.mix_every > 0) {
       if (cfg.eval_data.empty()) fail(ErrorKind::kUsage, "dynamic batch loading (--mix-every) needs --eval-data");
       eval_examples = split_documents(read_examples(cfg.eval_data, encoder), cfg.seq_len);
+      check_token_ids(eval_examples, net->spec().vocab_size, cfg.eval_data);
     }
   }
   // Each domain's loss on the evaluation data, a micro-batch of rows per forward. Every rank
