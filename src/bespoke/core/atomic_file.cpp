@@ -1,5 +1,6 @@
 #include "bespoke/core/atomic_file.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,6 +27,15 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
     std::remove(tmp.c_str());
     throw;
   }
+}
+
+void sync_to_disk(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(ErrorKind::kIo, path + ": cannot open to sync: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) fail(ErrorKind::kIo, path + ": fsync failed: " + std::strerror(err));
 }
 
 }  // namespace bespoke

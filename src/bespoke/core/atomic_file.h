@@ -11,4 +11,8 @@ namespace bespoke {
 // `path`. On any failure the temporary file is removed and `path` is untouched. Throws Error(kIo).
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
 
+// Waits until the file or directory at `path` (its entries, for a directory) is on disk, so that
+// a rename after it cannot outlive, across a power loss, the data it names. Throws Error(kIo).
+void sync_to_disk(const std::string& path);
+
 }  // namespace bespoke

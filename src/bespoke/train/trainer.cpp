@@ -126,8 +126,12 @@ void save_checkpoint(const std::string& out, const MasterWeights& w, torch::opti
   const nlohmann::json state = {{"step", c.step},     {"data", c.data},     {"data_identity", c.identity},
                                 {"domain_weights", c.weights}, {"tokens", c.tokens}, {"first_loss", c.first_loss}};
   write_file_atomic(tmp + "/state.json", [&](std::ostream& o) { o << state.dump(1) << "\n"; });
+  // On disk before the older checkpoints go: a power loss must not leave only a torn one.
+  for (const auto& e : fs::directory_iterator(tmp)) sync_to_disk(e.path().string());
+  sync_to_disk(tmp);
   fs::remove_all(dir);
   fs::rename(tmp, dir);
+  sync_to_disk((fs::path(out) / "checkpoints").string());
   std::vector<std::string> all;
   for (const auto& e : fs::directory_iterator(fs::path(out) / "checkpoints"))
     if (e.path().filename().string().rfind("step-", 0) == 0 && e.path().extension() != ".tmp") all.push_back(e.path().string());
