@@ -391,10 +391,11 @@ TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
 }
 
 // A worker that fails stops the others, which would otherwise wait for it in an all-reduce: the
-// launch returns the failure's code long before the survivor's two minutes are up.
+// launch returns the failure's code long before the survivor's two minutes are up (`exec`: the
+// signal reaches the sleep itself, which would otherwise hold the test's output open).
 TEST(Trainer, AFailingWorkerStopsTheOthers) {
   const auto start = std::chrono::steady_clock::now();
-  const int code = train::launch_local(2, {"/bin/sh", "-c", "if [ \"$RANK\" = 1 ]; then exit 3; fi; sleep 120"});
+  const int code = train::launch_local(2, {"/bin/sh", "-c", "if [ \"$RANK\" = 1 ]; then exit 3; fi; exec sleep 120"});
   EXPECT_EQ(code, 3);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
 }
