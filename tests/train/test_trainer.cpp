@@ -651,6 +651,26 @@ TEST(Trainer, LengthBucketingPadsLessAndVisitsEveryExampleOncePerPass) {
   // batch to about its own rows' length.
   EXPECT_LT(bucketed_positions, 0.8 * plain_positions) << bucketed_positions << " vs " << plain_positions;
 
+  // With a pass that is not a whole number of batches (203 rows, 8 per step), the second pass
+  // starts mid-step; its sorted batches still line up with the steps, so it pads as little.
+  examples.resize(203);
+  examples.back().ids.resize(50);
+  train::Sampler p(examples, nullptr, 5), b(examples, nullptr, 5, 4, batch);
+  const auto positions = [&](const std::vector<int64_t>& rows) {
+    int64_t longest = 0;
+    for (int64_t i : rows) longest = std::max<int64_t>(longest, examples[i].ids.size());
+    return longest * batch;
+  };
+  int64_t plain_pass[2] = {0, 0}, bucketed_pass[2] = {0, 0};  // steps 0-24 (pass 1), 26-49 (pass 2)
+  for (int64_t step = 0; step < 50; ++step) {
+    const int64_t a = positions(p.rows(step, batch)), c = positions(b.rows(step, batch));
+    if (step == 25) continue;  // the step that straddles the passes
+    plain_pass[step > 25] += a;
+    bucketed_pass[step > 25] += c;
+  }
+  for (const int pass : {0, 1})
+    EXPECT_LT(bucketed_pass[pass], 0.8 * plain_pass[pass]) << "pass " << pass + 1 << ": " << bucketed_pass[pass] << " vs " << plain_pass[pass];
+
   // A sampler restored mid-pass continues the same order.
   train::Sampler whole(examples, nullptr, 5, 4, batch), resumed(examples, nullptr, 5, 4, batch);
   for (int64_t step = 0; step < 30; ++step) whole.rows(step, batch);

@@ -39,16 +39,20 @@ int64_t Sampler::next(size_t pool) {
 }
 
 std::vector<int64_t> Sampler::bucketed(std::vector<int64_t> order, uint64_t seed, int64_t epoch) const {
-  const size_t window = static_cast<size_t>(bucket_ * batch_);
+  const size_t batch = static_cast<size_t>(batch_), window = static_cast<size_t>(bucket_) * batch;
+  // Steps take `batch` rows at a time from one pass after another, so a pass whose start is not
+  // on a step boundary begins with `lead` rows that finish the previous pass's last step. The
+  // windows start after them, so that their sorted batches are the steps' batches.
+  const size_t lead = (batch - epoch * order.size() % batch) % batch;
   std::mt19937_64 rng(seed * 1000003 + epoch + 0x5bd1e995);
-  for (size_t w = 0; w < order.size(); w += window) {
+  for (size_t w = std::min(lead, order.size()); w < order.size(); w += window) {
     const auto first = order.begin() + w, last = order.begin() + std::min(w + window, order.size());
     std::stable_sort(first, last, [&](int64_t a, int64_t b) { return lengths_[pools_[0][a]] < lengths_[pools_[0][b]]; });
     // Shuffle whole batches within the window, so steps do not go from short rows to long ones.
-    const size_t n = static_cast<size_t>(last - first) / batch_;
+    const size_t n = static_cast<size_t>(last - first) / batch;
     for (size_t i = n; i > 1; --i) {
       const size_t j = std::uniform_int_distribution<size_t>(0, i - 1)(rng);
-      std::swap_ranges(first + (i - 1) * batch_, first + i * batch_, first + j * batch_);
+      std::swap_ranges(first + (i - 1) * batch, first + i * batch, first + j * batch);
     }
   }
   return order;

@@ -4,7 +4,8 @@
 //
 // Length bucketing (no domains): each pass is cut into windows of `bucket` batches; a window's
 // examples are sorted by length and cut into batches, which then go in a shuffled order. A batch
-// is as long as its longest row, so rows of like length waste few padded positions.
+// is as long as its longest row, so rows of like length waste few padded positions. A pass that
+// starts mid-step lines its batches up with the steps after the rows that finish that step.
 #pragma once
 
 #include <nlohmann/json.hpp>
