@@ -348,11 +348,12 @@ TEST(Trainer, SigtermSavesACheckpointAndResumeFinishes) {
   EXPECT_TRUE(fs::exists(c.out + "/final/config.json"));
 }
 
-// Two processes, each with half the global batch, make the same update as one process that
-// accumulates the same two halves: over Gloo on CPU, and over NCCL on two GPUs where the machine
-// has them. Only the summation order differs (the all-reduce adds the halves' gradients, the
-// single process accumulates them), so the weights agree to float rounding, which Adam's
-// normalisation may magnify a little: bound 1e-5.
+// Two processes, each with half the global batch (every other row), make the same update as one
+// process that accumulates the same rows: over Gloo on CPU, and over NCCL on two GPUs where the
+// machine has them. A row at a time on both sides, so each row's forward has the same shapes and
+// only the summation order differs (the all-reduce adds the ranks' gradients, the single process
+// accumulates them): the weights agree to float rounding, which Adam's normalisation may magnify
+// a little: bound 1e-5.
 TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
   std::vector<std::string> devices = {"cpu"};
   if (torch::cuda::device_count() >= 2) devices.push_back("cuda");
@@ -361,9 +362,9 @@ TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
     const train::TrainConfig c = config(dir, 6);
     const std::string common = "train --model " + c.model + " --data " + c.data +
                                " --steps 6 --batch 4 --seq-len 48 --lr 3e-3 --device " + device;
-    const test::CommandResult one = test::run_bespoke(common + " --micro-batch 2 --out " + dir + "/one");
+    const test::CommandResult one = test::run_bespoke(common + " --micro-batch 1 --out " + dir + "/one");
     ASSERT_EQ(one.exit_code, 0) << one.err;
-    const test::CommandResult two = test::run_bespoke(common + " --nproc 2 --out " + dir + "/two");
+    const test::CommandResult two = test::run_bespoke(common + " --micro-batch 1 --nproc 2 --out " + dir + "/two");
     ASSERT_EQ(two.exit_code, 0) << two.err;
 #ifdef BESPOKE_NCCL
     const std::string backend = device == "cuda" ? "nccl" : "gloo";
@@ -679,6 +680,20 @@ TEST(Trainer, LengthBucketingPadsLessAndVisitsEveryExampleOncePerPass) {
 
   const train::DomainMix mix = train::DomainMix::make({"default"});
   EXPECT_THROW(train::Sampler(examples, &mix, 5, 4, batch), Error);
+
+  // Ranks take every world-th row of a (sorted) global batch, so each gets short and long rows
+  // alike; every row goes to exactly one micro-batch of one rank.
+  std::vector<int64_t> global(24);
+  for (size_t i = 0; i < global.size(); ++i) global[i] = 100 + i;
+  std::vector<int> taken(global.size());
+  for (const int world : {1, 2, 3})
+    for (int rank = 0; rank < world; ++rank)
+      for (int64_t m = 0; m < 4; ++m)
+        for (const int64_t row : train::micro_batch_rows(global, rank, world, m, 24 / world / 4)) {
+          EXPECT_EQ((row - 100) % world, rank) << world;
+          ++taken[row - 100];
+        }
+  for (const int n : taken) EXPECT_EQ(n, 3);  // once for each world size
 }
 
 TEST(Trainer, SchedulesWarmUpThenDecay) {

@@ -75,4 +75,10 @@ void Sampler::restore(const nlohmann::json& state) {
   for (size_t p = 0; p < cursors_.size(); ++p) cursors_[p] = {state[p][0].get<int64_t>(), state[p][1].get<int64_t>()};
 }
 
+std::vector<int64_t> micro_batch_rows(const std::vector<int64_t>& rows, int rank, int world, int64_t m, int64_t micro) {
+  std::vector<int64_t> out;
+  for (int64_t j = 0; j < micro; ++j) out.push_back(rows.at((m * micro + j) * world + rank));
+  return out;
+}
+
 }  // namespace bespoke::train

@@ -49,4 +49,9 @@ class Sampler {
   std::vector<int64_t> order_epoch_;
 };
 
+// Micro-batch `m` (of `micro` rows) of rank `rank` of `world` in a step's global `rows`: every
+// world-th row from the rank's own. A length-bucketed batch is sorted, and contiguous slices
+// would give the last rank all the long rows while the others wait for it at the all-reduce.
+std::vector<int64_t> micro_batch_rows(const std::vector<int64_t>& rows, int rank, int world, int64_t m, int64_t micro);
+
 }  // namespace bespoke::train

@@ -359,8 +359,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     // ranks: a mean of per-micro-batch means would weigh a target in a short micro-batch more.
     const int64_t step_tokens = trained_targets(examples, rows, cfg.seq_len);
     for (int64_t m = 0; m < n_micro; ++m) {
-      const auto first = rows.begin() + dp.rank() * per_rank + m * micro;
-      const std::vector<int64_t> mine(first, first + micro);
+      const std::vector<int64_t> mine = micro_batch_rows(rows, dp.rank(), dp.world(), m, micro);
       const Batch b = make_batch(examples, mine, cfg.seq_len);
       const torch::Tensor ids = b.ids.to(load.device);
       const torch::Tensor h = net->features(ids).flatten(0, 1);
