@@ -42,6 +42,11 @@ TEST(DomainMix, CapHoldsAndDrawsFollowTheWeights) {
   const train::DomainMix two = train::DomainMix::make({"a", "b", "c", "d"}, {0.5, 0.28, 0.12, 0.1}, 0.3);
   const std::vector<double> want = {0.3, 0.3, 0.4 * 12 / 22, 0.4 * 10 / 22};
   for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(two.weights[i], want[i], 1e-12) << i;
+  // When only zero weights are left below the cap, they share the remainder equally.
+  const train::DomainMix zero = train::DomainMix::make({"a", "b", "c"}, {0.9, 0.1, 0.0}, 0.4);
+  EXPECT_NEAR(zero.weights[0], 0.4, 1e-12);
+  EXPECT_NEAR(zero.weights[1], 0.4, 1e-12);
+  EXPECT_NEAR(zero.weights[2], 0.2, 1e-12);
 }
 
 TEST(DomainMix, TrainingUpdatesTheMixAndResumesExactly) {

@@ -35,7 +35,8 @@ void sync_to_disk(const std::string& path) {
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
-  if (rc != 0) fail(ErrorKind::kIo, path + ": fsync failed: " + std::strerror(err));
+  // EINVAL: a file system that cannot sync this (some network and FUSE mounts, for directories).
+  if (rc != 0 && err != EINVAL) fail(ErrorKind::kIo, path + ": fsync failed: " + std::strerror(err));
 }
 
 }  // namespace bespoke

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -135,8 +136,10 @@ namespace {
 
 std::vector<pid_t> children;
 
+// Reaped workers are 0 in `children`: their pids may belong to someone else by now.
 void forward_signal(int sig) {
-  for (pid_t p : children) ::kill(p, sig);
+  for (pid_t p : children)
+    if (p > 0) ::kill(p, sig);
 }
 
 }  // namespace
@@ -179,11 +182,10 @@ int launch_local(int n, const std::vector<std::string>& argv) {
       fail(ErrorKind::kIo, "cannot start " + argv[0]);
     children.push_back(pid);
   }
-  ::signal(SIGINT, forward_signal);
-  ::signal(SIGTERM, forward_signal);
-  // The first worker to fail stops the rest: they would otherwise wait in an all-reduce for it
-  // until the collective's timeout. SIGTERM first (a worker that can still save does), SIGKILL
-  // after a grace period.
+  const auto old_int = ::signal(SIGINT, forward_signal), old_term = ::signal(SIGTERM, forward_signal);
+  // The first worker to fail stops the rest: they would otherwise wait for it in an all-reduce
+  // until the collective's timeout. SIGTERM, then SIGKILL after a grace period for those blocked
+  // in a collective, who cannot act on it.
   int result = 0;
   size_t running = children.size();
   bool stopping = false;
@@ -191,8 +193,9 @@ int launch_local(int n, const std::vector<std::string>& argv) {
   while (running > 0) {
     int status = 0;
     const pid_t done = ::waitpid(-1, &status, stopping ? WNOHANG : 0);
-    if (done < 0) {
-      if (errno == EINTR) continue;
+    if (done < 0 && errno == EINTR) continue;
+    if (done < 0) {  // no children left to wait for, though some workers were not seen to end
+      result = result != 0 ? result : 1;
       break;
     }
     if (done == 0) {  // in a failure's grace period, and no worker has ended since
@@ -204,6 +207,9 @@ int launch_local(int n, const std::vector<std::string>& argv) {
       }
       continue;
     }
+    const auto worker = std::find(children.begin(), children.end(), done);
+    if (worker == children.end()) continue;  // some other child of this process
+    *worker = 0;
     --running;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (code != 0 && result == 0) {
@@ -213,6 +219,8 @@ int launch_local(int n, const std::vector<std::string>& argv) {
       grace_ends = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     }
   }
+  ::signal(SIGINT, old_int);
+  ::signal(SIGTERM, old_term);
   return result;
 }
 

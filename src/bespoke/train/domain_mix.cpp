@@ -25,7 +25,12 @@ void apply_cap(std::vector<double>& w, double cap) {
       if (fixed[i]) fixed_mass += cap;
       else free += w[i];
     }
-    if (free <= 0) return;
+    if (free <= 0) {  // only zero weights are left below the cap: they share what remains equally
+      const double open = std::count(fixed.begin(), fixed.end(), false);
+      for (size_t i = 0; i < w.size(); ++i)
+        if (!fixed[i]) w[i] = (1 - fixed_mass) / open;
+      return;
+    }
     more = false;
     for (size_t i = 0; i < w.size(); ++i) {
       if (fixed[i]) continue;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 
 #include "bespoke/core/atomic_file.h"
@@ -97,7 +98,8 @@ nlohmann::json data_identity(const std::vector<Example>& examples, const TrainCo
   std::ostringstream hex;
   hex << std::hex << std::setw(16) << std::setfill('0') << hash;
   return {{"examples", examples.size()}, {"tokens_hash", hex.str()}, {"seq_len", cfg.seq_len},
-          {"batch", cfg.batch},          {"bucket", cfg.bucket},      {"domains", cfg.domains}};
+          {"batch", cfg.batch},          {"bucket", cfg.bucket},      {"domains", cfg.domains},
+          {"seed", cfg.seed}};
 }
 
 // One line naming what differs between a checkpoint's data identity and this run's.
@@ -109,7 +111,7 @@ void check_same_data(const std::string& dir, const nlohmann::json& saved, const 
       differs += (differs.empty() ? "" : ", ") + key + " " + saved.value(key, nlohmann::json()).dump() + " -> " + value.dump();
   if (!differs.empty())
     fail(ErrorKind::kUsage, dir + " was made with other data or batching (" + differs +
-                                "): resume with the same --data, --seq-len, --batch, --bucket and --domains");
+                                "): resume with the same --data, --seq-len, --batch, --bucket, --domains and --seed");
 }
 
 // Written beside its final name and renamed, so a checkpoint directory is always complete.
@@ -401,7 +403,9 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     state.tokens += step_tokens;
     positions += int64_t(dp.sum(double(step_positions)));
     const double loss = dp.sum(loss_sum);
-    const double grad_norm = cfg.clip > 0 ? torch::nn::utils::clip_grad_norm_(trainable, cfg.clip) : 0.0;
+    // The norm is measured (and logged) without a clip too: a non-finite gradient must stop the run.
+    const double grad_norm =
+        torch::nn::utils::clip_grad_norm_(trainable, cfg.clip > 0 ? cfg.clip : std::numeric_limits<double>::infinity());
     // A diverged step would be applied, checkpointed, and the last good checkpoints pruned.
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
       const auto text = [](double x) { return std::isnan(x) ? std::string("NaN") : std::to_string(x); };
