@@ -338,6 +338,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     fs::remove(metrics_path);
   }
 
+  state.identity = identity;
   TrainResult r;
   r.first_step = r.steps = state.step;
   r.first_loss = state.first_loss;
@@ -437,7 +438,6 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
     const bool halt = dp.sum(stop.load() ? 1 : 0) > 0 || state.step == cfg.stop_at;  // one rank stopping stops all
     const bool due = cfg.save_every > 0 && state.step % cfg.save_every == 0;
     state.data = sampler.state();
-    state.identity = identity;
     if (mix) state.weights = mix->weights;
     if ((due || state.step == cfg.steps || halt) && dp.leader()) save_checkpoint(cfg.out, weights, opt, state, cfg.keep, load.device);
     if (halt) {
