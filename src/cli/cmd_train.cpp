@@ -125,6 +125,10 @@ void add_train(CLI::App& app) {
       if (r.interrupted) std::exit(130);
       return;  // rank 0 reports
     }
+    if (r.interrupted && r.steps == r.first_step) {
+      std::cerr << "interrupted before step " << r.steps + 1 << ": nothing new to save\n";
+      std::exit(130);
+    }
     std::cerr << (r.interrupted ? "interrupted at step " : "finished at step ") << r.steps << ": loss " << r.first_loss
               << " -> " << r.final_loss << ", " << r.tokens << " trained tokens; checkpoint in " << cfg->out << "/checkpoints\n";
     if (r.interrupted) std::exit(130);

@@ -361,6 +361,32 @@ TEST(Trainer, SigtermSavesACheckpointAndResumeFinishes) {
   EXPECT_TRUE(fs::exists(c.out + "/final/config.json"));
 }
 
+// A stop that comes while the models load (or the reference is measured) ends the run before
+// its first step: a fresh run leaves no checkpoint and no final model, a resumed one leaves its
+// checkpoint and metrics as they were.
+TEST(Trainer, AStopBeforeTheFirstStepTrainsAndSavesNothing) {
+  const std::string dir = test::scratch_dir("early-stop");
+  const std::atomic<bool> stopped{true};
+  train::TrainConfig c = config(dir, 4);
+  const train::TrainResult fresh = train::train(c, stopped);
+  EXPECT_TRUE(fresh.interrupted);
+  EXPECT_EQ(fresh.steps, 0);
+  EXPECT_EQ(train::latest_checkpoint(c.out), "");
+  EXPECT_FALSE(fs::exists(c.out + "/final"));
+
+  c.stop_at = 2;
+  train::train(c, kRun);
+  const std::string saved = train::latest_checkpoint(c.out);
+  c.stop_at = 0;
+  c.resume = true;
+  const train::TrainResult resumed = train::train(c, stopped);
+  EXPECT_TRUE(resumed.interrupted);
+  EXPECT_EQ(resumed.steps, 2);
+  EXPECT_EQ(train::latest_checkpoint(c.out), saved);
+  EXPECT_EQ(read_metrics(c.out).size(), 2u);
+  EXPECT_FALSE(fs::exists(c.out + "/final"));
+}
+
 // Two processes, each with half the global batch (every other row), make the same update as one
 // process that accumulates the same rows: over Gloo on CPU, and over NCCL on two GPUs where the
 // machine has them. A row at a time on both sides, so each row's forward has the same shapes and

@@ -348,6 +348,11 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   const train::Head teacher_head = [teacher](const torch::Tensor& h) mutable { return teacher->head(h); };
   const auto start = std::chrono::steady_clock::now();
   int64_t positions = 0;
+  // A stop while the models loaded or the reference was measured: no step to finish, nothing to save.
+  if (dp.sum(stop.load() ? 1 : 0) > 0) {
+    r.interrupted = true;
+    return r;
+  }
   net->train();
   while (state.step < cfg.steps) {
     const double lr = learning_rate(cfg.schedule, state.step, cfg.steps);
