@@ -245,10 +245,10 @@ Json train_stage(const DemoConfig& c, const std::string& dir, const std::string&
   }
   if (r.interrupted && !expired)
     fail(ErrorKind::kInput, "interrupted at step " + std::to_string(r.steps) + "; run the same command again to resume");
-  if (r.interrupted) {  // out of time: finish the run where it stopped
+  if (r.interrupted) {  // out of time: finish the run where it stopped, after one step at least
     log("time budget reached at step " + std::to_string(r.steps));
-    t.steps = r.steps;
-    t.resume = true;
+    t.steps = std::max<int64_t>(r.steps, 1);
+    t.resume = !train::latest_checkpoint(dir).empty();
     r = train::train(t, stop);
   }
   const std::string final_dir = dir + "/final";
