@@ -106,8 +106,8 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
     v = v.repeat_interleave(H / KV, 1);
   }
   const double scale = spec_.attn_scale > 0 ? spec_.attn_scale : 1.0 / std::sqrt(double(hd));
-#if TORCH_VERSION_MAJOR >= 2
-  // libtorch 2.x on a GPU: the fused kernel (flash attention for plain causal masks) wherever
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)  // SDPA's `scale` is 2.1's
+  // libtorch 2.1+ on a GPU: the fused kernel (flash attention for plain causal masks) wherever
   // scores need no transform. CPU keeps the eager path below, which the fixtures pin down.
   if (x.is_cuda() && spec_.attn_softcap == 0) {
     const bool causal = l.window == 0 && q.size(2) == k.size(2);

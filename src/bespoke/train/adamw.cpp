@@ -2,6 +2,8 @@
 
 #include <torch/version.h>
 
+#include <map>
+
 namespace bespoke::train {
 
 torch::Tensor AdamW::step(LossClosure closure) {
@@ -15,6 +17,9 @@ torch::Tensor AdamW::step(LossClosure closure) {
     torch::AutoGradMode enable(true);
     loss = closure();
   }
+  // The kernel reads the step count, already advanced, from an fp32 scalar on the device; one
+  // scalar per distinct count, not one fill per parameter.
+  std::map<int64_t, torch::Tensor> step_scalars;
   for (auto& group : param_groups()) {
     const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
     TORCH_CHECK(!o.amsgrad(), "the fused AdamW step has no amsgrad");
@@ -35,8 +40,9 @@ torch::Tensor AdamW::step(LossClosure closure) {
       grads.push_back(p.grad());
       exp_avgs.push_back(s.exp_avg());
       exp_avg_sqs.push_back(s.exp_avg_sq());
-      // The kernel reads the step count, already advanced, from an fp32 scalar on the device.
-      steps.push_back(torch::full({}, double(s.step()), p.options().dtype(torch::kFloat32)));
+      torch::Tensor& scalar = step_scalars[s.step()];
+      if (!scalar.defined()) scalar = torch::full({}, double(s.step()), p.options().dtype(torch::kFloat32));
+      steps.push_back(scalar);
     }
     if (params.empty()) continue;
     at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, o.lr(), std::get<0>(o.betas()),
