@@ -1,7 +1,9 @@
 // fp32 masters for bf16 parameters: gradients summed over micro-batches in fp32, frozen
-// parameters without gradients, unused ones with zeros, and the step's result copied back.
+// parameters without gradients, unused ones with zeros, and the step's result copied back; the
+// head's gradient summed in fp32 over the loss's chunks too.
 #include <gtest/gtest.h>
 
+#include "bespoke/train/loss.h"
 #include "bespoke/train/master_weights.h"
 
 namespace bespoke {
@@ -39,6 +41,23 @@ TEST(MasterWeights, MicroBatchGradientsSumInFp32) {
   EXPECT_TRUE(torch::equal(half, torch::full({4}, 1.5, torch::kBFloat16)));
   for (const torch::Tensor& m : w.masters()) EXPECT_FALSE(m.grad().defined());
   EXPECT_FALSE(full.grad().defined());
+}
+
+// A bf16 head [2 x 1] at zero, two positions with hidden 1 and 2^-9, both targets token 0: each
+// logit's gradient is -/+0.25 per position, so the head's is -/+0.25 (1 + 2^-9), which bf16
+// (spacing 2^-9 at 0.25) cannot hold. A chunk per position: the loss hands each chunk's gradient
+// to the masters before the next chunk's arrives.
+TEST(MasterWeights, HeadGradientsSumInFp32OverTheLossChunks) {
+  train::MasterWeights w;
+  const torch::Tensor head = torch::zeros({2, 1}, torch::kBFloat16);
+  const torch::Tensor master = w.add("head", head, false);
+  const torch::Tensor hidden = torch::tensor({1.0, 1.0 / 512}, torch::kBFloat16).view({2, 1}).requires_grad_(true);
+  const torch::Tensor targets = torch::zeros({2}, torch::kLong), mask = torch::ones({2}, torch::kBool);
+  const train::Head logits = [&](const torch::Tensor& h) { return torch::matmul(h, head.t()); };
+  train::chunked_cross_entropy(logits, hidden, targets, mask, /*chunk=*/1, [&] { w.accumulate_grads(); }).backward();
+  w.accumulate_grads();
+  const float g = 0.25f * (1 + 1.0f / 512);
+  EXPECT_TRUE(torch::equal(master.grad(), torch::tensor({-g, g}).view({2, 1}))) << master.grad();
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The weights training holds in fp32: the parameters themselves, or, for bf16 training, fp32
 // masters that the optimizer updates and then copies into the bf16 parameters. Gradients end
-// up on the masters, summed in fp32 over micro-batches: a bf16 running sum would drop what a
-// late micro-batch adds below its 8-bit mantissa.
+// up on the masters, summed in fp32 over micro-batches (and the head's over the loss's chunks):
+// a bf16 running sum would drop what a late addition brings below its 8-bit mantissa.
 #pragma once
 
 #include <torch/torch.h>

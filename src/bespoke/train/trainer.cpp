@@ -346,6 +346,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   if (dp.leader()) metrics.open(metrics_path, std::ios::app);
   const train::Head head = [net](const torch::Tensor& h) mutable { return net->head(h); };
   const train::Head teacher_head = [teacher](const torch::Tensor& h) mutable { return teacher->head(h); };
+  const train::CollectGrads collect = [&weights] { weights.accumulate_grads(); };
   const auto start = std::chrono::steady_clock::now();
   int64_t positions = 0;
   // A stop while the models loaded or the reference was measured: no step to finish, nothing to save.
@@ -379,19 +380,19 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
         const int64_t K = ids_k.size(-1);
         ids_k = ids_k.narrow(1, 0, ids.size(1)).reshape({-1, K}).to(load.device);
         logprobs_k = logprobs_k.narrow(1, 0, ids.size(1)).reshape({-1, K}).to(load.device);
-        kd = chunked_topk_kl_divergence(head, h, ids_k, logprobs_k, mask, cfg.kd_tau, cfg.chunk);
+        kd = chunked_topk_kl_divergence(head, h, ids_k, logprobs_k, mask, cfg.kd_tau, cfg.chunk, collect);
       } else if (teacher) {
         torch::Tensor teacher_h;
         {
           torch::NoGradGuard no_grad;
           teacher_h = teacher->features(ids).flatten(0, 1);
         }
-        kd = chunked_kl_divergence(head, h, teacher_head, teacher_h, mask, cfg.kd_tau, cfg.chunk);
+        kd = chunked_kl_divergence(head, h, teacher_head, teacher_h, mask, cfg.kd_tau, cfg.chunk, collect);
       }
       const double w = kd.defined() ? cfg.kd_weight : 0.0;
       torch::Tensor loss = w > 0 ? kd * w : torch::Tensor();
       if (w < 1) {
-        const torch::Tensor ce = chunked_cross_entropy(head, h, targets, mask, cfg.chunk) * (1 - w);
+        const torch::Tensor ce = chunked_cross_entropy(head, h, targets, mask, cfg.chunk, collect) * (1 - w);
         loss = loss.defined() ? loss + ce : ce;
       }
       const double share = double(b.tokens) / std::max<int64_t>(step_tokens, 1);
