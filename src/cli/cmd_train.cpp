@@ -76,7 +76,8 @@ void add_train(CLI::App& app) {
   cmd->add_option("--domains", *domains, "mix by record domain: NAME=WEIGHT,... (or NAME,... for equal weights)");
   cmd->add_option("--domain-cap", cfg->domain_cap, "the largest share any domain may take")->capture_default_str();
   cmd->add_option("--mix-every", cfg->mix_every, "dynamic batch loading: update the mix every N steps from --eval-data");
-  cmd->add_option("--eval-data", cfg->eval_data, "JSONL with every domain, for --mix-every");
+  cmd->add_option("--eval-data", cfg->eval_data, "held-out JSONL (with every domain, for --mix-every)");
+  cmd->add_option("--eval-every", cfg->eval_every, "the loss on --eval-data every N steps and at the end; 0: never");
   cmd->add_option("--reference-losses", cfg->reference_losses,
                   "JSON {domain: loss}; default: the teacher's (or the starting model's) loss on --eval-data");
   auto nproc = std::make_shared<int>(1);

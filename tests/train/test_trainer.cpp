@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -19,6 +20,7 @@
 #include "bespoke/model/load.h"
 #include "bespoke/train/data.h"
 #include "bespoke/train/distributed.h"
+#include "bespoke/train/evaluate.h"
 #include "bespoke/train/sampler.h"
 #include "bespoke/train/schedule.h"
 #include "bespoke/train/teacher_cache.h"
@@ -319,6 +321,32 @@ TEST(Trainer, ACheckpointResumesOnEveryDevice) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--stop-at 2 is not after"), std::string::npos) << e.what();
   }
+}
+
+// --eval-every logs the held-out loss every that many steps and at the last: the mean over the
+// evaluation data's trained tokens of the model as it is then (at the end, the final model's).
+TEST(Trainer, EvalEveryLogsTheHeldOutLossOfTheModelAtThatStep) {
+  const std::string dir = test::scratch_dir("eval-every");
+  train::TrainConfig c = config(dir, 5);
+  c.eval_data = c.data;
+  c.eval_every = 2;
+  train::train(c, kRun);
+  const std::vector<nlohmann::json> lines = read_metrics(c.out);
+  ASSERT_EQ(lines.size(), 5u);
+  for (const nlohmann::json& line : lines)
+    EXPECT_EQ(line.contains("eval_loss"), line["step"] == 2 || line["step"] == 4 || line["step"] == 5) << line;
+
+  model::Transformer final_model = model::load_model(c.out + "/final");
+  const train::Encoder encoder(c.out + "/final");
+  const std::vector<train::Example> held_out = train::split_documents(train::read_examples(c.eval_data, encoder), c.seq_len);
+  std::vector<int64_t> rows(held_out.size());
+  std::iota(rows.begin(), rows.end(), 0);
+  const double expected = train::mean_loss(final_model, held_out, rows, c.seq_len, 1);
+  EXPECT_NEAR(lines.back()["eval_loss"].get<double>(), expected, 1e-5 * expected);
+  EXPECT_GT(lines[1]["eval_loss"].get<double>(), lines.back()["eval_loss"].get<double>());  // memorising its own data
+
+  c.eval_data.clear();
+  EXPECT_THROW(train::train(c, kRun), Error);
 }
 
 TEST(Trainer, DistillingFromItselfStartsAtZeroLoss) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iomanip>
 #include <limits>
+#include <numeric>
 #include <sstream>
 
 #include "bespoke/core/atomic_file.h"
@@ -39,6 +40,8 @@ void check_config(const TrainConfig& c) {
   if (c.kd_weight < 0 || c.kd_weight > 1) usage("--kd-weight must be in [0, 1]");
   if (!(c.kd_tau > 0)) usage("--kd-tau must be positive");
   if (c.schedule.warmup < 0 || c.schedule.warmup >= c.steps) usage("--warmup must be below --steps");
+  if (c.eval_every < 0) usage("--eval-every must not be negative");
+  if ((c.eval_every > 0 || c.mix_every > 0) && c.eval_data.empty()) usage("--eval-every and --mix-every need --eval-data");
 }
 
 std::string step_dir(const std::string& out, int64_t step) {
@@ -257,16 +260,15 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
                                   std::to_string(cfg.seq_len));
   }
   std::unique_ptr<DomainMix> mix;
+  if (!cfg.domains.empty()) mix = std::make_unique<DomainMix>(DomainMix::make(cfg.domains, cfg.domain_weights, cfg.domain_cap));
   std::vector<Example> eval_examples;
   std::vector<double> reference;
-  if (!cfg.domains.empty()) {
-    mix = std::make_unique<DomainMix>(DomainMix::make(cfg.domains, cfg.domain_weights, cfg.domain_cap));
-    if (cfg.mix_every > 0) {
-      if (cfg.eval_data.empty()) fail(ErrorKind::kUsage, "dynamic batch loading (--mix-every) needs --eval-data");
-      eval_examples = split_documents(read_examples(cfg.eval_data, encoder), cfg.seq_len);
-      check_token_ids(eval_examples, net->spec().vocab_size, cfg.eval_data);
-    }
+  if (!cfg.eval_data.empty()) {
+    eval_examples = split_documents(read_examples(cfg.eval_data, encoder), cfg.seq_len);
+    check_token_ids(eval_examples, net->spec().vocab_size, cfg.eval_data);
   }
+  std::vector<int64_t> eval_rows(eval_examples.size());
+  std::iota(eval_rows.begin(), eval_rows.end(), 0);
   // Each domain's loss on the evaluation data, a micro-batch of rows per forward. Every rank
   // measures and they take the mean, so every rank's mix moves the same way even on a device
   // whose sums are not bit-reproducible.
@@ -433,6 +435,12 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       line["domain_losses"] = losses;
     }
     if (mix) line["domain_weights"] = mix->weights;
+    // The held-out loss: measured by the leader alone (the others wait for it at the next step).
+    if (cfg.eval_every > 0 && (state.step % cfg.eval_every == 0 || state.step == cfg.steps) && dp.leader()) {
+      const double eval_loss = mean_loss(net, eval_examples, eval_rows, cfg.seq_len, micro);
+      line["eval_loss"] = eval_loss;
+      std::fprintf(stderr, "%sstep %lld: eval loss %.4f\n", cfg.progress ? "\n" : "", (long long)state.step, eval_loss);
+    }
     if (dp.leader()) metrics << line.dump() << "\n" << std::flush;
     const bool log_line = !cfg.progress && cfg.log_every > 0 && state.step % cfg.log_every == 0;
     if ((cfg.progress || log_line) && dp.leader()) {

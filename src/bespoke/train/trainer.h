@@ -50,6 +50,7 @@ struct TrainConfig {
   double domain_cap = 1.0;
   int64_t mix_every = 0;
   std::string eval_data, reference_losses;
+  int64_t eval_every = 0;      // > 0: every that many steps and at the last, the loss on eval_data
   std::string device = "cpu";  // cpu, cuda, cuda:N
   bool bf16 = false;           // bf16 weights and activations, fp32 master weights and optimizer
   bool checkpoint_layers = false;  // recompute each layer's activations in the backward pass
@@ -63,11 +64,11 @@ struct TrainResult {
   int64_t steps = 0;       // the step count reached
   int64_t tokens = 0;      // trained target tokens, all runs together
   double first_loss = 0, final_loss = 0;
-  bool interrupted = false;  // stopped by `stop`; a checkpoint was saved
+  bool interrupted = false;  // stopped by `stop`: a checkpoint was saved, unless before the first step
 };
 
-// Runs until config.steps, config.stop_at, or until `stop` becomes true (checked after every
-// step; the checkpoint is written first). Throws Error for bad input.
+// Runs until config.steps, config.stop_at, or until `stop` becomes true (checked before the first
+// step, and after every step, once its checkpoint is written). Throws Error for bad input.
 TrainResult train(const TrainConfig& config, const std::atomic<bool>& stop);
 
 // The newest OUT/checkpoints/step-N directory, or "" if none.
