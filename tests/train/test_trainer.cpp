@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <random>
@@ -293,21 +294,45 @@ TEST(Trainer, ACheckpointResumesOnEveryDevice) {
     EXPECT_EQ(r.first_step, 2) << device;
     EXPECT_EQ(r.steps, 4) << device;
   }
-  // Other data, or other rows, would continue from a position in something else: refused,
-  // naming what changed.
-  for (const std::string& change : {"data", "seq_len", "seed"}) {
-    train::TrainConfig other = config(dir + "/other-" + change, 4);
+  // Other data, or other rows, would continue from a position in something else; another model,
+  // other frozen or grouped parameters, or other optimizer settings would meet an optimizer state
+  // made for others (or have theirs silently replaced by it): refused, naming what changed.
+  const std::map<std::string, std::function<void(train::TrainConfig&)>> changes = {
+      {"examples 4 -> 5", [](train::TrainConfig& o) { std::ofstream(o.data, std::ios::app) << R"({"text": "one more line"})" << "\n"; }},
+      {"seq_len 48 -> 32", [](train::TrainConfig& o) { o.seq_len = 32; }},
+      {"seed 0 -> 7", [](train::TrainConfig& o) { o.seed = 7; }},
+      {"parameters", [](train::TrainConfig& o) { o.model = test::fixture_dir("llama"); }},
+      {"freeze [] -> [\"blk.0.\"]", [](train::TrainConfig& o) { o.freeze = {"blk.0."}; }},
+      {"lr_groups", [](train::TrainConfig& o) { o.lr_groups = {{"norm", 0.5}}; }},
+      {"weight_decay 0.01 -> 0.1", [](train::TrainConfig& o) { o.weight_decay = 0.1; }},
+  };
+  int n = 0;
+  for (const auto& [want, change] : changes) {
+    train::TrainConfig other = config(dir + "/other-" + std::to_string(n++), 4);
     fs::copy(c.out, other.out, fs::copy_options::recursive);
     other.resume = true;
-    if (change == "data") std::ofstream(other.data, std::ios::app) << R"({"text": "one more line"})" << "\n";
-    else if (change == "seq_len") other.seq_len = 32;
-    else other.seed = 7;
+    change(other);
     try {
       train::train(other, kRun);
-      ADD_FAILURE() << "resumed with other " << change;
+      ADD_FAILURE() << "resumed with other " << want;
     } catch (const Error& e) {
-      const std::string want = change == "data" ? "examples 4 -> 5" : change == "seq_len" ? "seq_len 48 -> 32" : "seed 0 -> 7";
       EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      EXPECT_EQ(e.kind(), ErrorKind::kUsage) << e.what();
+    }
+  }
+  // A state file this version cannot read is one line naming it, not a crash.
+  for (const std::string& state : {R"({"step": 2})", R"({"step": 2, "tokens": 9, "data": [[0]], "first_loss": 1})"}) {
+    train::TrainConfig broken = config(dir + "/broken-" + std::to_string(n++), 4);
+    fs::copy(c.out, broken.out, fs::copy_options::recursive);
+    std::ofstream(train::latest_checkpoint(broken.out) + "/state.json") << state;
+    broken.resume = true;
+    try {
+      train::train(broken, kRun);
+      ADD_FAILURE() << "resumed from " << state;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInput) << e.what();
+      EXPECT_TRUE(std::string(e.what()).find("state.json") != std::string::npos ||
+                  std::string(e.what()).find("data position") != std::string::npos) << e.what();
     }
   }
   // A stop at or before the checkpoint's step would never be reached: refused.

@@ -71,7 +71,11 @@ nlohmann::json Sampler::state() const {
 }
 
 void Sampler::restore(const nlohmann::json& state) {
-  if (!state.is_array() || state.size() != cursors_.size()) fail(ErrorKind::kInput, "checkpoint data position does not match the data");
+  const auto cursor = [](const nlohmann::json& c) {
+    return c.is_array() && c.size() == 2 && c[0].is_number_integer() && c[1].is_number_integer();
+  };
+  if (!state.is_array() || state.size() != cursors_.size() || !std::all_of(state.begin(), state.end(), cursor))
+    fail(ErrorKind::kInput, "checkpoint data position does not match the data");
   for (size_t p = 0; p < cursors_.size(); ++p) cursors_[p] = {state[p][0].get<int64_t>(), state[p][1].get<int64_t>()};
 }
 

@@ -53,7 +53,7 @@ std::string step_dir(const std::string& out, int64_t step) {
 struct Checkpointed {
   int64_t step = 0, tokens = 0;
   nlohmann::json data;          // Sampler::state()
-  nlohmann::json identity;      // data_identity(): what the data position is a position in
+  nlohmann::json identity;      // run_identity(): what the data position and optimizer state belong to
   std::vector<double> weights;  // the domain mix, when there is one
   double first_loss = 0;
 };
@@ -75,46 +75,75 @@ void save_rng(const std::string& path, const torch::Device& device) {
   io::write_safetensors(path, states);
 }
 
-// Checkpoints written before the generators were kept have no file: nothing to restore.
+// Checkpoints written before the generators were kept have no file, and one saved on the CPU
+// has no device generator: what the file lacks keeps its own seeding.
 void load_rng(const std::string& path, const torch::Device& device) {
   if (!fs::exists(path)) return;
   const io::SafetensorsFile file(path);
   std::vector<at::Generator> gens = generators(device);
   for (size_t i = 0; i < gens.size(); ++i) {
+    if (!file.entries().count("state_" + std::to_string(i))) continue;
     std::lock_guard<std::mutex> lock(gens[i].mutex());
     gens[i].set_state(file.get("state_" + std::to_string(i)));
   }
 }
 
-// What a data position is a position in: the examples (their count and a hash of their tokens,
-// masks and domains) and the settings that order them into batches. A resume with other data
-// would continue somewhere else, so it is refused.
-nlohmann::json data_identity(const std::vector<Example>& examples, const TrainConfig& cfg) {
-  uint64_t hash = 14695981039346656037ull;  // FNV-1a
-  const auto add = [&hash](uint64_t v) { hash = (hash ^ v) * 1099511628211ull; };
-  for (const Example& e : examples) {
-    for (const int32_t id : e.ids) add(uint32_t(id));
-    for (const uint8_t t : e.trained) add(t);
-    for (const char c : e.domain) add(uint8_t(c));
-    add(~0ull);  // the end of an example
+// FNV-1a, as 16 hex digits.
+class Fingerprint {
+ public:
+  void add(uint64_t v) { hash_ = (hash_ ^ v) * 1099511628211ull; }
+  void add(const std::string& text) {
+    for (const char c : text) add(uint8_t(c));
+    add(~0ull);  // the end of a string
   }
-  std::ostringstream hex;
-  hex << std::hex << std::setw(16) << std::setfill('0') << hash;
-  return {{"examples", examples.size()}, {"tokens_hash", hex.str()}, {"seq_len", cfg.seq_len},
-          {"batch", cfg.batch},          {"bucket", cfg.bucket},      {"domains", cfg.domains},
-          {"seed", cfg.seed}};
+  std::string hex() const {
+    std::ostringstream out;
+    out << std::hex << std::setw(16) << std::setfill('0') << hash_;
+    return out.str();
+  }
+
+ private:
+  uint64_t hash_ = 14695981039346656037ull;
+};
+
+// What a checkpoint is a point in. Its data position indexes the examples (their count and a
+// hash of their tokens, masks and domains) as the batching settings order them; its optimizer
+// state belongs to the parameters (names and shapes), frozen and grouped as the flags say, with
+// the group settings libtorch restores with it. A resume with any of these changed would
+// continue somewhere else, or fail inside libtorch: it is refused, naming what changed.
+nlohmann::json run_identity(const std::vector<Example>& examples, const TrainConfig& cfg, const MasterWeights& w) {
+  Fingerprint tokens;
+  for (const Example& e : examples) {
+    for (const int32_t id : e.ids) tokens.add(uint32_t(id));
+    for (const uint8_t t : e.trained) tokens.add(t);
+    tokens.add(e.domain);
+  }
+  Fingerprint parameters;
+  for (size_t i = 0; i < w.names().size(); ++i) {
+    parameters.add(w.names()[i]);
+    for (const int64_t d : w.masters()[i].sizes()) parameters.add(uint64_t(d));
+  }
+  return {{"examples", examples.size()},   {"tokens_hash", tokens.hex()},
+          {"seq_len", cfg.seq_len},        {"batch", cfg.batch},
+          {"bucket", cfg.bucket},          {"domains", cfg.domains},
+          {"seed", cfg.seed},              {"parameters", parameters.hex()},
+          {"freeze", cfg.freeze},          {"lr_groups", cfg.lr_groups},
+          {"weight_decay", cfg.weight_decay}, {"betas", {cfg.beta1, cfg.beta2}},
+          {"eps", cfg.eps}};
 }
 
-// One line naming what differs between a checkpoint's data identity and this run's.
-void check_same_data(const std::string& dir, const nlohmann::json& saved, const nlohmann::json& now) {
-  if (saved.is_null()) return;  // written before checkpoints kept it
+// One line naming what differs between a checkpoint's identity and this run's. A key the
+// checkpoint lacks (an older one) is not compared.
+void check_same_run(const std::string& dir, const nlohmann::json& saved, const nlohmann::json& now) {
+  if (!saved.is_object()) return;  // written before checkpoints kept it
   std::string differs;
   for (const auto& [key, value] : now.items())
-    if (saved.value(key, nlohmann::json()) != value)
-      differs += (differs.empty() ? "" : ", ") + key + " " + saved.value(key, nlohmann::json()).dump() + " -> " + value.dump();
+    if (saved.contains(key) && saved[key] != value)
+      differs += (differs.empty() ? "" : ", ") + key + " " + saved[key].dump() + " -> " + value.dump();
   if (!differs.empty())
-    fail(ErrorKind::kUsage, dir + " was made with other data or batching (" + differs +
-                                "): resume with the same --data, --seq-len, --batch, --bucket, --domains and --seed");
+    fail(ErrorKind::kUsage, dir + " was made with other data or settings (" + differs +
+                                "): resume with the same --model, --data, --seq-len, --batch, --bucket, --domains, --seed, "
+                                "--freeze, --lr-group and optimizer settings");
 }
 
 // Written beside its final name and renamed, so a checkpoint directory is always complete.
@@ -128,7 +157,7 @@ void save_checkpoint(const std::string& out, const MasterWeights& w, torch::opti
   io::write_safetensors(tmp + "/model.safetensors", weights);
   torch::save(opt, tmp + "/optimizer.pt");
   save_rng(tmp + "/rng.safetensors", device);
-  const nlohmann::json state = {{"step", c.step},     {"data", c.data},     {"data_identity", c.identity},
+  const nlohmann::json state = {{"step", c.step},     {"data", c.data},     {"identity", c.identity},
                                 {"domain_weights", c.weights}, {"tokens", c.tokens}, {"first_loss", c.first_loss}};
   write_file_atomic(tmp + "/state.json", [&](std::ostream& o) { o << state.dump(1) << "\n"; });
   // On disk before the older checkpoints go: a power loss must not leave only a torn one.
@@ -144,7 +173,30 @@ void save_checkpoint(const std::string& out, const MasterWeights& w, torch::opti
   for (size_t i = 0; i + keep < all.size(); ++i) fs::remove_all(all[i]);
 }
 
-Checkpointed load_checkpoint(const std::string& dir, MasterWeights& w, torch::optim::Optimizer& opt, const torch::Device& device) {
+// Reads the checkpoint's state and, once its identity matches `identity`, loads its weights,
+// optimizer and generators.
+Checkpointed load_checkpoint(const std::string& dir, const nlohmann::json& identity, MasterWeights& w,
+                             torch::optim::Optimizer& opt, const torch::Device& device) {
+  std::ifstream in(dir + "/state.json");
+  const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
+  const auto bad = [&] { fail(ErrorKind::kInput, dir + "/state.json: not a checkpoint state of this version"); };
+  if (!s.is_object()) bad();
+  for (const char* key : {"step", "tokens"})
+    if (!s.contains(key) || !s[key].is_number_integer()) bad();
+  if (!s.contains("data") || !s["data"].is_array() || !s.contains("first_loss") || !s["first_loss"].is_number()) bad();
+  Checkpointed c;
+  try {
+    c.step = s["step"].get<int64_t>();
+    c.data = s["data"];
+    c.identity = s.contains("identity") ? s["identity"] : s.value("data_identity", nlohmann::json());  // the older name
+    c.weights = s.value("domain_weights", std::vector<double>());
+    c.tokens = s["tokens"].get<int64_t>();
+    c.first_loss = s["first_loss"].get<double>();
+  } catch (const nlohmann::json::exception&) {
+    bad();
+  }
+  check_same_run(dir, c.identity, identity);
+
   const io::SafetensorsFile weights(dir + "/model.safetensors");
   {
     torch::NoGradGuard no_grad;
@@ -153,16 +205,6 @@ Checkpointed load_checkpoint(const std::string& dir, MasterWeights& w, torch::op
   w.publish();
   torch::load(opt, dir + "/optimizer.pt", device);  // onto this rank's device, not the saver's
   load_rng(dir + "/rng.safetensors", device);
-  std::ifstream in(dir + "/state.json");
-  const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
-  if (!s.is_object() || !s.contains("step")) fail(ErrorKind::kInput, dir + "/state.json: not a checkpoint state");
-  Checkpointed c;
-  c.step = s["step"].get<int64_t>();
-  c.data = s["data"];
-  c.identity = s.value("data_identity", nlohmann::json());
-  c.weights = s["domain_weights"].get<std::vector<double>>();
-  c.tokens = s["tokens"].get<int64_t>();
-  c.first_loss = s["first_loss"].get<double>();
   return c;
 }
 
@@ -321,14 +363,13 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
 
   const std::string metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
   Checkpointed state;
-  const nlohmann::json identity = data_identity(examples, cfg);
+  const nlohmann::json identity = run_identity(examples, cfg, weights);
   const std::string previous = latest_checkpoint(cfg.out);
   dp.barrier();  // every rank has looked before the leader writes anything
   if (dp.leader()) fs::create_directories(fs::path(cfg.out) / "checkpoints");
   if (cfg.resume) {
     if (previous.empty()) fail(ErrorKind::kUsage, cfg.out + ": no checkpoint to resume from");
-    state = load_checkpoint(previous, weights, opt, load.device);
-    check_same_data(previous, state.identity, identity);
+    state = load_checkpoint(previous, identity, weights, opt, load.device);
     if (cfg.stop_at > 0 && cfg.stop_at <= state.step)
       fail(ErrorKind::kUsage, "--stop-at " + std::to_string(cfg.stop_at) + " is not after the checkpoint's step " + std::to_string(state.step));
     sampler.restore(state.data);
