@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <unistd.h>
 
 #include "bespoke/core/error.h"
@@ -32,6 +33,42 @@ std::vector<std::string> worker_command() {
     else if (args[i].rfind("--nproc=", 0) != 0) out.push_back(args[i]);
   }
   return out;
+}
+
+// `text` read whole as a number; nothing if any of it is not part of one.
+std::optional<double> whole_number(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != text.size()) return std::nullopt;
+  return value;
+}
+
+std::string trimmed(const std::string& text) {
+  const size_t first = text.find_first_not_of(" \t"), last = text.find_last_not_of(" \t");
+  return first == std::string::npos ? "" : text.substr(first, last - first + 1);
+}
+
+// --domains: NAME=WEIGHT,... or NAME,... (spaces around the names are not part of them).
+void parse_domains(const std::string& text, train::TrainConfig& cfg) {
+  for (size_t begin = 0; begin <= text.size();) {
+    const size_t end = std::min(text.find(',', begin), text.size());
+    const std::string item = text.substr(begin, end - begin);
+    const size_t eq = item.find('=');
+    const std::string name = trimmed(item.substr(0, eq));
+    const std::optional<double> weight = eq == std::string::npos ? std::optional<double>() : whole_number(item.substr(eq + 1));
+    if (name.empty() || (eq != std::string::npos && !weight))
+      fail(ErrorKind::kUsage, "--domains: '" + item + "' is not NAME or NAME=WEIGHT");
+    cfg.domains.push_back(name);
+    if (weight) cfg.domain_weights.push_back(*weight);
+    begin = end + 1;
+  }
+  if (!cfg.domain_weights.empty() && cfg.domain_weights.size() != cfg.domains.size())
+    fail(ErrorKind::kUsage, "--domains: give a weight for every domain or for none");
 }
 
 }  // namespace
@@ -88,32 +125,11 @@ void add_train(CLI::App& app) {
     cfg->bf16 = *dtype == "bf16";
     for (const std::string& group : *lr_groups) {
       const size_t eq = group.rfind('=');
-      size_t used = 0;
-      double multiple = 0;
-      try {
-        if (eq != std::string::npos && eq > 0) multiple = std::stod(group.substr(eq + 1), &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || eq + 1 + used != group.size()) fail(ErrorKind::kUsage, "--lr-group: '" + group + "' is not PATTERN=MULTIPLE");
-      cfg->lr_groups.emplace_back(group.substr(0, eq), multiple);
+      const std::optional<double> multiple = eq == std::string::npos || eq == 0 ? std::nullopt : whole_number(group.substr(eq + 1));
+      if (!multiple) fail(ErrorKind::kUsage, "--lr-group: '" + group + "' is not PATTERN=MULTIPLE");
+      cfg->lr_groups.emplace_back(group.substr(0, eq), *multiple);
     }
-    for (size_t begin = 0; !domains->empty() && begin <= domains->size();) {
-      const size_t end = std::min(domains->find(',', begin), domains->size());
-      const std::string item = domains->substr(begin, end - begin);
-      const size_t eq = item.find('=');
-      cfg->domains.push_back(item.substr(0, eq));
-      if (eq != std::string::npos) {
-        try {
-          cfg->domain_weights.push_back(std::stod(item.substr(eq + 1)));
-        } catch (const std::exception&) {
-          fail(ErrorKind::kUsage, "--domains: '" + item + "' is not NAME=WEIGHT");
-        }
-      }
-      begin = end + 1;
-    }
-    if (!cfg->domain_weights.empty() && cfg->domain_weights.size() != cfg->domains.size())
-      fail(ErrorKind::kUsage, "--domains: give a weight for every domain or for none");
+    if (!domains->empty()) parse_domains(*domains, *cfg);
     if (*nproc > 1) {
       if (std::getenv("WORLD_SIZE")) fail(ErrorKind::kUsage, "--nproc launches the workers itself; do not also set WORLD_SIZE");
       std::exit(train::launch_local(*nproc, worker_command()));

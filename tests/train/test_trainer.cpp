@@ -657,6 +657,17 @@ TEST(Trainer, OptionsComeFromATomlFileAndFlagsWin) {
     EXPECT_EQ(bad.exit_code, 64) << group << ": " << bad.err;
     EXPECT_NE(bad.err.find("is not PATTERN=MULTIPLE"), std::string::npos) << bad.err;
   }
+  // --domains: spaces around names are not part of them; a weight must be a number, whole.
+  const test::CommandResult spaced =
+      test::run_bespoke("train --config " + dir + "/run.toml --out " + dir + "/spaced --steps 1 --domains 'default=0.75, prose=0.25'");
+  ASSERT_EQ(spaced.exit_code, 0) << spaced.err;
+  EXPECT_EQ(read_metrics(dir + "/spaced").at(0)["domain_weights"], nlohmann::json::parse("[0.75, 0.25]"));
+  for (const char* domains : {"default=0.5x,prose=0.5", "default=0.5,", ",prose", "default=0.5,prose"}) {
+    const test::CommandResult bad =
+        test::run_bespoke("train --config " + dir + "/run.toml --out " + dir + "/bad --domains '" + domains + "'");
+    EXPECT_EQ(bad.exit_code, 64) << domains << ": " << bad.err;
+    EXPECT_NE(bad.err.find("--domains: "), std::string::npos) << bad.err;
+  }
 }
 
 // DIR/final is an HF directory made from the student's: a GGUF student is refused before any
