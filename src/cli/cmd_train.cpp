@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bespoke/core/error.h"
+#include "bespoke/text/chat_template.h"
 #include "bespoke/train/distributed.h"
 #include "bespoke/train/teacher_cache.h"
 #include "bespoke/train/trainer.h"
@@ -79,6 +80,8 @@ void add_train(CLI::App& app) {
   cmd->add_option("--model", cfg->model, "model directory to start from")->required();
   cmd->add_option("--data", cfg->data, "JSONL: {\"messages\"}, {\"prompt\", \"completion\"} or {\"text\"} per line")->required();
   cmd->add_option("--out", cfg->out, "run directory: checkpoints/, metrics.jsonl, final/")->required();
+  cmd->add_option("--chat-template", cfg->chat_template,
+                  "render chat records in this format instead of the model's template: " + text::chat_format_names().choices());
   cmd->add_option("--steps", cfg->steps, "optimizer steps in total")->required();
   cmd->add_option("--stop-at", cfg->stop_at, "checkpoint and stop at this step (resume later with --resume)");
   cmd->add_option("--seq-len", cfg->seq_len, "tokens per row (examples are padded or cut)")->capture_default_str();
@@ -154,7 +157,7 @@ void add_train(CLI::App& app) {
 
 void add_teacher_logits(CLI::App& app) {
   struct Options {
-    std::string teacher, data, out, device = "cpu";
+    std::string teacher, data, out, device = "cpu", chat_template;
     int64_t seq_len = 512, top_k = 64, batch = 8;
   };
   auto opt = std::make_shared<Options>();
@@ -166,8 +169,10 @@ void add_teacher_logits(CLI::App& app) {
   cmd->add_option("--top-k", opt->top_k, "tokens kept per position")->capture_default_str();
   cmd->add_option("--batch", opt->batch, "examples per teacher forward")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--chat-template", opt->chat_template, "as train's --chat-template");
   cmd->callback([opt] {
-    train::write_teacher_topk(opt->teacher, opt->data, opt->out, opt->seq_len, opt->top_k, opt->batch, opt->device);
+    train::write_teacher_topk(opt->teacher, opt->data, opt->out, opt->seq_len, opt->top_k, opt->batch, opt->device,
+                              opt->chat_template);
     std::cerr << "wrote " << opt->out << "\n";
   });
 }

@@ -594,6 +594,42 @@ TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {
   EXPECT_EQ(cut.targets[0][3].item<int64_t>(), examples[1].ids[4]);
 }
 
+// A template that prints today's date (Llama 3.2's) renders a fixed one in training data, so the
+// same data makes the same tokens on any day. A template Bespoke does not recognise still trains
+// on text, refuses chat records naming --chat-template, and --chat-template renders them.
+TEST(Trainer, ChatRecordsRenderTheSameOnAnyDayAndInANamedFormat) {
+  const std::string dir = test::scratch_dir("chat-formats");
+  const auto tokenizer_dir = [&](const std::string& name, const std::string& chat_template) {
+    const std::string out = dir + "/" + name;
+    fs::create_directories(out);
+    fs::copy_file(test::fixture_dir("qwen3") + "/tokenizer.json", out + "/tokenizer.json", fs::copy_options::overwrite_existing);
+    nlohmann::json config = nlohmann::json::parse(std::ifstream(test::fixture_dir("qwen3") + "/tokenizer_config.json"));
+    config["chat_template"] = chat_template;
+    std::ofstream(out + "/tokenizer_config.json") << config.dump();
+    return out;
+  };
+  const nlohmann::json chat = nlohmann::json::parse(R"({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]})");
+  const auto rendered = [&](const train::Encoder& encoder) {
+    const train::Example e = encoder.encode(chat);
+    return encoder.tokenizer->decode(e.ids, /*skip_special=*/false);
+  };
+
+  const std::string llama32 = tokenizer_dir(
+      "llama32", "{{ '<|start_header_id|>' }}Cutting Knowledge Date: December 2023{{ strftime_now('%d %b %Y') }}");
+  EXPECT_NE(rendered(train::Encoder(llama32)).find("Today Date: 26 Jul 2024\n"), std::string::npos) << rendered(train::Encoder(llama32));
+
+  const std::string unknown = tokenizer_dir("unknown", "{{ messages[0]['content'] }}");
+  const train::Encoder plain(unknown);
+  EXPECT_FALSE(plain.encode(nlohmann::json::parse(R"({"text": "plain text trains"})")).ids.empty());
+  try {
+    plain.encode(chat);
+    ADD_FAILURE() << "a chat record rendered with an unrecognised template";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--chat-template"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(rendered(train::Encoder(unknown, "chatml")).rfind("<|im_start|>user\nhi<|im_end|>", 0), 0u) << rendered(train::Encoder(unknown, "chatml"));
+}
+
 TEST(Trainer, LongDocumentsSplitIntoWindowsAndEachTokenIsATargetOnce) {
   const std::string dir = test::scratch_dir("windows");
   std::string text;

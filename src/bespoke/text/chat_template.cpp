@@ -250,7 +250,7 @@ std::string render_chat(ChatFormat f, const std::vector<ChatMessage>& m, const C
     case ChatFormat::kQwen3: return qwen3(m, o);
     case ChatFormat::kLlama3: return llama3(m, o, "");
     case ChatFormat::kLlama31: return llama3(m, o, "26 Jul 2024");
-    case ChatFormat::kLlama32: return llama3(m, o, today());
+    case ChatFormat::kLlama32: return llama3(m, o, o.date.empty() ? today() : o.date);
     case ChatFormat::kGemma2: return gemma(m, o, false);
     case ChatFormat::kGemma3: return gemma(m, o, true);
     case ChatFormat::kGemma4: return gemma4(m, o);

@@ -23,18 +23,34 @@ std::string string_field(const nlohmann::json& record, const char* key) {
 
 }  // namespace
 
-Encoder::Encoder(const std::string& model_dir) {
+Encoder::Encoder(const std::string& model_dir, const std::string& chat_template) {
   namespace fs = std::filesystem;
-  if (!fs::exists(fs::path(model_dir) / "tokenizer.json") && !fs::exists(fs::path(model_dir) / "tokenizer.model")) return;
+  if (!chat_template.empty()) format_ = text::chat_format_names().parse(chat_template);
+  if (!fs::exists(fs::path(model_dir) / "tokenizer.json") && !fs::exists(fs::path(model_dir) / "tokenizer.model")) {
+    no_format_ = model_dir + " has no tokenizer";
+    return;
+  }
   tokenizer = text::load_tokenizer(model_dir);
   options.bos_token = text::special_token(model_dir, "bos_token");
   options.eos_token = text::special_token(model_dir, "eos_token");
+  options.date = "26 Jul 2024";  // what Llama's templates print when no clock is given
   eos_id = options.eos_token.empty() ? -1 : tokenizer->token_id(options.eos_token);
+  if (format_) return;
   const std::string jinja = text::read_chat_template(model_dir);
-  if (!jinja.empty()) {
-    format = text::detect_chat_format(jinja);
-    has_chat_format = true;
+  if (jinja.empty()) {
+    no_format_ = model_dir + " has no chat template: chat records need one (or --chat-template NAME)";
+    return;
   }
+  try {
+    format_ = text::detect_chat_format(jinja);
+  } catch (const Error& e) {
+    no_format_ = model_dir + ": " + e.what();
+  }
+}
+
+text::ChatFormat Encoder::chat_format() const {
+  if (!format_) fail(ErrorKind::kInput, no_format_);
+  return *format_;
 }
 
 Example Encoder::encode(const nlohmann::json& record) const {
@@ -54,7 +70,7 @@ Example Encoder::encode(const nlohmann::json& record) const {
   }
   if (!tokenizer) fail(ErrorKind::kInput, "text records need a model directory with a tokenizer");
   if (record.contains("messages")) {
-    if (!has_chat_format) fail(ErrorKind::kInput, "chat records need a model with a chat template");
+    const text::ChatFormat format = chat_format();
     std::vector<text::ChatMessage> messages;
     for (const auto& m : record["messages"]) {
       if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") || !m["content"].is_string())

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,15 +34,25 @@ struct Example {
 };
 
 // How a model directory turns records into tokens.
-struct Encoder {
+class Encoder {
+ public:
+  // `chat_template`: a format name (text::chat_format_names()) to use instead of recognising
+  // the model's template.
+  explicit Encoder(const std::string& model_dir, const std::string& chat_template = "");
+  Example encode(const nlohmann::json& record) const;
+  // The chat format. A model without a template, or with one Bespoke does not recognise, still
+  // encodes text and ids records: only this throws, naming the problem.
+  text::ChatFormat chat_format() const;
+
   std::unique_ptr<text::Tokenizer> tokenizer;  // null for a directory without one (ids records only)
-  text::ChatFormat format;
-  bool has_chat_format = false;
-  text::ChatOptions options;  // bos/eos text for the template
+  // bos/eos text for the template, and a fixed date for templates that print today's: the same
+  // data must make the same tokens on any day (a resume and a teacher file compare them).
+  text::ChatOptions options;
   int32_t eos_id = -1;
 
-  explicit Encoder(const std::string& model_dir);
-  Example encode(const nlohmann::json& record) const;
+ private:
+  std::optional<text::ChatFormat> format_;
+  std::string no_format_;  // why there is none
 };
 
 // Reads and tokenizes every line of `path`. Throws Error(kInput) naming the file and line for

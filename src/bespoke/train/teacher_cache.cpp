@@ -8,10 +8,10 @@ namespace bespoke::train {
 constexpr int64_t kPositionsPerChunk = 1024;
 
 void write_teacher_topk(const std::string& teacher_dir, const std::string& data, const std::string& out, int64_t seq_len,
-                        int64_t k, int64_t batch, const std::string& device) {
+                        int64_t k, int64_t batch, const std::string& device, const std::string& chat_template) {
   if (seq_len < 2) fail(ErrorKind::kUsage, "--seq-len must be at least 2");
   if (batch < 1) fail(ErrorKind::kUsage, "--batch must be positive");
-  const Encoder encoder(teacher_dir);
+  const Encoder encoder(teacher_dir, chat_template);
   const std::vector<Example> examples = split_documents(read_examples(data, encoder), seq_len);
   model::Transformer teacher = model::load_model(teacher_dir, {torch::kFloat32, torch::Device(device)});
   if (k < 1 || k > teacher->spec().vocab_size) fail(ErrorKind::kUsage, "--top-k must be in [1, vocabulary size]");

@@ -266,7 +266,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   const int64_t micro = cfg.micro_batch > 0 ? cfg.micro_batch : per_rank, n_micro = per_rank / micro;
   if (per_rank % micro != 0) fail(ErrorKind::kUsage, "--micro-batch must divide each process's share of --batch");
   torch::manual_seed(cfg.seed);
-  const Encoder encoder(cfg.model);
+  const Encoder encoder(cfg.model, cfg.chat_template);
   const std::vector<Example> records = read_examples(cfg.data, encoder);
   const std::vector<Example> examples = split_documents(records, cfg.seq_len);
   const int64_t cut = std::count_if(examples.begin(), examples.end(),

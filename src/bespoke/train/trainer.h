@@ -18,6 +18,7 @@ namespace bespoke::train {
 
 struct TrainConfig {
   std::string model, data, out;
+  std::string chat_template;  // a format name to render chat records with instead of the model's template
   std::string teacher;       // a model directory; empty: plain cross-entropy
   std::string teacher_topk;  // or a file of its top-K log-probabilities (teacher_cache.h)
   double kd_weight = 1.0;    // with a teacher: loss = w * KD + (1 - w) * CE

@@ -65,13 +65,13 @@ Respond local_responder(const LocalOptions& options) {
   auto net = std::make_shared<model::Transformer>(model::load_model(options.model_dir, options.load));
   auto encoder = std::make_shared<train::Encoder>(options.model_dir);
   if (!encoder->tokenizer) fail(ErrorKind::kInput, options.model_dir + ": no tokenizer to evaluate with");
-  if (!encoder->has_chat_format) fail(ErrorKind::kInput, options.model_dir + ": no chat template to evaluate with");
+  const text::ChatFormat format = encoder->chat_format();
   // The token that closes an assistant turn: what the template writes after a reply.
   const std::vector<text::ChatMessage> probe = {{"user", "u"}, {"assistant", "a"}};
   text::ChatOptions opened = encoder->options;
   opened.add_generation_prompt = true;
-  const std::string before = text::render_chat(encoder->format, {probe[0]}, opened) + "a";
-  const std::string full = text::render_chat(encoder->format, probe, encoder->options);
+  const std::string before = text::render_chat(format, {probe[0]}, opened) + "a";
+  const std::string full = text::render_chat(format, probe, encoder->options);
   std::vector<int32_t> stop;
   if (encoder->eos_id >= 0) stop.push_back(encoder->eos_id);
   if (full.size() > before.size() && full.compare(0, before.size(), before) == 0) {
@@ -83,8 +83,8 @@ Respond local_responder(const LocalOptions& options) {
   DecodeOptions decode;
   decode.max_new_tokens = options.max_new_tokens;
   decode.constrained = options.constrained;
-  return [net, encoder, stop, decode, opened](const std::vector<text::ChatMessage>& messages) {
-    const std::string prompt = text::render_chat(encoder->format, messages, opened);
+  return [net, encoder, format, stop, decode, opened](const std::vector<text::ChatMessage>& messages) {
+    const std::string prompt = text::render_chat(format, messages, opened);
     return generate_text(*net, *encoder->tokenizer, encoder->tokenizer->encode(prompt, false), stop, decode);
   };
 }
