@@ -411,6 +411,39 @@ TEST(Trainer, PrecomputedTeacherTopKMatchesTheResidentTeacher) {
   c.teacher_topk = dir + "/top8.safetensors";
   c.out = dir + "/top8";
   EXPECT_TRUE(std::isfinite(train::train(c, kRun).final_loss));
+
+  // The file says what it was made from: other records (as many of them), or a teacher with
+  // another vocabulary, are refused rather than read as this data's.
+  const auto refused = [&](const train::TrainConfig& run, const std::string& want) {
+    try {
+      train::train(run, kRun);
+      ADD_FAILURE() << "trained on " << run.teacher_topk << " with " << run.data;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  };
+  train::TrainConfig edited = c;
+  edited.data = dir + "/edited.jsonl";
+  {  // the first record, one word changed
+    std::vector<std::string> lines;
+    std::ifstream in(c.data);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    std::ofstream out(edited.data);
+    out << R"({"text": "the quick brown fox jumps over the lazy cat"})" << "\n";
+    for (size_t i = 1; i < lines.size(); ++i) out << lines[i] << "\n";
+  }
+  edited.out = dir + "/edited";
+  refused(edited, "made from other tokens");
+  train::write_teacher_topk(test::fixture_dir("gemma3"), c.data, dir + "/gemma3.safetensors", c.seq_len, 8);
+  train::TrainConfig other_tokenizer = c;
+  other_tokenizer.teacher_topk = dir + "/gemma3.safetensors";
+  other_tokenizer.out = dir + "/other-tokenizer";
+  refused(other_tokenizer, "made from other tokens");
+  const train::Encoder encoder(c.model);
+  const std::vector<train::Example> examples = train::split_documents(train::read_examples(c.data, encoder), c.seq_len);
+  const train::TeacherTopK top8(dir + "/top8.safetensors");
+  top8.check_made_from(examples, 700);
+  EXPECT_THROW(top8.check_made_from(examples, 701), Error);  // the fixtures' vocabularies are all 700
 }
 
 TEST(Trainer, SigtermSavesACheckpointAndResumeFinishes) {

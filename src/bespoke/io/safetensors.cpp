@@ -105,7 +105,12 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(p
   }
   if (!header.is_object()) bad(path, "header is not a JSON object");
   for (const auto& [name, v] : header.items()) {
-    if (name == "__metadata__") continue;
+    if (name == "__metadata__") {
+      if (v.is_object())
+        for (const auto& [key, value] : v.items())
+          if (value.is_string()) metadata_[key] = value.get<std::string>();
+      continue;
+    }
     entries_[name] = parse_entry(path, name, v, size - data_start_);
   }
 }

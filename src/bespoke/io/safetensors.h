@@ -33,6 +33,8 @@ class SafetensorsFile {
 
   const std::string& path() const { return path_; }
   const std::map<std::string, TensorEntry>& entries() const { return entries_; }
+  // The header's "__metadata__" (string values only).
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
   // Returns an owned copy of the tensor in its stored dtype.
   torch::Tensor get(const std::string& name) const;
   // An owned copy of `name[index]` (along the first dimension) alone, for tensors too large to
@@ -44,6 +46,7 @@ class SafetensorsFile {
   MappedFile file_;
   size_t data_start_ = 0;
   std::map<std::string, TensorEntry> entries_;
+  std::map<std::string, std::string> metadata_;
 };
 
 // The weights of a checkpoint directory: `model.safetensors`, or the shards listed by

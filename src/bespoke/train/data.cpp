@@ -7,6 +7,7 @@
 #include <random>
 
 #include "bespoke/core/error.h"
+#include "bespoke/core/fingerprint.h"
 
 namespace bespoke::train {
 namespace {
@@ -119,6 +120,16 @@ std::vector<Example> read_examples(const std::string& path, const Encoder& encod
   }
   if (out.empty()) fail(ErrorKind::kInput, path + ": no records");
   return out;
+}
+
+std::string tokens_hash(const std::vector<Example>& examples) {
+  Fingerprint f;
+  for (const Example& e : examples) {
+    for (const int32_t id : e.ids) f.add(uint32_t(id));
+    for (const uint8_t t : e.trained) f.add(t);
+    f.add(e.domain);
+  }
+  return f.hex();
 }
 
 std::vector<Example> split_documents(const std::vector<Example>& examples, int64_t window) {

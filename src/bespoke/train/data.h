@@ -64,6 +64,9 @@ std::vector<Example> read_examples(const std::string& path, const Encoder& encod
 // every token after the first is a target exactly once; the rest stay as they are.
 std::vector<Example> split_documents(const std::vector<Example>& examples, int64_t window);
 
+// A hash of the examples' tokens, loss masks and domains: 16 hex digits.
+std::string tokens_hash(const std::vector<Example>& examples);
+
 // Throws Error(kInput), naming `source`, for a token id the model's embedding does not have
 // (an "ids" record, or a tokenizer larger than the model).
 void check_token_ids(const std::vector<Example>& examples, int64_t vocab_size, const std::string& source);

@@ -22,7 +22,11 @@ void write_teacher_topk(const std::string& teacher_dir, const std::string& data,
   torch::NoGradGuard no_grad;
   // A batch of rows at a time to the file, and within it a chunk of positions at a time through
   // the head: neither the file's contents nor [positions, vocabulary] in fp32 is ever whole.
-  io::write_safetensors_by_rows(out, layout, {{"format", "bespoke-teacher-topk"}}, [&](const io::RowWriter& write) {
+  // What the file was made from, for train to compare with what it reads.
+  const std::map<std::string, std::string> made_from = {{"format", "bespoke-teacher-topk"},
+                                                        {"tokens_hash", tokens_hash(examples)},
+                                                        {"vocab", std::to_string(teacher->spec().vocab_size)}};
+  io::write_safetensors_by_rows(out, layout, made_from, [&](const io::RowWriter& write) {
     for (int64_t first = 0; first < n; first += batch) {
       std::vector<int64_t> rows;
       for (int64_t i = first; i < std::min(n, first + batch); ++i) rows.push_back(i);
@@ -52,6 +56,17 @@ TeacherTopK::TeacherTopK(const std::string& path) : file_(std::make_unique<io::S
     fail(ErrorKind::kInput, path + ": not a teacher top-K file (ids and logprobs [examples, seq_len, K])");
   examples_ = e.at("ids").shape[0];
   seq_len_ = e.at("ids").shape[1];
+}
+
+void TeacherTopK::check_made_from(const std::vector<Example>& examples, int64_t vocab) const {
+  const auto& meta = file_->metadata();
+  const std::string& path = file_->path();
+  if (meta.count("vocab") && meta.at("vocab") != std::to_string(vocab))
+    fail(ErrorKind::kInput, path + ": made by a teacher with a vocabulary of " + meta.at("vocab") + " tokens, not the student's " +
+                                std::to_string(vocab));
+  if (meta.count("tokens_hash") && meta.at("tokens_hash") != tokens_hash(examples))
+    fail(ErrorKind::kInput, path + ": made from other tokens than this data gives (other records, or a teacher with another "
+                                   "tokenizer or chat template): make it again with `bespoke teacher-logits`");
 }
 
 std::pair<torch::Tensor, torch::Tensor> TeacherTopK::rows(const std::vector<int64_t>& examples) const {

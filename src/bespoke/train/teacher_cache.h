@@ -2,7 +2,8 @@
 // so a teacher too large to sit beside the student on the device still guides it.
 // File (safetensors): "ids" int32 [examples, seq_len, K] and "logprobs" float32 [examples,
 // seq_len, K], row i for example i of the data file after split_documents(..., seq_len),
-// position t for the token after t.
+// position t for the token after t. Its metadata says what it was made from: the examples'
+// tokens_hash (data.h) and the teacher's vocabulary size.
 #pragma once
 
 #include <torch/torch.h>
@@ -26,6 +27,9 @@ class TeacherTopK {
   explicit TeacherTopK(const std::string& path);
   int64_t examples() const { return examples_; }
   int64_t seq_len() const { return seq_len_; }
+  // Throws Error(kInput) unless the file was made from these examples by a teacher with this
+  // vocabulary size (files that do not say are taken on trust).
+  void check_made_from(const std::vector<Example>& examples, int64_t vocab) const;
   // The rows of these examples: ids [rows, seq_len, K] int64 and logprobs [rows, seq_len, K].
   std::pair<torch::Tensor, torch::Tensor> rows(const std::vector<int64_t>& examples) const;
 

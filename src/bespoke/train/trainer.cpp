@@ -13,6 +13,7 @@
 
 #include "bespoke/core/atomic_file.h"
 #include "bespoke/core/error.h"
+#include "bespoke/core/fingerprint.h"
 #include "bespoke/export/hf_export.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/load.h"
@@ -88,42 +89,18 @@ void load_rng(const std::string& path, const torch::Device& device) {
   }
 }
 
-// FNV-1a, as 16 hex digits.
-class Fingerprint {
- public:
-  void add(uint64_t v) { hash_ = (hash_ ^ v) * 1099511628211ull; }
-  void add(const std::string& text) {
-    for (const char c : text) add(uint8_t(c));
-    add(~0ull);  // the end of a string
-  }
-  std::string hex() const {
-    std::ostringstream out;
-    out << std::hex << std::setw(16) << std::setfill('0') << hash_;
-    return out.str();
-  }
-
- private:
-  uint64_t hash_ = 14695981039346656037ull;
-};
-
 // What a checkpoint is a point in. Its data position indexes the examples (their count and a
 // hash of their tokens, masks and domains) as the batching settings order them; its optimizer
 // state belongs to the parameters (names and shapes), frozen and grouped as the flags say, with
 // the group settings libtorch restores with it. A resume with any of these changed would
 // continue somewhere else, or fail inside libtorch: it is refused, naming what changed.
 nlohmann::json run_identity(const std::vector<Example>& examples, const TrainConfig& cfg, const MasterWeights& w) {
-  Fingerprint tokens;
-  for (const Example& e : examples) {
-    for (const int32_t id : e.ids) tokens.add(uint32_t(id));
-    for (const uint8_t t : e.trained) tokens.add(t);
-    tokens.add(e.domain);
-  }
   Fingerprint parameters;
   for (size_t i = 0; i < w.names().size(); ++i) {
     parameters.add(w.names()[i]);
     for (const int64_t d : w.masters()[i].sizes()) parameters.add(uint64_t(d));
   }
-  return {{"examples", examples.size()},   {"tokens_hash", tokens.hex()},
+  return {{"examples", examples.size()},   {"tokens_hash", tokens_hash(examples)},
           {"seq_len", cfg.seq_len},        {"batch", cfg.batch},
           {"bucket", cfg.bucket},          {"domains", cfg.domains},
           {"seed", cfg.seed},              {"parameters", parameters.hex()},
@@ -300,6 +277,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       fail(ErrorKind::kInput, cfg.teacher_topk + ": made for " + std::to_string(topk->examples()) + " examples of " +
                                   std::to_string(topk->seq_len()) + " positions, not this data at --seq-len " +
                                   std::to_string(cfg.seq_len));
+    topk->check_made_from(examples, net->spec().vocab_size);
   }
   std::unique_ptr<DomainMix> mix;
   if (!cfg.domains.empty()) mix = std::make_unique<DomainMix>(DomainMix::make(cfg.domains, cfg.domain_weights, cfg.domain_cap));
