@@ -780,6 +780,13 @@ TEST(Trainer, BadDataIsRefusedNamingTheLine) {
     EXPECT_EQ(bad.exit_code, 64) << option << ": " << bad.err;
     EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
   }
+  // ...and an --out that is the data file, which it would replace.
+  const auto contents = [](const std::string& path) { return std::string(std::istreambuf_iterator<char>(std::ifstream(path).rdbuf()), {}); };
+  const std::string data = dir + "/big.jsonl", before = contents(data);
+  const test::CommandResult same = test::run_bespoke("teacher-logits --teacher " + test::fixture_dir("qwen3") + " --data " + data +
+                                                     " --out " + dir + "/../" + fs::path(dir).filename().string() + "/big.jsonl");
+  EXPECT_EQ(same.exit_code, 64) << same.err;
+  EXPECT_EQ(contents(data), before);
 }
 
 // bf16 compute with fp32 masters: the loss still falls, and the checkpoint holds fp32 masters

@@ -1,5 +1,7 @@
 #include "bespoke/train/teacher_cache.h"
 
+#include <filesystem>
+
 #include "bespoke/core/error.h"
 #include "bespoke/model/load.h"
 
@@ -11,6 +13,8 @@ void write_teacher_topk(const std::string& teacher_dir, const std::string& data,
                         int64_t k, int64_t batch, const std::string& device, const std::string& chat_template) {
   if (seq_len < 2) fail(ErrorKind::kUsage, "--seq-len must be at least 2");
   if (batch < 1) fail(ErrorKind::kUsage, "--batch must be positive");
+  std::error_code ec;
+  if (std::filesystem::equivalent(data, out, ec)) fail(ErrorKind::kUsage, out + " is the data file: choose another --out");
   const Encoder encoder(teacher_dir, chat_template);
   const std::vector<Example> examples = split_documents(read_examples(data, encoder), seq_len);
   model::Transformer teacher = model::load_model(teacher_dir, {torch::kFloat32, torch::Device(device)});

@@ -248,9 +248,14 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   const std::vector<Example> examples = split_documents(records, cfg.seq_len);
   const int64_t cut = std::count_if(examples.begin(), examples.end(),
                                     [&](const Example& e) { return static_cast<int64_t>(e.ids.size()) > cfg.seq_len + 1; });
+  int64_t empty = 0;
+  for (size_t i = 0; i < examples.size(); ++i) empty += trained_targets(examples, {int64_t(i)}, cfg.seq_len) == 0;
   if (cut > 0 && dp.leader())
     std::fprintf(stderr, "%lld of %zu examples are longer than --seq-len %lld: their ends are not trained\n",
                  static_cast<long long>(cut), examples.size(), static_cast<long long>(cfg.seq_len));
+  if (empty > 0 && dp.leader())
+    std::fprintf(stderr, "%lld of %zu examples train nothing within --seq-len %lld (a prompt that fills it, or no reply)\n",
+                 static_cast<long long>(empty), examples.size(), static_cast<long long>(cfg.seq_len));
   const model::LoadOptions load{cfg.bf16 ? torch::kBFloat16 : torch::kFloat32, dp.device()};
   model::Transformer net = model::load_model(cfg.model, load);
   check_token_ids(examples, net->spec().vocab_size, cfg.data);
