@@ -62,13 +62,13 @@ TeacherTopK::TeacherTopK(const std::string& path) : file_(std::make_unique<io::S
   seq_len_ = e.at("ids").shape[1];
 }
 
-void TeacherTopK::check_made_from(const std::vector<Example>& examples, int64_t vocab) const {
+void TeacherTopK::check_made_from(const std::string& examples_hash, int64_t vocab) const {
   const auto& meta = file_->metadata();
   const std::string& path = file_->path();
   if (meta.count("vocab") && meta.at("vocab") != std::to_string(vocab))
     fail(ErrorKind::kInput, path + ": made by a teacher with a vocabulary of " + meta.at("vocab") + " tokens, not the student's " +
                                 std::to_string(vocab));
-  if (meta.count("tokens_hash") && meta.at("tokens_hash") != tokens_hash(examples))
+  if (meta.count("tokens_hash") && meta.at("tokens_hash") != examples_hash)
     fail(ErrorKind::kInput, path + ": made from other tokens than this data gives (other records, or a teacher with another "
                                    "tokenizer or chat template): make it again with `bespoke teacher-logits`");
 }

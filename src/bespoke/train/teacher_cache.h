@@ -27,9 +27,9 @@ class TeacherTopK {
   explicit TeacherTopK(const std::string& path);
   int64_t examples() const { return examples_; }
   int64_t seq_len() const { return seq_len_; }
-  // Throws Error(kInput) unless the file was made from these examples by a teacher with this
-  // vocabulary size (files that do not say are taken on trust).
-  void check_made_from(const std::vector<Example>& examples, int64_t vocab) const;
+  // Throws Error(kInput) unless the file was made from examples with this tokens_hash (data.h)
+  // by a teacher with this vocabulary size (files that do not say are taken on trust).
+  void check_made_from(const std::string& examples_hash, int64_t vocab) const;
   // The rows of these examples: ids [rows, seq_len, K] int64 and logprobs [rows, seq_len, K].
   std::pair<torch::Tensor, torch::Tensor> rows(const std::vector<int64_t>& examples) const;
 

@@ -94,13 +94,13 @@ void load_rng(const std::string& path, const torch::Device& device) {
 // state belongs to the parameters (names and shapes), frozen and grouped as the flags say, with
 // the group settings libtorch restores with it. A resume with any of these changed would
 // continue somewhere else, or fail inside libtorch: it is refused, naming what changed.
-nlohmann::json run_identity(const std::vector<Example>& examples, const TrainConfig& cfg, const MasterWeights& w) {
+nlohmann::json run_identity(size_t examples, const std::string& examples_hash, const TrainConfig& cfg, const MasterWeights& w) {
   Fingerprint parameters;
   for (size_t i = 0; i < w.names().size(); ++i) {
     parameters.add(w.names()[i]);
     for (const int64_t d : w.masters()[i].sizes()) parameters.add(uint64_t(d));
   }
-  return {{"examples", examples.size()},   {"tokens_hash", tokens_hash(examples)},
+  return {{"examples", examples},          {"tokens_hash", examples_hash},
           {"seq_len", cfg.seq_len},        {"batch", cfg.batch},
           {"bucket", cfg.bucket},          {"domains", cfg.domains},
           {"seed", cfg.seed},              {"parameters", parameters.hex()},
@@ -156,21 +156,16 @@ Checkpointed load_checkpoint(const std::string& dir, const nlohmann::json& ident
                              torch::optim::Optimizer& opt, const torch::Device& device) {
   std::ifstream in(dir + "/state.json");
   const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
-  const auto bad = [&] { fail(ErrorKind::kInput, dir + "/state.json: not a checkpoint state of this version"); };
-  if (!s.is_object()) bad();
-  for (const char* key : {"step", "tokens"})
-    if (!s.contains(key) || !s[key].is_number_integer()) bad();
-  if (!s.contains("data") || !s["data"].is_array() || !s.contains("first_loss") || !s["first_loss"].is_number()) bad();
   Checkpointed c;
-  try {
-    c.step = s["step"].get<int64_t>();
-    c.data = s["data"];
+  try {  // at(): a missing key throws as a wrong type does
+    c.step = s.at("step").get<int64_t>();
+    c.data = s.at("data");
     c.identity = s.contains("identity") ? s["identity"] : s.value("data_identity", nlohmann::json());  // the older name
     c.weights = s.value("domain_weights", std::vector<double>());
-    c.tokens = s["tokens"].get<int64_t>();
-    c.first_loss = s["first_loss"].get<double>();
+    c.tokens = s.at("tokens").get<int64_t>();
+    c.first_loss = s.at("first_loss").get<double>();
   } catch (const nlohmann::json::exception&) {
-    bad();
+    fail(ErrorKind::kInput, dir + "/state.json: not a checkpoint state of this version");
   }
   check_same_run(dir, c.identity, identity);
 
@@ -246,6 +241,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
   const Encoder encoder(cfg.model, cfg.chat_template);
   const std::vector<Example> records = read_examples(cfg.data, encoder);
   const std::vector<Example> examples = split_documents(records, cfg.seq_len);
+  const std::string examples_hash = tokens_hash(examples);
   const int64_t cut = std::count_if(examples.begin(), examples.end(),
                                     [&](const Example& e) { return static_cast<int64_t>(e.ids.size()) > cfg.seq_len + 1; });
   int64_t empty = 0;
@@ -282,7 +278,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
       fail(ErrorKind::kInput, cfg.teacher_topk + ": made for " + std::to_string(topk->examples()) + " examples of " +
                                   std::to_string(topk->seq_len()) + " positions, not this data at --seq-len " +
                                   std::to_string(cfg.seq_len));
-    topk->check_made_from(examples, net->spec().vocab_size);
+    topk->check_made_from(examples_hash, net->spec().vocab_size);
   }
   std::unique_ptr<DomainMix> mix;
   if (!cfg.domains.empty()) mix = std::make_unique<DomainMix>(DomainMix::make(cfg.domains, cfg.domain_weights, cfg.domain_cap));
@@ -346,7 +342,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop) {
 
   const std::string metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
   Checkpointed state;
-  const nlohmann::json identity = run_identity(examples, cfg, weights);
+  const nlohmann::json identity = run_identity(examples.size(), examples_hash, cfg, weights);
   const std::string previous = latest_checkpoint(cfg.out);
   dp.barrier();  // every rank has looked before the leader writes anything
   if (dp.leader()) fs::create_directories(fs::path(cfg.out) / "checkpoints");
