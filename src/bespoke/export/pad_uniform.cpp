@@ -5,6 +5,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/model/tensor_table.h"
+#include "bespoke/model/units.h"
 
 namespace bespoke::exporter {
 namespace {
@@ -13,18 +14,10 @@ using model::Axis;
 using model::LayerSpec;
 using model::ModelSpec;
 
-// Where one layer's rows go along an axis: target[target_index[i]] = source[source_index[i]].
-struct Placement {
-  std::vector<int64_t> source, target;
-};
-
+// Where one layer's units go along each axis.
 struct LayerPlacement {
-  Placement q, kv, ffn;
+  model::UnitMap q, kv, ffn;
 };
-
-void add_head(Placement& p, int64_t from, int64_t to, int64_t head_dim) {
-  for (int64_t d = 0; d < head_dim; ++d) p.source.push_back(from * head_dim + d), p.target.push_back(to * head_dim + d);
-}
 
 // Query head h of a layer with n heads in n_kv groups reads KV head h / (n / n_kv). Padded, a
 // KV slot serves `group` query slots, so each real KV head takes ceil(its heads / group) slots,
@@ -37,19 +30,10 @@ bool place_heads(const LayerSpec& l, int64_t kv_slots, int64_t group, bool allow
   for (int64_t k = 0; k < l.n_kv_heads; ++k)
     for (int64_t c = 0; c < copies; ++c) {
       const int64_t slot = k * copies + c;
-      add_head(out.kv, k, slot, l.head_dim);
-      for (int64_t j = 0; j < group && c * group + j < g; ++j) add_head(out.q, k * g + c * group + j, slot * group + j, l.head_dim);
+      out.kv.add(k, slot);
+      for (int64_t j = 0; j < group && c * group + j < g; ++j) out.q.add(k * g + c * group + j, slot * group + j);
     }
   return true;
-}
-
-torch::Tensor place(const torch::Tensor& t, int64_t dim, const Placement& p, int64_t size) {
-  std::vector<int64_t> shape = t.sizes().vec();
-  shape[dim] = size;
-  torch::Tensor out = torch::zeros(shape, t.options());
-  if (p.source.empty()) return out;
-  const auto index = [&](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kLong).to(t.device()); };
-  return out.index_copy_(dim, index(p.target), t.index_select(dim, index(p.source)));
 }
 
 }  // namespace
@@ -82,7 +66,7 @@ model::Transformer pad_uniform(model::Transformer& net) {
                                         " groups fit no uniform shape" + (full_width_norm ? " without copying KV heads, which its full-width k norm forbids" : ""));
   }
   for (int64_t i = 0; i < s.n_layers(); ++i)
-    for (int64_t u = 0; u < s.layers[i].ffn_dim; ++u) plan[i].ffn.source.push_back(u), plan[i].ffn.target.push_back(u);
+    for (int64_t u = 0; u < s.layers[i].ffn_dim; ++u) plan[i].ffn.add(u, u);
 
   ModelSpec padded = s;
   for (LayerSpec& l : padded.layers) l.n_heads = heads, l.n_kv_heads = kv_slots, l.ffn_dim = ffn;
@@ -95,9 +79,9 @@ model::Transformer pad_uniform(model::Transformer& net) {
     torch::Tensor t = from[info.name].detach();
     for (size_t d = 0; d < info.axes.size() && info.layer >= 0; ++d) {
       const LayerPlacement& p = plan[info.layer];
-      if (info.axes[d] == Axis::kQ) t = place(t, d, p.q, info.shape[d]);
-      if (info.axes[d] == Axis::kKv) t = place(t, d, p.kv, info.shape[d]);
-      if (info.axes[d] == Axis::kFfn) t = place(t, d, p.ffn, info.shape[d]);
+      const model::UnitMap* map = info.axes[d] == Axis::kQ ? &p.q : info.axes[d] == Axis::kKv ? &p.kv
+                                  : info.axes[d] == Axis::kFfn ? &p.ffn : nullptr;
+      if (map) t = model::move_units(t, d, info.unit_width[d], *map, info.units(d));
     }
     // A norm over all heads divides by the padded width: scale back by sqrt(kept / padded).
     const std::string suffix = info.layer >= 0 ? info.name.substr(info.name.find('.', 4) + 1) : "";

@@ -51,6 +51,15 @@ void add_layer(const ModelSpec& s, int64_t i, std::vector<TensorInfo>& out) {
   if (s.layer_output_scale) add("layer_output_scale.weight", {1}, {Axis::kNone});
 }
 
+void set_units(const ModelSpec& s, TensorInfo& t) {
+  const LayerSpec* l = t.layer >= 0 ? &s.layers[t.layer] : nullptr;
+  for (Axis a : t.axes) {
+    const bool head = a == Axis::kQ || a == Axis::kKv;
+    t.unit_width.push_back(head && l ? l->head_dim : a == Axis::kLayer ? s.per_layer_input_dim : 1);
+    if (head && l) t.kv_layer = l->kv_source >= 0 ? l->kv_source : t.layer;
+  }
+}
+
 }  // namespace
 
 std::vector<TensorInfo> tensor_table(const ModelSpec& s) {
@@ -59,14 +68,21 @@ std::vector<TensorInfo> tensor_table(const ModelSpec& s) {
   out.push_back({"token_embd.weight", -1, {V, E}, {Axis::kVocab, Axis::kHidden}});
   if (s.per_layer_input_dim > 0) {
     const int64_t LP = s.n_layers() * s.per_layer_input_dim;
-    out.push_back({"per_layer_token_embd.weight", -1, {s.per_layer_vocab_size, LP}, {Axis::kVocab, Axis::kNone}});
-    out.push_back({"per_layer_model_proj.weight", -1, {LP, E}, {Axis::kNone, Axis::kHidden}});
+    out.push_back({"per_layer_token_embd.weight", -1, {s.per_layer_vocab_size, LP}, {Axis::kVocab, Axis::kLayer}});
+    out.push_back({"per_layer_model_proj.weight", -1, {LP, E}, {Axis::kLayer, Axis::kHidden}});
     out.push_back({"per_layer_proj_norm.weight", -1, {s.per_layer_input_dim}, {Axis::kPerLayerInput}});
   }
   for (int64_t i = 0; i < s.n_layers(); ++i) add_layer(s, i, out);
   out.push_back({"output_norm.weight", -1, {E}, {Axis::kHidden}});
   if (!s.tie_embeddings) out.push_back({"output.weight", -1, {V, E}, {Axis::kVocab, Axis::kHidden}});
+  for (TensorInfo& t : out) set_units(s, t);
   return out;
+}
+
+std::vector<std::vector<int64_t>> kv_readers(const ModelSpec& s) {
+  std::vector<std::vector<int64_t>> readers(s.n_layers());
+  for (int64_t i = 0; i < s.n_layers(); ++i) readers[s.layers[i].kv_source >= 0 ? s.layers[i].kv_source : i].push_back(i);
+  return readers;
 }
 
 }  // namespace bespoke::model
