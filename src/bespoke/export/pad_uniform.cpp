@@ -100,7 +100,7 @@ model::Transformer pad_uniform(model::Transformer& net) {
       if (info.axes[d] == Axis::kFfn) t = place(t, d, p.ffn, info.shape[d]);
     }
     // A norm over all heads divides by the padded width: scale back by sqrt(kept / padded).
-    const std::string suffix = info.layer >= 0 ? info.suffix() : "";
+    const std::string suffix = info.layer >= 0 ? model::layer_tensor_suffix(info.name) : "";
     if (full_width_norm && (suffix == "attn_q_norm.weight" || suffix == "attn_k_norm.weight")) {
       const LayerSpec& l = s.layers[info.layer];
       const double kept = suffix == "attn_q_norm.weight" ? l.n_heads : l.n_kv_heads;

@@ -203,7 +203,7 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
   };
   const bool fused_qkv = arch == "openelm" || (arch == "phi3" && f.has(layer_tensor_name(0, "attn_qkv.weight")));
   for (const TensorInfo& info : tensor_table(s)) {
-    const std::string suffix = info.suffix();
+    const std::string suffix = layer_tensor_suffix(info.name);
     torch::Tensor t;
     if (arch == "phi3" && (suffix == "ffn_gate.weight" || suffix == "ffn_up.weight")) {
       // ffn_up holds the gate rows, then the up rows.

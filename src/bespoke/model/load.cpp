@@ -25,7 +25,7 @@ const Fusion* fusion_of(const Family& family, const std::string& suffix) {
 }
 
 std::string suffix_of(const TensorInfo& t) {
-  return t.suffix();
+  return layer_tensor_suffix(t.name);
 }
 
 // Where one canonical tensor lives in a Hugging Face checkpoint.

@@ -15,20 +15,11 @@ namespace bespoke::model {
 // What a dimension indexes, so a pruning mask knows which slice to remove.
 enum class Axis { kNone, kVocab, kHidden, kQ, kKv, kFfn, kPerLayerInput };
 
-// What follows "blk.<layer>." in a per-layer name ("attn_q.weight" for "blk.3.attn_q.weight");
-// a global name as it is.
-inline std::string layer_tensor_suffix(const std::string& name) {
-  return name.rfind("blk.", 0) == 0 ? name.substr(name.find('.', 4) + 1) : name;
-}
-
 struct TensorInfo {
   std::string name;
   int64_t layer = -1;  // -1 for global tensors
   std::vector<int64_t> shape;
   std::vector<Axis> axes;
-
-  // The name without its "blk.<layer>." (a global tensor's name as it is).
-  std::string suffix() const { return layer < 0 ? name : layer_tensor_suffix(name); }
 };
 
 // Returns every tensor of `spec` in a fixed order: globals first, then layer by layer.
@@ -36,5 +27,11 @@ std::vector<TensorInfo> tensor_table(const ModelSpec& spec);
 
 // "blk.<layer>.<suffix>"
 std::string layer_tensor_name(int64_t layer, const std::string& suffix);
+
+// What follows "blk.<layer>." in a per-layer name ("attn_q.weight" for "blk.3.attn_q.weight");
+// a global name as it is.
+inline std::string layer_tensor_suffix(const std::string& name) {
+  return name.rfind("blk.", 0) == 0 ? name.substr(name.find('.', 4) + 1) : name;
+}
 
 }  // namespace bespoke::model
