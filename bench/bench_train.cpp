@@ -22,7 +22,7 @@
 #include <torch/version.h>
 
 #include "bespoke/core/allocator.h"
-#include "bespoke/io/hf_config.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/load.h"
 #include "bespoke/train/trainer.h"
@@ -50,7 +50,7 @@ json llama_config(const std::string& shape) {
 void write_model(const std::string& dir, const json& config) {
   fs::create_directories(dir);
   std::ofstream(dir + "/config.json") << config.dump(1);
-  bespoke::model::Transformer net(bespoke::io::spec_from_hf_config(config));
+  bespoke::model::Transformer net(bespoke::model::spec_from_hf_config(config));
   bespoke::model::init_random(net);
   bespoke::io::write_safetensors(dir + "/model.safetensors", bespoke::model::hf_state_dict(net));
 }

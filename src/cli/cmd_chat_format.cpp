@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bespoke/core/error.h"
+#include "bespoke/core/json.h"
 #include "bespoke/text/chat_template.h"
 #include "bespoke/text/tokenizer.h"
 #include "commands.h"
@@ -22,14 +23,7 @@ namespace {
 
 // A JSON array of {"role", "content"}, or an object with such a "messages" array.
 std::vector<text::ChatMessage> read_messages(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail(ErrorKind::kInput, path + ": cannot open");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception&) {
-    fail(ErrorKind::kInput, path + ": not valid JSON");
-  }
+  nlohmann::json j = read_json(path);
   if (j.is_object() && j.contains("messages")) j = j["messages"];
   if (!j.is_array()) fail(ErrorKind::kInput, path + ": expected an array of {\"role\", \"content\"} messages");
   std::vector<text::ChatMessage> out;

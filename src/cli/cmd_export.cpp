@@ -6,7 +6,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/export/gguf_export.h"
-#include "bespoke/export/hf_export.h"
+#include "bespoke/model/hf_export.h"
 #include "bespoke/export/pad_uniform.h"
 #include "bespoke/model/load.h"
 #include "commands.h"
@@ -41,7 +41,7 @@ void add_export(CLI::App& app) {
     model::Transformer net = model::load_model(opt->model);
     if (opt->pad_uniform) net = exporter::pad_uniform(net);
     if (opt->to == "hf") {
-      exporter::export_hf(net, opt->model, opt->out);
+      model::export_hf(net, opt->model, opt->out);
       std::cerr << "wrote " << opt->out << "/\n";
       return;
     }

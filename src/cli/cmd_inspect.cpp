@@ -6,7 +6,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/io/gguf_reader.h"
-#include "bespoke/io/hf_config.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/model/gguf_load.h"
 #include "bespoke/model/describe.h"
 #include "commands.h"
@@ -59,7 +59,7 @@ void add_inspect(CLI::App& app) {
   cmd->add_flag("--json", opt->json, "print a JSON object instead of a table");
   cmd->callback([opt] {
     if (std::filesystem::is_regular_file(opt->model) && io::is_gguf(opt->model)) return inspect_gguf(opt->model, opt->json);
-    const model::ModelSpec spec = io::read_hf_config(opt->model);
+    const model::ModelSpec spec = model::read_hf_config(opt->model);
     if (opt->json) std::cout << model::describe_json(spec).dump(2) << "\n";
     else std::cout << model::describe_table(spec);
   });

@@ -3,7 +3,7 @@
 // exact parameter count.
 #include <gtest/gtest.h>
 
-#include "bespoke/io/hf_config.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
@@ -58,7 +58,7 @@ TEST_P(FixtureTest, CachedForwardEqualsFullForward) {
 }
 
 TEST_P(FixtureTest, ParameterCountEqualsCheckpointElements) {
-  const model::ModelSpec spec = io::read_hf_config(dir());
+  const model::ModelSpec spec = model::read_hf_config(dir());
   EXPECT_EQ(model::parameter_count(spec), io::Checkpoint(dir()).element_count());
 }
 

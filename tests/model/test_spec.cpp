@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bespoke/core/error.h"
-#include "bespoke/io/hf_config.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
@@ -56,7 +56,7 @@ TEST_P(OlderLayoutTest, GivesTheSameModel) {
   fs::copy(src + "/model.safetensors", dir + "/model.safetensors");
   std::ofstream(dir + "/config.json") << older.dump(2);
 
-  const model::ModelSpec a = io::spec_from_hf_config(newer), b = io::read_hf_config(dir);
+  const model::ModelSpec a = model::spec_from_hf_config(newer), b = model::read_hf_config(dir);
   ASSERT_EQ(a.n_layers(), b.n_layers());
   for (int64_t i = 0; i < a.n_layers(); ++i) {
     EXPECT_EQ(a.layers[i].window, b.layers[i].window) << "layer " << i;
@@ -76,7 +76,7 @@ INSTANTIATE_TEST_SUITE_P(Families, OlderLayoutTest,
 
 TEST(Spec, TensorTableIsTheTransformersParameterSet) {
   for (const char* family : {"llama", "qwen2", "qwen3", "gemma2", "gemma4_full", "phi3", "olmo2"}) {
-    const model::ModelSpec spec = io::read_hf_config(test::fixture_dir(family));
+    const model::ModelSpec spec = model::read_hf_config(test::fixture_dir(family));
     model::Transformer net(spec);
     auto params = net->named_parameters();
     const auto table = model::tensor_table(spec);
@@ -95,7 +95,7 @@ TEST(Spec, TensorTableIsTheTransformersParameterSet) {
 
 // A pruned model: every layer with its own heads, kv heads and FFN width.
 model::ModelSpec non_uniform_spec() {
-  model::ModelSpec s = io::read_hf_config(test::fixture_dir("qwen2"));
+  model::ModelSpec s = model::read_hf_config(test::fixture_dir("qwen2"));
   const int64_t heads[] = {4, 2, 3, 4}, kv[] = {2, 1, 1, 4}, ffn[] = {160, 40, 97, 8};
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     s.layers[i].n_heads = heads[i];
@@ -169,27 +169,27 @@ TEST(Spec, ValidateNamesTheLayerAndTheProblem) {
 }
 
 TEST(Spec, ReadsTheFixtureQuirks) {
-  const model::ModelSpec g2 = io::read_hf_config(test::fixture_dir("gemma2"));
+  const model::ModelSpec g2 = model::read_hf_config(test::fixture_dir("gemma2"));
   EXPECT_EQ(g2.attn_softcap, 50.0);
   EXPECT_EQ(g2.final_softcap, 30.0);
   EXPECT_EQ(g2.norm_weight_offset, 1.0);
   EXPECT_EQ(g2.layers[0].window, 8);
   EXPECT_EQ(g2.layers[1].window, 0);
-  const model::ModelSpec g4 = io::read_hf_config(test::fixture_dir("gemma4_full"));
+  const model::ModelSpec g4 = model::read_hf_config(test::fixture_dir("gemma4_full"));
   EXPECT_EQ(g4.layers[4].kv_source, 3);  // the last earlier sliding layer
   EXPECT_EQ(g4.layers[5].kv_source, 2);
   EXPECT_EQ(g4.layers[2].rope.type, model::RopeType::kProportional);
-  const model::ModelSpec llama = io::read_hf_config(test::fixture_dir("llama"));
+  const model::ModelSpec llama = model::read_hf_config(test::fixture_dir("llama"));
   EXPECT_EQ(llama.layers[0].rope.type, model::RopeType::kLlama3);
   EXPECT_EQ(llama.layers[0].rope.original_context, 64);
-  const model::ModelSpec granite = io::read_hf_config(test::fixture_dir("granite"));
+  const model::ModelSpec granite = model::read_hf_config(test::fixture_dir("granite"));
   EXPECT_DOUBLE_EQ(granite.logit_divisor, 8.0);
   EXPECT_DOUBLE_EQ(granite.residual_scale, 0.22);
 }
 
 std::string spec_error(const json& c) {
   try {
-    io::spec_from_hf_config(c);
+    model::spec_from_hf_config(c);
   } catch (const Error& e) {
     return e.what();
   }
@@ -219,7 +219,7 @@ TEST(Spec, SparseTextConfigTakesTheFamilyDefaults) {
     "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text",
                     "num_hidden_layers": 34, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
                     "sliding_window": 1024}})");
-  const model::ModelSpec s = io::spec_from_hf_config(c);
+  const model::ModelSpec s = model::spec_from_hf_config(c);
   EXPECT_EQ(s.vocab_size, 262208);
   EXPECT_EQ(s.layers[0].n_heads, 8);
   EXPECT_EQ(s.layers[0].head_dim, 256);

@@ -367,7 +367,7 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
   for (const auto& [name, t] : rope_tensors(s)) emit(name, t);
   for (const model::TensorInfo& info : model::tensor_table(s)) {
     torch::Tensor t = params.find(info.name)->detach().to(torch::kFloat32);
-    const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
+    const std::string suffix = model::layer_tensor_suffix(info.name);
     if (s.norm_weight_offset != 0 && suffix.find("norm.weight") != std::string::npos) t = t + s.norm_weight_offset;
     const LayerSpec& l = info.layer >= 0 ? s.layers[info.layer] : l0;
     if (ax.norm_rope && (suffix == "attn_q.weight" || suffix == "attn_q.bias")) t = permute_rows(t, l.n_heads, l.head_dim);

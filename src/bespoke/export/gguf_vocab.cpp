@@ -1,11 +1,11 @@
 #include "bespoke/export/gguf_vocab.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "bespoke/core/error.h"
+#include "bespoke/core/json.h"
 #include "bespoke/text/chat_template.h"
 
 namespace bespoke::exporter {
@@ -16,13 +16,9 @@ using nlohmann::json;
 // llama.cpp token types (llama.h).
 enum : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
 
-json read_json(const std::filesystem::path& p) {
-  if (!std::filesystem::exists(p)) return json::object();
-  try {
-    return json::parse(std::ifstream(p));
-  } catch (const json::exception&) {
-    fail(ErrorKind::kInput, p.string() + ": not valid JSON");
-  }
+// The file's JSON, or {} for a file that is not there.
+json read_json_if_present(const std::filesystem::path& p) {
+  return std::filesystem::exists(p) ? read_json(p.string()) : json::object();
 }
 
 // The pre-tokenizer regex of a byte-level tokenizer.json, or "".
@@ -59,10 +55,10 @@ std::string config_token(const json& c, const char* key) {
 
 void write_vocab(const std::string& dir, int64_t n_vocab, io::GgufWriter& out) {
   namespace fs = std::filesystem;
-  const json tok = read_json(fs::path(dir) / "tokenizer.json");
+  const json tok = read_json_if_present(fs::path(dir) / "tokenizer.json");
   if (!tok.contains("model")) fail(ErrorKind::kUnsupported, dir + ": GGUF export needs a tokenizer.json");
-  const json config = read_json(fs::path(dir) / "tokenizer_config.json");
-  const json model_config = read_json(fs::path(dir) / "config.json");
+  const json config = read_json_if_present(fs::path(dir) / "tokenizer_config.json");
+  const json model_config = read_json_if_present(fs::path(dir) / "config.json");
   const json& model = tok["model"];
   if (model.value("type", "BPE") != "BPE") fail(ErrorKind::kUnsupported, "GGUF export supports BPE tokenizers only");
   const bool byte_fallback = model.value("byte_fallback", false);

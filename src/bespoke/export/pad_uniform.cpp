@@ -84,7 +84,7 @@ model::Transformer pad_uniform(model::Transformer& net) {
       if (map) t = model::move_units(t, d, info.unit_width[d], *map, info.units(d));
     }
     // A norm over all heads divides by the padded width: scale back by sqrt(kept / padded).
-    const std::string suffix = info.layer >= 0 ? info.name.substr(info.name.find('.', 4) + 1) : "";
+    const std::string suffix = info.layer >= 0 ? model::layer_tensor_suffix(info.name) : "";
     if (full_width_norm && (suffix == "attn_q_norm.weight" || suffix == "attn_k_norm.weight")) {
       const LayerSpec& l = s.layers[info.layer];
       const double kept = suffix == "attn_q_norm.weight" ? l.n_heads : l.n_kv_heads;

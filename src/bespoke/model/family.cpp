@@ -1,6 +1,7 @@
 #include "bespoke/model/family.h"
 
 #include "bespoke/core/error.h"
+#include "bespoke/model/tensor_table.h"
 
 namespace bespoke::model {
 
@@ -61,7 +62,7 @@ std::string hf_tensor_name(const Family& family, const std::string& canonical) {
   if (canonical.rfind("blk.", 0) != 0) return "";
   const size_t dot = canonical.find('.', 4);
   const std::string layer = canonical.substr(4, dot - 4);
-  const std::string suffix = canonical.substr(dot + 1);
+  const std::string suffix = layer_tensor_suffix(canonical);
   for (const NameRule& r : family.layer_names)
     if (r.canonical == suffix) return "model.layers." + layer + "." + r.hf;
   return "";

@@ -5,7 +5,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/core/shape.h"
-#include "bespoke/io/hf_config.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/model/tensor_table.h"
 
 namespace bespoke::model {
@@ -103,7 +103,7 @@ json gemma4_config(const io::GgufFile& f) {
 
 ModelSpec spec_from_gguf(const io::GgufFile& f) {
   const std::string arch = key(f, "general.architecture").get<std::string>();
-  if (arch == "gemma4") return io::spec_from_hf_config(gemma4_config(f));
+  if (arch == "gemma4") return spec_from_hf_config(gemma4_config(f));
   const std::string a = arch + ".";
   ModelSpec s;
   s.family = family_of(arch);
@@ -203,7 +203,7 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
   };
   const bool fused_qkv = arch == "openelm" || (arch == "phi3" && f.has(layer_tensor_name(0, "attn_qkv.weight")));
   for (const TensorInfo& info : tensor_table(s)) {
-    const std::string suffix = info.layer < 0 ? info.name : info.name.substr(info.name.find('.', 4) + 1);
+    const std::string suffix = layer_tensor_suffix(info.name);
     torch::Tensor t;
     if (arch == "phi3" && (suffix == "ffn_gate.weight" || suffix == "ffn_up.weight")) {
       // ffn_up holds the gate rows, then the up rows.

@@ -7,7 +7,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/core/shape.h"
-#include "bespoke/io/hf_config.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/family.h"
 #include "bespoke/model/gguf_load.h"
@@ -25,7 +25,7 @@ const Fusion* fusion_of(const Family& family, const std::string& suffix) {
 }
 
 std::string suffix_of(const TensorInfo& t) {
-  return t.layer < 0 ? t.name : t.name.substr(t.name.find('.', 4) + 1);
+  return layer_tensor_suffix(t.name);
 }
 
 // Where one canonical tensor lives in a Hugging Face checkpoint.
@@ -120,7 +120,7 @@ bool ignorable(const std::string& name, const ModelSpec& spec) {
 
 Transformer load_model(const std::string& dir, const LoadOptions& options) {
   if (std::filesystem::is_regular_file(dir) && io::is_gguf(dir)) return load_gguf_model(dir, options);
-  const ModelSpec spec = io::read_hf_config(dir);
+  const ModelSpec spec = read_hf_config(dir);
   const Family& family = family_named(spec.family);
   const io::Checkpoint ckpt(dir);
   const std::map<std::string, std::string> stored = language_model_names(ckpt);

@@ -43,4 +43,10 @@ std::vector<std::vector<int64_t>> kv_readers(const ModelSpec& spec);
 // "blk.<layer>.<suffix>"
 std::string layer_tensor_name(int64_t layer, const std::string& suffix);
 
+// What follows "blk.<layer>." in a per-layer name ("attn_q.weight" for "blk.3.attn_q.weight");
+// a global name as it is.
+inline std::string layer_tensor_suffix(const std::string& name) {
+  return name.rfind("blk.", 0) == 0 ? name.substr(name.find('.', 4) + 1) : name;
+}
+
 }  // namespace bespoke::model

@@ -14,9 +14,10 @@
 
 #include "bespoke/core/atomic_file.h"
 #include "bespoke/core/error.h"
+#include "bespoke/core/json.h"
 #include "bespoke/export/gguf_export.h"
-#include "bespoke/export/hf_export.h"
-#include "bespoke/io/hf_config.h"
+#include "bespoke/model/hf_export.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
 #include "bespoke/pipeline/llama_cpp.h"
@@ -37,12 +38,6 @@ namespace fs = std::filesystem;
 namespace enc = task::encoding;
 
 void log(const std::string& line) { std::cerr << "[demo] " << line << "\n"; }
-
-Json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) fail(ErrorKind::kIo, path.string() + ": cannot read");
-  return Json::parse(in);
-}
 
 void write_json(const fs::path& path, const Json& j) {
   write_file_atomic(path.string(), [&](std::ostream& out) { out << j.dump(2) << "\n"; });
@@ -160,11 +155,11 @@ Json model_stage(const DemoConfig& c, const std::string& dir, const std::string&
   config.erase("rope_scaling");
   config["tie_word_embeddings"] = false;
   write_json(source / "config.json", config);
-  model::Transformer net(io::spec_from_hf_config(nlohmann::json::parse(config.dump())));
+  model::Transformer net(model::spec_from_hf_config(nlohmann::json::parse(config.dump())));
   torch::manual_seed(c.seed);
   model::init_random(net);
   const std::string out = dir + "/model";
-  exporter::export_hf(net, source.string(), out);
+  model::export_hf(net, source.string(), out);
   return {{"outputs", {{"model", out}}}, {"metrics", {{"parameters", model::parameter_count(net->spec())}}}};
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bespoke/core/error.h"
+#include "bespoke/core/json.h"
 
 namespace bespoke::text {
 namespace {
@@ -268,13 +269,7 @@ std::string render_chat(ChatFormat f, const std::vector<ChatMessage>& m, const C
 std::string read_chat_template(const std::string& dir) {
   namespace fs = std::filesystem;
   const fs::path config = fs::path(dir) / "tokenizer_config.json";
-  auto parse = [](const fs::path& p) {
-    try {
-      return nlohmann::json::parse(std::ifstream(p));
-    } catch (const nlohmann::json::exception&) {
-      fail(ErrorKind::kInput, p.string() + ": not valid JSON");
-    }
-  };
+  auto parse = [](const fs::path& p) { return read_json(p.string()); };
   auto from_json = [](const nlohmann::json& t) -> std::string {
     if (t.is_string()) return t.get<std::string>();
     if (t.is_array())

@@ -1,28 +1,14 @@
 #include "bespoke/text/tokenizer.h"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "bespoke/core/error.h"
+#include "bespoke/core/json.h"
 #include "bespoke/text/hf_tokenizer.h"
 #include "bespoke/text/spm_tokenizer.h"
 
 namespace bespoke::text {
-namespace {
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail(ErrorKind::kIo, path + ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception&) {
-    fail(ErrorKind::kInput, path + ": not valid JSON");
-  }
-}
-
-}  // namespace
-
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
   namespace fs = std::filesystem;
   const std::string json_path = (fs::path(dir) / "tokenizer.json").string();

@@ -4,13 +4,7 @@
 // split into windows of a row each (split_documents); a longer chat or prompt/completion
 // example is cut at the row length, since its reply belongs with its prompt.
 //
-// Record shapes, one JSON object per line:
-//   {"messages": [{"role", "content"}, ...]}  chat, rendered with the model's chat template;
-//                                             loss on the last assistant message only
-//   {"prompt": "...", "completion": "..."}    loss on the completion (and the EOS after it)
-//   {"text": "..."}                           loss on every token
-//   {"ids": [1, 2, ...]}                      pre-tokenized; loss on every token
-// Each may carry "domain": a name for dynamic data mixing (default "default").
+// One JSON object per line, of the record shapes text/encoder.h lists.
 #pragma once
 
 #include <torch/torch.h>
@@ -22,38 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "bespoke/text/chat_template.h"
-#include "bespoke/text/tokenizer.h"
+#include "bespoke/text/encoder.h"
 
 namespace bespoke::train {
 
-struct Example {
-  std::vector<int32_t> ids;
-  std::vector<uint8_t> trained;  // per token: 1 if predicting this token is trained
-  std::string domain = "default";
-};
-
-// How a model directory turns records into tokens.
-class Encoder {
- public:
-  // `chat_template`: a format name (text::chat_format_names()) to use instead of recognising
-  // the model's template.
-  explicit Encoder(const std::string& model_dir, const std::string& chat_template = "");
-  Example encode(const nlohmann::json& record) const;
-  // The chat format. A model without a template, or with one Bespoke does not recognise, still
-  // encodes text and ids records: only this throws, naming the problem.
-  text::ChatFormat chat_format() const;
-
-  std::unique_ptr<text::Tokenizer> tokenizer;  // null for a directory without one (ids records only)
-  // bos/eos text for the template, and a fixed date for templates that print today's: the same
-  // data must make the same tokens on any day (a resume and a teacher file compare them).
-  text::ChatOptions options;
-  int32_t eos_id = -1;
-
- private:
-  std::optional<text::ChatFormat> format_;
-  std::string no_format_;  // why there is none
-};
+// The tokenized example and the model directory's way of making one live in text/.
+using text::Encoder;
+using text::Example;
 
 // Reads and tokenizes every line of `path`. Throws Error(kInput) naming the file and line for
 // anything that is not one of the record shapes.

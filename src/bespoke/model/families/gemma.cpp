@@ -5,7 +5,7 @@
 // (Gemma 3).
 #include <cmath>
 
-#include "bespoke/io/hf_config.h"
+#include "bespoke/core/json.h"
 #include "bespoke/model/families/gemma_common.h"
 
 namespace bespoke::model {
@@ -16,10 +16,10 @@ void configure_gemma_common(const nlohmann::json& c, ModelSpec& s) {
   s.norm_weight_in_fp32 = true;
   s.attn_post_norm = s.ffn_post_norm = true;
   s.embedding_scale = std::sqrt(static_cast<double>(s.hidden_size));
-  const double scalar = io::config_double(c, "query_pre_attn_scalar", 0.0);
+  const double scalar = config_double(c, "query_pre_attn_scalar", 0.0);
   if (scalar > 0) s.attn_scale = 1.0 / std::sqrt(scalar);
-  s.attn_softcap = io::config_double(c, "attn_logit_softcapping", 0.0);
-  s.final_softcap = io::config_double(c, "final_logit_softcapping", 0.0);
+  s.attn_softcap = config_double(c, "attn_logit_softcapping", 0.0);
+  s.final_softcap = config_double(c, "final_logit_softcapping", 0.0);
 }
 
 std::vector<NameRule> gemma_layer_names() {
@@ -47,7 +47,7 @@ std::vector<std::string> gemma2_layer_types(const nlohmann::json&, int64_t n_lay
 
 // Older Gemma 3 configs: every `sliding_window_pattern`-th layer is global.
 std::vector<std::string> gemma3_layer_types(const nlohmann::json& c, int64_t n_layers) {
-  const int64_t period = io::config_int(c, "sliding_window_pattern", 6);
+  const int64_t period = config_int(c, "sliding_window_pattern", 6);
   std::vector<std::string> types;
   for (int64_t i = 0; i < n_layers; ++i)
     types.push_back((i + 1) % period ? "sliding_attention" : "full_attention");

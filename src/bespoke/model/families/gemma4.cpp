@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "bespoke/core/error.h"
-#include "bespoke/io/hf_config.h"
+#include "bespoke/core/json.h"
 #include "bespoke/model/families/gemma_common.h"
 
 namespace bespoke::model {
@@ -21,7 +21,7 @@ void apply_per_layer_config(const nlohmann::json& c, ModelSpec& s) {
   if (c.contains("global_head_dim") && !c["global_head_dim"].is_null()) {
     for (LayerSpec& l : s.layers) {
       if (l.window > 0) continue;
-      l.head_dim = io::config_int(c, "global_head_dim");
+      l.head_dim = config_int(c, "global_head_dim");
     }
   }
   if (!c.contains("per_layer_config") || !c["per_layer_config"].is_object()) return;
@@ -34,16 +34,16 @@ void apply_per_layer_config(const nlohmann::json& c, ModelSpec& s) {
     }
     if (i < 0 || i >= s.n_layers()) continue;
     LayerSpec& l = s.layers[i];
-    l.head_dim = io::config_int(overrides, "head_dim", l.head_dim);
-    l.n_heads = io::config_int(overrides, "num_attention_heads", l.n_heads);
-    l.n_kv_heads = io::config_int(overrides, "num_key_value_heads", l.n_kv_heads);
-    l.ffn_dim = io::config_int(overrides, "intermediate_size", l.ffn_dim);
+    l.head_dim = config_int(overrides, "head_dim", l.head_dim);
+    l.n_heads = config_int(overrides, "num_attention_heads", l.n_heads);
+    l.n_kv_heads = config_int(overrides, "num_key_value_heads", l.n_kv_heads);
+    l.ffn_dim = config_int(overrides, "intermediate_size", l.ffn_dim);
   }
 }
 
 void share_kv(const nlohmann::json& c, ModelSpec& s) {
-  const int64_t first_shared = s.n_layers() - io::config_int(c, "num_kv_shared_layers", 0);
-  const bool double_wide = io::config_bool(c, "use_double_wide_mlp", false);
+  const int64_t first_shared = s.n_layers() - config_int(c, "num_kv_shared_layers", 0);
+  const bool double_wide = config_bool(c, "use_double_wide_mlp", false);
   for (int64_t i = std::max<int64_t>(first_shared, 1); i < s.n_layers(); ++i) {
     LayerSpec& l = s.layers[i];
     for (int64_t j = first_shared - 1; j >= 0 && l.kv_source < 0; --j)
@@ -54,9 +54,9 @@ void share_kv(const nlohmann::json& c, ModelSpec& s) {
 }
 
 void configure_gemma4(const nlohmann::json& c, ModelSpec& s) {
-  if (io::config_bool(c, "enable_moe_block", false))
+  if (config_bool(c, "enable_moe_block", false))
     fail(ErrorKind::kUnsupported, "Gemma 4 mixture-of-experts layers are not supported");
-  if (io::config_bool(c, "attention_k_eq_v", false))
+  if (config_bool(c, "attention_k_eq_v", false))
     fail(ErrorKind::kUnsupported, "Gemma 4 attention_k_eq_v is not supported");
   if (c.contains("use_bidirectional_attention") && !c["use_bidirectional_attention"].is_null() &&
       c["use_bidirectional_attention"] != false)
@@ -67,8 +67,8 @@ void configure_gemma4(const nlohmann::json& c, ModelSpec& s) {
   s.qk_norm = QkNorm::kPerHead;
   s.v_norm = true;
   s.layer_output_scale = true;
-  s.per_layer_input_dim = io::config_int(c, "hidden_size_per_layer_input", 0);
-  s.per_layer_vocab_size = io::config_int(c, "vocab_size_per_layer_input", s.vocab_size);
+  s.per_layer_input_dim = config_int(c, "hidden_size_per_layer_input", 0);
+  s.per_layer_vocab_size = config_int(c, "vocab_size_per_layer_input", s.vocab_size);
   apply_per_layer_config(c, s);
   share_kv(c, s);
 }

@@ -2,17 +2,17 @@
 // embeddings (embedding_multiplier), attention scores (attention_multiplier replaces
 // 1/sqrt(head_dim)), block outputs (residual_multiplier) and logits (divided by
 // logits_scaling).
-#include "bespoke/io/hf_config.h"
+#include "bespoke/core/json.h"
 #include "bespoke/model/family.h"
 
 namespace bespoke::model {
 namespace {
 
 void configure_granite(const nlohmann::json& c, ModelSpec& s) {
-  s.embedding_scale = io::config_double(c, "embedding_multiplier", 1.0);
-  s.attn_scale = io::config_double(c, "attention_multiplier", 1.0);
-  s.residual_scale = io::config_double(c, "residual_multiplier", 1.0);
-  s.logit_divisor = io::config_double(c, "logits_scaling", 1.0);
+  s.embedding_scale = config_double(c, "embedding_multiplier", 1.0);
+  s.attn_scale = config_double(c, "attention_multiplier", 1.0);
+  s.residual_scale = config_double(c, "residual_multiplier", 1.0);
+  s.logit_divisor = config_double(c, "logits_scaling", 1.0);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Qwen2/2.5 (transformers models/qwen2/modeling_qwen2.py): q/k/v biases, no o bias.
 // Qwen3 (models/qwen3/modeling_qwen3.py): per-head RMSNorm of q and k before rope.
-#include "bespoke/io/hf_config.h"
+#include "bespoke/core/json.h"
 #include "bespoke/model/family.h"
 
 namespace bespoke::model {
@@ -9,8 +9,8 @@ namespace {
 // Older configs: sliding windows from layer `max_window_layers` on, if `use_sliding_window`.
 std::vector<std::string> qwen_layer_types(const nlohmann::json& c, int64_t n_layers) {
   std::vector<std::string> types(n_layers, "full_attention");
-  if (!io::config_bool(c, "use_sliding_window", false)) return types;
-  for (int64_t i = io::config_int(c, "max_window_layers", n_layers); i < n_layers; ++i)
+  if (!config_bool(c, "use_sliding_window", false)) return types;
+  for (int64_t i = config_int(c, "max_window_layers", n_layers); i < n_layers; ++i)
     types[i] = "sliding_attention";
   return types;
 }

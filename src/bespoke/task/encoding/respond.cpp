@@ -8,7 +8,7 @@
 #include "bespoke/core/http.h"
 #include "bespoke/task/encoding/decode.h"
 #include "bespoke/task/encoding/record.h"
-#include "bespoke/train/data.h"
+#include "bespoke/text/encoder.h"
 
 namespace bespoke::task::encoding {
 namespace {
@@ -63,7 +63,7 @@ Respond server_responder(const ServerOptions& options) {
 
 Respond local_responder(const LocalOptions& options) {
   auto net = std::make_shared<model::Transformer>(model::load_model(options.model_dir, options.load));
-  auto encoder = std::make_shared<train::Encoder>(options.model_dir);
+  auto encoder = std::make_shared<text::Encoder>(options.model_dir);
   if (!encoder->tokenizer) fail(ErrorKind::kInput, options.model_dir + ": no tokenizer to evaluate with");
   const text::ChatFormat format = encoder->chat_format();
   // The token that closes an assistant turn: what the template writes after a reply.

@@ -1,39 +1,20 @@
-#include "bespoke/io/hf_config.h"
+#include "bespoke/model/hf_config.h"
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "bespoke/core/error.h"
+#include "bespoke/core/json.h"
 #include "bespoke/model/family.h"
 
-namespace bespoke::io {
+namespace bespoke::model {
 
-using model::LayerKind;
-using model::ModelSpec;
-using model::RopeSpec;
-using model::RopeType;
 using nlohmann::json;
 
 namespace {
 
 bool has(const json& c, const char* key) { return c.contains(key) && !c[key].is_null(); }
-
-std::string config_string(const json& c, const char* key, const std::string& fallback) {
-  if (!has(c, key)) return fallback;
-  if (!c[key].is_string()) fail(ErrorKind::kInput, std::string("key '") + key + "' is not a string");
-  return c[key].get<std::string>();
-}
-
-std::vector<double> config_doubles(const json& c, const char* key) {
-  if (!has(c, key) || !c[key].is_array()) fail(ErrorKind::kInput, std::string("key '") + key + "' must be a list of numbers");
-  std::vector<double> out;
-  for (const auto& v : c[key]) {
-    if (!v.is_number()) fail(ErrorKind::kInput, std::string("key '") + key + "' must be a list of numbers");
-    out.push_back(v.get<double>());
-  }
-  return out;
-}
 
 // Rejects rope parameters that would silently give NaN or a meaningless rotation.
 void check_rope(const RopeSpec& r) {
@@ -144,28 +125,6 @@ std::vector<std::string> layer_types(const json& c, const model::Family& family,
 
 }  // namespace
 
-int64_t config_int(const json& c, const char* key) {
-  if (!has(c, key)) fail(ErrorKind::kInput, std::string("missing key '") + key + "'");
-  if (!c[key].is_number_integer()) fail(ErrorKind::kInput, std::string("key '") + key + "' is not an integer");
-  return c[key].get<int64_t>();
-}
-
-int64_t config_int(const json& c, const char* key, int64_t fallback) {
-  return has(c, key) ? config_int(c, key) : fallback;
-}
-
-double config_double(const json& c, const char* key, double fallback) {
-  if (!has(c, key)) return fallback;
-  if (!c[key].is_number()) fail(ErrorKind::kInput, std::string("key '") + key + "' is not a number");
-  return c[key].get<double>();
-}
-
-bool config_bool(const json& c, const char* key, bool fallback) {
-  if (!has(c, key)) return fallback;
-  if (!c[key].is_boolean()) fail(ErrorKind::kInput, std::string("key '") + key + "' is not a boolean");
-  return c[key].get<bool>();
-}
-
 ModelSpec spec_from_hf_config(const json& config) {
   if (!config.is_object()) fail(ErrorKind::kInput, "not a JSON object");
   json c = config;
@@ -223,4 +182,4 @@ ModelSpec read_hf_config(const std::string& dir) {
   }
 }
 
-}  // namespace bespoke::io
+}  // namespace bespoke::model

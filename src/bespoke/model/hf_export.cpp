@@ -1,4 +1,4 @@
-#include "bespoke/export/hf_export.h"
+#include "bespoke/model/hf_export.h"
 
 #include <unistd.h>
 
@@ -8,11 +8,12 @@
 
 #include "bespoke/core/atomic_file.h"
 #include "bespoke/core/error.h"
-#include "bespoke/io/hf_config.h"
+#include "bespoke/core/json.h"
 #include "bespoke/io/safetensors.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/model/load.h"
 
-namespace bespoke::exporter {
+namespace bespoke::model {
 namespace {
 
 namespace fs = std::filesystem;
@@ -31,9 +32,9 @@ bool same_shapes(const model::ModelSpec& a, const model::ModelSpec& b) {
 nlohmann::json updated_config(const model::ModelSpec& s, const std::string& source_dir) {
   const fs::path path = fs::path(source_dir) / "config.json";
   if (!fs::exists(path)) fail(ErrorKind::kUnsupported, "HF export needs the source model's config.json (" + path.string() + ")");
-  nlohmann::json config = nlohmann::json::parse(std::ifstream(path));
+  nlohmann::json config = read_json(path.string());
   nlohmann::json& c = config.contains("text_config") ? config["text_config"] : config;
-  if (same_shapes(s, io::read_hf_config(source_dir))) return config;
+  if (same_shapes(s, model::read_hf_config(source_dir))) return config;
   const model::LayerSpec& l0 = s.layers[0];
   for (int64_t i = 1; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];
@@ -78,4 +79,4 @@ void export_hf(model::Transformer& net, const std::string& source_dir, const std
   }
 }
 
-}  // namespace bespoke::exporter
+}  // namespace bespoke::model

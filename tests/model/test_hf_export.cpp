@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bespoke/core/error.h"
-#include "bespoke/export/hf_export.h"
 #include "bespoke/io/safetensors.h"
+#include "bespoke/model/hf_export.h"
 #include "bespoke/model/load.h"
 #include "test_util.h"
 
@@ -23,7 +23,7 @@ TEST_P(HfExport, ReloadsAsTheSameModel) {
   const std::string family = GetParam(), src = test::fixture_dir(family);
   model::Transformer net = model::load_model(src);
   const std::string out = test::scratch_dir("hf") + "/model";
-  exporter::export_hf(net, src, out);
+  model::export_hf(net, src, out);
   const io::Checkpoint a(src), b(out);
   ASSERT_EQ(a.names(), b.names());
   for (const std::string& name : a.names()) EXPECT_TRUE(torch::equal(a.get(name), b.get(name))) << name;
@@ -42,7 +42,7 @@ TEST(HfExport, PrunedShapesRewriteTheConfig) {
   model::Transformer net = test::cut_fixture("qwen2", {2, 2, 2, 2}, {1, 1, 1, 1}, {64, 64, 64, 64});
   torch::NoGradGuard no_grad;
   const std::string out = test::scratch_dir("hf") + "/pruned";
-  exporter::export_hf(net, src, out);
+  model::export_hf(net, src, out);
   const nlohmann::json c = nlohmann::json::parse(std::ifstream(out + "/config.json"));
   EXPECT_EQ(c["num_attention_heads"], 2);
   EXPECT_EQ(c["num_key_value_heads"], 1);
@@ -59,7 +59,7 @@ TEST(HfExport, PerLayerShapesAreRefusedNamingTheLayer) {
   spec.layers[3].ffn_dim = 32;
   model::Transformer net(spec);
   try {
-    exporter::export_hf(net, src, test::scratch_dir("hf") + "/x");
+    model::export_hf(net, src, test::scratch_dir("hf") + "/x");
     FAIL() << "exported per-layer shapes";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("layer 3"), std::string::npos) << e.what();
