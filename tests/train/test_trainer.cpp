@@ -928,5 +928,81 @@ TEST(Trainer, SchedulesWarmUpThenDecay) {
   EXPECT_THROW(train::learning_rate(s, 0, 110), Error);
 }
 
+// An extra loss term adds its own gradient to the step, and is logged under its name. One step
+// of AdamW at lr = eps (far above every gradient element) subtracts the gradient itself, as in
+// the clip's test: with c * ||w||^2 on one matrix, that matrix moves by 2 c w more than in plain
+// training, and every other tensor as in plain training. The logged loss includes the term.
+TEST(Trainer, AnExtraLossTermAddsItsGradientAndIsLogged) {
+  const std::string dir = test::scratch_dir("extra-term");
+  const std::string target = "blk.0.attn_q.weight";
+  const double c = 0.5;
+  const auto run = [&](const std::string& name, const train::Extensions& ext) {
+    train::TrainConfig cfg = config(dir + "/" + name, 1);
+    cfg.schedule.warmup = 0;
+    cfg.schedule.peak = cfg.eps = 1e6;
+    cfg.weight_decay = 0;
+    cfg.clip = 0;
+    train::train(cfg, kRun, ext);
+    std::map<std::string, torch::Tensor> change;
+    const io::SafetensorsFile trained = final_checkpoint(cfg);
+    for (const auto& p : model::load_model(cfg.model)->named_parameters()) change[p.key()] = p.value() - trained.get(p.key());
+    return std::pair(change, read_metrics(cfg.out).at(0));
+  };
+  const auto [plain, plain_line] = run("plain", {});
+  train::Extensions ext;
+  ext.terms.push_back({"l2", [&](model::Transformer& m, const train::Batch&, int64_t step) {
+                         EXPECT_EQ(step, 0);
+                         return m->named_parameters()[target].pow(2).sum() * c;
+                       }});
+  const auto [with_term, line] = run("term", ext);
+  const torch::Tensor w = model::load_model(test::fixture_dir("qwen3"))->named_parameters()[target];
+  for (const auto& [name, g] : plain) {
+    const torch::Tensor expected = name == target ? g + 2 * c * w : g;
+    EXPECT_LT((with_term.at(name) - expected).norm().item<double>(), 1e-3 * expected.norm().item<double>() + 1e-9) << name;
+  }
+  const double term = c * w.pow(2).sum().item<double>();
+  ASSERT_TRUE(line.contains("terms")) << line.dump();
+  EXPECT_NEAR(line["terms"]["l2"].get<double>(), term, 1e-5 * term);
+  EXPECT_NEAR(line["loss"].get<double>(), plain_line["loss"].get<double>() + term, 1e-5 * term);
+  EXPECT_FALSE(plain_line.contains("terms"));
+}
+
+// An extra parameter group trains (here only through its loss term, pulling it towards 1), is
+// saved in each checkpoint beside the model, and a stop and resume continues it bit for bit.
+// The caller's tensor is the one trained.
+TEST(Trainer, AnExtraParameterGroupTrainsAndResumesBitForBit) {
+  const std::string dir = test::scratch_dir("extra-group");
+  const auto extensions = [](torch::Tensor& x) {
+    x = torch::zeros({3});
+    train::Extensions ext;
+    ext.groups.push_back({"spoke", {{"x", x}}, 2.0, 0.0});
+    ext.terms.push_back({"pull", [x](model::Transformer&, const train::Batch&, int64_t) { return (x - 1).pow(2).sum(); }});
+    return ext;
+  };
+  torch::Tensor x_whole, x_half;
+  train::TrainConfig whole = config(dir + "/a", 12);
+  train::train(whole, kRun, extensions(x_whole));
+  train::TrainConfig half = config(dir + "/b", 12);
+  half.stop_at = 6;
+  EXPECT_TRUE(train::train(half, kRun, extensions(x_half)).interrupted);
+  const io::SafetensorsFile at_stop(train::latest_checkpoint(half.out) + "/extra.safetensors");
+  EXPECT_TRUE(torch::equal(at_stop.get("spoke/x"), x_half));
+  half.stop_at = 0;
+  half.resume = true;
+  EXPECT_EQ(train::train(half, kRun, extensions(x_half)).first_step, 6);
+  const io::SafetensorsFile a(train::latest_checkpoint(whole.out) + "/extra.safetensors");
+  const io::SafetensorsFile b(train::latest_checkpoint(half.out) + "/extra.safetensors");
+  EXPECT_TRUE(torch::equal(a.get("spoke/x"), b.get("spoke/x")));
+  EXPECT_TRUE(torch::equal(a.get("spoke/x"), x_whole));
+  EXPECT_TRUE(torch::equal(x_half, x_whole));
+  EXPECT_GT(x_whole.min().item<double>(), 0.01);  // moved towards 1
+  const io::SafetensorsFile ma = final_checkpoint(whole), mb = final_checkpoint(half);
+  for (const auto& [name, entry] : ma.entries()) EXPECT_TRUE(torch::equal(ma.get(name), mb.get(name))) << name;
+  // A resume without the group is refused: its optimizer state would not fit.
+  train::TrainConfig bare = config(dir + "/b", 14);
+  bare.resume = true;
+  EXPECT_THROW(train::train(bare, kRun), Error);
+}
+
 }  // namespace
 }  // namespace bespoke

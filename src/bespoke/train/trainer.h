@@ -8,10 +8,15 @@
 // OUT/final/                a model directory every other command accepts
 #pragma once
 
+#include <torch/torch.h>
+
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "bespoke/model/transformer.h"
+#include "bespoke/train/data.h"
 #include "bespoke/train/schedule.h"
 
 namespace bespoke::train {
@@ -68,9 +73,39 @@ struct TrainResult {
   bool interrupted = false;  // stopped by `stop`: a checkpoint was saved, unless before the first step
 };
 
+// Tensors trained beside the model's parameters: a spoke's adapters, a pruning mask's logits and
+// its Lagrange multipliers. They are fp32 leaves the caller made (on the CPU); train() moves them
+// onto its device in place (set_data), so the handles a LossTerm holds stay the ones trained.
+// Each group is one optimizer group of its own, at `lr_multiple` x the scheduled rate, and the
+// global clip measures them with the model's gradients. Checkpoints keep them in
+// extra.safetensors as "<group>/<tensor>" (their Adam state in optimizer.pt, after the model's),
+// and a resume loads them back.
+struct ParamGroup {
+  std::string name;
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  double lr_multiple = 1.0;
+  double weight_decay = 0.0;  // decoupled, as --weight-decay
+};
+
+// A term added to each micro-batch's loss before the backward pass, weighted like the rest of the
+// loss by the micro-batch's share of the step's trained targets (a term of the weights alone adds
+// exactly its own gradient to the step's). `batch` is the micro-batch on the CPU; `step` counts
+// the steps done before this one. Its weighted sum over the step is logged in metrics.jsonl as
+// "terms": {name: value}; "loss" includes it.
+struct LossTerm {
+  std::string name;
+  std::function<torch::Tensor(model::Transformer& model, const Batch& batch, int64_t step)> loss;
+};
+
+// What a caller adds to training from outside.
+struct Extensions {
+  std::vector<ParamGroup> groups;
+  std::vector<LossTerm> terms;
+};
+
 // Runs until config.steps, config.stop_at, or until `stop` becomes true (checked before the first
 // step, and after every step, once its checkpoint is written). Throws Error for bad input.
-TrainResult train(const TrainConfig& config, const std::atomic<bool>& stop);
+TrainResult train(const TrainConfig& config, const std::atomic<bool>& stop, const Extensions& extensions = {});
 
 // The newest OUT/checkpoints/step-N directory, or "" if none.
 std::string latest_checkpoint(const std::string& out);
