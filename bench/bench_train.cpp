@@ -22,8 +22,8 @@
 #include <torch/version.h>
 
 #include "bespoke/core/allocator.h"
-#include "bespoke/model/hf_config.h"
 #include "bespoke/io/safetensors.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/model/load.h"
 #include "bespoke/train/trainer.h"
 

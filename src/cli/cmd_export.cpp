@@ -6,8 +6,8 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/export/gguf_export.h"
-#include "bespoke/model/hf_export.h"
 #include "bespoke/export/pad_uniform.h"
+#include "bespoke/model/hf_export.h"
 #include "bespoke/model/load.h"
 #include "commands.h"
 

@@ -6,9 +6,9 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/io/gguf_reader.h"
-#include "bespoke/model/hf_config.h"
-#include "bespoke/model/gguf_load.h"
 #include "bespoke/model/describe.h"
+#include "bespoke/model/gguf_load.h"
+#include "bespoke/model/hf_config.h"
 #include "commands.h"
 
 namespace bespoke::cli {

@@ -32,7 +32,7 @@ TEST(Json, ReadsAFileAndNamesAMissingOrMalformedOne) {
   EXPECT_EQ(read_json(dir + "/good.json")["a"][1].get<int>(), 2);
   expect_error([&] { read_json(dir + "/absent.json"); }, ErrorKind::kIo, {dir + "/absent.json", "cannot open"});
   expect_error([&] { read_json(dir + "/bad.json"); }, ErrorKind::kInput, {dir + "/bad.json", "not valid JSON"});
-  expect_error([&] { read_json(dir); }, ErrorKind::kInput, {dir});  // a directory opens but does not parse
+  expect_error([&] { read_json(dir); }, ErrorKind::kIo, {dir, "cannot read"});  // a directory opens, then fails to read
 }
 
 TEST(Json, TypedKeysTakeTheFallbackWhenAbsentOrNullAndNameAWrongType) {

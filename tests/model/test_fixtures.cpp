@@ -3,9 +3,9 @@
 // exact parameter count.
 #include <gtest/gtest.h>
 
-#include "bespoke/model/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/generate.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/model/load.h"
 #include "test_util.h"
 

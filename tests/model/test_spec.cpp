@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "bespoke/core/error.h"
-#include "bespoke/model/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/generate.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/model/load.h"
 #include "bespoke/model/tensor_table.h"
 #include "test_util.h"

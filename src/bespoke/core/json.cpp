@@ -21,6 +21,8 @@ json read_json(const std::string& path) {
     return json::parse(in);
   } catch (const json::exception&) {
     fail(ErrorKind::kInput, path + ": not valid JSON");
+  } catch (const std::ios_base::failure&) {  // a directory, say: it opens, but reads fail
+    fail(ErrorKind::kIo, path + ": cannot read");
   }
 }
 

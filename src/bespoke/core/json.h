@@ -9,7 +9,8 @@
 namespace bespoke {
 
 // Reads and parses the JSON file at `path`. Throws Error(kIo) "PATH: cannot open" for a file
-// that is missing or unreadable, Error(kInput) "PATH: not valid JSON" for one that does not parse.
+// that is missing, "PATH: cannot read" for one that opens but does not read (a directory),
+// Error(kInput) "PATH: not valid JSON" for one that does not parse.
 nlohmann::json read_json(const std::string& path);
 
 // Typed access to the keys of a JSON object (a config.json, say). A key that is absent or null

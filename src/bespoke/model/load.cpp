@@ -7,10 +7,10 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/core/shape.h"
-#include "bespoke/model/hf_config.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/family.h"
 #include "bespoke/model/gguf_load.h"
+#include "bespoke/model/hf_config.h"
 #include "bespoke/model/tensor_table.h"
 
 namespace bespoke::model {
