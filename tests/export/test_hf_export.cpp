@@ -64,12 +64,12 @@ TEST(HfExport, PrunedShapesRewriteTheConfig) {
   EXPECT_LT(test::max_abs_diff(back->forward(ids).logits, net->forward(ids).logits), 1e-6);
 }
 
-// Per-layer shapes (no attention in layer 1, no MLP in layers 2 and 3, other head counts) go into
+// Per-layer shapes (no attention in layers 1 and 2, no MLP in 2 and 3, other head counts) go into
 // config.json's bespoke_layers, with a note that transformers cannot load them; the directory
 // reads back as the same spec and logits, and the CLI's logits, generate and export take it.
 TEST(HfExport, PerLayerShapesRoundTripThroughBespokeLayers) {
   const std::string src = test::fixture_dir("llama");
-  model::Transformer net = test::cut_fixture("llama", {4, 0, 3, 0}, {2, 0, 1, 0}, {160, 64, 0, 0});
+  model::Transformer net = test::cut_fixture("llama", {4, 0, 0, 3}, {2, 0, 0, 1}, {160, 64, 0, 0});
   const std::string out = test::scratch_dir("hf") + "/per_layer";
   exporter::export_hf(net, src, out);
   const nlohmann::json c = nlohmann::json::parse(std::ifstream(out + "/config.json"));

@@ -25,12 +25,16 @@ struct ArchExport {
   bool fold_multipliers = false;  // Granite as deci: its four multipliers go into the weights
   bool fused_gate_up = false;     // phi3: one ffn_up tensor, gate rows then up rows
   // deci: a layer with attention and no FFN gets a 1-wide FFN whose weights are 0 (exact: it
-  // adds 0), since llama.cpp's deci graph drops a layer's attention where n_ff is 0.
+  // adds 0), since llama.cpp's deci graph drops a layer's attention where n_ff is 0; so does
+  // the last layer, where n_ff = 0 would also skip the graph's selection of the output rows.
   bool stub_ffn = false;
 };
 
-// The width written for layer `l`'s FFN.
-int64_t written_ffn(const ArchExport& ax, const LayerSpec& l) { return ax.stub_ffn && l.ffn_dim == 0 && l.n_heads > 0 ? 1 : l.ffn_dim; }
+// The width written for layer i's FFN.
+int64_t written_ffn(const ArchExport& ax, const ModelSpec& s, int64_t i) {
+  const LayerSpec& l = s.layers[i];
+  return ax.stub_ffn && l.ffn_dim == 0 && (l.n_heads > 0 || i + 1 == s.n_layers()) ? 1 : l.ffn_dim;
+}
 
 void no_keys(const ModelSpec&, const std::string&, io::GgufWriter&) {}
 
@@ -277,7 +281,10 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
   out.add_uint32(a + ".block_count", uint32_t(s.n_layers()));
   if (ax.per_layer_shapes) {  // arrays, as llama.cpp's deci converter writes them
     std::vector<int32_t> heads, kv_heads, ffn;
-    for (const LayerSpec& l : s.layers) heads.push_back(int32_t(l.n_heads)), kv_heads.push_back(int32_t(l.n_kv_heads)), ffn.push_back(int32_t(written_ffn(ax, l)));
+    for (int64_t i = 0; i < s.n_layers(); ++i) {
+      const LayerSpec& l = s.layers[i];
+      heads.push_back(int32_t(l.n_heads)), kv_heads.push_back(int32_t(l.n_kv_heads)), ffn.push_back(int32_t(written_ffn(ax, s, i)));
+    }
     out.add_int32_array(a + ".feed_forward_length", ffn);
     out.add_int32_array(a + ".attention.head_count", heads);
     out.add_int32_array(a + ".attention.head_count_kv", kv_heads);
@@ -399,7 +406,7 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     emit(info.name, t);
   }
   for (int64_t i = 0; i < s.n_layers(); ++i)
-    if (written_ffn(ax, s.layers[i]) != s.layers[i].ffn_dim) {
+    if (written_ffn(ax, s, i) != s.layers[i].ffn_dim) {
       const int64_t E = s.hidden_size;
       emit(model::layer_tensor_name(i, "ffn_norm.weight"), torch::ones({E}));
       emit(model::layer_tensor_name(i, "ffn_gate.weight"), torch::zeros({1, E}));
