@@ -153,6 +153,18 @@ TEST(GgufInterop, NonUniformLayersRunAsDeciOrOpenelm) {
   }
 }
 
+// Puzzle-style no-op blocks in llama.cpp's deci: an MLP-only layer, an identity layer and an
+// attention-only layer (a zero 1-wide FFN keeps llama.cpp from dropping its attention).
+TEST(GgufInterop, AttentionFreeAndMlpFreeLayersRunAsDeci) {
+  for (const char* family : {"llama", "granite"}) {
+    model::Transformer net = test::cut_fixture(family, {4, 0, 0, 3}, {2, 0, 0, 1}, {160, 64, 0, 0});
+    const std::string gguf = test::scratch_dir("noop") + "/noop.gguf";
+    exporter::export_gguf(net, test::fixture_dir(family), gguf, io::GgmlType::kF32);
+    EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], "deci");
+    expect_llama_cpp_runs_like(net, gguf, family, std::string(family) + " no-op layers as deci");
+  }
+}
+
 // A pruned Gemma 4 keeps its own architecture, which reads per-layer head counts and FFN widths;
 // Bespoke reads the file back.
 TEST(GgufInterop, PrunedGemma4RunsWithPerLayerShapes) {

@@ -61,6 +61,60 @@ TEST(GgufRoundTrip, PerLayerArchitecturesReadBackExactly) {
   }
 }
 
+// Layers without attention (0 heads) or without an MLP (0 FFN units), as Puzzle's no-op blocks:
+// they hold no tensors, and the deci file reads back to the same logits. Layer 1 has only an
+// MLP, layer 2 neither, layer 3 only attention (written with a zero 1-wide FFN, since llama.cpp's
+// deci drops the attention of a layer whose n_ff is 0).
+TEST(GgufRoundTrip, AttentionFreeAndMlpFreeLayersRoundTripThroughDeci) {
+  for (const char* family : {"llama", "granite"}) {
+    model::Transformer cut = test::cut_fixture(family, {4, 0, 0, 3}, {2, 0, 0, 1}, {160, 64, 0, 0});
+    int64_t elements = 0, layer2 = 0;
+    for (const auto& item : cut->named_parameters()) {
+      elements += item.value().numel();
+      layer2 += item.key().rfind("blk.2.", 0) == 0;
+      EXPECT_EQ(item.key().find("blk.1.attn"), std::string::npos) << item.key();
+      EXPECT_EQ(item.key().find("blk.3.ffn"), std::string::npos) << item.key();
+    }
+    EXPECT_EQ(layer2, 0) << family;
+    EXPECT_EQ(model::parameter_count(cut->spec()), elements) << family;
+    const std::string path = test::scratch_dir("rt") + "/noop.gguf";
+    exporter::export_gguf(cut, test::fixture_dir(family), path, io::GgmlType::kF32);
+    model::Transformer back = model::load_model(path);
+    const model::ModelSpec& s = back->spec();
+    EXPECT_EQ(s.layers[1].n_heads, 0);
+    EXPECT_EQ(s.layers[2].n_heads, 0);
+    EXPECT_EQ(s.layers[2].ffn_dim, 0);
+    EXPECT_EQ(s.layers[3].ffn_dim, 1);  // the zero stub
+    io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
+    torch::NoGradGuard no_grad;
+    const torch::Tensor ids = ref.get("input_ids");
+    const double d = test::max_abs_diff(back->forward(ids).logits, cut->forward(ids).logits);
+    EXPECT_LT(d, family == std::string("llama") ? 1e-6 : 1e-4) << family;
+    std::cout << family << " no-op layers through deci: max |logit diff| = " << d << "\n";
+  }
+}
+
+TEST(GgufRoundTrip, ShapesWithoutAttentionAreCheckedNamingTheLayer) {
+  model::ModelSpec s = test::cut_fixture("llama", {4, 0, 0, 3}, {2, 0, 0, 1}, {160, 64, 0, 0})->spec();
+  EXPECT_NO_THROW(model::validate(s));
+  s.layers[1].n_kv_heads = 1;  // kv heads without query heads
+  try {
+    model::validate(s);
+    FAIL() << "accepted kv heads without query heads";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 1"), std::string::npos) << e.what();
+  }
+  s.layers[1].n_kv_heads = 0;
+  s.layers[0].n_heads = 0, s.layers[0].n_kv_heads = 0;  // deci's layer 0 sets the head size
+  model::Transformer net(s);
+  try {
+    exporter::export_gguf(net, test::fixture_dir("llama"), test::scratch_dir("rt") + "/l0.gguf", io::GgmlType::kF32);
+    FAIL() << "exported a deci file whose first layer has no heads";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 0"), std::string::npos) << e.what();
+  }
+}
+
 TEST(GgufRoundTrip, QuantizedFilesLoad) {
   io::SafetensorsFile ref(test::fixture_dir("qwen3") + "/reference.safetensors");
   torch::NoGradGuard no_grad;

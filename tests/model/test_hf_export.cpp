@@ -27,7 +27,18 @@ TEST_P(HfExport, ReloadsAsTheSameModel) {
   const io::Checkpoint a(src), b(out);
   ASSERT_EQ(a.names(), b.names());
   for (const std::string& name : a.names()) EXPECT_TRUE(torch::equal(a.get(name), b.get(name))) << name;
-  EXPECT_EQ(nlohmann::json::parse(std::ifstream(out + "/config.json")), nlohmann::json::parse(std::ifstream(src + "/config.json")));
+  // The same config, with layer_types written out: one kind per layer, as Bespoke read them.
+  nlohmann::json written = nlohmann::json::parse(std::ifstream(out + "/config.json"));
+  nlohmann::json source = nlohmann::json::parse(std::ifstream(src + "/config.json"));
+  nlohmann::json& wc = written.contains("text_config") ? written["text_config"] : written;
+  nlohmann::json& sc = source.contains("text_config") ? source["text_config"] : source;
+  ASSERT_TRUE(wc.contains("layer_types"));
+  ASSERT_EQ(int64_t(wc["layer_types"].size()), net->spec().n_layers());
+  for (int64_t i = 0; i < net->spec().n_layers(); ++i)
+    EXPECT_EQ(wc["layer_types"][i], net->spec().layers[i].window > 0 ? "sliding_attention" : "full_attention") << i;
+  if (sc.contains("layer_types")) EXPECT_EQ(wc["layer_types"], sc["layer_types"]);
+  wc.erase("layer_types"), sc.erase("layer_types");
+  EXPECT_EQ(written, source);
   EXPECT_TRUE(fs::exists(out + "/tokenizer.json"));
   EXPECT_EQ(fs::directory_iterator(fs::path(out).parent_path())->path(), fs::path(out)) << "temporary directory left behind";
 }
@@ -53,16 +64,62 @@ TEST(HfExport, PrunedShapesRewriteTheConfig) {
   EXPECT_LT(test::max_abs_diff(back->forward(ids).logits, net->forward(ids).logits), 1e-6);
 }
 
-TEST(HfExport, PerLayerShapesAreRefusedNamingTheLayer) {
+// Per-layer shapes (no attention in layers 1 and 2, no MLP in 2 and 3, other head counts) go into
+// config.json's bespoke_layers, with a note that transformers cannot load them; the directory
+// reads back as the same spec and logits, and the CLI's logits, generate and export take it.
+TEST(HfExport, PerLayerShapesRoundTripThroughBespokeLayers) {
   const std::string src = test::fixture_dir("llama");
+  model::Transformer net = test::cut_fixture("llama", {4, 0, 0, 3}, {2, 0, 0, 1}, {160, 64, 0, 0});
+  const std::string out = test::scratch_dir("hf") + "/per_layer";
+  model::export_hf(net, src, out);
+  const nlohmann::json c = nlohmann::json::parse(std::ifstream(out + "/config.json"));
+  ASSERT_TRUE(c.contains("bespoke_layers"));
+  EXPECT_EQ(c["bespoke_layers"][1]["num_attention_heads"], 0);
+  EXPECT_EQ(c["bespoke_layers"][2]["intermediate_size"], 0);
+  EXPECT_NE(c["bespoke_layers_note"].get<std::string>().find("transformers"), std::string::npos);
+  model::Transformer back = model::load_model(out);
+  for (int64_t i = 0; i < net->spec().n_layers(); ++i) {
+    const model::LayerSpec &a = net->spec().layers[i], &b = back->spec().layers[i];
+    EXPECT_EQ(a.n_heads, b.n_heads) << i;
+    EXPECT_EQ(a.n_kv_heads, b.n_kv_heads) << i;
+    EXPECT_EQ(a.head_dim, b.head_dim) << i;
+    EXPECT_EQ(a.ffn_dim, b.ffn_dim) << i;
+    EXPECT_EQ(a.window, b.window) << i;
+  }
+  EXPECT_EQ(model::parameter_count(back->spec()), model::parameter_count(net->spec()));
+  torch::NoGradGuard no_grad;
+  const std::string ref = src + "/reference.safetensors";
+  const torch::Tensor ids = io::SafetensorsFile(ref).get("input_ids");
+  const torch::Tensor want = net->forward(ids).logits;
+  EXPECT_EQ(test::max_abs_diff(back->forward(ids).logits, want), 0.0);
+  // Written again from the read-back model: the same config.
+  model::export_hf(back, out, out + "2");
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(out + "2/config.json")), c);
+
+  const std::string logits = test::scratch_dir("hf") + "/l.safetensors";
+  test::CommandResult r = test::run_bespoke("logits " + out + " --ids " + ref + " --out " + logits);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(test::max_abs_diff(io::SafetensorsFile(logits).get("logits"), want), 1e-6);
+  r = test::run_bespoke("generate " + out + " --ids " + ref + " --max-new 4");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(r.out.empty());
+  const std::string gguf = test::scratch_dir("hf") + "/per_layer.gguf";
+  r = test::run_bespoke("export " + out + " --to gguf --out " + gguf);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  model::Transformer from_gguf = model::load_model(gguf);
+  EXPECT_LT(test::max_abs_diff(from_gguf->forward(ids).logits, want), 1e-5);
+}
+
+TEST(HfExport, PerLayerGemma4ShapesAreRefused) {
+  const std::string src = test::fixture_dir("gemma4_full");
   model::ModelSpec spec = model::load_model(src)->spec();
-  spec.layers[3].ffn_dim = 32;
+  spec.layers[1].ffn_dim = 32;
   model::Transformer net(spec);
   try {
     model::export_hf(net, src, test::scratch_dir("hf") + "/x");
-    FAIL() << "exported per-layer shapes";
+    FAIL() << "exported per-layer Gemma 4 shapes";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("layer 3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Gemma 4"), std::string::npos) << e.what();
   }
 }
 

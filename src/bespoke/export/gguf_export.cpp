@@ -24,7 +24,17 @@ struct ArchExport {
   bool fused_qkv = false;         // openelm: one attn_qkv tensor, Q rows then K then V
   bool fold_multipliers = false;  // Granite as deci: its four multipliers go into the weights
   bool fused_gate_up = false;     // phi3: one ffn_up tensor, gate rows then up rows
+  // deci: a layer with attention and no FFN gets a 1-wide FFN whose weights are 0 (exact: it
+  // adds 0), since llama.cpp's deci graph drops a layer's attention where n_ff is 0; so does
+  // the last layer, where n_ff = 0 would also skip the graph's selection of the output rows.
+  bool stub_ffn = false;
 };
+
+// The width written for layer i's FFN.
+int64_t written_ffn(const ArchExport& ax, const ModelSpec& s, int64_t i) {
+  const LayerSpec& l = s.layers[i];
+  return ax.stub_ffn && l.ffn_dim == 0 && (l.n_heads > 0 || i + 1 == s.n_layers()) ? 1 : l.ffn_dim;
+}
 
 void no_keys(const ModelSpec&, const std::string&, io::GgufWriter&) {}
 
@@ -195,16 +205,21 @@ ArchExport choose_arch(const ModelSpec& s) {
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const LayerSpec& l = s.layers[i];
     const std::string at = "layer " + std::to_string(i) + ": " + arch + " ";
-    if (l.head_dim != s.layers[0].head_dim) fail(ErrorKind::kUnsupported, at + "needs one head_dim for every layer");
-    // deci skips the rest of a layer without FFN, attention included; layer 0 sets head sizes.
-    if (l.ffn_dim == 0) fail(ErrorKind::kUnsupported, at + "would drop a layer without FFN units whole; use --pad-uniform");
-    if (l.n_heads == 0 && (i == 0 || openelm))
-      fail(ErrorKind::kUnsupported, at + "cannot hold a layer without attention heads here; use --pad-uniform");
+    if (l.n_heads > 0 && l.head_dim != s.layers[0].head_dim) fail(ErrorKind::kUnsupported, at + "needs one head_dim for every layer");
+    // deci (llama.cpp's graph): 0 heads skips attention and its norm, 0 FFN width skips the
+    // rest of the layer, so a layer with neither is the identity; a layer with attention and no
+    // FFN would lose its attention too, so it gets a zero 1-wide FFN (stub_ffn). Layer 0 sets
+    // the head size.
+    if (openelm && (l.ffn_dim == 0 || l.n_heads == 0))
+      fail(ErrorKind::kUnsupported, at + "cannot hold a layer without attention heads or FFN units; use --pad-uniform");
+    if (l.n_heads == 0 && i == 0)
+      fail(ErrorKind::kUnsupported, at + "cannot hold a first layer without attention heads (it sets the head size); use --pad-uniform");
   }
   ArchExport a{s.family.c_str(), openelm ? "openelm" : "deci", !openelm, 0, no_keys};
   a.per_layer_shapes = true;
   a.fused_qkv = openelm;
   a.fold_multipliers = s.family == "granite";
+  a.stub_ffn = !openelm;
   return a;
 }
 
@@ -266,7 +281,10 @@ void write_keys(const ModelSpec& s, const ArchExport& ax, io::GgmlType type, io:
   out.add_uint32(a + ".block_count", uint32_t(s.n_layers()));
   if (ax.per_layer_shapes) {  // arrays, as llama.cpp's deci converter writes them
     std::vector<int32_t> heads, kv_heads, ffn;
-    for (const LayerSpec& l : s.layers) heads.push_back(int32_t(l.n_heads)), kv_heads.push_back(int32_t(l.n_kv_heads)), ffn.push_back(int32_t(l.ffn_dim));
+    for (int64_t i = 0; i < s.n_layers(); ++i) {
+      const LayerSpec& l = s.layers[i];
+      heads.push_back(int32_t(l.n_heads)), kv_heads.push_back(int32_t(l.n_kv_heads)), ffn.push_back(int32_t(written_ffn(ax, s, i)));
+    }
     out.add_int32_array(a + ".feed_forward_length", ffn);
     out.add_int32_array(a + ".attention.head_count", heads);
     out.add_int32_array(a + ".attention.head_count_kv", kv_heads);
@@ -387,6 +405,14 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     }
     emit(info.name, t);
   }
+  for (int64_t i = 0; i < s.n_layers(); ++i)
+    if (written_ffn(ax, s, i) != s.layers[i].ffn_dim) {
+      const int64_t E = s.hidden_size;
+      emit(model::layer_tensor_name(i, "ffn_norm.weight"), torch::ones({E}));
+      emit(model::layer_tensor_name(i, "ffn_gate.weight"), torch::zeros({1, E}));
+      emit(model::layer_tensor_name(i, "ffn_up.weight"), torch::zeros({1, E}));
+      emit(model::layer_tensor_name(i, "ffn_down.weight"), torch::zeros({E, 1}));
+    }
   if (ax.fold_multipliers && s.tie_embeddings)  // the scaled embedding can no longer double as the head
     emit("output.weight", params.find("token_embd.weight")->detach().to(torch::kFloat32) / s.logit_divisor);
   out.write(out_path);

@@ -76,6 +76,10 @@ model::Transformer pad_uniform(model::Transformer& net) {
   auto from = net->named_parameters();
   auto to = out->named_parameters();
   for (const model::TensorInfo& info : model::tensor_table(padded)) {
+    if (!from.contains(info.name)) {  // an absent attention or MLP: zeros, which add nothing
+      to[info.name].zero_();
+      continue;
+    }
     torch::Tensor t = from[info.name].detach();
     for (size_t d = 0; d < info.axes.size() && info.layer >= 0; ++d) {
       const LayerPlacement& p = plan[info.layer];

@@ -21,27 +21,31 @@ BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer, cons
   const ModelSpec& spec = spec_;
   const LayerSpec& l = layer_spec_;
   const int64_t E = spec.hidden_size, q = l.n_heads * l.head_dim, kv = l.n_kv_heads * l.head_dim;
-  if (spec.attn_pre_norm) attn_norm = register_module("attn_norm", RmsNorm(E, spec, options));
-  attn_q = register_module("attn_q", Linear(E, q, spec.qkv_bias, options));
-  const bool own_kv = l.kv_source < 0;
-  if (own_kv) {
-    attn_k = register_module("attn_k", Linear(E, kv, spec.qkv_bias, options));
-    attn_v = register_module("attn_v", Linear(E, kv, spec.qkv_bias, options));
+  if (l.n_heads > 0) {  // 0 heads: no attention, and none of its norms
+    if (spec.attn_pre_norm) attn_norm = register_module("attn_norm", RmsNorm(E, spec, options));
+    attn_q = register_module("attn_q", Linear(E, q, spec.qkv_bias, options));
+    const bool own_kv = l.kv_source < 0;
+    if (own_kv) {
+      attn_k = register_module("attn_k", Linear(E, kv, spec.qkv_bias, options));
+      attn_v = register_module("attn_v", Linear(E, kv, spec.qkv_bias, options));
+    }
+    if (spec.qk_norm != QkNorm::kNone) {
+      const bool per_head = spec.qk_norm == QkNorm::kPerHead;
+      attn_q_norm = register_module("attn_q_norm", RmsNorm(per_head ? l.head_dim : q, spec, options));
+      if (own_kv)
+        attn_k_norm = register_module("attn_k_norm", RmsNorm(per_head ? l.head_dim : kv, spec, options));
+    }
+    if (spec.v_norm) v_norm = register_module("v_norm", RmsNorm(0, spec, options));
+    attn_output = register_module("attn_output", Linear(q, E, spec.o_bias, options));
+    if (spec.attn_post_norm) post_attention_norm = register_module("post_attention_norm", RmsNorm(E, spec, options));
   }
-  if (spec.qk_norm != QkNorm::kNone) {
-    const bool per_head = spec.qk_norm == QkNorm::kPerHead;
-    attn_q_norm = register_module("attn_q_norm", RmsNorm(per_head ? l.head_dim : q, spec, options));
-    if (own_kv)
-      attn_k_norm = register_module("attn_k_norm", RmsNorm(per_head ? l.head_dim : kv, spec, options));
+  if (l.ffn_dim > 0) {  // 0 FFN width: no MLP
+    if (spec.ffn_pre_norm) ffn_norm = register_module("ffn_norm", RmsNorm(E, spec, options));
+    ffn_gate = register_module("ffn_gate", Linear(E, l.ffn_dim, spec.mlp_bias, options));
+    ffn_up = register_module("ffn_up", Linear(E, l.ffn_dim, spec.mlp_bias, options));
+    ffn_down = register_module("ffn_down", Linear(l.ffn_dim, E, spec.mlp_bias, options));
+    if (spec.ffn_post_norm) post_ffw_norm = register_module("post_ffw_norm", RmsNorm(E, spec, options));
   }
-  if (spec.v_norm) v_norm = register_module("v_norm", RmsNorm(0, spec, options));
-  attn_output = register_module("attn_output", Linear(q, E, spec.o_bias, options));
-  if (spec.attn_post_norm) post_attention_norm = register_module("post_attention_norm", RmsNorm(E, spec, options));
-  if (spec.ffn_pre_norm) ffn_norm = register_module("ffn_norm", RmsNorm(E, spec, options));
-  ffn_gate = register_module("ffn_gate", Linear(E, l.ffn_dim, spec.mlp_bias, options));
-  ffn_up = register_module("ffn_up", Linear(E, l.ffn_dim, spec.mlp_bias, options));
-  ffn_down = register_module("ffn_down", Linear(l.ffn_dim, E, spec.mlp_bias, options));
-  if (spec.ffn_post_norm) post_ffw_norm = register_module("post_ffw_norm", RmsNorm(E, spec, options));
   if (spec.per_layer_input_dim > 0) {
     inp_gate = register_module("inp_gate", Linear(E, spec.per_layer_input_dim, false, options));
     proj = register_module("proj", Linear(spec.per_layer_input_dim, E, false, options));
@@ -52,13 +56,16 @@ BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer, cons
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const LayerContext& ctx) {
   torch::Tensor h = x;
-  torch::Tensor a = attention(attn_norm ? attn_norm(h) : h, ctx);
-  if (post_attention_norm) a = post_attention_norm(a);
-  h = residual_add(h, a, spec_.residual_scale);
-
-  torch::Tensor m = mlp(ffn_norm ? ffn_norm(h) : h);
-  if (post_ffw_norm) m = post_ffw_norm(m);
-  h = residual_add(h, m, spec_.residual_scale);
+  if (attn_q) {
+    torch::Tensor a = attention(attn_norm ? attn_norm(h) : h, ctx);
+    if (post_attention_norm) a = post_attention_norm(a);
+    h = residual_add(h, a, spec_.residual_scale);
+  }
+  if (ffn_down) {
+    torch::Tensor m = mlp(ffn_norm ? ffn_norm(h) : h);
+    if (post_ffw_norm) m = post_ffw_norm(m);
+    h = residual_add(h, m, spec_.residual_scale);
+  }
 
   if (inp_gate) h = h + post_norm(proj(activation(inp_gate(h)) * ctx.per_layer_input));
   if (layer_output_scale) h = layer_output_scale(h);
@@ -106,22 +113,23 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
     v = v.repeat_interleave(H / KV, 1);
   }
   const double scale = spec_.attn_scale > 0 ? spec_.attn_scale : 1.0 / std::sqrt(double(hd));
+  torch::Tensor out;  // [B, H, T, hd]: both paths end in the one return below
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)  // SDPA's `scale` is 2.1's
   // libtorch 2.1+ on a GPU: the fused kernel (flash attention for plain causal masks) wherever
   // scores need no transform. CPU keeps the eager path below, which the fixtures pin down.
   if (x.is_cuda() && spec_.attn_softcap == 0) {
     const bool causal = l.window == 0 && q.size(2) == k.size(2);
-    const torch::Tensor out = at::scaled_dot_product_attention(q, k, v, causal ? c10::optional<at::Tensor>() : ctx.allowed,
-                                                               0.0, causal, scale);
-    return attn_output(out.transpose(1, 2).reshape({B, T, H * hd}));
+    out = at::scaled_dot_product_attention(q, k, v, causal ? c10::optional<at::Tensor>() : ctx.allowed, 0.0, causal, scale);
   }
 #endif
-  torch::Tensor scores = torch::matmul(q, k.transpose(2, 3)) * scale;  // [B, H, T, S]
-  if (spec_.attn_softcap > 0) scores = torch::tanh(scores / spec_.attn_softcap) * spec_.attn_softcap;
-  scores = scores.masked_fill(ctx.allowed.logical_not(), -std::numeric_limits<float>::infinity());
-  torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.dtype());
-  torch::Tensor out = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H * hd});
-  return attn_output(out);
+  if (!out.defined()) {
+    torch::Tensor scores = torch::matmul(q, k.transpose(2, 3)) * scale;  // [B, H, T, S]
+    if (spec_.attn_softcap > 0) scores = torch::tanh(scores / spec_.attn_softcap) * spec_.attn_softcap;
+    scores = scores.masked_fill(ctx.allowed.logical_not(), -std::numeric_limits<float>::infinity());
+    const torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.dtype());
+    out = torch::matmul(probs, v);
+  }
+  return attn_output(out.transpose(1, 2).reshape({B, T, H * hd}));
 }
 
 torch::Tensor BlockImpl::mlp(const torch::Tensor& x) {

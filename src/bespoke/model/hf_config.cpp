@@ -108,6 +108,25 @@ void set_layer_types(const json& c, const std::vector<std::string>& types, Model
   }
 }
 
+// Bespoke's per-layer shapes: "bespoke_layers" lists one object per layer, each with any of
+// num_attention_heads (0: no attention), num_key_value_heads, head_dim and intermediate_size
+// (0: no MLP); what an entry leaves out keeps the model-wide value. Applied last.
+void apply_bespoke_layers(const json& c, ModelSpec& s) {
+  if (!has(c, "bespoke_layers")) return;
+  const json& layers = c["bespoke_layers"];
+  if (!layers.is_array() || int64_t(layers.size()) != s.n_layers())
+    fail(ErrorKind::kInput, "bespoke_layers must list num_hidden_layers objects");
+  for (int64_t i = 0; i < s.n_layers(); ++i) {
+    const json& o = layers[i];
+    if (!o.is_object()) fail(ErrorKind::kInput, "bespoke_layers entry " + std::to_string(i) + " is not an object");
+    model::LayerSpec& l = s.layers[i];
+    l.n_heads = config_int(o, "num_attention_heads", l.n_heads);
+    l.n_kv_heads = config_int(o, "num_key_value_heads", l.n_heads == 0 ? 0 : l.n_kv_heads);
+    l.head_dim = config_int(o, "head_dim", l.head_dim);
+    l.ffn_dim = config_int(o, "intermediate_size", l.ffn_dim);
+  }
+}
+
 std::vector<std::string> layer_types(const json& c, const model::Family& family, int64_t n_layers) {
   if (has(c, "layer_types")) {
     if (!c["layer_types"].is_array() || int64_t(c["layer_types"].size()) != n_layers)
@@ -159,6 +178,7 @@ ModelSpec spec_from_hf_config(const json& config) {
   const auto [full, local] = parse_ropes(c);
   set_layer_types(c, layer_types(c, family, n_layers), s, full, local);
   family.configure(c, s);
+  apply_bespoke_layers(c, s);
   model::validate(s);
   return s;
 }

@@ -34,13 +34,37 @@ nlohmann::json updated_config(const model::ModelSpec& s, const std::string& sour
   if (!fs::exists(path)) fail(ErrorKind::kUnsupported, "HF export needs the source model's config.json (" + path.string() + ")");
   nlohmann::json config = read_json(path.string());
   nlohmann::json& c = config.contains("text_config") ? config["text_config"] : config;
+  nlohmann::json types = nlohmann::json::array();  // always written: each layer's kind as the spec has it
+  for (const model::LayerSpec& l : s.layers)
+    types.push_back(l.kind == model::LayerKind::kLinearAttention ? "linear_attention"
+                    : l.window > 0                               ? "sliding_attention"
+                                                                 : "full_attention");
+  c["layer_types"] = types;
   if (same_shapes(s, model::read_hf_config(source_dir))) return config;
-  const model::LayerSpec& l0 = s.layers[0];
-  for (int64_t i = 1; i < s.n_layers(); ++i) {
-    const model::LayerSpec& l = s.layers[i];
-    if (l.n_heads != l0.n_heads || l.n_kv_heads != l0.n_kv_heads || l.head_dim != l0.head_dim || l.ffn_dim != l0.ffn_dim)
-      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + " differs in shape from layer 0; transformers' " + s.family +
-                                        " config has one size for every layer");
+  // The model-wide sizes come from the first layer with attention; layers that differ from it
+  // are listed whole in bespoke_layers (see hf_config.cpp).
+  const model::LayerSpec* first = &s.layers[0];
+  for (const model::LayerSpec& l : s.layers)
+    if (l.n_heads > 0) {
+      first = &l;
+      break;
+    }
+  const model::LayerSpec& l0 = *first;
+  bool irregular = false;
+  for (const model::LayerSpec& l : s.layers)
+    irregular |= l.n_heads != l0.n_heads || l.n_kv_heads != l0.n_kv_heads || l.head_dim != l0.head_dim || l.ffn_dim != l0.ffn_dim;
+  c.erase("bespoke_layers");
+  c.erase("bespoke_layers_note");
+  if (irregular) {
+    if (s.family == "gemma4")
+      fail(ErrorKind::kUnsupported, "per-layer shapes of a Gemma 4 model are not written to config.json yet (its per_layer_config)");
+    nlohmann::json layers = nlohmann::json::array();
+    for (const model::LayerSpec& l : s.layers)
+      layers.push_back({{"num_attention_heads", l.n_heads}, {"num_key_value_heads", l.n_kv_heads},
+                        {"head_dim", l.head_dim}, {"intermediate_size", l.ffn_dim}});
+    c["bespoke_layers"] = layers;
+    c["bespoke_layers_note"] = "per-layer shapes that only Bespoke reads: transformers' " + s.family +
+                               " builds every layer at the model-wide sizes and cannot load these weights";
   }
   c["hidden_size"] = s.hidden_size;
   c["vocab_size"] = s.vocab_size;
@@ -49,11 +73,6 @@ nlohmann::json updated_config(const model::ModelSpec& s, const std::string& sour
   c["num_key_value_heads"] = l0.n_kv_heads;
   c["intermediate_size"] = l0.ffn_dim;
   if (c.contains("head_dim") || l0.head_dim * l0.n_heads != s.hidden_size) c["head_dim"] = l0.head_dim;
-  if (c.contains("layer_types") && c["layer_types"].is_array() && int64_t(c["layer_types"].size()) != s.n_layers()) {
-    nlohmann::json types = nlohmann::json::array();
-    for (const model::LayerSpec& l : s.layers) types.push_back(l.window > 0 ? "sliding_attention" : "full_attention");
-    c["layer_types"] = types;
-  }
   return config;
 }
 

@@ -61,17 +61,23 @@ void validate(const ModelSpec& s) {
     const std::string at = "layer " + std::to_string(i) + ": ";
     if (l.kind == LayerKind::kLinearAttention)
       fail(ErrorKind::kUnsupported, at + "linear-attention layers are not supported yet");
-    check(l.n_heads > 0 && l.n_kv_heads > 0 && l.head_dim > 0, at + "heads and head_dim must be positive");
+    // 0 query heads: no attention (nor its norms); 0 FFN width: no MLP. Either may be absent.
+    check(l.n_heads >= 0 && l.n_kv_heads >= 0 && l.head_dim >= 0 && l.ffn_dim >= 0, at + "a size is negative");
+    check(l.n_heads <= kMaxDim && l.n_kv_heads <= kMaxDim && l.head_dim <= kMaxDim && l.ffn_dim <= kMaxDim,
+          at + "a size is above 2^24");
+    if (l.n_heads == 0) {
+      check(l.n_kv_heads == 0 && l.kv_source < 0, at + "a layer without query heads has no kv heads either");
+      continue;
+    }
+    check(l.n_kv_heads > 0 && l.head_dim > 0, at + "kv heads and head_dim must be positive where there are query heads");
     check(l.n_heads % l.n_kv_heads == 0,
           at + std::to_string(l.n_heads) + " query heads are not a multiple of " +
               std::to_string(l.n_kv_heads) + " kv heads");
-    check(l.ffn_dim > 0, at + "ffn width must be positive");
-    check(l.n_heads <= kMaxDim && l.head_dim <= kMaxDim && l.ffn_dim <= kMaxDim, at + "a size is above 2^24");
     check(l.head_dim % 2 == 0, at + "head_dim must be even for rope");
     if (l.kv_source >= 0) {
       check(l.kv_source < i, at + "shares keys and values with a later layer");
       const LayerSpec& src = s.layers[l.kv_source];
-      check(src.kv_source < 0 && src.n_kv_heads == l.n_kv_heads && src.head_dim == l.head_dim,
+      check(src.kv_source < 0 && src.n_heads > 0 && src.n_kv_heads == l.n_kv_heads && src.head_dim == l.head_dim,
             at + "kv source layer " + std::to_string(l.kv_source) + " has another kv shape");
     }
   }

@@ -14,34 +14,39 @@ void add_layer(const ModelSpec& s, int64_t i, std::vector<TensorInfo>& out) {
   auto add = [&](const std::string& suffix, std::vector<int64_t> shape, std::vector<Axis> axes) {
     out.push_back({layer_tensor_name(i, suffix), i, std::move(shape), std::move(axes)});
   };
-  if (s.attn_pre_norm) add("attn_norm.weight", {E}, {Axis::kHidden});
-  add("attn_q.weight", {q, E}, {Axis::kQ, Axis::kHidden});
-  if (s.qkv_bias) add("attn_q.bias", {q}, {Axis::kQ});
-  const bool own_kv = l.kv_source < 0;
-  if (own_kv) {
-    add("attn_k.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
-    if (s.qkv_bias) add("attn_k.bias", {kv}, {Axis::kKv});
-    add("attn_v.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
-    if (s.qkv_bias) add("attn_v.bias", {kv}, {Axis::kKv});
+  const bool attention = l.n_heads > 0, mlp = l.ffn_dim > 0;  // an absent one has no tensors, norms included
+  if (attention) {
+    if (s.attn_pre_norm) add("attn_norm.weight", {E}, {Axis::kHidden});
+    add("attn_q.weight", {q, E}, {Axis::kQ, Axis::kHidden});
+    if (s.qkv_bias) add("attn_q.bias", {q}, {Axis::kQ});
+    const bool own_kv = l.kv_source < 0;
+    if (own_kv) {
+      add("attn_k.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
+      if (s.qkv_bias) add("attn_k.bias", {kv}, {Axis::kKv});
+      add("attn_v.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
+      if (s.qkv_bias) add("attn_v.bias", {kv}, {Axis::kKv});
+    }
+    if (s.qk_norm == QkNorm::kPerHead) {
+      add("attn_q_norm.weight", {l.head_dim}, {Axis::kNone});
+      if (own_kv) add("attn_k_norm.weight", {l.head_dim}, {Axis::kNone});
+    } else if (s.qk_norm == QkNorm::kFullWidth) {
+      add("attn_q_norm.weight", {q}, {Axis::kQ});
+      if (own_kv) add("attn_k_norm.weight", {kv}, {Axis::kKv});
+    }
+    add("attn_output.weight", {E, q}, {Axis::kHidden, Axis::kQ});
+    if (s.o_bias) add("attn_output.bias", {E}, {Axis::kHidden});
+    if (s.attn_post_norm) add("post_attention_norm.weight", {E}, {Axis::kHidden});
   }
-  if (s.qk_norm == QkNorm::kPerHead) {
-    add("attn_q_norm.weight", {l.head_dim}, {Axis::kNone});
-    if (own_kv) add("attn_k_norm.weight", {l.head_dim}, {Axis::kNone});
-  } else if (s.qk_norm == QkNorm::kFullWidth) {
-    add("attn_q_norm.weight", {q}, {Axis::kQ});
-    if (own_kv) add("attn_k_norm.weight", {kv}, {Axis::kKv});
+  if (mlp) {
+    if (s.ffn_pre_norm) add("ffn_norm.weight", {E}, {Axis::kHidden});
+    add("ffn_gate.weight", {l.ffn_dim, E}, {Axis::kFfn, Axis::kHidden});
+    if (s.mlp_bias) add("ffn_gate.bias", {l.ffn_dim}, {Axis::kFfn});
+    add("ffn_up.weight", {l.ffn_dim, E}, {Axis::kFfn, Axis::kHidden});
+    if (s.mlp_bias) add("ffn_up.bias", {l.ffn_dim}, {Axis::kFfn});
+    add("ffn_down.weight", {E, l.ffn_dim}, {Axis::kHidden, Axis::kFfn});
+    if (s.mlp_bias) add("ffn_down.bias", {E}, {Axis::kHidden});
+    if (s.ffn_post_norm) add("post_ffw_norm.weight", {E}, {Axis::kHidden});
   }
-  add("attn_output.weight", {E, q}, {Axis::kHidden, Axis::kQ});
-  if (s.o_bias) add("attn_output.bias", {E}, {Axis::kHidden});
-  if (s.attn_post_norm) add("post_attention_norm.weight", {E}, {Axis::kHidden});
-  if (s.ffn_pre_norm) add("ffn_norm.weight", {E}, {Axis::kHidden});
-  add("ffn_gate.weight", {l.ffn_dim, E}, {Axis::kFfn, Axis::kHidden});
-  if (s.mlp_bias) add("ffn_gate.bias", {l.ffn_dim}, {Axis::kFfn});
-  add("ffn_up.weight", {l.ffn_dim, E}, {Axis::kFfn, Axis::kHidden});
-  if (s.mlp_bias) add("ffn_up.bias", {l.ffn_dim}, {Axis::kFfn});
-  add("ffn_down.weight", {E, l.ffn_dim}, {Axis::kHidden, Axis::kFfn});
-  if (s.mlp_bias) add("ffn_down.bias", {E}, {Axis::kHidden});
-  if (s.ffn_post_norm) add("post_ffw_norm.weight", {E}, {Axis::kHidden});
   if (s.per_layer_input_dim > 0) {
     const int64_t P = s.per_layer_input_dim;
     add("inp_gate.weight", {P, E}, {Axis::kPerLayerInput, Axis::kHidden});

@@ -89,6 +89,7 @@ torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std
   std::vector<RopeTables> ropes(spec_.n_layers());  // shared by layers with the same rope
   for (int64_t i = 0; i < spec_.n_layers(); ++i) {
     const LayerSpec& l = spec_.layers[i];
+    if (l.n_heads == 0) continue;  // no attention, no rope
     for (int64_t j = 0; j < i && !ropes[i].cos.defined(); ++j)
       if (spec_.layers[j].rope == l.rope && spec_.layers[j].head_dim == l.head_dim) ropes[i] = ropes[j];
     if (!ropes[i].cos.defined()) ropes[i] = rope_tables(l.rope, l.head_dim, positions, S);

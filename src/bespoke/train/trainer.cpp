@@ -666,7 +666,7 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop, const E
   r.steps = run.state.step;
   r.tokens = run.state.tokens;
   r.first_loss = run.state.first_loss;
-  if (!r.interrupted && run.dp.leader()) exporter::export_hf(run.net, cfg.model, (fs::path(cfg.out) / "final").string());
+  if (!r.interrupted && run.dp.leader()) model::export_hf(run.net, cfg.model, (fs::path(cfg.out) / "final").string());
   run.dp.barrier();  // the run is complete when its checkpoint and final directory are
   return r;
 }
