@@ -24,17 +24,27 @@ torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
 
 step() { echo "== $* ($(date +%T))"; }
+# One PASS/FAIL line per step at the end; the script exits non-zero when any step failed.
+results=()
+failed=0
+record() { if [[ $2 == 0 ]]; then results+=("PASS $1"); else results+=("FAIL $1 (exit $2)"); failed=1; fi; }
+summary() { step summary; printf '%s\n' "${results[@]}"; exit "$failed"; }
 # The wheel's NCCL headers (pip package nvidia-nccl), for the NCCL process group.
 nccl_include=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "include"))' 2>/dev/null)
 extra_flags="-isystem $deps/include${nccl_include:+ -isystem $nccl_include}"
 step configure
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DBESPOKE_BUILD_FUZZ=OFF \
   "-DCMAKE_PREFIX_PATH=$torch_prefix;$deps" "-DCMAKE_CXX_FLAGS=$extra_flags" \
-  > "$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
+  > "$out/configure.log" 2>&1
+rc=$?
+record configure $rc
+if [[ $rc != 0 ]]; then tail -40 "$out/configure.log"; record build skipped; summary; fi
 grep -E "BESPOKE_HAS_NCCL" "$out/configure.log"
 step build
-cmake --build build-gpu -j"$(nproc)" --target bespoke_cli bespoke_tests bench_train > "$out/build.log" 2>&1 ||
-  { grep -B2 -A12 "error" "$out/build.log" | head -150; exit 1; }
+cmake --build build-gpu -j"$(nproc)" --target bespoke_cli bespoke_tests bench_train > "$out/build.log" 2>&1
+rc=$?
+record build $rc
+if [[ $rc != 0 ]]; then grep -B2 -A12 "error" "$out/build.log" | head -150; summary; fi
 
 if [[ " $steps " == *" tests "* ]]; then
   step tests
@@ -42,13 +52,16 @@ if [[ " $steps " == *" tests "* ]]; then
   stdbuf -oL -eL build-gpu/tests/bespoke_tests \
     --gtest_filter='*cuda*:RmsNorm.*:Rope.*:AdamW.*:Trainer.ProcessGroupOfOne*:Trainer.TwoProcesses*:Trainer.ACheckpointResumesOnEveryDevice' \
     > "$out/tests_cuda.log" 2>&1
-  echo "cuda tests: exit $?"
+  rc=$?
+  echo "cuda tests: exit $rc"
+  record tests $rc
   grep -E "FAILED|PASSED|max \||Expected|Which" "$out/tests_cuda.log" | head -80
 fi
 
 if [[ " $steps " == *" hf "* ]]; then
   step hf-export
   work=$(mktemp -d)
+  export_rc=0
   families=(llama mistral qwen2 qwen3 gemma2 gemma3 gemma4 gemma4_full phi3 olmo2 granite)
   for f in "${families[@]}"; do
     mkdir -p "$work/$f"
@@ -57,10 +70,13 @@ if [[ " $steps " == *" hf "* ]]; then
     python3 -c "from safetensors.torch import load_file, save_file; \
 save_file({'input_ids': load_file('$fixture/reference.safetensors')['input_ids']}, '$work/$f/ids.safetensors')"
     build-gpu/bespoke export "$fixture" --to hf --out "$work/$f/export" &&
-      build-gpu/bespoke logits "$work/$f/export" --ids "$work/$f/ids.safetensors" --out "$work/$f/bespoke.safetensors"
+      build-gpu/bespoke logits "$work/$f/export" --ids "$work/$f/ids.safetensors" --out "$work/$f/bespoke.safetensors" || export_rc=1
   done
   python3 tools/oracle/hf_export_check.py "$work" "${families[@]}" | tee "$out/hf_export.json"
-  echo "hf export check exit ${PIPESTATUS[0]}"
+  rc=${PIPESTATUS[0]}
+  echo "hf export check exit $rc"
+  [[ $rc == 0 && $export_rc == 0 ]] || rc=${rc/#0/1}
+  record hf $rc
 fi
 
 if [[ " $steps " == *" bench "* ]]; then
@@ -69,5 +85,6 @@ if [[ " $steps " == *" bench "* ]]; then
     --micro-batch 8 --steps 6 --work /tmp/bespoke-bench-train \
     --baseline "python3 tools/bench/hf_train_step.py --shape 1.3b --batch 8 --seq-len 2048 --steps 6" 2>&1 |
     tee "$out/bench_train.json"
+  record bench "${PIPESTATUS[0]}"
 fi
-step done
+summary
