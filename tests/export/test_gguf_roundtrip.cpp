@@ -89,7 +89,7 @@ TEST(GgufRoundTrip, AttentionFreeAndMlpFreeLayersRoundTripThroughDeci) {
     torch::NoGradGuard no_grad;
     const torch::Tensor ids = ref.get("input_ids");
     const double d = test::max_abs_diff(back->forward(ids).logits, cut->forward(ids).logits);
-    EXPECT_LT(d, family == std::string("llama") ? 1e-6 : 1e-4) << family;
+    EXPECT_LT(d, family == std::string("llama") ? 1e-5 : 1e-4) << family;
     std::cout << family << " no-op layers through deci: max |logit diff| = " << d << "\n";
   }
 }
