@@ -7,8 +7,10 @@
 // 1.07e-3 for gemma2, 0.9e-3 for gemma3; every SiLU family is at 3e-6). Gemma 4 (unscaled
 // attention, GELU in the FFN and the per-layer-input gate) measures 4.5e-3: bound 6e-3.
 // That the gap is the table and not the file is shown by Bespoke computing GELU through the same
-// fp16 table: llama.cpp then agrees within 1.5e-3 everywhere, Gemma 4 included (measured 0.95e-3;
-// what remains is fp16 rounding flipping on inputs that differ in the last fp32 bits).
+// fp16 table: llama.cpp then agrees within 1.5e-3 for Gemma 2 and 3, and within 2.5e-3 for
+// Gemma 4 (measured 0.95e-3 on one machine, 1.77e-3 on the 2-core CI machine: what remains is
+// fp16 rounding flipping on inputs that differ in the last fp32 bits, and which inputs flip
+// depends on the CPU's matmul kernels). Both bounds stay under the unemulated 4.5e-3.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -68,7 +70,7 @@ std::pair<double, int> compare(const std::string& gguf, const std::string& famil
   return {worst, argmax_differs};
 }
 
-constexpr double kFp16GeluTolerance = 1.5e-3;
+constexpr double kFp16GeluTolerance = 1.5e-3, kGemma4Fp16GeluTolerance = 2.5e-3;
 
 // `net` computing GELU as llama.cpp's CPU backend does (fp16 lookup table), so that what is
 // left between the two is the file, not the arithmetic.
@@ -100,7 +102,8 @@ TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
   if (gelu) {
     model::Transformer source = model::load_model(test::fixture_dir(family));
     model::Transformer emulated = with_llama_cpp_gelu(source);
-    expect_llama_cpp_runs_like(emulated, gguf, family, family + " with fp16 GELU", kFp16GeluTolerance);
+    expect_llama_cpp_runs_like(emulated, gguf, family, family + " with fp16 GELU",
+                               family == "gemma4" ? kGemma4Fp16GeluTolerance : kFp16GeluTolerance);
   }
 }
 

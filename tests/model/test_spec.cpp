@@ -161,8 +161,11 @@ TEST(Spec, ValidateNamesTheLayerAndTheProblem) {
   s.layers[2].n_kv_heads = 2;
   expect_invalid(s, "layer 2: 3 query heads are not a multiple of 2 kv heads");
   s = non_uniform_spec();
-  s.layers[1].ffn_dim = 0;
-  expect_invalid(s, "layer 1: ffn width must be positive");
+  s.layers[1].ffn_dim = -1;
+  expect_invalid(s, "layer 1: a size is negative");
+  s = non_uniform_spec();
+  s.layers[2].n_heads = 0;
+  expect_invalid(s, "layer 2: a layer without query heads has no kv heads either");
   s = non_uniform_spec();
   s.layers[3].kind = model::LayerKind::kLinearAttention;
   expect_invalid(s, "layer 3: linear-attention layers are not supported yet");
