@@ -9,6 +9,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/export/gguf_export.h"
+#include "bespoke/io/gguf_writer.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/load.h"
 #include "test_util.h"
@@ -112,6 +113,40 @@ TEST(GgufRoundTrip, ShapesWithoutAttentionAreCheckedNamingTheLayer) {
     FAIL() << "exported a deci file whose first layer has no heads";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("layer 0"), std::string::npos) << e.what();
+  }
+}
+
+// A deci file written here, as another converter would: layer 1 has `ffn1` FFN units.
+std::string foreign_deci(int64_t ffn1) {
+  model::ModelSpec s = model::load_model(test::fixture_dir("llama"))->spec();
+  s.layers.resize(2);
+  s.layers[1].ffn_dim = ffn1;
+  model::Transformer net(s);
+  model::init_random(net);
+  io::GgufWriter out;
+  out.add_string("general.architecture", "deci");
+  out.add_uint32("deci.block_count", 2);
+  out.add_uint32("deci.embedding_length", uint32_t(s.hidden_size));
+  out.add_uint32("deci.attention.key_length", uint32_t(s.layers[0].head_dim));
+  out.add_int32_array("deci.feed_forward_length", {int32_t(s.layers[0].ffn_dim), int32_t(ffn1)});
+  out.add_int32_array("deci.attention.head_count", {int32_t(s.layers[0].n_heads), int32_t(s.layers[1].n_heads)});
+  out.add_int32_array("deci.attention.head_count_kv", {int32_t(s.layers[0].n_kv_heads), int32_t(s.layers[1].n_kv_heads)});
+  for (const auto& p : net->named_parameters()) out.add_tensor(p.key(), p.value().detach(), io::GgmlType::kF32);
+  const std::string path = test::scratch_dir("rt") + "/foreign-" + std::to_string(ffn1) + ".gguf";
+  out.write(path);
+  return path;
+}
+
+// llama.cpp's deci skips a layer with attention heads and no FFN whole, attention included,
+// which no Bespoke spec computes: such a file is refused naming the layer; with an FFN it reads.
+TEST(GgufRoundTrip, DeciLayerWithAttentionAndNoFfnIsRefused) {
+  EXPECT_EQ(model::load_model(foreign_deci(8))->spec().layers[1].ffn_dim, 8);
+  try {
+    model::load_model(foreign_deci(0));
+    FAIL() << "read a deci layer with attention and no FFN";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("layer 1 has attention heads and no FFN"), std::string::npos) << e.what();
   }
 }
 

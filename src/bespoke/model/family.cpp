@@ -56,6 +56,16 @@ const Family& family_named(const std::string& name) {
   fail(ErrorKind::kInternal, "no family named '" + name + "'");
 }
 
+const Family& family_for_gguf_arch(const std::string& arch) {
+  std::string supported;
+  for (const Family* f : families())
+    for (const std::string& a : f->gguf_reads) {
+      if (a == arch) return *f;
+      supported += (supported.empty() ? "" : ", ") + a;
+    }
+  fail(ErrorKind::kUnsupported, "GGUF architecture '" + arch + "' is not read by Bespoke (" + supported + ")");
+}
+
 std::string hf_tensor_name(const Family& family, const std::string& canonical) {
   for (const NameRule& r : family.global_names)
     if (r.canonical == canonical) return r.hf;

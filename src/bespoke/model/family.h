@@ -9,7 +9,13 @@
 
 #include "bespoke/model/spec.h"
 
+namespace bespoke::io {
+class GgufFile;
+}
+
 namespace bespoke::model {
+
+struct GgufArch;  // gguf_arch.h
 
 // A canonical name suffix and its Hugging Face counterpart. Layer rules are relative to
 // "blk.<i>." and "model.layers.<i>."; global rules are full names.
@@ -38,6 +44,16 @@ struct Family {
   std::vector<NameRule> global_names;
   std::vector<NameRule> layer_names;
   std::vector<Fusion> fusions;
+  // The llama.cpp architecture a model of this family is written as, with its keys and weight
+  // transforms; refuses shapes that llama.cpp cannot run.
+  GgufArch (*gguf_arch)(const ModelSpec& spec);
+  // The llama.cpp architectures read back as this family, and the config.json a GGUF file of
+  // them stands for (configure() then sets the quirks, as for a checkpoint).
+  std::vector<std::string> gguf_reads;
+  nlohmann::json (*gguf_config)(const io::GgufFile& file);
+  // Rewrites the config keys only this family has for a model whose layers changed (Gemma 4's
+  // per_layer_config, renumbered); null where the generic writer (hf_export.cpp) covers all.
+  void (*write_config)(const ModelSpec& spec, nlohmann::json& text_config);
 };
 
 // The names shared by the Llama-like families; families copy and amend them.
@@ -52,6 +68,8 @@ const std::vector<const Family*>& families();
 // Throws Error(kUnsupported) listing the supported model types.
 const Family& family_for_model_type(const std::string& model_type);
 const Family& family_named(const std::string& name);
+// The family that reads GGUF architecture `arch`; throws Error(kUnsupported) listing them.
+const Family& family_for_gguf_arch(const std::string& arch);
 
 // Maps a canonical tensor name to the family's HF name; empty if the family has no rule.
 std::string hf_tensor_name(const Family& family, const std::string& canonical);

@@ -6,11 +6,16 @@
 //   (per_layer_config, or global_head_dim in older configs);
 // - the last num_kv_shared_layers layers reuse the keys and values of the last earlier
 //   layer of the same type.
+// In GGUF: llama.cpp's gemma4, which reads per-layer head counts and FFN widths but holds one
+// head size and rope per layer kind, and fixes which layers share KV.
+#include <algorithm>
 #include <cmath>
 
 #include "bespoke/core/error.h"
 #include "bespoke/core/json.h"
 #include "bespoke/model/families/gemma_common.h"
+#include "bespoke/model/gguf_arch.h"
+#include "bespoke/model/rope.h"
 
 namespace bespoke::model {
 namespace {
@@ -98,6 +103,147 @@ std::vector<std::string> gemma4_layer_types(const nlohmann::json&, int64_t n_lay
   return types;
 }
 
+// The first layer of each attention kind: llama.cpp's gemma4 holds one head size, rope and
+// rotary width per kind.
+std::pair<const LayerSpec*, const LayerSpec*> layer_kinds(const ModelSpec& s) {
+  const LayerSpec *local = nullptr, *global = nullptr;
+  for (const LayerSpec& l : s.layers) {
+    const LayerSpec*& first = l.window > 0 ? local : global;
+    if (!first) first = &l;
+  }
+  return {local, global};
+}
+
+void gemma4_keys(const ModelSpec& s, const std::string& a, io::GgufWriter& out) {
+  const auto [local, global] = layer_kinds(s);
+  out.add_uint32(a + ".attention.key_length", uint32_t(global->head_dim));
+  out.add_uint32(a + ".attention.value_length", uint32_t(global->head_dim));
+  out.add_uint32(a + ".attention.key_length_swa", uint32_t(local->head_dim));
+  out.add_uint32(a + ".attention.value_length_swa", uint32_t(local->head_dim));
+  // Global layers rotate the whole head, with rope_freqs stopping the pairs past the proportion.
+  out.add_uint32(a + ".rope.dimension_count", uint32_t(global->head_dim));
+  out.add_uint32(a + ".rope.dimension_count_swa", uint32_t(local->head_dim * local->rope.partial_rotary_factor));
+  out.add_float32(a + ".rope.freq_base", float(global->rope.theta));
+  out.add_float32(a + ".rope.freq_base_swa", float(local->rope.theta));
+  out.add_uint32(a + ".attention.sliding_window", uint32_t(local->window));
+  std::vector<int32_t> sliding;
+  int64_t shared = 0;
+  for (const LayerSpec& l : s.layers) sliding.push_back(l.window > 0), shared += l.kv_source >= 0;
+  out.add_int32_array(a + ".attention.sliding_window_pattern", sliding);
+  out.add_uint32(a + ".attention.shared_kv_layers", uint32_t(shared));
+  out.add_uint32(a + ".embedding_length_per_layer_input", uint32_t(s.per_layer_input_dim));
+  // llama.cpp caps at 30 when the key is absent: write 0 for an uncapped model.
+  out.add_float32(a + ".final_logit_softcapping", float(s.final_softcap));
+}
+
+// What llama.cpp's gemma4 cannot express, named by layer: one head size and rope per kind,
+// and KV sharing fixed to the last two unshared layers (sliding from the second-to-last, global
+// from the last).
+void check_llama_cpp_can_run(const ModelSpec& s) {
+  const auto [local, global] = layer_kinds(s);
+  if (!local || !global) fail(ErrorKind::kUnsupported, "llama.cpp's gemma4 needs both sliding and global layers");
+  if (local->rope.type != RopeType::kDefault ||
+      (global->rope.type != RopeType::kDefault && global->rope.type != RopeType::kProportional))
+    fail(ErrorKind::kUnsupported, "llama.cpp's gemma4 takes default rope on sliding layers and proportional rope on global ones");
+  if (s.per_layer_input_dim > 0 && s.per_layer_vocab_size != s.vocab_size)
+    fail(ErrorKind::kUnsupported, "llama.cpp's gemma4 needs the per-layer embedding table to cover the vocabulary");
+  int64_t first_shared = s.n_layers();
+  for (int64_t i = 0; i < s.n_layers(); ++i) {
+    const LayerSpec& l = s.layers[i];
+    const LayerSpec& kind = l.window > 0 ? *local : *global;
+    const std::string at = "layer " + std::to_string(i) + ": llama.cpp's gemma4 ";
+    if (l.head_dim != kind.head_dim || !(l.rope == kind.rope) || l.window != kind.window)
+      fail(ErrorKind::kUnsupported, at + "needs every " + (l.window > 0 ? "sliding" : "global") + " layer to share head size, rope and window");
+    if (l.kv_source >= 0) first_shared = std::min(first_shared, i);
+    else if (first_shared < s.n_layers()) fail(ErrorKind::kUnsupported, at + "shares KV only in the last layers");
+  }
+  for (int64_t i = first_shared; i < s.n_layers(); ++i) {
+    const int64_t theirs = first_shared - (s.layers[i].window > 0 ? 2 : 1);
+    if (theirs < 0 || s.layers[i].kv_source != theirs || (s.layers[theirs].window > 0) != (s.layers[i].window > 0))
+      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + ": llama.cpp's gemma4 would read the keys and values of layer " +
+                                        std::to_string(theirs) + ", this model reads layer " + std::to_string(s.layers[i].kv_source));
+  }
+}
+
+GgufArch gemma4_gguf(const ModelSpec& s) {
+  check_llama_cpp_can_run(s);
+  GgufArch a{"gemma4"};
+  a.per_layer_shapes = first_irregular_layer(s, false) >= 0;  // head sizes are per kind, checked above
+  a.keys = gemma4_keys;
+  a.own_head_keys = true;
+  return a;
+}
+
+// The config.json transformers would write for a gemma4 GGUF file, so that configure_gemma4
+// reads per-layer head sizes, KV sharing and proportional rope as from a checkpoint.
+nlohmann::json gemma4_gguf_config(const io::GgufFile& f) {
+  using nlohmann::json;
+  const std::string a = "gemma4.";
+  const int64_t n_layers = gguf_key(f, a + "block_count").get<int64_t>();
+  const json& pattern = gguf_key(f, a + "attention.sliding_window_pattern");
+  if (!pattern.is_array() || int64_t(pattern.size()) != n_layers)
+    fail(ErrorKind::kInput, f.path() + ": gemma4.attention.sliding_window_pattern needs one entry per layer");
+  if (!f.has("rope_freqs.weight")) fail(ErrorKind::kInput, f.path() + ": gemma4 needs rope_freqs.weight");
+  // rope_freqs: the rope factor on the pairs that turn, 1e30 on those that do not.
+  const torch::Tensor freqs = f.get("rope_freqs.weight");
+  const int64_t turning = (freqs < 1e29).sum().item<int64_t>();
+  const int64_t global_dim = gguf_key(f, a + "attention.key_length").get<int64_t>();
+  json c = {{"model_type", "gemma4_text"},
+            {"hidden_size", gguf_key(f, a + "embedding_length")},
+            {"num_hidden_layers", n_layers},
+            {"num_attention_heads", gguf_per_layer(f, a + "attention.head_count", 0)},
+            {"num_key_value_heads", gguf_per_layer(f, a + "attention.head_count_kv", 0)},
+            {"intermediate_size", gguf_per_layer(f, a + "feed_forward_length", 0)},
+            {"head_dim", gguf_key(f, a + "attention.key_length_swa")},
+            {"sliding_window", gguf_key(f, a + "attention.sliding_window")},
+            {"num_kv_shared_layers", int64_t(gguf_number(f, a + "attention.shared_kv_layers", 0))},
+            {"hidden_size_per_layer_input", int64_t(gguf_number(f, a + "embedding_length_per_layer_input", 0))},
+            {"rms_norm_eps", gguf_number(f, a + "attention.layer_norm_rms_epsilon", 1e-6)},
+            {"max_position_embeddings", int64_t(gguf_number(f, a + "context_length", 0))},
+            {"hidden_activation", "gelu_pytorch_tanh"},
+            {"tie_word_embeddings", !f.has("output.weight")}};
+  const double cap = gguf_number(f, a + "final_logit_softcapping", 30.0);  // llama.cpp's default
+  if (cap > 0) c["final_logit_softcapping"] = cap;
+  c["rope_parameters"] = {
+      {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", gguf_number(f, a + "rope.freq_base_swa", 10000.0)}}},
+      {"full_attention", {{"rope_type", "proportional"}, {"rope_theta", gguf_number(f, a + "rope.freq_base", 10000.0)},
+                          {"partial_rotary_factor", 2.0 * turning / global_dim},
+                          {"factor", turning > 0 ? freqs[0].item<double>() : 1.0}}}};
+  c["layer_types"] = json::array();
+  c["per_layer_config"] = json::object();
+  for (int64_t i = 0; i < n_layers; ++i) {
+    const bool sliding = pattern[i].is_boolean() ? pattern[i].get<bool>() : pattern[i].get<int64_t>() != 0;
+    c["layer_types"].push_back(sliding ? "sliding_attention" : "full_attention");
+    json layer = {{"num_attention_heads", gguf_per_layer(f, a + "attention.head_count", i)},
+                  {"num_key_value_heads", gguf_per_layer(f, a + "attention.head_count_kv", i)},
+                  {"intermediate_size", gguf_per_layer(f, a + "feed_forward_length", i)}};
+    if (!sliding) layer["head_dim"] = global_dim;
+    c["per_layer_config"][std::to_string(i)] = layer;
+  }
+  for (const io::GgufTensorInfo& t : f.tensors())
+    if (t.name == "token_embd.weight" && !t.shape.empty()) c["vocab_size"] = c["vocab_size_per_layer_input"] = t.shape[0];
+  return c;
+}
+
+// per_layer_config and num_kv_shared_layers from the spec, so that a model with layers removed
+// is renumbered: an entry for each layer whose head size is not the one head_dim and
+// global_head_dim give it, keyed by its index now. Head counts and FFN widths that vary go into
+// bespoke_layers, which the generic writer adds.
+void write_gemma4_config(const ModelSpec& s, nlohmann::json& c) {
+  const int64_t head_dim = config_int(c, "head_dim");
+  const bool has_global = c.contains("global_head_dim") && !c["global_head_dim"].is_null();
+  nlohmann::json per_layer = nlohmann::json::object();
+  int64_t shared = 0;
+  for (int64_t i = 0; i < s.n_layers(); ++i) {
+    const LayerSpec& l = s.layers[i];
+    const int64_t implied = has_global && l.window == 0 ? config_int(c, "global_head_dim") : head_dim;
+    if (l.n_heads > 0 && l.head_dim != implied) per_layer[std::to_string(i)] = {{"head_dim", l.head_dim}};
+    shared += l.kv_source >= 0;
+  }
+  c["per_layer_config"] = per_layer;
+  c["num_kv_shared_layers"] = shared;
+}
+
 // Gemma 4 configs list every key; these fill only what a text_config may leave out.
 constexpr const char* kGemma4Defaults = R"({"hidden_activation": "gelu_pytorch_tanh", "rms_norm_eps": 1e-6,
   "tie_word_embeddings": true})";
@@ -105,6 +251,7 @@ constexpr const char* kGemma4Defaults = R"({"hidden_activation": "gelu_pytorch_t
 }  // namespace
 
 extern const Family kGemma4Family{"gemma4", {"gemma4_text", "gemma4"}, kGemma4Defaults, configure_gemma4, gemma4_layer_types,
-                           gemma4_global_names(), gemma4_layer_names(), {}};
+                                  gemma4_global_names(), gemma4_layer_names(), {},
+                                  gemma4_gguf, {"gemma4"}, gemma4_gguf_config, write_gemma4_config};
 
 }  // namespace bespoke::model

@@ -1,7 +1,8 @@
 // OLMo 2 (transformers models/olmo2/modeling_olmo2.py): no pre-norms; RMSNorm on the attention
 // and MLP outputs before each residual add; q and k normed over their full width before the
-// head split.
+// head split. In GGUF: llama.cpp's olmo2, which sizes every layer alike.
 #include "bespoke/model/family.h"
+#include "bespoke/model/gguf_arch.h"
 
 namespace bespoke::model {
 namespace {
@@ -21,6 +22,10 @@ std::vector<NameRule> olmo2_layer_names() {
   return names;
 }
 
+GgufArch olmo2_gguf(const ModelSpec& s) { return native_only(s, {"olmo2"}); }
+
+nlohmann::json olmo2_gguf_config(const io::GgufFile& f) { return gguf_base_config(f, "olmo2"); }
+
 }  // namespace
 
 // transformers Olmo2Config defaults.
@@ -29,6 +34,6 @@ constexpr const char* kOlmo2Defaults = R"({"vocab_size": 50304, "hidden_size": 4
   "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false})";
 
 extern const Family kOlmo2Family{"olmo2", {"olmo2"}, kOlmo2Defaults, configure_olmo2, nullptr, llama_global_names(),
-                          olmo2_layer_names(), {}};
+                                 olmo2_layer_names(), {}, olmo2_gguf, {"olmo2"}, olmo2_gguf_config, nullptr};
 
 }  // namespace bespoke::model

@@ -1,7 +1,10 @@
 // Qwen2/2.5 (transformers models/qwen2/modeling_qwen2.py): q/k/v biases, no o bias.
 // Qwen3 (models/qwen3/modeling_qwen3.py): per-head RMSNorm of q and k before rope.
+// In GGUF: llama.cpp's qwen2 (deci for per-layer shapes) and qwen3 (openelm for per-layer
+// shapes, which needs a tied output).
 #include "bespoke/core/json.h"
 #include "bespoke/model/family.h"
+#include "bespoke/model/gguf_arch.h"
 
 namespace bespoke::model {
 namespace {
@@ -22,6 +25,16 @@ void configure_qwen2(const nlohmann::json&, ModelSpec& s) {
 
 void configure_qwen3(const nlohmann::json&, ModelSpec& s) { s.qk_norm = QkNorm::kPerHead; }
 
+GgufArch qwen2_gguf(const ModelSpec& s) { return native_or_deci(s, {"qwen2"}); }
+
+GgufArch qwen3_gguf(const ModelSpec& s) {
+  if (first_irregular_layer(s) >= 0 && s.tie_embeddings) return openelm_arch(s);
+  return native_only(s, {"qwen3"}, " (openelm would need tied embeddings)");
+}
+
+nlohmann::json qwen2_gguf_config(const io::GgufFile& f) { return gguf_base_config(f, "qwen2"); }
+nlohmann::json qwen3_gguf_config(const io::GgufFile& f) { return gguf_base_config(f, "qwen3"); }
+
 }  // namespace
 
 // transformers Qwen2Config / Qwen3Config defaults.
@@ -34,8 +47,10 @@ constexpr const char* kQwen3Defaults = R"({"vocab_size": 151936, "hidden_size": 
   "tie_word_embeddings": false})";
 
 extern const Family kQwen2Family{"qwen2", {"qwen2"}, kQwen2Defaults, configure_qwen2, qwen_layer_types,
-                                 llama_global_names(), llama_layer_names(), {}};
+                                 llama_global_names(), llama_layer_names(), {},
+                                 qwen2_gguf, {"qwen2"}, qwen2_gguf_config, nullptr};
 extern const Family kQwen3Family{"qwen3", {"qwen3"}, kQwen3Defaults, configure_qwen3, qwen_layer_types,
-                                 llama_global_names(), llama_layer_names(), {}};
+                                 llama_global_names(), llama_layer_names(), {},
+                                 qwen3_gguf, {"qwen3", "openelm"}, qwen3_gguf_config, nullptr};
 
 }  // namespace bespoke::model
