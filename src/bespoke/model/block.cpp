@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "bespoke/model/tensor_table.h"
+
 namespace bespoke::model {
 namespace {
 
@@ -54,22 +56,27 @@ BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer, cons
   if (spec.layer_output_scale) layer_output_scale = register_module("layer_output_scale", Scalar(options));
 }
 
+const torch::Tensor& BlockImpl::tap(const LayerContext& ctx, const char* what, const torch::Tensor& value) const {
+  if (ctx.taps) (*ctx.taps)(layer_tensor_name(layer_, what), value);
+  return value;
+}
+
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const LayerContext& ctx) {
-  torch::Tensor h = x;
+  torch::Tensor h = tap(ctx, "input", x);
   if (attn_q) {
-    torch::Tensor a = attention(attn_norm ? attn_norm(h) : h, ctx);
-    if (post_attention_norm) a = post_attention_norm(a);
+    torch::Tensor a = attention(attn_norm ? tap(ctx, "attn_norm", attn_norm(h)) : h, ctx);
+    if (post_attention_norm) a = tap(ctx, "post_attention_norm", post_attention_norm(a));
     h = residual_add(h, a, spec_.residual_scale);
   }
   if (ffn_down) {
-    torch::Tensor m = mlp(ffn_norm ? ffn_norm(h) : h);
-    if (post_ffw_norm) m = post_ffw_norm(m);
+    torch::Tensor m = mlp(ffn_norm ? tap(ctx, "ffn_norm", ffn_norm(h)) : h, ctx);
+    if (post_ffw_norm) m = tap(ctx, "post_ffw_norm", post_ffw_norm(m));
     h = residual_add(h, m, spec_.residual_scale);
   }
 
-  if (inp_gate) h = h + post_norm(proj(activation(inp_gate(h)) * ctx.per_layer_input));
+  if (inp_gate) h = h + tap(ctx, "post_norm", post_norm(proj(activation(inp_gate(h)) * ctx.per_layer_input)));
   if (layer_output_scale) h = layer_output_scale(h);
-  return h;
+  return tap(ctx, "output", h);
 }
 
 torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& ctx) {
@@ -79,9 +86,9 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
   const bool per_head_norm = spec_.qk_norm == QkNorm::kPerHead;
 
   torch::Tensor q = attn_q(x);  // [B, T, H * hd]
-  if (full_width_norm) q = attn_q_norm(q);
+  if (full_width_norm) q = tap(ctx, "attn_q_norm", attn_q_norm(q));
   q = q.view({B, T, H, hd});
-  if (per_head_norm) q = attn_q_norm(q);
+  if (per_head_norm) q = tap(ctx, "attn_q_norm", attn_q_norm(q));
   q = apply_rope(q, *ctx.rope).transpose(1, 2);  // [B, H, T, hd]
 
   torch::Tensor k, v;
@@ -90,12 +97,12 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
     v = (*ctx.values)[l.kv_source];
   } else {
     k = attn_k(x);
-    if (full_width_norm) k = attn_k_norm(k);
+    if (full_width_norm) k = tap(ctx, "attn_k_norm", attn_k_norm(k));
     k = k.view({B, T, KV, hd});
-    if (per_head_norm) k = attn_k_norm(k);
+    if (per_head_norm) k = tap(ctx, "attn_k_norm", attn_k_norm(k));
     k = apply_rope(k, *ctx.rope).transpose(1, 2);  // [B, KV, T, hd]
     v = attn_v(x).view({B, T, KV, hd});
-    if (v_norm) v = v_norm(v);
+    if (v_norm) v = tap(ctx, "v_norm", v_norm(v));
     v = v.transpose(1, 2);
     if (ctx.cache && ctx.cache->keys[layer_].defined()) {
       k = torch::cat({ctx.cache->keys[layer_], k}, 2);  // [B, KV, S, hd]
@@ -129,11 +136,11 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
     const torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.dtype());
     out = torch::matmul(probs, v);
   }
-  return attn_output(out.transpose(1, 2).reshape({B, T, H * hd}));
+  return attn_output(tap(ctx, "attn_output.input", out.transpose(1, 2).reshape({B, T, H * hd})));
 }
 
-torch::Tensor BlockImpl::mlp(const torch::Tensor& x) {
-  return ffn_down(activation(ffn_gate(x)) * ffn_up(x));
+torch::Tensor BlockImpl::mlp(const torch::Tensor& x, const LayerContext& ctx) {
+  return ffn_down(tap(ctx, "ffn_down.input", activation(ffn_gate(x)) * ffn_up(x)));
 }
 
 torch::Tensor BlockImpl::activation(const torch::Tensor& x) const {

@@ -5,7 +5,9 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bespoke/model/kv_cache.h"
@@ -16,6 +18,18 @@
 
 namespace bespoke::model {
 
+// Named intermediate activations, reported to an observer during a forward (importance
+// estimation works from them, as llama.cpp's imatrix does). Per layer, "blk.N." and:
+//   input, output                  the block's input and output [B, T, E]
+//   attn_norm, ffn_norm,           every norm's output (attn_q_norm / attn_k_norm per head
+//   post_attention_norm, ...       where the family norms per head)
+//   attn_output.input              the attention context before the output projection [B, T, H * hd]
+//   ffn_down.input                 the gated activation before the down projection [B, T, ffn]
+// and output_norm [B, T, E] after the last layer (and per_layer_proj_norm [B, T, L, P] for
+// Gemma 4's per-layer inputs). Without an observer a tap is one test of a
+// null pointer.
+using TapObserver = std::function<void(const std::string& name, const torch::Tensor& value)>;
+
 // What a layer needs besides its input; built once per forward by the transformer.
 struct LayerContext {
   const RopeTables* rope = nullptr;
@@ -24,6 +38,7 @@ struct LayerContext {
   std::vector<torch::Tensor>* keys = nullptr;    // this forward's [B, KV, S, hd] per layer,
   std::vector<torch::Tensor>* values = nullptr;  // cached positions included
   KvCache* cache = nullptr;                      // null: no incremental decoding
+  const TapObserver* taps = nullptr;             // null: nobody observes
 };
 
 // A learned scalar that multiplies a whole layer's output (Gemma 4's layer_scalar).
@@ -44,7 +59,9 @@ class BlockImpl : public torch::nn::Module {
 
  private:
   torch::Tensor attention(const torch::Tensor& x, const LayerContext& ctx);
-  torch::Tensor mlp(const torch::Tensor& x);
+  torch::Tensor mlp(const torch::Tensor& x, const LayerContext& ctx);
+  // `value`, reported as "blk.N.<what>" when someone observes.
+  const torch::Tensor& tap(const LayerContext& ctx, const char* what, const torch::Tensor& value) const;
   torch::Tensor activation(const torch::Tensor& x) const;
 
   const std::shared_ptr<const ModelSpec> model_;

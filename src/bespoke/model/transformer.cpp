@@ -42,11 +42,12 @@ torch::Tensor TransformerImpl::embed(const torch::Tensor& ids) {
 // Gemma 4: every layer also gets its own token embedding, mixed with a projection of the
 // main embedding: (norm(proj(x) / sqrt(E)) + embd_pl(ids) * sqrt(P)) / sqrt(2). Like the
 // reference, only the table's scale is rounded to the activation dtype.
-torch::Tensor TransformerImpl::per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x) {
+torch::Tensor TransformerImpl::per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x, const TapObserver* taps) {
   const int64_t B = ids.size(0), T = ids.size(1), L = spec_.n_layers(), P = spec_.per_layer_input_dim;
   torch::Tensor table = per_layer_token_embd(ids) * torch::scalar_tensor(std::sqrt(double(P)), x.options());
   torch::Tensor projected = per_layer_model_proj(x) * (1.0 / std::sqrt(double(spec_.hidden_size)));
   projected = per_layer_proj_norm(projected.view({B, T, L, P}));
+  if (taps) (*taps)("per_layer_proj_norm", projected);
   return (projected + table.view({B, T, L, P})) * (1.0 / std::sqrt(2.0));
 }
 
@@ -57,9 +58,9 @@ torch::Tensor TransformerImpl::logits(const torch::Tensor& h) {
   return out;
 }
 
-ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache, bool want_hidden) {
+ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache, bool want_hidden, const TapObserver* taps) {
   ForwardOutput out;
-  out.logits = logits(run(ids, cache, want_hidden ? &out.hidden : nullptr));
+  out.logits = logits(run(ids, cache, want_hidden ? &out.hidden : nullptr, taps));
   return out;
 }
 
@@ -73,7 +74,8 @@ torch::Tensor TransformerImpl::features(const torch::Tensor& ids) { return run(i
 
 torch::Tensor TransformerImpl::head(const torch::Tensor& h) { return logits(h); }
 
-torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std::vector<torch::Tensor>* hidden) {
+torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std::vector<torch::Tensor>* hidden,
+                                   const TapObserver* taps) {
   const int64_t T = ids.size(1), past = cache ? cache->length : 0, S = past + T;
   const auto device = ids.device();
   torch::Tensor positions = torch::arange(past, S, torch::TensorOptions().dtype(torch::kInt64).device(device));
@@ -82,7 +84,7 @@ torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std
   torch::Tensor causal = distance >= 0;
 
   torch::Tensor h = embed(ids);
-  torch::Tensor pli = spec_.per_layer_input_dim > 0 ? per_layer_inputs(ids, h) : torch::Tensor();
+  torch::Tensor pli = spec_.per_layer_input_dim > 0 ? per_layer_inputs(ids, h, taps) : torch::Tensor();
   if (hidden) hidden->push_back(h);
 
   std::vector<torch::Tensor> keys(spec_.n_layers()), values(spec_.n_layers());
@@ -103,12 +105,15 @@ torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std
     ctx.keys = &keys;
     ctx.values = &values;
     ctx.cache = cache;
+    ctx.taps = taps;
     Block block(blk->ptr<BlockImpl>(i));
-    h = checkpointing_ && !cache && torch::GradMode::is_enabled() ? checkpointed_block(block, h, ctx) : block->forward(h, ctx);
+    const bool checkpoint = checkpointing_ && !cache && !taps && torch::GradMode::is_enabled();
+    h = checkpoint ? checkpointed_block(block, h, ctx) : block->forward(h, ctx);
     if (hidden && i + 1 < spec_.n_layers()) hidden->push_back(h);
   }
   if (cache) cache->length = S;
   h = output_norm(h);
+  if (taps) (*taps)("output_norm", h);
   if (hidden) hidden->push_back(h);
   return h;
 }

@@ -26,8 +26,10 @@ class TransformerImpl : public torch::nn::Module {
   explicit TransformerImpl(const ModelSpec& spec, const torch::TensorOptions& options = {});
 
   // ids: [B, T] int64. With `cache`, positions continue from cache->length and the cache grows.
+  // With `taps`, each named activation (block.h) is reported as it is computed; an observed
+  // pass is not activation-checkpointed, so each tap fires once.
   ForwardOutput forward(const torch::Tensor& ids, KvCache* cache = nullptr,
-                        bool want_hidden = false);
+                        bool want_hidden = false, const TapObserver* taps = nullptr);
   // The two halves of forward, for losses that apply the head in chunks: the final norm's
   // output [B, T, E], and the logits of any slice of it.
   torch::Tensor features(const torch::Tensor& ids);
@@ -40,9 +42,10 @@ class TransformerImpl : public torch::nn::Module {
   const ModelSpec& spec() const { return *model_; }
 
  private:
-  torch::Tensor run(const torch::Tensor& ids, KvCache* cache, std::vector<torch::Tensor>* hidden);
+  torch::Tensor run(const torch::Tensor& ids, KvCache* cache, std::vector<torch::Tensor>* hidden,
+                    const TapObserver* taps = nullptr);
   torch::Tensor embed(const torch::Tensor& ids);
-  torch::Tensor per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x);
+  torch::Tensor per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x, const TapObserver* taps);
   torch::Tensor logits(const torch::Tensor& h);
 
   bool checkpointing_ = false;
