@@ -110,17 +110,65 @@ TEST(HfExport, PerLayerShapesRoundTripThroughBespokeLayers) {
   EXPECT_LT(test::max_abs_diff(from_gguf->forward(ids).logits, want), 1e-5);
 }
 
-TEST(HfExport, PerLayerGemma4ShapesAreRefused) {
+void expect_same_layers(const model::ModelSpec& a, const model::ModelSpec& b) {
+  ASSERT_EQ(a.n_layers(), b.n_layers());
+  for (int64_t i = 0; i < a.n_layers(); ++i) {
+    const model::LayerSpec &x = a.layers[i], &y = b.layers[i];
+    EXPECT_EQ(x.n_heads, y.n_heads) << i;
+    EXPECT_EQ(x.n_kv_heads, y.n_kv_heads) << i;
+    EXPECT_EQ(x.head_dim, y.head_dim) << i;
+    EXPECT_EQ(x.ffn_dim, y.ffn_dim) << i;
+    EXPECT_EQ(x.window, y.window) << i;
+    EXPECT_EQ(x.kv_source, y.kv_source) << i;
+  }
+}
+
+// Gemma 4 with per-layer FFN widths and head counts: its own per_layer_config keeps the global
+// layers' head size, bespoke_layers the rest, and the directory reads back as the same model.
+TEST(HfExport, PerLayerGemma4ShapesRoundTrip) {
   const std::string src = test::fixture_dir("gemma4_full");
   model::ModelSpec spec = model::load_model(src)->spec();
   spec.layers[1].ffn_dim = 32;
+  spec.layers[1].n_heads = 2, spec.layers[1].n_kv_heads = 1;  // not a KV source: layers 4 and 5 read 3 and 2
+  model::validate(spec);
   model::Transformer net(spec);
-  try {
-    model::export_hf(net, src, test::scratch_dir("hf") + "/x");
-    FAIL() << "exported per-layer Gemma 4 shapes";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("Gemma 4"), std::string::npos) << e.what();
-  }
+  model::init_random(net);
+  const std::string out = test::scratch_dir("hf") + "/g4";
+  model::export_hf(net, src, out);
+  const nlohmann::json c = nlohmann::json::parse(std::ifstream(out + "/config.json"));
+  const nlohmann::json& t = c.contains("text_config") ? c["text_config"] : c;
+  EXPECT_EQ(t["per_layer_config"], nlohmann::json::parse(R"({"2": {"head_dim": 32}, "5": {"head_dim": 32}})"));
+  ASSERT_TRUE(t.contains("bespoke_layers"));
+  model::Transformer back = model::load_model(out);
+  expect_same_layers(net->spec(), back->spec());
+  const torch::Tensor ids = io::SafetensorsFile(src + "/reference.safetensors").get("input_ids");
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(test::max_abs_diff(back->forward(ids).logits, net->forward(ids).logits), 0.0);
+}
+
+// A Gemma 4 with a layer removed: per_layer_config is renumbered to the layers' new indices and
+// the KV-sharing layers find their sources again, with no bespoke_layers needed.
+TEST(HfExport, Gemma4WithALayerRemovedIsRenumbered) {
+  const std::string src = test::fixture_dir("gemma4_full");
+  model::ModelSpec spec = model::load_model(src)->spec();  // sliding, sliding, full, sliding, sliding, full
+  spec.layers.erase(spec.layers.begin() + 1);
+  for (model::LayerSpec& l : spec.layers)
+    if (l.kv_source >= 0) l.kv_source -= 1;  // both sources (layers 3 and 2) sat after the removed layer
+  model::Transformer net(spec);
+  model::init_random(net);
+  const std::string out = test::scratch_dir("hf") + "/g4-removed";
+  model::export_hf(net, src, out);
+  const nlohmann::json c = nlohmann::json::parse(std::ifstream(out + "/config.json"));
+  const nlohmann::json& t = c.contains("text_config") ? c["text_config"] : c;
+  EXPECT_EQ(t["per_layer_config"], nlohmann::json::parse(R"({"1": {"head_dim": 32}, "4": {"head_dim": 32}})"));
+  EXPECT_EQ(t["num_hidden_layers"], 5);
+  EXPECT_EQ(t["num_kv_shared_layers"], 2);
+  EXPECT_FALSE(t.contains("bespoke_layers"));
+  model::Transformer back = model::load_model(out);
+  expect_same_layers(net->spec(), back->spec());
+  const torch::Tensor ids = io::SafetensorsFile(src + "/reference.safetensors").get("input_ids");
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(test::max_abs_diff(back->forward(ids).logits, net->forward(ids).logits), 0.0);
 }
 
 }  // namespace

@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "bespoke/core/atomic_file.h"
 #include "bespoke/core/error.h"
 #include "bespoke/core/json.h"
 #include "bespoke/io/safetensors.h"
+#include "bespoke/model/family.h"
 #include "bespoke/model/hf_config.h"
 #include "bespoke/model/load.h"
 
@@ -18,17 +20,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool same_shapes(const model::ModelSpec& a, const model::ModelSpec& b) {
-  if (a.vocab_size != b.vocab_size || a.hidden_size != b.hidden_size || a.n_layers() != b.n_layers()) return false;
+// The first layer whose sizes, kind or KV sharing differ between `a` and `b` (0 where the
+// model-wide sizes do), or -1.
+int64_t first_difference(const model::ModelSpec& a, const model::ModelSpec& b) {
+  if (a.vocab_size != b.vocab_size || a.hidden_size != b.hidden_size || a.n_layers() != b.n_layers()) return 0;
   for (int64_t i = 0; i < a.n_layers(); ++i) {
     const model::LayerSpec &x = a.layers[i], &y = b.layers[i];
-    if (x.n_heads != y.n_heads || x.n_kv_heads != y.n_kv_heads || x.head_dim != y.head_dim || x.ffn_dim != y.ffn_dim) return false;
+    if (x.n_heads != y.n_heads || x.n_kv_heads != y.n_kv_heads || x.head_dim != y.head_dim || x.ffn_dim != y.ffn_dim ||
+        x.window != y.window || x.kind != y.kind || x.kv_source != y.kv_source)
+      return i;
   }
-  return true;
+  return -1;
+}
+
+// The spec `config` stands for, or none where it does not read.
+std::optional<model::ModelSpec> read_back(const nlohmann::json& config) {
+  try {
+    return model::spec_from_hf_config(config);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 // The source config with the fields a pruned model changes rewritten. Multimodal wrappers
-// keep their text_config nesting.
+// keep their text_config nesting. Sizes the config's own keys cannot give (a layer without
+// attention, other head counts or FFN widths per layer) go into bespoke_layers; the result is
+// read back and must give the model's shapes.
 nlohmann::json updated_config(const model::ModelSpec& s, const std::string& source_dir) {
   const fs::path path = fs::path(source_dir) / "config.json";
   if (!fs::exists(path)) fail(ErrorKind::kUnsupported, "HF export needs the source model's config.json (" + path.string() + ")");
@@ -40,9 +57,8 @@ nlohmann::json updated_config(const model::ModelSpec& s, const std::string& sour
                     : l.window > 0                               ? "sliding_attention"
                                                                  : "full_attention");
   c["layer_types"] = types;
-  if (same_shapes(s, model::read_hf_config(source_dir))) return config;
-  // The model-wide sizes come from the first layer with attention; layers that differ from it
-  // are listed whole in bespoke_layers (see hf_config.cpp).
+  if (first_difference(s, model::read_hf_config(source_dir)) < 0) return config;
+  // The model-wide sizes come from the first layer with attention.
   const model::LayerSpec* first = &s.layers[0];
   for (const model::LayerSpec& l : s.layers)
     if (l.n_heads > 0) {
@@ -50,14 +66,19 @@ nlohmann::json updated_config(const model::ModelSpec& s, const std::string& sour
       break;
     }
   const model::LayerSpec& l0 = *first;
-  bool irregular = false;
-  for (const model::LayerSpec& l : s.layers)
-    irregular |= l.n_heads != l0.n_heads || l.n_kv_heads != l0.n_kv_heads || l.head_dim != l0.head_dim || l.ffn_dim != l0.ffn_dim;
   c.erase("bespoke_layers");
   c.erase("bespoke_layers_note");
-  if (irregular) {
-    if (s.family == "gemma4")
-      fail(ErrorKind::kUnsupported, "per-layer shapes of a Gemma 4 model are not written to config.json yet (its per_layer_config)");
+  c["hidden_size"] = s.hidden_size;
+  c["vocab_size"] = s.vocab_size;
+  c["num_hidden_layers"] = s.n_layers();
+  c["num_attention_heads"] = l0.n_heads;
+  c["num_key_value_heads"] = l0.n_kv_heads;
+  c["intermediate_size"] = l0.ffn_dim;
+  if (c.contains("head_dim") || l0.head_dim * l0.n_heads != s.hidden_size) c["head_dim"] = l0.head_dim;
+  const model::Family& family = model::family_named(s.family);
+  if (family.write_config) family.write_config(s, c);
+  const std::optional<model::ModelSpec> plain = read_back(config);
+  if (!plain || first_difference(s, *plain) >= 0) {
     nlohmann::json layers = nlohmann::json::array();
     for (const model::LayerSpec& l : s.layers)
       layers.push_back({{"num_attention_heads", l.n_heads}, {"num_key_value_heads", l.n_kv_heads},
@@ -66,13 +87,10 @@ nlohmann::json updated_config(const model::ModelSpec& s, const std::string& sour
     c["bespoke_layers_note"] = "per-layer shapes that only Bespoke reads: transformers' " + s.family +
                                " builds every layer at the model-wide sizes and cannot load these weights";
   }
-  c["hidden_size"] = s.hidden_size;
-  c["vocab_size"] = s.vocab_size;
-  c["num_hidden_layers"] = s.n_layers();
-  c["num_attention_heads"] = l0.n_heads;
-  c["num_key_value_heads"] = l0.n_kv_heads;
-  c["intermediate_size"] = l0.ffn_dim;
-  if (c.contains("head_dim") || l0.head_dim * l0.n_heads != s.hidden_size) c["head_dim"] = l0.head_dim;
+  const std::optional<model::ModelSpec> written = read_back(config);
+  const int64_t differs = written ? first_difference(s, *written) : 0;
+  if (differs >= 0)
+    fail(ErrorKind::kUnsupported, "layer " + std::to_string(differs) + ": config.json cannot give this layer's shape, kind or KV sharing");
   return config;
 }
 

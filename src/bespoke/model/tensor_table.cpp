@@ -8,11 +8,21 @@ std::string layer_tensor_name(int64_t layer, const std::string& suffix) {
 
 namespace {
 
+// A row without its units, which set_units() fills.
+TensorInfo row(std::string name, int64_t layer, std::vector<int64_t> shape, std::vector<Axis> axes) {
+  TensorInfo t;
+  t.name = std::move(name);
+  t.layer = layer;
+  t.shape = std::move(shape);
+  t.axes = std::move(axes);
+  return t;
+}
+
 void add_layer(const ModelSpec& s, int64_t i, std::vector<TensorInfo>& out) {
   const LayerSpec& l = s.layers[i];
   const int64_t E = s.hidden_size, q = l.n_heads * l.head_dim, kv = l.n_kv_heads * l.head_dim;
   auto add = [&](const std::string& suffix, std::vector<int64_t> shape, std::vector<Axis> axes) {
-    out.push_back({layer_tensor_name(i, suffix), i, std::move(shape), std::move(axes)});
+    out.push_back(row(layer_tensor_name(i, suffix), i, std::move(shape), std::move(axes)));
   };
   const bool attention = l.n_heads > 0, mlp = l.ffn_dim > 0;  // an absent one has no tensors, norms included
   if (attention) {
@@ -70,16 +80,16 @@ void set_units(const ModelSpec& s, TensorInfo& t) {
 std::vector<TensorInfo> tensor_table(const ModelSpec& s) {
   const int64_t E = s.hidden_size, V = s.vocab_size;
   std::vector<TensorInfo> out;
-  out.push_back({"token_embd.weight", -1, {V, E}, {Axis::kVocab, Axis::kHidden}});
+  out.push_back(row("token_embd.weight", -1, {V, E}, {Axis::kVocab, Axis::kHidden}));
   if (s.per_layer_input_dim > 0) {
     const int64_t LP = s.n_layers() * s.per_layer_input_dim;
-    out.push_back({"per_layer_token_embd.weight", -1, {s.per_layer_vocab_size, LP}, {Axis::kVocab, Axis::kLayer}});
-    out.push_back({"per_layer_model_proj.weight", -1, {LP, E}, {Axis::kLayer, Axis::kHidden}});
-    out.push_back({"per_layer_proj_norm.weight", -1, {s.per_layer_input_dim}, {Axis::kPerLayerInput}});
+    out.push_back(row("per_layer_token_embd.weight", -1, {s.per_layer_vocab_size, LP}, {Axis::kVocab, Axis::kLayer}));
+    out.push_back(row("per_layer_model_proj.weight", -1, {LP, E}, {Axis::kLayer, Axis::kHidden}));
+    out.push_back(row("per_layer_proj_norm.weight", -1, {s.per_layer_input_dim}, {Axis::kPerLayerInput}));
   }
   for (int64_t i = 0; i < s.n_layers(); ++i) add_layer(s, i, out);
-  out.push_back({"output_norm.weight", -1, {E}, {Axis::kHidden}});
-  if (!s.tie_embeddings) out.push_back({"output.weight", -1, {V, E}, {Axis::kVocab, Axis::kHidden}});
+  out.push_back(row("output_norm.weight", -1, {E}, {Axis::kHidden}));
+  if (!s.tie_embeddings) out.push_back(row("output.weight", -1, {V, E}, {Axis::kVocab, Axis::kHidden}));
   for (TensorInfo& t : out) set_units(s, t);
   return out;
 }
