@@ -17,7 +17,10 @@
 #include <thread>
 
 #include "bespoke/core/error.h"
+#include "bespoke/export/gguf_export.h"
 #include "bespoke/io/safetensors.h"
+#include "bespoke/model/hf_config.h"
+#include "bespoke/model/hf_export.h"
 #include "bespoke/model/load.h"
 #include "bespoke/train/data.h"
 #include "bespoke/train/distributed.h"
@@ -362,8 +365,8 @@ TEST(Trainer, EvalEveryLogsTheHeldOutLossOfTheModelAtThatStep) {
     EXPECT_EQ(line.contains("eval_loss"), line["step"] == 2 || line["step"] == 4 || line["step"] == 5) << line;
 
   model::Transformer final_model = model::load_model(c.out + "/final");
-  const train::Encoder encoder(c.out + "/final");
-  const std::vector<train::Example> held_out = train::split_documents(train::read_examples(c.eval_data, encoder), c.seq_len);
+  const text::Encoder encoder(c.out + "/final");
+  const std::vector<text::Example> held_out = train::split_documents(train::read_examples(c.eval_data, encoder), c.seq_len);
   std::vector<int64_t> rows(held_out.size());
   std::iota(rows.begin(), rows.end(), 0);
   const double expected = train::mean_loss(final_model, held_out, rows, c.seq_len, 1);
@@ -439,8 +442,8 @@ TEST(Trainer, PrecomputedTeacherTopKMatchesTheResidentTeacher) {
   other_tokenizer.teacher_topk = dir + "/gemma3.safetensors";
   other_tokenizer.out = dir + "/other-tokenizer";
   refused(other_tokenizer, "made from other tokens");
-  const train::Encoder encoder(c.model);
-  const std::vector<train::Example> examples = train::split_documents(train::read_examples(c.data, encoder), c.seq_len);
+  const text::Encoder encoder(c.model);
+  const std::vector<text::Example> examples = train::split_documents(train::read_examples(c.data, encoder), c.seq_len);
   const train::TeacherTopK top8(dir + "/top8.safetensors");
   top8.check_made_from(train::tokens_hash(examples), 700);
   EXPECT_THROW(top8.check_made_from(train::tokens_hash(examples), 701), Error);  // the fixtures' vocabularies are all 700
@@ -598,10 +601,10 @@ TEST(Trainer, ProcessGroupOfOneRunsItsCollectivesOnEveryDevice) {
 
 TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {
   const std::string dir = test::scratch_dir("records");
-  const train::Encoder encoder(test::fixture_dir("qwen3"));
-  const std::vector<train::Example> examples = train::read_examples(write_data(dir), encoder);
+  const text::Encoder encoder(test::fixture_dir("qwen3"));
+  const std::vector<text::Example> examples = train::read_examples(write_data(dir), encoder);
   ASSERT_EQ(examples.size(), 4u);
-  const auto trained = [](const train::Example& e) { return std::count(e.trained.begin(), e.trained.end(), 1); };
+  const auto trained = [](const text::Example& e) { return std::count(e.trained.begin(), e.trained.end(), 1); };
   EXPECT_EQ(trained(examples[0]), int64_t(examples[0].ids.size()));                  // text: everything
   const std::vector<int32_t> completion = encoder.tokenizer->encode("{\"gist\": \"disk full\"}", false);
   EXPECT_EQ(trained(examples[1]), int64_t(completion.size()) + 1);                    // completion + EOS
@@ -617,7 +620,7 @@ TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {
   const train::Batch b = train::make_batch(examples, {3, 1}, 64);
   EXPECT_EQ(b.ids.size(1), n_long);
   EXPECT_EQ(b.targets[0][0].item<int64_t>(), examples[3].ids[1]);
-  const auto targets_trained = [](const train::Example& e) { return std::count(e.trained.begin() + 1, e.trained.end(), 1); };
+  const auto targets_trained = [](const text::Example& e) { return std::count(e.trained.begin() + 1, e.trained.end(), 1); };
   EXPECT_EQ(b.tokens, targets_trained(examples[3]) + targets_trained(examples[1]));
   EXPECT_FALSE(b.mask[0][n_short - 1].item<bool>());
   EXPECT_EQ(b.ids[0][n_short].item<int64_t>(), 0);
@@ -642,17 +645,17 @@ TEST(Trainer, ChatRecordsRenderTheSameOnAnyDayAndInANamedFormat) {
     return out;
   };
   const nlohmann::json chat = nlohmann::json::parse(R"({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]})");
-  const auto rendered = [&](const train::Encoder& encoder) {
-    const train::Example e = encoder.encode(chat);
+  const auto rendered = [&](const text::Encoder& encoder) {
+    const text::Example e = encoder.encode(chat);
     return encoder.tokenizer->decode(e.ids, /*skip_special=*/false);
   };
 
   const std::string llama32 = tokenizer_dir(
       "llama32", "{{ '<|start_header_id|>' }}Cutting Knowledge Date: December 2023{{ strftime_now('%d %b %Y') }}");
-  EXPECT_NE(rendered(train::Encoder(llama32)).find("Today Date: 26 Jul 2024\n"), std::string::npos) << rendered(train::Encoder(llama32));
+  EXPECT_NE(rendered(text::Encoder(llama32)).find("Today Date: 26 Jul 2024\n"), std::string::npos) << rendered(text::Encoder(llama32));
 
   const std::string unknown = tokenizer_dir("unknown", "{{ messages[0]['content'] }}");
-  const train::Encoder plain(unknown);
+  const text::Encoder plain(unknown);
   EXPECT_FALSE(plain.encode(nlohmann::json::parse(R"({"text": "plain text trains"})")).ids.empty());
   try {
     plain.encode(chat);
@@ -660,7 +663,7 @@ TEST(Trainer, ChatRecordsRenderTheSameOnAnyDayAndInANamedFormat) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--chat-template"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(rendered(train::Encoder(unknown, "chatml")).rfind("<|im_start|>user\nhi<|im_end|>", 0), 0u) << rendered(train::Encoder(unknown, "chatml"));
+  EXPECT_EQ(rendered(text::Encoder(unknown, "chatml")).rfind("<|im_start|>user\nhi<|im_end|>", 0), 0u) << rendered(text::Encoder(unknown, "chatml"));
 }
 
 TEST(Trainer, LongDocumentsSplitIntoWindowsAndEachTokenIsATargetOnce) {
@@ -673,11 +676,11 @@ TEST(Trainer, LongDocumentsSplitIntoWindowsAndEachTokenIsATargetOnce) {
     out << nlohmann::json{{"text", text}}.dump() << "\n"
         << nlohmann::json{{"prompt", "Say it:"}, {"completion", long_reply}}.dump() << "\n";
   }
-  const train::Encoder encoder(test::fixture_dir("qwen3"));
-  const std::vector<train::Example> records = train::read_examples(dir + "/long.jsonl", encoder);
+  const text::Encoder encoder(test::fixture_dir("qwen3"));
+  const std::vector<text::Example> records = train::read_examples(dir + "/long.jsonl", encoder);
   const int64_t window = 16, n = records[0].ids.size();
   ASSERT_GT(n, 4 * window);
-  const std::vector<train::Example> split = train::split_documents(records, window);
+  const std::vector<text::Example> split = train::split_documents(records, window);
   const int64_t windows = (n - 1 + window - 1) / window;
   ASSERT_EQ(int64_t(split.size()), windows + 1);
   // The windows overlap by one token and spell the document.
@@ -842,9 +845,9 @@ TEST(Trainer, LrGroupsScaleTheUpdatesOfTheirParameters) {
 }
 
 TEST(Trainer, LengthBucketingPadsLessAndVisitsEveryExampleOncePerPass) {
-  std::vector<train::Example> examples(200);
+  std::vector<text::Example> examples(200);
   std::mt19937 rng(3);
-  for (train::Example& e : examples) e.ids.resize(std::uniform_int_distribution<int>(1, 100)(rng));
+  for (text::Example& e : examples) e.ids.resize(std::uniform_int_distribution<int>(1, 100)(rng));
   const int64_t batch = 8, steps_per_pass = 25;
   const auto padded = [&](train::Sampler& s, std::vector<int64_t>* seen) {
     int64_t total = 0;
@@ -1002,6 +1005,42 @@ TEST(Trainer, AnExtraParameterGroupTrainsAndResumesBitForBit) {
   train::TrainConfig bare = config(dir + "/b", 14);
   bare.resume = true;
   EXPECT_THROW(train::train(bare, kRun), Error);
+}
+
+// A model directory with per-layer shapes (bespoke_layers: a layer without attention, one with
+// fewer heads, one without an MLP) trains, resumes bit for bit, keeps its shapes in DIR/final,
+// and that directory exports to a deci GGUF whose logits are the trained model's.
+TEST(Trainer, APerLayerShapeDirectoryTrainsResumesAndExports) {
+  const std::string dir = test::scratch_dir("per-layer-shapes");
+  model::Transformer cut = test::cut_fixture("llama", {4, 0, 2, 4}, {2, 0, 1, 2}, {160, 64, 96, 0});
+  model::export_hf(cut, test::fixture_dir("llama"), dir + "/cut");
+  train::TrainConfig whole = config(dir + "/a", 8);
+  whole.model = dir + "/cut";
+  whole.save_every = 4;
+  train::train(whole, kRun);
+  train::TrainConfig half = config(dir + "/b", 8);
+  half.model = dir + "/cut";
+  half.save_every = 4;
+  half.stop_at = 4;
+  EXPECT_TRUE(train::train(half, kRun).interrupted);
+  half.stop_at = 0;
+  half.resume = true;
+  EXPECT_EQ(train::train(half, kRun).first_step, 4);
+  const io::SafetensorsFile a = final_checkpoint(whole), b = final_checkpoint(half);
+  ASSERT_EQ(a.entries().size(), b.entries().size());
+  for (const auto& [name, entry] : a.entries()) EXPECT_TRUE(torch::equal(a.get(name), b.get(name))) << name;
+
+  const model::ModelSpec trained_spec = model::read_hf_config(whole.out + "/final");
+  EXPECT_EQ(trained_spec.layers[1].n_heads, 0);
+  EXPECT_EQ(trained_spec.layers[2].n_heads, 2);
+  EXPECT_EQ(trained_spec.layers[3].ffn_dim, 0);
+  model::Transformer trained = model::load_model(whole.out + "/final");
+  const std::string gguf = dir + "/trained.gguf";
+  exporter::export_gguf(trained, whole.out + "/final", gguf, io::GgmlType::kF32);
+  model::Transformer back = model::load_model(gguf);
+  const torch::Tensor ids = io::SafetensorsFile(test::fixture_dir("llama") + "/reference.safetensors").get("input_ids");
+  torch::NoGradGuard no_grad;
+  EXPECT_LT(test::max_abs_diff(back->forward(ids).logits, trained->forward(ids).logits), 1e-5);
 }
 
 }  // namespace

@@ -248,8 +248,8 @@ Json train_stage(const DemoConfig& c, const std::string& dir, const std::string&
   }
   const std::string final_dir = dir + "/final";
   model::Transformer net = model::load_model(final_dir);
-  const train::Encoder encoder(final_dir);
-  const std::vector<train::Example> examples = train::read_examples(eval_data, encoder);
+  const text::Encoder encoder(final_dir);
+  const std::vector<text::Example> examples = train::read_examples(eval_data, encoder);
   std::vector<int64_t> rows(examples.size());
   for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
   const Json curve = loss_curve(fs::path(dir) / "metrics.jsonl");
@@ -306,8 +306,8 @@ double max_abs_diff(const std::vector<std::vector<double>>& theirs, const torch:
 // Bespoke's, and greedy decoding speed in both.
 Json export_stage(const DemoConfig& c, const std::string& dir, const std::string& trained, const std::string& eval_data) {
   model::Transformer net = model::load_model(trained);
-  const train::Encoder encoder(trained);
-  const train::Example first = train::read_examples(eval_data, encoder).front();
+  const text::Encoder encoder(trained);
+  const text::Example first = train::read_examples(eval_data, encoder).front();
   const int64_t n = std::min<int64_t>(64, static_cast<int64_t>(first.ids.size()));
   const std::vector<int64_t> ids(first.ids.begin(), first.ids.begin() + n);
   constexpr int64_t kGreedy = 32;

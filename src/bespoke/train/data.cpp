@@ -10,10 +10,10 @@
 #include "bespoke/core/fingerprint.h"
 
 namespace bespoke::train {
-std::vector<Example> read_examples(const std::string& path, const Encoder& encoder) {
+std::vector<text::Example> read_examples(const std::string& path, const text::Encoder& encoder) {
   std::ifstream in(path);
   if (!in) fail(ErrorKind::kInput, path + ": cannot open");
-  std::vector<Example> out;
+  std::vector<text::Example> out;
   std::string line;
   for (int64_t n = 1; std::getline(in, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -30,9 +30,9 @@ std::vector<Example> read_examples(const std::string& path, const Encoder& encod
   return out;
 }
 
-std::string tokens_hash(const std::vector<Example>& examples) {
+std::string tokens_hash(const std::vector<text::Example>& examples) {
   Fingerprint f;
-  for (const Example& e : examples) {
+  for (const text::Example& e : examples) {
     for (const int32_t id : e.ids) f.add(uint32_t(id));
     for (const uint8_t t : e.trained) f.add(t);
     f.add(e.domain);
@@ -40,10 +40,10 @@ std::string tokens_hash(const std::vector<Example>& examples) {
   return f.hex();
 }
 
-std::vector<Example> split_documents(const std::vector<Example>& examples, int64_t window) {
+std::vector<text::Example> split_documents(const std::vector<text::Example>& examples, int64_t window) {
   if (window < 1) fail(ErrorKind::kUsage, "--seq-len must be positive");
-  std::vector<Example> out;
-  for (const Example& e : examples) {
+  std::vector<text::Example> out;
+  for (const text::Example& e : examples) {
     const int64_t n = e.ids.size();
     const bool document = std::all_of(e.trained.begin(), e.trained.end(), [](uint8_t t) { return t != 0; });
     if (!document || n <= window + 1) {
@@ -58,7 +58,7 @@ std::vector<Example> split_documents(const std::vector<Example>& examples, int64
   return out;
 }
 
-Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len) {
+Batch make_batch(const std::vector<text::Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len) {
   const int64_t count = rows.size();
   // Columns that are padding in every row would only cost time: the batch is as long as its
   // longest row.
@@ -72,7 +72,7 @@ Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t
   auto ids = b.ids.accessor<int64_t, 2>(), targets = b.targets.accessor<int64_t, 2>();
   auto mask = b.mask.accessor<bool, 2>();
   for (int64_t r = 0; r < count; ++r) {
-    const Example& e = examples[rows[r]];
+    const text::Example& e = examples[rows[r]];
     const int64_t n = e.ids.size();
     for (int64_t t = 0; t < std::min(n, seq_len); ++t) ids[r][t] = e.ids[t];
     b.positions += std::min(n, seq_len);
@@ -85,7 +85,7 @@ Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t
   return b;
 }
 
-int64_t trained_targets(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len) {
+int64_t trained_targets(const std::vector<text::Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len) {
   int64_t tokens = 0;
   for (const int64_t r : rows) {
     const std::vector<uint8_t>& trained = examples[r].trained;
@@ -103,8 +103,8 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
   return order;
 }
 
-void check_token_ids(const std::vector<Example>& examples, int64_t vocab_size, const std::string& source) {
-  for (const Example& e : examples)
+void check_token_ids(const std::vector<text::Example>& examples, int64_t vocab_size, const std::string& source) {
+  for (const text::Example& e : examples)
     for (const int32_t id : e.ids)
       if (id >= vocab_size)
         fail(ErrorKind::kInput, source + ": token id " + std::to_string(id) + " is not below the model's vocabulary size " +

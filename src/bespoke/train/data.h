@@ -20,25 +20,21 @@
 
 namespace bespoke::train {
 
-// The tokenized example and the model directory's way of making one live in text/.
-using text::Encoder;
-using text::Example;
-
 // Reads and tokenizes every line of `path`. Throws Error(kInput) naming the file and line for
 // anything that is not one of the record shapes.
-std::vector<Example> read_examples(const std::string& path, const Encoder& encoder);
+std::vector<text::Example> read_examples(const std::string& path, const text::Encoder& encoder);
 
 // Each example whose every token is trained (a text or ids record) and that is longer than
 // `window` positions becomes consecutive examples of window + 1 tokens, overlapping by one, so
 // every token after the first is a target exactly once; the rest stay as they are.
-std::vector<Example> split_documents(const std::vector<Example>& examples, int64_t window);
+std::vector<text::Example> split_documents(const std::vector<text::Example>& examples, int64_t window);
 
 // A hash of the examples' tokens, loss masks and domains: 16 hex digits.
-std::string tokens_hash(const std::vector<Example>& examples);
+std::string tokens_hash(const std::vector<text::Example>& examples);
 
 // Throws Error(kInput), naming `source`, for a token id the model's embedding does not have
 // (an "ids" record, or a tokenizer larger than the model).
-void check_token_ids(const std::vector<Example>& examples, int64_t vocab_size, const std::string& source);
+void check_token_ids(const std::vector<text::Example>& examples, int64_t vocab_size, const std::string& source);
 
 struct Batch {
   torch::Tensor ids;      // [B, L] int64, padded with 0; L <= seq_len
@@ -49,10 +45,10 @@ struct Batch {
 };
 
 // `examples[rows[i]]` as row i of a batch as long as its longest row, at most `seq_len`.
-Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len);
+Batch make_batch(const std::vector<text::Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len);
 
 // The trained targets of those rows: make_batch(...).tokens without making the batch.
-int64_t trained_targets(const std::vector<Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len);
+int64_t trained_targets(const std::vector<text::Example>& examples, const std::vector<int64_t>& rows, int64_t seq_len);
 
 // The visiting order of `n` examples in epoch `epoch`: a permutation fixed by (seed, epoch), so
 // a resumed run needs only the epoch and the position to continue exactly.

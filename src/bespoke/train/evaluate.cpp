@@ -5,7 +5,7 @@
 
 namespace bespoke::train {
 
-double mean_loss(model::Transformer& net, const std::vector<Example>& examples, const std::vector<int64_t>& rows,
+double mean_loss(model::Transformer& net, const std::vector<text::Example>& examples, const std::vector<int64_t>& rows,
                  int64_t seq_len, int64_t batch) {
   torch::NoGradGuard no_grad;
   const torch::Device device = net->parameters().front().device();
@@ -23,7 +23,7 @@ double mean_loss(model::Transformer& net, const std::vector<Example>& examples, 
   return total / std::max<int64_t>(tokens, 1);
 }
 
-std::vector<double> domain_losses(model::Transformer& net, const std::vector<Example>& examples, const DomainMix& mix,
+std::vector<double> domain_losses(model::Transformer& net, const std::vector<text::Example>& examples, const DomainMix& mix,
                                   int64_t seq_len, int64_t batch) {
   std::vector<double> losses;
   for (const std::string& domain : mix.names) {

@@ -7,11 +7,11 @@
 
 namespace bespoke::train {
 
-Sampler::Sampler(const std::vector<Example>& examples, const DomainMix* mix, uint64_t seed, int64_t bucket,
+Sampler::Sampler(const std::vector<text::Example>& examples, const DomainMix* mix, uint64_t seed, int64_t bucket,
                  int64_t batch)
     : mix_(mix), seed_(seed), bucket_(bucket), batch_(batch) {
   if (bucket_ > 0 && (mix || batch_ <= 0)) fail(ErrorKind::kUsage, "length bucketing needs a batch size and no --domains");
-  for (const Example& e : examples) lengths_.push_back(static_cast<int64_t>(e.ids.size()));
+  for (const text::Example& e : examples) lengths_.push_back(static_cast<int64_t>(e.ids.size()));
   pools_.resize(mix ? mix->names.size() : 1);
   for (size_t i = 0; i < examples.size(); ++i) {
     const int64_t pool = mix ? mix->index(examples[i].domain) : 0;

@@ -23,7 +23,7 @@ class Sampler {
   // `mix` null: one pool of every example. Else one pool per mix domain; an example whose
   // domain the mix does not list is an Error(kUsage).
   // `bucket` > 0 (batches per window) needs `batch`, the rows per step, and no mix.
-  Sampler(const std::vector<Example>& examples, const DomainMix* mix, uint64_t seed, int64_t bucket = 0,
+  Sampler(const std::vector<text::Example>& examples, const DomainMix* mix, uint64_t seed, int64_t bucket = 0,
           int64_t batch = 0);
 
   // The example indices of the `count` rows of step `step`.

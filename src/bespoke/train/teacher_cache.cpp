@@ -15,8 +15,8 @@ void write_teacher_topk(const std::string& teacher_dir, const std::string& data,
   if (batch < 1) fail(ErrorKind::kUsage, "--batch must be positive");
   std::error_code ec;
   if (std::filesystem::equivalent(data, out, ec)) fail(ErrorKind::kUsage, out + " is the data file: choose another --out");
-  const Encoder encoder(teacher_dir, chat_template);
-  const std::vector<Example> examples = split_documents(read_examples(data, encoder), seq_len);
+  const text::Encoder encoder(teacher_dir, chat_template);
+  const std::vector<text::Example> examples = split_documents(read_examples(data, encoder), seq_len);
   model::Transformer teacher = model::load_model(teacher_dir, {torch::kFloat32, torch::Device(device)});
   if (k < 1 || k > teacher->spec().vocab_size) fail(ErrorKind::kUsage, "--top-k must be in [1, vocabulary size]");
   check_token_ids(examples, teacher->spec().vocab_size, data);

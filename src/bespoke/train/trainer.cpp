@@ -245,13 +245,13 @@ struct Run {
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;
   int64_t micro = 0, n_micro = 0;  // rows per forward pass, and forward passes per step on this rank
-  std::vector<Example> examples;
+  std::vector<text::Example> examples;
   std::string examples_hash;
   bool split = false;  // some documents are longer than seq_len, and split into windows of it
   model::Transformer net{nullptr}, teacher{nullptr};
   std::unique_ptr<TeacherTopK> topk;
   std::unique_ptr<DomainMix> mix;
-  std::vector<Example> eval_examples;
+  std::vector<text::Example> eval_examples;
   std::vector<int64_t> eval_rows;
   std::vector<double> reference;  // each domain's reference loss, for the dynamic mix
   std::unique_ptr<Sampler> sampler;
@@ -293,13 +293,13 @@ void load_data(Run& run) {
   run.n_micro = per_rank / run.micro;
   if (per_rank % run.micro != 0) fail(ErrorKind::kUsage, "--micro-batch must divide each process's share of --batch");
   torch::manual_seed(cfg.seed);
-  const Encoder encoder(cfg.model, cfg.chat_template);
-  const std::vector<Example> records = read_examples(cfg.data, encoder);
+  const text::Encoder encoder(cfg.model, cfg.chat_template);
+  const std::vector<text::Example> records = read_examples(cfg.data, encoder);
   run.examples = split_documents(records, cfg.seq_len);
-  const std::vector<Example>& examples = run.examples;
+  const std::vector<text::Example>& examples = run.examples;
   run.examples_hash = tokens_hash(examples);
   const int64_t cut = std::count_if(examples.begin(), examples.end(),
-                                    [&](const Example& e) { return static_cast<int64_t>(e.ids.size()) > cfg.seq_len + 1; });
+                                    [&](const text::Example& e) { return static_cast<int64_t>(e.ids.size()) > cfg.seq_len + 1; });
   int64_t empty = 0;
   for (size_t i = 0; i < examples.size(); ++i) empty += trained_targets(examples, {int64_t(i)}, cfg.seq_len) == 0;
   if (cut > 0 && dp.leader())
