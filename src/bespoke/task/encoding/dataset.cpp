@@ -43,6 +43,7 @@ bool truthy(const Json& v) {
 }  // namespace
 
 Role Item::role() const {
+  if (id_role) return *id_role;
   if (category == "minimal") return Role::kMinimal;
   if (category == "dense-numbers") return Role::kDenseNumbers;
   if (category == "adversarial-twin") return Role::kTwin;
@@ -75,6 +76,26 @@ std::vector<Item> load_items(const std::string& path) {
     if (!unique.empty() && unique.back().id == item.id) unique.back() = std::move(item);
     else unique.push_back(std::move(item));
   }
+  const bool probe_layout = numeric && std::none_of(unique.begin(), unique.end(), [](const Item& item) {
+    return !item.pair.empty() || item.role() != Role::kPlain;
+  });
+  if (probe_layout)
+    for (Item& item : unique) {
+      // The scorer's ADVERSARIAL_PAIRS, MINIMAL_IDS and DENSE_NUMBER_IDS.
+      if (!item.id.is_number_integer()) continue;
+      const int64_t id = item.id.get<int64_t>();
+      if (id >= 9 && id <= 14) {
+        item.id_role = Role::kTwin;
+        const int64_t first = id - (id - 9) % 2;
+        item.pair = std::to_string(first) + "-" + std::to_string(first + 1);
+      } else if (id >= 15 && id <= 17) {
+        item.id_role = Role::kMinimal;
+      } else if (id == 18 || id == 19) {
+        item.id_role = Role::kDenseNumbers;
+      } else {
+        item.id_role = Role::kPlain;
+      }
+    }
   return unique;
 }
 

@@ -119,7 +119,11 @@ bool schema_compliant(const Json& r) {
   };
   if (!enum_ok("significance", kSignificance) || !enum_ok("emotional_tone", kEmotionalTone) || !enum_ok("outcome", kOutcome))
     return false;
-  if (!r["salience"].is_number() || r["salience"].get<double>() < 0 || r["salience"].get<double>() > 1) return false;
+  // Python's bool is an int: the scorer takes True as 1 and False as 0.
+  const Json& salience = r["salience"];
+  if (!salience.is_number() && !salience.is_boolean()) return false;
+  const double s = salience.is_boolean() ? (salience.get<bool>() ? 1.0 : 0.0) : salience.get<double>();
+  if (s < 0 || s > 1) return false;
   if (!r["gist"].is_string() || code_points(r["gist"]) > kGistMax) return false;
   if (!r["summary"].is_string() || code_points(r["summary"]) > kSummaryMax) return false;
   const Json& sc = r["structured_concepts"];
