@@ -3,12 +3,12 @@
 // the scorer writes is compared with what bespoke computes, to 1e-6.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
 
 #include "bespoke/task/encoding/dataset.h"
+#include "bespoke/task/encoding/entities.h"
 #include "bespoke/task/encoding/report.h"
 #include "test_util.h"
 
@@ -177,16 +177,20 @@ TEST(EncodingOracle, ProbeLayoutWithoutCategoriesOrPairsTakesRolesFromIds) {
 }
 
 TEST(EncodingOracle, EmptyOutputFallsBackToGoldAndBoolSalienceIsOne) {
-  // id 23: "output": "" is falsy, so the scorer scores its gold_output (a 72-character gist).
+  // id 23: "output": "" is falsy, so the scorer scores its gold_output, whose 72-code-point gist
+  // fails SC (gist_too_long:72).
   const auto predictions = enc::load_predictions(kDir + "predictions.jsonl");
   ASSERT_TRUE(predictions.at("23").has_value());
-  EXPECT_EQ((*predictions.at("23"))["gist"].get<std::string>().size() > 60, true);
+  const Json& gold = *predictions.at("23");
+  EXPECT_EQ(enc::code_points(gold["gist"].get<std::string>()), 72u);
+  EXPECT_FALSE(enc::schema_compliant(gold));
   // Python's True is 1: inside [0, 1], so the scorer's SC passes.
   Json r = *predictions.at("1");
   r["salience"] = true;
   EXPECT_TRUE(enc::schema_compliant(r));
   r["salience"] = false;
   EXPECT_TRUE(enc::schema_compliant(r));
+  // The scorer raises on a string salience; bespoke counts the record as non-compliant instead.
   r["salience"] = "0.5";
   EXPECT_FALSE(enc::schema_compliant(r));
 }

@@ -5,6 +5,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/task/encoding/extract.h"
+#include "bespoke/task/encoding/python_json.h"
 
 namespace bespoke::task::encoding {
 namespace {
@@ -30,14 +31,6 @@ std::string string_field(const Json& record, const char* key, const std::string&
   if (!record.contains(key)) return fallback;
   if (!record[key].is_string()) fail(ErrorKind::kInput, where + "\"" + key + "\" is not a string");
   return record[key].get<std::string>();
-}
-
-// Python's truthiness, for the scorer's `output or gold_output`.
-bool truthy(const Json& v) {
-  if (v.is_null()) return false;
-  if (v.is_string() || v.is_array() || v.is_object()) return !v.empty();
-  if (v.is_boolean()) return v.get<bool>();
-  return v.get<double>() != 0;
 }
 
 }  // namespace
@@ -103,7 +96,8 @@ std::map<std::string, std::optional<Json>> load_predictions(const std::string& p
   std::map<std::string, std::optional<Json>> out;
   for_each_record(path, [&](const Json& r, const std::string&) {
     Json output = r.contains("output") ? r["output"] : Json();
-    if (!truthy(output)) output = r.contains("gold_output") ? r["gold_output"] : Json();
+    // The scorer reads `output or gold_output`: an empty output scores the gold.
+    if (!python_truthy(output)) output = r.contains("gold_output") ? r["gold_output"] : Json();
     std::optional<Json> parsed;
     if (output.is_string()) parsed = extract_json(output.get<std::string>());
     else if (output.is_object()) parsed = output;

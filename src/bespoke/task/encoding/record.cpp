@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bespoke/task/encoding/python_json.h"
 #include "bespoke/text/utf8.h"
 
 namespace bespoke::task::encoding {
@@ -109,13 +110,9 @@ bool schema_compliant(const Json& r) {
   for (const char* k : kKeys)
     if (!r.contains(k)) return false;
   // The scorer checks an enum only when the value is truthy in Python's sense.
-  const auto falsy = [](const Json& v) {
-    return v.is_null() || (v.is_boolean() && !v.get<bool>()) || (v.is_number() && v.get<double>() == 0) ||
-           (v.is_string() && v.get<std::string>().empty()) || ((v.is_array() || v.is_object()) && v.empty());
-  };
   const auto enum_ok = [&](const char* key, auto set) {
     const Json& v = r[key];
-    return falsy(v) || (v.is_string() && one_of(v.get<std::string>(), set));
+    return !python_truthy(v) || (v.is_string() && one_of(v.get<std::string>(), set));
   };
   if (!enum_ok("significance", kSignificance) || !enum_ok("emotional_tone", kEmotionalTone) || !enum_ok("outcome", kOutcome))
     return false;
