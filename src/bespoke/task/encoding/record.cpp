@@ -123,10 +123,13 @@ bool schema_compliant(const Json& r) {
   if (s < 0 || s > 1) return false;
   if (!r["gist"].is_string() || code_points(r["gist"]) > kGistMax) return false;
   if (!r["summary"].is_string() || code_points(r["summary"]) > kSummaryMax) return false;
+  // The scorer looks inside structured_concepts only when it is not None: a null passes.
   const Json& sc = r["structured_concepts"];
-  if (!sc.is_object()) return false;
-  for (const ItemKind& kind : item_kinds())
-    if (!sc.contains(kind.list) || !sc[kind.list].is_array()) return false;
+  if (!sc.is_null()) {
+    if (!sc.is_object()) return false;
+    for (const ItemKind& kind : item_kinds())
+      if (!sc.contains(kind.list) || !sc[kind.list].is_array()) return false;
+  }
   if (!r["concepts"].is_array()) return false;
   return std::all_of(r["concepts"].begin(), r["concepts"].end(), [](const Json& c) { return c.is_string(); });
 }
