@@ -15,7 +15,7 @@ namespace {
 
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(std::ifstream(path)); }
 
-TEST(CliEncoding, GeneratedGoldsScorePerfectlyAsPredictions) {
+TEST(CliEncoding, SelfConsistencyGeneratedGoldsScorePerfectlyAsPredictions) {
   const std::string dir = test::scratch_dir("cli-encoding");
   const std::string data = dir + "/data.jsonl", report = dir + "/report.json";
   test::CommandResult r = test::run_bespoke("data encoding --n 60 --seed 7 --out " + data);
@@ -39,6 +39,35 @@ TEST(CliEncoding, GeneratedGoldsScorePerfectlyAsPredictions) {
   r = test::run_bespoke("eval encoding --data " + data + " --predictions " + data + " --out " + report);
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+}
+
+// mnemonic's probe layout, without `pair` or bespoke's category names: roles come from the ids,
+// and the figures are those of mnemonic's scorer (tests/fixtures/encoding_oracle/expected.json).
+TEST(CliEncoding, ProbeLayoutWithoutPairsIsScoredAsTheScorerScoresIt) {
+  const std::string fixture = std::string(BESPOKE_FIXTURES) + "/encoding_oracle/";
+  const std::string dir = test::scratch_dir("cli-encoding-probe");
+  const std::string gold = dir + "/probe.jsonl", report = dir + "/report.json";
+  {
+    std::ifstream in(fixture + "gold.jsonl");
+    std::ofstream out(gold);
+    std::string line;
+    while (std::getline(in, line)) {
+      nlohmann::json r = nlohmann::json::parse(line);
+      r.erase("pair");
+      r.erase("category");
+      out << r.dump() << "\n";
+    }
+  }
+  const test::CommandResult r =
+      test::run_bespoke("eval encoding --data " + gold + " --predictions " + fixture + "predictions.jsonl --out " + report);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = read_json(report), want = read_json(fixture + "expected.json")["summary"];
+  EXPECT_EQ(j["metrics"]["ccs_pairs"], want["ccs_total"]);  // 2: pair 13-14 has an unparseable member
+  EXPECT_EQ(j["metrics"]["ccs_pass"], want["ccs_pass"]);
+  EXPECT_EQ(j["metrics"]["mih_total"], want["mih_total"]);
+  EXPECT_EQ(j["metrics"]["mih_pass"], want["mih_pass"]);
+  EXPECT_NEAR(j["metrics"]["np_dense"].get<double>(), want["avg_np_dense"].get<double>(), 1e-6);
+  EXPECT_EQ(j["valid_json"], want["valid"]);
 }
 
 TEST(CliEncoding, ConstrainedDecodingInProcessIsSchemaCompliant) {

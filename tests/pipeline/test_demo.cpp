@@ -112,11 +112,13 @@ TEST(Demo, ChecksReadTheReportsOwnNumbers) {
   pipeline::Json c = pipeline::demo_checks(report);
   EXPECT_TRUE(c["loss_fell"].get<bool>() && c["grammar_sc"].get<bool>() && c["llama_cpp_agrees"].get<bool>() &&
               c["within_10_minutes"].get<bool>());
-  const pipeline::Json expected = {{"sc", "tie at best"}, {"epr", "better"},   {"np", "better"},
+  const pipeline::Json expected = {{"sc", "by construction"}, {"epr", "better"},   {"np", "better"},
                                    {"np_dense", "better"},  {"fr_pooled", "better"}, {"ted_failures", "tie at best"},
                                    {"mih", "better"},       {"ccs", "tie at best"}};
   EXPECT_EQ(c["trained_vs_untrained"], expected);
   EXPECT_TRUE(c["trained_beats_untrained"].get<bool>());
+  EXPECT_EQ(c["metrics_measured"], 7);
+  EXPECT_EQ(c["by_construction"], pipeline::Json::array({"grammar_sc"}));
 
   // One twin pair lost, no minimal items, a file llama.cpp disagrees on, over time, loss up.
   report["eval"]["trained_constrained"] = metrics(0.4, 0.5, 0, 0, 1);
@@ -132,6 +134,40 @@ TEST(Demo, ChecksReadTheReportsOwnNumbers) {
   report["eval"]["trained_constrained"] = metrics(0.1, 0.5, 2, 2, 2);
   EXPECT_EQ(pipeline::demo_checks(report)["trained_vs_untrained"]["epr"], "tie");
   EXPECT_FALSE(pipeline::demo_checks(report)["trained_beats_untrained"].get<bool>());
+}
+
+TEST(Demo, MetricsWithNothingToMeasureCountAsNeitherWinNorLoss) {
+  pipeline::Json report = {
+      {"minutes", 7.5},
+      {"train", {{"first_loss", 7.6}, {"final_loss", 0.3}}},
+      {"eval", {{"untrained_constrained", metrics(0.1, 1.0, 0, 0, 0)}, {"trained_constrained", metrics(0.4, 0.5, 0, 0, 0)}}},
+      {"export", {{"files", {{{"llama_cpp_ok", true}}}}}}};
+  // No dense-number item parsed in either run: the report's 0.0 is no measurement; no twin
+  // pair scored, no minimal item.
+  for (const char* run : {"untrained_constrained", "trained_constrained"}) {
+    report["eval"][run]["metrics"]["np_dense"] = 0.0;
+    report["eval"][run]["metrics"]["np_dense_n"] = 0;
+    report["eval"][run]["metrics"]["ccs_pairs"] = 0;
+  }
+  pipeline::Json c = pipeline::demo_checks(report);
+  for (const char* m : {"np_dense", "mih", "ccs"}) EXPECT_EQ(c["trained_vs_untrained"][m], "not measured") << m;
+  EXPECT_EQ(c["trained_vs_untrained"]["sc"], "by construction");
+  EXPECT_EQ(c["metrics_measured"], 4);  // epr, np, fr_pooled, ted_failures
+  EXPECT_TRUE(c["trained_beats_untrained"].get<bool>());
+
+  // A measured 0.0 NP dense on both sides is a tie, and a tie is no win.
+  for (const char* run : {"untrained_constrained", "trained_constrained"}) report["eval"][run]["metrics"]["np_dense_n"] = 2;
+  c = pipeline::demo_checks(report);
+  EXPECT_EQ(c["trained_vs_untrained"]["np_dense"], "tie");
+  EXPECT_FALSE(c["trained_beats_untrained"].get<bool>());
+
+  // No parseable record in either run: nothing is measured, so nothing is beaten.
+  for (const char* run : {"untrained_constrained", "trained_constrained"}) report["eval"][run]["valid_json"] = 0;
+  c = pipeline::demo_checks(report);
+  EXPECT_EQ(c["metrics_measured"], 0);
+  for (const auto& [m, verdict] : c["trained_vs_untrained"].items())
+    EXPECT_TRUE(verdict == "not measured" || verdict == "by construction") << m << ": " << verdict;
+  EXPECT_FALSE(c["trained_beats_untrained"].get<bool>());
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ Json full_report() {
                {"llama_cpp_ok", false}, {"llama_cpp_tokens_per_s", 1500.0}, {"bespoke_tokens_per_s", nullptr}}}}}},
           {"checks",
            {{"loss_fell", true}, {"grammar_sc", true}, {"llama_cpp_agrees", false}, {"within_10_minutes", true},
-            {"trained_vs_untrained", {{"epr", "better"}, {"sc", "tie at best"}}}, {"trained_beats_untrained", true}}},
+            {"trained_vs_untrained", {{"epr", "better"}, {"sc", "tie at best"}}}, {"trained_beats_untrained", true}, {"by_construction", Json::array({"grammar_sc"})}}},
           {"stages",
            {{{"name", "data"}, {"status", "done"}, {"seconds", 1.2}},
             {{"name", "train"}, {"status", "done"}, {"seconds", 300.5}},
@@ -94,6 +94,11 @@ TEST(ReportHtml, FullReportHasEverySectionAndChart) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("://"), std::string::npos) << "refers to nothing outside the page";
 
+  // The grammar's SC is marked as holding by construction, on its own row and no other.
+  EXPECT_EQ(count(html, "by construction of the grammar"), 1u);
+  const size_t sc_row = html.find("SC 100% under the grammar");
+  ASSERT_NE(sc_row, std::string::npos);
+  EXPECT_LT(html.find("by construction of the grammar", sc_row), html.find("</tr>", sc_row));
   EXPECT_NE(html.find("7.4 minutes"), std::string::npos);
   EXPECT_NE(html.find("92.5%"), std::string::npos);         // trained EPR, one decimal
   EXPECT_NE(html.find("95.0% (19/20)"), std::string::npos);  // valid JSON with its count

@@ -75,6 +75,10 @@ TEST(EncodingRecord, ComplianceFollowsTheScorersRules) {
   EXPECT_FALSE(enc::violations(r).empty());
   r["structured_concepts"].erase("causality");
   EXPECT_FALSE(enc::schema_compliant(r));
+  r["structured_concepts"] = nullptr;  // the scorer checks its lists only when it is not None
+  EXPECT_TRUE(enc::schema_compliant(r));
+  r["structured_concepts"] = "none";  // no "topics" in it, so missing
+  EXPECT_FALSE(enc::schema_compliant(r));
 }
 
 TEST(EncodingRecord, JsonIsFoundInRawOutputs) {

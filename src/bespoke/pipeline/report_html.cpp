@@ -333,7 +333,18 @@ std::string checks_section(const Json& checks) {
                                                       {"within_10_minutes", "within 10 minutes"},
                                                       {"trained_beats_untrained", "trained beats untrained (both under the grammar)"}};
   std::string html = "<section id=\"checks\"><h2>Checks</h2><table id=\"checks-table\"><tbody>";
-  for (const auto& [key, label] : rows) html += std::string("<tr><th>") + label + "</th><td>" + yes_no(field(checks, key)) + "</td></tr>";
+  const Json& built_in = field(checks, "by_construction");
+  const auto by_construction = [&](const char* key) {
+    if (!built_in.is_array()) return false;
+    for (const Json& k : built_in)
+      if (k == key) return true;
+    return false;
+  };
+  for (const auto& [key, label] : rows) {
+    html += std::string("<tr><th>") + label + "</th><td>" + yes_no(field(checks, key));
+    if (by_construction(key)) html += " <span class=\"note by-construction\">by construction of the grammar</span>";
+    html += "</td></tr>";
+  }
   const Json& comparison = field(checks, "trained_vs_untrained");
   if (comparison.is_object())
     for (const auto& [metric, verdict] : comparison.items())

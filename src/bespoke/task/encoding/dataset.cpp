@@ -5,6 +5,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/task/encoding/extract.h"
+#include "bespoke/task/encoding/python_json.h"
 
 namespace bespoke::task::encoding {
 namespace {
@@ -32,17 +33,10 @@ std::string string_field(const Json& record, const char* key, const std::string&
   return record[key].get<std::string>();
 }
 
-// Python's truthiness, for the scorer's `output or gold_output`.
-bool truthy(const Json& v) {
-  if (v.is_null()) return false;
-  if (v.is_string() || v.is_array() || v.is_object()) return !v.empty();
-  if (v.is_boolean()) return v.get<bool>();
-  return v.get<double>() != 0;
-}
-
 }  // namespace
 
 Role Item::role() const {
+  if (id_role) return *id_role;
   if (category == "minimal") return Role::kMinimal;
   if (category == "dense-numbers") return Role::kDenseNumbers;
   if (category == "adversarial-twin") return Role::kTwin;
@@ -75,6 +69,26 @@ std::vector<Item> load_items(const std::string& path) {
     if (!unique.empty() && unique.back().id == item.id) unique.back() = std::move(item);
     else unique.push_back(std::move(item));
   }
+  const bool probe_layout = numeric && std::none_of(unique.begin(), unique.end(), [](const Item& item) {
+    return !item.pair.empty() || item.role() != Role::kPlain;
+  });
+  if (probe_layout)
+    for (Item& item : unique) {
+      // The scorer's ADVERSARIAL_PAIRS, MINIMAL_IDS and DENSE_NUMBER_IDS.
+      if (!item.id.is_number_integer()) continue;
+      const int64_t id = item.id.get<int64_t>();
+      if (id >= 9 && id <= 14) {
+        item.id_role = Role::kTwin;
+        const int64_t first = id - (id - 9) % 2;
+        item.pair = std::to_string(first) + "-" + std::to_string(first + 1);
+      } else if (id >= 15 && id <= 17) {
+        item.id_role = Role::kMinimal;
+      } else if (id == 18 || id == 19) {
+        item.id_role = Role::kDenseNumbers;
+      } else {
+        item.id_role = Role::kPlain;
+      }
+    }
   return unique;
 }
 
@@ -82,7 +96,8 @@ std::map<std::string, std::optional<Json>> load_predictions(const std::string& p
   std::map<std::string, std::optional<Json>> out;
   for_each_record(path, [&](const Json& r, const std::string&) {
     Json output = r.contains("output") ? r["output"] : Json();
-    if (!truthy(output)) output = r.contains("gold_output") ? r["gold_output"] : Json();
+    // The scorer reads `output or gold_output`: an empty output scores the gold.
+    if (!python_truthy(output)) output = r.contains("gold_output") ? r["gold_output"] : Json();
     std::optional<Json> parsed;
     if (output.is_string()) parsed = extract_json(output.get<std::string>());
     else if (output.is_object()) parsed = output;

@@ -23,11 +23,15 @@ struct Item {
   std::string category = "unknown";
   std::string pair;  // twins only
   Json gold;         // null when the file has none
+  // Set where the file is mnemonic's probe layout, whose roles come from fixed ids.
+  std::optional<Role> id_role;
   Role role() const;
 };
 
 // Items in id order (numbers by value, strings by code point), a repeated id keeping its last
-// record, as the scorer's dict does. Throws Error(kInput) naming file:line for a bad record.
+// record, as the scorer's dict does. A file with no `pair` and none of the role categories is
+// mnemonic's probe layout: roles by id, as the scorer gives them (twins 9-10, 11-12, 13-14;
+// minimal 15-17; dense numbers 18-19). Throws Error(kInput) naming file:line for a bad record.
 std::vector<Item> load_items(const std::string& path);
 
 // `id -> output` from a JSONL of {"id", "output"} (a raw model output string, or an already

@@ -79,6 +79,15 @@ std::string python_float(double x) {
   return out + digits.substr(0, exponent + 1) + "." + digits.substr(exponent + 1);
 }
 
+bool python_truthy(const Json& v) {
+  if (v.is_null()) return false;
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number()) return v.get<double>() != 0;
+  // nlohmann's empty() is false for every string, so a string is measured by its text.
+  if (v.is_string()) return !v.get_ref<const std::string&>().empty();
+  return !v.empty();
+}
+
 std::string python_dumps(const Json& v, bool ensure_ascii) {
   switch (v.type()) {
     case Json::value_t::null: return "null";

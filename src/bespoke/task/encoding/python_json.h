@@ -15,4 +15,8 @@ std::string python_dumps(const Json& value, bool ensure_ascii);
 // for 1e-4 <= |x| < 1e16 (with ".0" when integral), else d.ddde+XX.
 std::string python_float(double x);
 
+// Python's truthiness of the parsed value (bool(x)): null, false, 0, "" and empty lists and
+// objects are false.
+bool python_truthy(const Json& value);
+
 }  // namespace bespoke::task::encoding

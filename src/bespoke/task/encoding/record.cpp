@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bespoke/task/encoding/python_json.h"
 #include "bespoke/text/utf8.h"
 
 namespace bespoke::task::encoding {
@@ -109,23 +110,26 @@ bool schema_compliant(const Json& r) {
   for (const char* k : kKeys)
     if (!r.contains(k)) return false;
   // The scorer checks an enum only when the value is truthy in Python's sense.
-  const auto falsy = [](const Json& v) {
-    return v.is_null() || (v.is_boolean() && !v.get<bool>()) || (v.is_number() && v.get<double>() == 0) ||
-           (v.is_string() && v.get<std::string>().empty()) || ((v.is_array() || v.is_object()) && v.empty());
-  };
   const auto enum_ok = [&](const char* key, auto set) {
     const Json& v = r[key];
-    return falsy(v) || (v.is_string() && one_of(v.get<std::string>(), set));
+    return !python_truthy(v) || (v.is_string() && one_of(v.get<std::string>(), set));
   };
   if (!enum_ok("significance", kSignificance) || !enum_ok("emotional_tone", kEmotionalTone) || !enum_ok("outcome", kOutcome))
     return false;
-  if (!r["salience"].is_number() || r["salience"].get<double>() < 0 || r["salience"].get<double>() > 1) return false;
+  // Python's bool is an int: the scorer takes True as 1 and False as 0.
+  const Json& salience = r["salience"];
+  if (!salience.is_number() && !salience.is_boolean()) return false;
+  const double s = salience.is_boolean() ? (salience.get<bool>() ? 1.0 : 0.0) : salience.get<double>();
+  if (s < 0 || s > 1) return false;
   if (!r["gist"].is_string() || code_points(r["gist"]) > kGistMax) return false;
   if (!r["summary"].is_string() || code_points(r["summary"]) > kSummaryMax) return false;
+  // The scorer looks inside structured_concepts only when it is not None: a null passes.
   const Json& sc = r["structured_concepts"];
-  if (!sc.is_object()) return false;
-  for (const ItemKind& kind : item_kinds())
-    if (!sc.contains(kind.list) || !sc[kind.list].is_array()) return false;
+  if (!sc.is_null()) {
+    if (!sc.is_object()) return false;
+    for (const ItemKind& kind : item_kinds())
+      if (!sc.contains(kind.list) || !sc[kind.list].is_array()) return false;
+  }
   if (!r["concepts"].is_array()) return false;
   return std::all_of(r["concepts"].begin(), r["concepts"].end(), [](const Json& c) { return c.is_string(); });
 }

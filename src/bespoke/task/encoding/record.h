@@ -38,8 +38,9 @@ std::vector<std::string> violations(const Json& record);
 
 // The SC metric of mnemonic's scorer, which is looser than the schema: the 10 keys present;
 // significance / emotional_tone / outcome, when non-empty, in the production enums; salience
-// a number in [0, 1] (missing fails); gist <= 60 and summary <= 400 code points;
-// structured_concepts' four keys present and lists; concepts a list of strings.
+// a number in [0, 1], a bool counting as 1 or 0 (missing fails); gist <= 60 and summary <= 400
+// code points; structured_concepts null or with its four keys present and lists; concepts a list
+// of strings.
 bool schema_compliant(const Json& record);
 
 // The JSON schema the daemon sends as response_format (name "encoding_response", strict): every

@@ -118,6 +118,7 @@ Json score_report(const std::vector<Item>& items, const std::vector<std::optiona
   metrics["mih_total"] = mih_total;
   metrics["np"] = all.mean(all.np);
   metrics["np_dense"] = dense.valid ? dense.mean(dense.np) : Json(0.0);
+  metrics["np_dense_n"] = dense.valid;  // 0: nothing to measure (the scorer still writes 0.0)
   metrics["sc"] = all.mean(static_cast<double>(all.sc));
   metrics["sc_pass"] = all.sc;
   report["metrics"] = metrics;
