@@ -24,6 +24,8 @@ struct NormCase {
   torch::Dtype dtype;
 };
 
+std::ostream& operator<<(std::ostream& out, const NormCase& c) { return out << c.device << " " << c.dtype; }
+
 class RmsNormTest : public ::testing::TestWithParam<NormCase> {};
 
 TEST_P(RmsNormTest, OwnBackwardGivesTheGradientsOfTheReferenceFormula) {

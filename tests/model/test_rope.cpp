@@ -24,6 +24,8 @@ struct RopeCase {
   torch::Dtype dtype;
 };
 
+std::ostream& operator<<(std::ostream& out, const RopeCase& c) { return out << c.device << " " << c.dtype; }
+
 class RopeTest : public ::testing::TestWithParam<RopeCase> {};
 
 TEST_P(RopeTest, OwnBackwardIsTheTransposeOfTheReferenceRotation) {
