@@ -1,26 +1,41 @@
-// Claim: incremental decoding through the KV cache beats recomputing the whole prefix for
-// every new token. Baseline (full recompute) and cached decoding run in the same process on
-// the same random model; output JSON with --benchmark_format=json.
-// Run: build/bench/bench_decode --benchmark_format=json [--device via BESPOKE_BENCH_DEVICE]
-#include <benchmark/benchmark.h>
+// Claim: Bespoke's greedy decoding through its KV cache keeps pace with llama.cpp's on the same
+// model. The model: random weights of a small Llama shape, exported to an F32 GGUF that
+// llama.cpp runs through the interop harness (tools/interop/eval.mjs --time-decode,
+// node-llama-cpp), F32 KV cache on both sides. Both decode greedily from the same random prompt
+// with the same threads; each run is timed in two parts, the prompt (prefill, which also yields
+// the first token) and the --new tokens after it one at a time (decode), model loading and
+// process start excluded. Both sides report the median of --repeats runs. Output: JSON.
+// llama.cpp runs on the CPU; --device cuda times Bespoke alone on the GPU.
+// Run: build/bench/bench_decode [--threads 2] [--prompt 64] [--new 32] [--repeats 5]
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include <cstdlib>
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
 
+#include "bespoke/core/error.h"
+#include "bespoke/export/gguf_export.h"
 #include "bespoke/model/generate.h"
 #include "bespoke/model/transformer.h"
 
+namespace fs = std::filesystem;
+using nlohmann::json;
+
 namespace {
 
-using bespoke::model::LayerSpec;
-using bespoke::model::ModelSpec;
-
 // A Llama-shaped model small enough for a 2-core CPU: 4 layers, d 256, GQA 8/2, vocab 4096.
-ModelSpec bench_spec() {
-  ModelSpec s;
+bespoke::model::ModelSpec bench_spec() {
+  bespoke::model::ModelSpec s;
   s.family = "llama";
   s.vocab_size = 4096;
   s.hidden_size = 256;
-  LayerSpec l;
+  s.max_position = 4096;
+  bespoke::model::LayerSpec l;
   l.n_heads = 8;
   l.n_kv_heads = 2;
   l.head_dim = 32;
@@ -29,43 +44,129 @@ ModelSpec bench_spec() {
   return s;
 }
 
-torch::Device bench_device() {
-  const char* d = std::getenv("BESPOKE_BENCH_DEVICE");
-  return torch::Device(d ? d : "cpu");
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-constexpr int64_t kPrompt = 64;
-constexpr int64_t kNew = 32;
+// Reading the clock after the device has finished what was queued, not when it was queued.
+double now(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
-void BM_DecodeFullRecompute(benchmark::State& state) {
-  torch::manual_seed(0);
-  bespoke::model::Transformer net(bench_spec(), bench_device());
-  bespoke::model::init_random(net);
+struct Runs {
+  std::vector<double> prefill, decode;
+  std::vector<int64_t> tokens;  // the last run's: the prompt's next token, then the decoded ones
+};
+
+Runs bespoke_runs(bespoke::model::Transformer& net, const torch::Tensor& prompt, int64_t n_new, int repeats) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor prompt = torch::randint(4096, {1, kPrompt}, torch::TensorOptions().dtype(torch::kInt64).device(bench_device()));
-  for (auto _ : state) {
-    torch::Tensor ids = prompt;
-    for (int64_t i = 0; i < kNew; ++i) {
-      torch::Tensor logits = net->forward(ids).logits;
-      ids = torch::cat({ids, logits.select(1, ids.size(1) - 1).argmax(-1, true)}, 1);
+  Runs runs;
+  for (int r = 0; r < repeats; ++r) {
+    bespoke::model::Stepper stepper(net, prompt);
+    const double start = now(prompt.device());
+    std::vector<torch::Tensor> chosen = {stepper.next_logits().argmax(-1, /*keepdim=*/true)};
+    const double prefilled = now(prompt.device());
+    for (int64_t i = 0; i < n_new; ++i) {
+      stepper.append(chosen.back());
+      chosen.push_back(stepper.next_logits().argmax(-1, /*keepdim=*/true));
     }
-    benchmark::DoNotOptimize(ids);
+    const double done = now(prompt.device());
+    runs.prefill.push_back(prefilled - start);
+    runs.decode.push_back(done - prefilled);
+    const torch::Tensor tokens = torch::cat(chosen, 1)[0].to(torch::kCPU).contiguous();
+    runs.tokens.assign(tokens.data_ptr<int64_t>(), tokens.data_ptr<int64_t>() + tokens.numel());
   }
-  state.counters["tokens_per_s"] = benchmark::Counter(double(kNew) * state.iterations(), benchmark::Counter::kIsRate);
+  return runs;
 }
 
-void BM_DecodeKvCache(benchmark::State& state) {
-  torch::manual_seed(0);
-  bespoke::model::Transformer net(bench_spec(), bench_device());
-  bespoke::model::init_random(net);
-  const torch::Tensor prompt = torch::randint(4096, {1, kPrompt}, torch::TensorOptions().dtype(torch::kInt64).device(bench_device()));
-  for (auto _ : state) benchmark::DoNotOptimize(bespoke::model::generate_greedy(net, prompt, kNew));
-  state.counters["tokens_per_s"] = benchmark::Counter(double(kNew) * state.iterations(), benchmark::Counter::kIsRate);
+// llama.cpp's runs on `gguf` through the interop harness; throws when it does not run.
+Runs llama_cpp_runs(const std::string& gguf, const std::vector<int64_t>& prompt, int64_t n_new, int repeats, int threads) {
+  std::string ids;
+  for (const int64_t id : prompt) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  const std::string cmd = "node " + std::string(BESPOKE_INTEROP) + "/eval.mjs " + gguf + " --ids " + ids + " --time-decode " +
+                          std::to_string(n_new) + " --repeats " + std::to_string(repeats) + " --threads " + std::to_string(threads);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) bespoke::fail(bespoke::ErrorKind::kIo, "cannot run the llama.cpp harness: " + cmd);
+  std::string out;
+  char buf[1 << 16];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int status = pclose(p);
+  const size_t line = out.rfind("\n{");  // the result is the last line; llama.cpp's log may come before it
+  const json j = json::parse(out.substr(line == std::string::npos ? 0 : line + 1), nullptr, false);
+  if (status != 0 || !j.is_object() || !j.contains("decode_seconds"))
+    bespoke::fail(bespoke::ErrorKind::kIo, "the llama.cpp harness (eval.mjs --time-decode on " + gguf + ") failed (exit " +
+                                               std::to_string(WEXITSTATUS(status)) + ")");
+  return {j["prefill_seconds"].get<std::vector<double>>(), j["decode_seconds"].get<std::vector<double>>(),
+          j["greedy"].get<std::vector<int64_t>>()};
 }
 
-BENCHMARK(BM_DecodeFullRecompute)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_DecodeKvCache)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+// `net`'s weights in a model built on `device`.
+bespoke::model::Transformer copy_to(bespoke::model::Transformer& net, const torch::Device& device) {
+  if (device.is_cpu()) return net;
+  bespoke::model::Transformer out(net->spec(), torch::TensorOptions().device(device));
+  torch::NoGradGuard no_grad;
+  const auto from = net->named_parameters();
+  for (auto& p : out->named_parameters()) p.value().copy_(*from.find(p.key()));
+  return out;
+}
+
+json summary(const Runs& runs, int64_t prompt_len, int64_t n_new) {
+  const double prefill = median(runs.prefill), decode = median(runs.decode);
+  return {{"prefill_seconds", prefill}, {"prefill_tokens_per_s", prompt_len / prefill},
+          {"decode_seconds", decode},   {"decode_tokens_per_s", n_new / decode},
+          {"decode_runs", runs.decode}};
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  CLI::App app("greedy decoding against llama.cpp on the same GGUF");
+  std::string device_name = "cpu";
+  int threads = 2, repeats = 5;
+  int64_t prompt_len = 64, n_new = 32;
+  app.add_option("--device", device_name, "Bespoke's device (llama.cpp runs on the CPU)");
+  app.add_option("--threads", threads, "CPU threads, the same on both sides")->check(CLI::PositiveNumber);
+  app.add_option("--prompt", prompt_len, "prompt tokens")->check(CLI::PositiveNumber);
+  app.add_option("--new", n_new, "tokens decoded after the prompt's next one")->check(CLI::PositiveNumber);
+  app.add_option("--repeats", repeats, "runs per side; each reports the median")->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  if (!fs::exists(std::string(BESPOKE_INTEROP) + "/node_modules/node-llama-cpp")) {
+    std::cerr << "error: the llama.cpp harness is missing (" << BESPOKE_INTEROP
+              << "/node_modules/node-llama-cpp): run npm ci --prefix tools/interop, or scripts/setup.sh\n";
+    return 1;
+  }
+  at::set_num_threads(threads);
+  const torch::Device device(device_name);
+  const std::string dir = fs::temp_directory_path() / ("bespoke_bench_decode_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  try {
+    torch::manual_seed(0);
+    bespoke::model::Transformer net(bench_spec());
+    bespoke::model::init_random(net);
+    // The GGUF needs a tokenizer, which decoding from token ids never uses: the llama fixture's.
+    const std::string gguf = dir + "/model.gguf";
+    bespoke::exporter::export_gguf(net, std::string(BESPOKE_FIXTURES) + "/hf/llama", gguf, bespoke::io::GgmlType::kF32);
+    const torch::Tensor prompt = torch::randint(bench_spec().vocab_size, {1, prompt_len}, torch::kInt64);
+    const std::vector<int64_t> prompt_ids(prompt.data_ptr<int64_t>(), prompt.data_ptr<int64_t>() + prompt_len);
+    const Runs theirs = llama_cpp_runs(gguf, prompt_ids, n_new, repeats, threads);
+    bespoke::model::Transformer on_device = copy_to(net, device);
+    const Runs ours = bespoke_runs(on_device, prompt.to(device), n_new, repeats);
+    const json ours_json = summary(ours, prompt_len, n_new), theirs_json = summary(theirs, prompt_len, n_new);
+    const json result = {{"bench", "decode"}, {"device", device.str()}, {"threads", threads}, {"prompt", prompt_len},
+                         {"new", n_new}, {"repeats", repeats}, {"statistic", "median"},
+                         {"bespoke", ours_json}, {"llama_cpp", theirs_json},
+                         {"tokens_agree", ours.tokens == theirs.tokens},
+                         {"decode_ratio", ours_json["decode_tokens_per_s"].get<double>() / theirs_json["decode_tokens_per_s"].get<double>()},
+                         {"prefill_ratio", ours_json["prefill_tokens_per_s"].get<double>() / theirs_json["prefill_tokens_per_s"].get<double>()}};
+    std::cout << result.dump(1) << std::endl;
+  } catch (const std::exception& e) {
+    fs::remove_all(dir);
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  fs::remove_all(dir);
+  return 0;
+}

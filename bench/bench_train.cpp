@@ -7,9 +7,13 @@
 // Run (GPU, against HF transformers; scripts/gpu_check.sh does this):
 //   build/bench/bench_train --shape 1.3b --device cuda --dtype bf16 --batch 8 --micro-batch 4 --micro-batch 8
 //     --seq-len 2048 --baseline "python3 tools/bench/hf_train_step.py --shape 1.3b --batch 8 --seq-len 2048"
-// Each --micro-batch is a run of its own (one that runs out of memory says so); "bespoke" is the
-// fastest, and "speedup" compares it with the baseline.
+// Like with like: each --micro-batch is a setting of its own, run on both sides (the baseline gets
+// `--micro-batch M` appended) and compared at that setting; "min_speedup" is the smallest of
+// those. Every measured run, ours and the baseline's, is a process of its own, so the peak
+// memory each reports (peak RSS on CPU, the allocator's peak on CUDA) is that run's alone, and
+// each starts on an idle device.
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -66,6 +70,9 @@ void write_rows(const std::string& path, int64_t rows, int64_t seq_len, int64_t 
   }
 }
 
+// Steps before the throughput is measured: the first allocate, tune and fill caches.
+constexpr int kWarmup = 2;
+
 // Tokens per second between the end of step `skip` and the last step.
 double steady_tokens_per_s(const std::string& metrics, int64_t skip) {
   std::ifstream in(metrics);
@@ -75,33 +82,62 @@ double steady_tokens_per_s(const std::string& metrics, int64_t skip) {
   return (b["tokens"].get<double>() - a["tokens"].get<double>()) / (b["elapsed_s"].get<double>() - a["elapsed_s"].get<double>());
 }
 
+// The peak memory of this process, which measures one run only.
 double peak_gib(const std::string& device) {
 #ifdef BESPOKE_BENCH_CUDA
-  if (device.rfind("cuda", 0) == 0) {
-    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(0);
-    const double peak = stats.allocated_bytes[0].peak / double(1ull << 30);
-    c10::cuda::CUDACachingAllocator::emptyCache();  // the next run starts from an idle device
-    c10::cuda::CUDACachingAllocator::resetPeakStats(0);
-    return peak;
-  }
+  if (device.rfind("cuda", 0) == 0)
+    return c10::cuda::CUDACachingAllocator::getDeviceStats(0).allocated_bytes[0].peak / double(1ull << 30);
 #endif
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss / double(1 << 20);  // KiB -> GiB (host memory)
 }
 
-// The baseline's JSON: the last line it prints.
-json run_baseline(const std::string& command) {
+// The JSON a measuring process prints as its last line, or {"error", "output"}.
+json run_measurement(const std::string& command) {
   FILE* p = popen(command.c_str(), "r");
-  if (!p) return {{"error", "cannot run the baseline"}};
+  if (!p) return {{"error", "cannot run: " + command}};
   std::string out;
   char buf[4096];
   while (fgets(buf, sizeof buf, p)) out += buf;
   const int status = pclose(p);
   const size_t start = out.find_last_of('\n', out.size() >= 2 ? out.size() - 2 : 0);
   const json j = json::parse(out.substr(start == std::string::npos ? 0 : start + 1), nullptr, false);
-  if (status != 0 || !j.is_object()) return {{"error", "baseline failed (exit " + std::to_string(status) + ")"}, {"output", out}};
-  return j;
+  if (j.is_object() && (status == 0 || j.contains("error"))) return j;  // a failed run may say why itself
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return {{"error", "failed (exit " + std::to_string(code) + "): " + command}, {"output", out.substr(0, 2000)}};
+}
+
+// `s` as one shell word.
+std::string shell_word(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// One measured run: trains at micro-batch `micro` on the model and rows in `work`, in this
+// process, and returns its throughput and peak memory.
+json measure(const std::string& work, int64_t micro, const std::string& device, const std::string& dtype,
+             int64_t batch, int64_t seq_len, int64_t steps) {
+  bespoke::train::TrainConfig c;
+  c.model = work + "/model";
+  c.data = work + "/data.jsonl";
+  c.out = work + "/run";
+  c.steps = steps;
+  c.seq_len = seq_len;
+  c.batch = batch;
+  c.micro_batch = micro;
+  c.device = device;
+  c.bf16 = dtype == "bf16";
+  c.schedule.peak = 1e-4;
+  const std::atomic<bool> run{false};
+  fs::remove_all(c.out);
+  try {
+    bespoke::train::train(c, run);
+  } catch (const std::exception& e) {  // out of memory, say: the run reports it
+    return {{"error", std::string(e.what()).substr(0, 200)}, {"peak_gib", peak_gib(device)}};
+  }
+  return {{"tokens_per_s", steady_tokens_per_s(c.out + "/metrics.jsonl", kWarmup)}, {"peak_gib", peak_gib(device)}};
 }
 
 }  // namespace
@@ -110,23 +146,28 @@ int main(int argc, char** argv) {
   bespoke::keep_freed_memory();
   CLI::App app("bespoke train step throughput against a baseline");
   std::string shape = "small", device = "cpu", dtype = "f32", baseline, work = "/tmp/bespoke-bench-train";
-  int64_t batch = 8, seq_len = 256, steps = 8, threads = 0;
+  int64_t batch = 8, seq_len = 256, steps = 8, threads = 0, measure_micro = 0;
   std::vector<int64_t> micros;
   app.add_option("--shape", shape)->check(CLI::IsMember({"small", "1.3b"}));
   app.add_option("--device", device);
   app.add_option("--dtype", dtype)->check(CLI::IsMember({"f32", "bf16"}));
-  app.add_option("--batch", batch);
-  app.add_option("--micro-batch", micros, "rows per forward; repeat for one run each (default: the whole batch)");
-  app.add_option("--seq-len", seq_len);
-  app.add_option("--steps", steps);
-  app.add_option("--baseline", baseline, "command printing the baseline's JSON");
+  app.add_option("--batch", batch)->check(CLI::PositiveNumber);
+  app.add_option("--micro-batch", micros, "rows per forward; repeat for one setting each (default: the whole batch)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seq-len", seq_len)->check(CLI::PositiveNumber);
+  app.add_option("--steps", steps, "steps per run, the first 2 of them warmup")->check(CLI::Range(int64_t(kWarmup) + 1, int64_t(1) << 20));
+  app.add_option("--baseline", baseline, "command printing the baseline's JSON; gets --shape, --batch, --seq-len, --steps, --warmup and --micro-batch appended");
   app.add_option("--work", work, "scratch directory");
   app.add_option("--threads", threads, "intra-op threads (0: libtorch's default); give the baseline the same");
+  app.add_option("--measure", measure_micro, "(used by the benchmark itself) one measured run at this micro-batch on --work's model and rows");
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) at::set_num_threads(threads);
+  if (measure_micro > 0) {
+    const json one = measure(work, measure_micro, device, dtype, batch, seq_len, steps);
+    std::cout << one.dump() << std::endl;
+    return one.contains("error") ? 1 : 0;
+  }
 
-  // The baseline first, on an idle device: our process would otherwise still hold its memory.
-  const json base = baseline.empty() ? json() : run_baseline(baseline);
   const json config = llama_config(shape);
   fs::remove_all(work);
   write_model(work + "/model", config);
@@ -135,37 +176,25 @@ int main(int argc, char** argv) {
   json result = {{"bench", "train_step"}, {"shape", shape},     {"device", device}, {"dtype", dtype},
                  {"batch", batch},        {"seq_len", seq_len}, {"steps", steps},   {"threads", at::get_num_threads()},
                  {"libtorch", TORCH_VERSION}};
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const std::string ours = shell_word(self) + " --shape " + shape + " --device " + shell_word(device) + " --dtype " + dtype +
+                           " --batch " + std::to_string(batch) + " --seq-len " + std::to_string(seq_len) +
+                           " --steps " + std::to_string(steps) + " --threads " + std::to_string(threads) +
+                           " --work " + shell_word(work);
+  const std::string theirs = baseline + " --shape " + shape + " --batch " + std::to_string(batch) + " --seq-len " +
+                             std::to_string(seq_len) + " --steps " + std::to_string(steps - kWarmup) + " --warmup " +
+                             std::to_string(kWarmup);
   for (const int64_t micro : micros) {
-    bespoke::train::TrainConfig c;
-    c.model = work + "/model";
-    c.data = work + "/data.jsonl";
-    c.out = work + "/run";
-    c.steps = steps;
-    c.seq_len = seq_len;
-    c.batch = batch;
-    c.micro_batch = micro;
-    c.device = device;
-    c.bf16 = dtype == "bf16";
-    c.schedule.peak = 1e-4;
-    const std::atomic<bool> run{false};
     json one = {{"micro_batch", micro}};
-    fs::remove_all(c.out);
-    try {
-      bespoke::train::train(c, run);
-      one["tokens_per_s"] = steady_tokens_per_s(c.out + "/metrics.jsonl", 2);
-    } catch (const std::exception& e) {
-      one["error"] = std::string(e.what()).substr(0, 200);
+    // The baseline first: each side is a fresh process on an idle device.
+    if (!baseline.empty()) one["baseline"] = run_measurement(theirs + " --micro-batch " + std::to_string(micro));
+    one["bespoke"] = run_measurement(ours + " --measure " + std::to_string(micro));
+    if (one["bespoke"].contains("tokens_per_s") && one.contains("baseline") && one["baseline"].contains("tokens_per_s")) {
+      const double speedup = one["bespoke"]["tokens_per_s"].get<double>() / one["baseline"]["tokens_per_s"].get<double>();
+      one["speedup"] = speedup;
+      if (!result.contains("min_speedup") || speedup < result["min_speedup"].get<double>()) result["min_speedup"] = speedup;
     }
-    one["peak_gib"] = peak_gib(device);
     result["runs"].push_back(one);
-    if (one.contains("tokens_per_s") &&
-        (!result.contains("bespoke") || one["tokens_per_s"] > result["bespoke"]["tokens_per_s"]))
-      result["bespoke"] = one;
-  }
-  if (!baseline.empty()) {
-    result["baseline"] = base;
-    if (base.contains("tokens_per_s") && result.contains("bespoke"))
-      result["speedup"] = result["bespoke"]["tokens_per_s"].get<double>() / result["baseline"]["tokens_per_s"].get<double>();
   }
   std::cout << result.dump(1) << std::endl;
   return 0;

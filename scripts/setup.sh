@@ -13,7 +13,7 @@ with_tests=0
 [ "${1:-}" = "--test" ] && with_tests=1
 
 packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev
+          libcli11-dev libgtest-dev libgmock-dev libopenblas-dev
           libpcre2-dev libutf8proc-dev)
 command -v node > /dev/null || packages+=(nodejs npm)
 if [ $with_tests = 1 ]; then

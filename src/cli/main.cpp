@@ -1,6 +1,8 @@
 // The `bespoke` command: builds the subcommands and owns the one place that turns errors
 // into a message and an exit code.
+#include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "bespoke/core/allocator.h"
 #include "bespoke/core/error.h"
@@ -22,6 +24,14 @@ int exit_code(bespoke::ErrorKind kind) {
     default:
       return kExitInput;
   }
+}
+
+// One line on stderr, whatever the message holds.
+int report(std::string message, int code) {
+  for (char& c : message)
+    if (c == '\n') c = ' ';
+  std::cerr << "error: " << message << "\n";
+  return code;
 }
 
 }  // namespace
@@ -53,16 +63,18 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   } catch (const bespoke::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return exit_code(e.kind());
+    return report(e.what(), exit_code(e.kind()));
   } catch (const c10::Error& e) {
-    std::string msg = e.what_without_backtrace();
-    for (char& c : msg) if (c == '\n') c = ' ';
-    std::cerr << "error: " << msg << "\n";
-    return kExitInternal;
+    return report(e.what_without_backtrace(), kExitInternal);
+  } catch (const nlohmann::json::exception& e) {
+    // A JSON file of a shape its reader did not check for (a string where an object belongs):
+    // bad input, not a bug.
+    return report(std::string("malformed JSON input: ") + e.what(), kExitInput);
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path that cannot be read or written (a directory inside a file, no permission).
+    return report(e.what(), kExitInput);
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kExitInternal;
+    return report(e.what(), kExitInternal);
   }
   return 0;
 }

@@ -171,6 +171,22 @@ TEST(Cli, ConfigThatIsNotJson) {
   expect_input_error(test::run_bespoke("inspect " + dir), {dir + "/config.json", "not valid JSON"});
 }
 
+// JSON that parses but has a shape a reader takes for granted (export reads text_config as an
+// object) is bad input: exit 2 and one line, not the 70 of a bug.
+TEST(Cli, ConfigOfTheWrongShape) {
+  const std::string dir = copy_of_llama();
+  edit_config(dir, [](nlohmann::json& c) { c["text_config"] = "not an object"; });
+  expect_input_error(test::run_bespoke("export " + dir + " --to hf --out " + dir + "/hf"), {});
+}
+
+// An output path below a regular file fails inside std::filesystem (creating the directory):
+// bad input too, exit 2 and one line naming the path.
+TEST(Cli, OutputPathInsideAFile) {
+  const std::string dir = copy_of_llama();
+  expect_input_error(test::run_bespoke("export " + dir + " --to hf --out " + dir + "/config.json/hf"),
+                     {dir + "/config.json/hf", "Not a directory"});
+}
+
 TEST(Cli, IdsOfTheWrongTypeOrRange) {
   const std::string dir = copy_of_llama();
   io::write_safetensors(dir + "/f.safetensors", {{"input_ids", torch::zeros({1, 4})}});

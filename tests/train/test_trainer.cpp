@@ -279,24 +279,36 @@ TEST(Trainer, ResumeRestoresTheRandomGenerator) {
   EXPECT_TRUE(torch::equal(torch::rand({8}), next));
 }
 
-// A checkpoint resumes on any device, whichever wrote it: the optimizer's state follows the
-// weights onto the resuming device.
-TEST(Trainer, ACheckpointResumesOnEveryDevice) {
-  std::vector<std::string> devices = {"cpu"};
-  if (torch::cuda::is_available()) devices.push_back("cuda");
-  const std::string dir = test::scratch_dir("resume-device");
+// A four-step run on CPU, stopped after step 2: its checkpoint is what the resume tests resume.
+train::TrainConfig stopped_at_step_2(const std::string& dir) {
   train::TrainConfig c = config(dir + "/first", 4);
   c.stop_at = 2;
   train::train(c, kRun);
-  for (const std::string& device : devices) {
-    train::TrainConfig on = config(dir + "/" + device, 4);
-    fs::copy(c.out, on.out, fs::copy_options::recursive);
-    on.device = device;
-    on.resume = true;
-    const train::TrainResult r = train::train(on, kRun);
-    EXPECT_EQ(r.first_step, 2) << device;
-    EXPECT_EQ(r.steps, 4) << device;
-  }
+  return c;
+}
+
+// A checkpoint resumes on any device, whichever wrote it: the optimizer's state follows the
+// weights onto the resuming device.
+void expect_resumes_on(const std::string& device, const train::TrainConfig& stopped, const std::string& dir) {
+  train::TrainConfig on = config(dir + "/" + device, 4);
+  fs::copy(stopped.out, on.out, fs::copy_options::recursive);
+  on.device = device;
+  on.resume = true;
+  const train::TrainResult r = train::train(on, kRun);
+  EXPECT_EQ(r.first_step, 2) << device;
+  EXPECT_EQ(r.steps, 4) << device;
+}
+
+TEST(Trainer, ACpuCheckpointResumesOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: a CPU checkpoint was not resumed on CUDA";
+  const std::string dir = test::scratch_dir("resume-cuda");
+  expect_resumes_on("cuda", stopped_at_step_2(dir), dir);
+}
+
+TEST(Trainer, ACheckpointResumesOnlyWithTheSettingsItWasWrittenWith) {
+  const std::string dir = test::scratch_dir("resume-device");
+  const train::TrainConfig c = stopped_at_step_2(dir);
+  expect_resumes_on("cpu", c, dir);
   // Other data, or other rows, would continue from a position in something else; another model,
   // other frozen or grouped parameters, or other optimizer settings would meet an optimizer state
   // made for others (or have theirs silently replaced by it): refused, naming what changed.
@@ -495,41 +507,45 @@ TEST(Trainer, AStopBeforeTheFirstStepTrainsAndSavesNothing) {
 // only the summation order differs (the all-reduce adds the ranks' gradients, the single process
 // accumulates them): the weights agree to float rounding, which Adam's normalisation may magnify
 // a little: bound 1e-5.
-TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
-  std::vector<std::string> devices = {"cpu"};
-  if (torch::cuda::device_count() >= 2) devices.push_back("cuda");
-  for (const std::string& device : devices) {
-    const std::string dir = test::scratch_dir("ddp-" + device);
-    const train::TrainConfig c = config(dir, 6);
-    const std::string common = "train --model " + c.model + " --data " + c.data +
-                               " --steps 6 --batch 4 --seq-len 48 --lr 3e-3 --device " + device;
-    const test::CommandResult one = test::run_bespoke(common + " --micro-batch 1 --out " + dir + "/one");
-    ASSERT_EQ(one.exit_code, 0) << one.err;
-    const test::CommandResult two = test::run_bespoke(common + " --micro-batch 1 --nproc 2 --out " + dir + "/two");
-    ASSERT_EQ(two.exit_code, 0) << two.err;
+void expect_two_processes_make_the_update_of_one(const std::string& device) {
+  const std::string dir = test::scratch_dir("ddp-" + device);
+  const train::TrainConfig c = config(dir, 6);
+  const std::string common = "train --model " + c.model + " --data " + c.data +
+                             " --steps 6 --batch 4 --seq-len 48 --lr 3e-3 --device " + device;
+  const test::CommandResult one = test::run_bespoke(common + " --micro-batch 1 --out " + dir + "/one");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const test::CommandResult two = test::run_bespoke(common + " --micro-batch 1 --nproc 2 --out " + dir + "/two");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
 #ifdef BESPOKE_NCCL
-    const std::string backend = device == "cuda" ? "nccl" : "gloo";
+  const std::string backend = device == "cuda" ? "nccl" : "gloo";
 #else
-    const std::string backend = "gloo";
+  const std::string backend = "gloo";
 #endif
-    EXPECT_NE(two.err.find("2 processes over " + backend), std::string::npos) << two.err;
-    const io::SafetensorsFile a(train::latest_checkpoint(dir + "/one") + "/model.safetensors");
-    const io::SafetensorsFile b(train::latest_checkpoint(dir + "/two") + "/model.safetensors");
-    double worst = 0, moved = 0;
-    for (const auto& p : model::load_model(c.model)->named_parameters()) {
-      worst = std::max(worst, test::max_abs_diff(a.get(p.key()), b.get(p.key())));
-      moved = std::max(moved, test::max_abs_diff(a.get(p.key()), p.value()));
-    }
-    EXPECT_LT(worst, 1e-5) << device;
-    EXPECT_GT(moved, 1e-3) << device;  // the runs did train
-    // Adam would hide a gradient off by a constant factor; the logged norm (before clipping) does not.
-    const std::vector<nlohmann::json> m1 = read_metrics(dir + "/one"), m2 = read_metrics(dir + "/two");
-    ASSERT_EQ(m1.size(), m2.size());
-    for (size_t i = 0; i < m1.size(); ++i)
-      for (const char* key : {"loss", "grad_norm"})
-        EXPECT_NEAR(m2[i][key].get<double>(), m1[i][key].get<double>(), 1e-5 * m1[i][key].get<double>()) << key << " " << i;
-    std::cout << device << ": max |one process - two processes| = " << worst << " (weights moved up to " << moved << ")\n";
+  EXPECT_NE(two.err.find("2 processes over " + backend), std::string::npos) << two.err;
+  const io::SafetensorsFile a(train::latest_checkpoint(dir + "/one") + "/model.safetensors");
+  const io::SafetensorsFile b(train::latest_checkpoint(dir + "/two") + "/model.safetensors");
+  double worst = 0, moved = 0;
+  for (const auto& p : model::load_model(c.model)->named_parameters()) {
+    worst = std::max(worst, test::max_abs_diff(a.get(p.key()), b.get(p.key())));
+    moved = std::max(moved, test::max_abs_diff(a.get(p.key()), p.value()));
   }
+  EXPECT_LT(worst, 1e-5) << device;
+  EXPECT_GT(moved, 1e-3) << device;  // the runs did train
+  // Adam would hide a gradient off by a constant factor; the logged norm (before clipping) does not.
+  const std::vector<nlohmann::json> m1 = read_metrics(dir + "/one"), m2 = read_metrics(dir + "/two");
+  ASSERT_EQ(m1.size(), m2.size());
+  for (size_t i = 0; i < m1.size(); ++i)
+    for (const char* key : {"loss", "grad_norm"})
+      EXPECT_NEAR(m2[i][key].get<double>(), m1[i][key].get<double>(), 1e-5 * m1[i][key].get<double>()) << key << " " << i;
+  std::cout << device << ": max |one process - two processes| = " << worst << " (weights moved up to " << moved << ")\n";
+}
+
+TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) { expect_two_processes_make_the_update_of_one("cpu"); }
+
+TEST(Trainer, TwoCudaProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
+  const int gpus = static_cast<int>(torch::cuda::device_count());
+  if (gpus < 2) GTEST_SKIP() << "needs two CUDA devices, found " << gpus << ": the NCCL two-process case did not run";
+  expect_two_processes_make_the_update_of_one("cuda");
 }
 
 // Two ranks (threads of this process, over Gloo on loopback) average every tensor, whichever
@@ -567,29 +583,29 @@ TEST(Trainer, AFailingWorkerStopsTheOthers) {
 // A group of one over loopback: the collectives are identities, on every device this machine
 // has, and CUDA gets NCCL where libtorch was built with it. A CUDA run asks each rank for a GPU
 // of its own.
-TEST(Trainer, ProcessGroupOfOneRunsItsCollectivesOnEveryDevice) {
-  std::vector<torch::Device> devices = {torch::kCPU};
-  if (torch::cuda::is_available()) devices.push_back(torch::Device(torch::kCUDA, 0));
-  for (const torch::Device& device : devices) {
-    train::DataParallel dp = train::DataParallel::join(0, 1, "127.0.0.1", train::free_port(), device);
+void expect_group_of_one_collectives(const torch::Device& device) {
+  train::DataParallel dp = train::DataParallel::join(0, 1, "127.0.0.1", train::free_port(), device);
 #ifdef BESPOKE_NCCL
-    EXPECT_EQ(dp.backend(), device.is_cuda() ? "nccl" : "gloo");
+  EXPECT_EQ(dp.backend(), device.is_cuda() ? "nccl" : "gloo");
 #else
-    EXPECT_EQ(dp.backend(), "gloo");
+  EXPECT_EQ(dp.backend(), "gloo");
 #endif
-    // In buckets of 24 bytes: {a} in place, {b} (not contiguous) through a copy, {c, d} together.
-    const torch::Tensor a = torch::arange(6, torch::kFloat32).to(device),
-                        b = torch::arange(6, torch::kFloat32).reshape({3, 2}).to(device).t(),
-                        c = torch::full({2}, 7.0f).to(device), d = torch::tensor({-1.0f, 3.0f}).to(device);
-    const std::vector<torch::Tensor> before = {a.clone(), b.clone(), c.clone(), d.clone()};
-    for (const int64_t bucket : {int64_t(24), int64_t(1) << 20}) {
-      dp.average({a, b, c, d}, bucket);
-      const std::vector<torch::Tensor> after = {a, b, c, d};
-      for (size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(torch::equal(after[i], before[i])) << device << " " << i;
-    }
-    EXPECT_EQ(dp.sum(2.5), 2.5);
-    dp.barrier();
+  // In buckets of 24 bytes: {a} in place, {b} (not contiguous) through a copy, {c, d} together.
+  const torch::Tensor a = torch::arange(6, torch::kFloat32).to(device),
+                      b = torch::arange(6, torch::kFloat32).reshape({3, 2}).to(device).t(),
+                      c = torch::full({2}, 7.0f).to(device), d = torch::tensor({-1.0f, 3.0f}).to(device);
+  const std::vector<torch::Tensor> before = {a.clone(), b.clone(), c.clone(), d.clone()};
+  for (const int64_t bucket : {int64_t(24), int64_t(1) << 20}) {
+    dp.average({a, b, c, d}, bucket);
+    const std::vector<torch::Tensor> after = {a, b, c, d};
+    for (size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(torch::equal(after[i], before[i])) << device << " " << i;
   }
+  EXPECT_EQ(dp.sum(2.5), 2.5);
+  dp.barrier();
+}
+
+TEST(Trainer, ProcessGroupOfOneRunsItsCollectivesOnCpu) {
+  expect_group_of_one_collectives(torch::kCPU);
   ::setenv("WORLD_SIZE", "2", 1);
   ::setenv("RANK", "0", 1);
   ::setenv("MASTER_ADDR", "127.0.0.1", 1);
@@ -597,6 +613,11 @@ TEST(Trainer, ProcessGroupOfOneRunsItsCollectivesOnEveryDevice) {
   ::setenv("LOCAL_RANK", std::to_string(torch::cuda::device_count()).c_str(), 1);
   EXPECT_THROW(train::DataParallel::from_env("cuda"), Error);
   for (const char* name : {"WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT", "LOCAL_RANK"}) ::unsetenv(name);
+}
+
+TEST(Trainer, ProcessGroupOfOneRunsItsCollectivesOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: the CUDA process group case did not run";
+  expect_group_of_one_collectives(torch::Device(torch::kCUDA, 0));
 }
 
 TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {

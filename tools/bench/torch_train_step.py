@@ -1,6 +1,8 @@
 """Baseline for bench/bench_train on CPU: the same LLaMA train step written directly in PyTorch
 (Debian's python3-torch, the libtorch Bespoke links): eager attention, fp32, AdamW, clipping,
-random weights and tokens. Prints one JSON line: {"tokens_per_s", "peak_gib", ...}."""
+random weights and tokens, the batch in micro-batches of --micro-batch rows whose gradients
+accumulate, as `bespoke train --micro-batch` does. Prints one JSON line: {"tokens_per_s",
+"peak_gib", ...}; peak_gib is this process's peak RSS."""
 import argparse
 import json
 import resource
@@ -78,6 +80,7 @@ def main():
     p.add_argument("--seq-len", type=int, default=256)
     p.add_argument("--steps", type=int, default=6)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--micro-batch", type=int, default=0, help="rows per forward (0: the whole batch)")
     p.add_argument("--threads", type=int, default=0, help="intra-op threads (0: torch's default)")
     a = p.parse_args()
     if a.threads > 0:
@@ -88,10 +91,13 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.0)
     ids = torch.randint(0, s["vocab"], (a.batch, a.seq_len + 1))
 
+    micro = a.micro_batch or a.batch
+
     def step():
-        logits = model(ids[:, :-1])
-        loss = F.cross_entropy(logits.flatten(0, 1), ids[:, 1:].flatten())
-        loss.backward()
+        for rows in ids.split(micro):
+            logits = model(rows[:, :-1])
+            loss = F.cross_entropy(logits.flatten(0, 1), rows[:, 1:].flatten()) * (rows.shape[0] / a.batch)
+            loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -102,7 +108,7 @@ def main():
     for _ in range(a.steps):
         step()
     seconds = time.perf_counter() - start
-    print(json.dumps({"impl": "pytorch", "tokens_per_s": a.batch * a.seq_len * a.steps / seconds,
+    print(json.dumps({"impl": "pytorch", "micro_batch": micro, "tokens_per_s": a.batch * a.seq_len * a.steps / seconds,
                       "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
                       "torch": torch.__version__, "threads": torch.get_num_threads()}))
 

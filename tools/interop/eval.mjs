@@ -2,19 +2,27 @@
 // every position and `--greedy N` greedy tokens after them (and the seconds they took); for `--text` (repeatable), the
 // token ids llama.cpp's tokenizer gives each text (special tokens parsed, no BOS added); for
 // `--texts FILE.json` (an array of strings), the same for each.
+// `--time-decode N` with `--ids` times greedy decoding instead, `--repeats R` times over: each
+// run evaluates the prompt (prefill_seconds) and then N tokens one at a time (decode_seconds),
+// asking llama.cpp for the greedy token only; the tokens are printed too (prompt's next first).
+// `--threads T` sets llama.cpp's threads (default: 2, or fewer CPUs).
 // Exact comparisons need an F32 KV cache and no flash attention (which keeps F16 K/V).
 // Usage: node eval.mjs MODEL.gguf [--ids 1,2,3] [--greedy 16] [--text "..."]... [--texts F.json]
+//        node eval.mjs MODEL.gguf --ids 1,2,3 --time-decode 32 [--repeats 5] [--threads 2]
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 import fs from "node:fs";
 import os from "node:os";
 
 const args = process.argv.slice(2);
 const modelPath = args[0];
-let ids = [], greedy = 0;
+let ids = [], greedy = 0, timeDecode = 0, repeats = 5, threads = Math.min(2, os.cpus().length);
 const texts = [];
 for (let i = 1; i < args.length; i += 2) {
   if (args[i] === "--ids") ids = args[i + 1].split(",").map(Number);
   else if (args[i] === "--greedy") greedy = Number(args[i + 1]);
+  else if (args[i] === "--time-decode") timeDecode = Number(args[i + 1]);
+  else if (args[i] === "--repeats") repeats = Number(args[i + 1]);
+  else if (args[i] === "--threads") threads = Number(args[i + 1]);
   else if (args[i] === "--text") texts.push(args[i + 1]);
   else if (args[i] === "--texts") texts.push(...JSON.parse(fs.readFileSync(args[i + 1], "utf8")));
   else throw new Error(`unknown argument ${args[i]}`);
@@ -32,11 +40,32 @@ try {
   process.exit(3);
 }
 const out = {};
+const newContext = (tokens) => model.createContext({
+  contextSize: Math.max(64, tokens + 8), threads, flashAttention: false,
+  experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32"});
 if (texts.length) out.tokens = texts.map((t) => Array.from(model.tokenize(t, true)));
-if (ids.length) {
-  const context = await model.createContext({
-    contextSize: Math.max(64, ids.length + greedy + 8), threads: Math.min(2, os.cpus().length), flashAttention: false,
-    experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32"});
+if (ids.length && timeDecode) {
+  // The greedy token alone: asking for the probabilities would build and sort a map over the
+  // whole vocabulary at every step, which for a small model costs more than its forward.
+  const sequence = (await newContext(ids.length + timeDecode + 1)).getSequence();
+  const next = async (tokens) => {
+    const results = await sequence.controlledEvaluate(tokens.map((t, i) =>
+        i === tokens.length - 1 ? [t, {generateNext: {token: true, options: {temperature: 0}}}] : t));
+    return results[tokens.length - 1].next.token;
+  };
+  out.prefill_seconds = [];
+  out.decode_seconds = [];
+  for (let r = 0; r < repeats; ++r) {
+    await sequence.clearHistory();
+    const started = performance.now();
+    out.greedy = [await next(ids)];
+    const prefilled = performance.now();
+    for (let i = 0; i < timeDecode; ++i) out.greedy.push(await next([out.greedy[out.greedy.length - 1]]));
+    out.decode_seconds.push((performance.now() - prefilled) / 1000);
+    out.prefill_seconds.push((prefilled - started) / 1000);
+  }
+} else if (ids.length) {
+  const context = await newContext(ids.length + greedy);
   const sequence = context.getSequence();
   const vocab = model.tokens.vocabSize ?? model.fileInfo.metadata.tokenizer.ggml.tokens.length;
   // At temperature 0 only the greedy sampler runs: the map is the full softmax.
