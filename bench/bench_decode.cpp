@@ -83,11 +83,13 @@ Runs bespoke_runs(bespoke::model::Transformer& net, const torch::Tensor& prompt,
 }
 
 // llama.cpp's runs on `gguf` through the interop harness; throws when it does not run.
-Runs llama_cpp_runs(const std::string& gguf, const std::vector<int64_t>& prompt, int64_t n_new, int repeats, int threads) {
+Runs llama_cpp_runs(const std::string& gguf, const std::vector<int64_t>& prompt, int64_t n_new, int repeats,
+                    int threads) {
   std::string ids;
   for (const int64_t id : prompt) ids += (ids.empty() ? "" : ",") + std::to_string(id);
-  const std::string cmd = "node " + std::string(BESPOKE_INTEROP) + "/eval.mjs " + gguf + " --ids " + ids + " --time-decode " +
-                          std::to_string(n_new) + " --repeats " + std::to_string(repeats) + " --threads " + std::to_string(threads);
+  const std::string cmd = "node " + std::string(BESPOKE_INTEROP) + "/eval.mjs " + gguf + " --ids " + ids +
+                          " --time-decode " + std::to_string(n_new) + " --repeats " + std::to_string(repeats) +
+                          " --threads " + std::to_string(threads);
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) bespoke::fail(bespoke::ErrorKind::kIo, "cannot run the llama.cpp harness: " + cmd);
   std::string out;
@@ -97,8 +99,8 @@ Runs llama_cpp_runs(const std::string& gguf, const std::vector<int64_t>& prompt,
   const size_t line = out.rfind("\n{");  // the result is the last line; llama.cpp's log may come before it
   const json j = json::parse(out.substr(line == std::string::npos ? 0 : line + 1), nullptr, false);
   if (status != 0 || !j.is_object() || !j.contains("decode_seconds"))
-    bespoke::fail(bespoke::ErrorKind::kIo, "the llama.cpp harness (eval.mjs --time-decode on " + gguf + ") failed (exit " +
-                                               std::to_string(WEXITSTATUS(status)) + ")");
+    bespoke::fail(bespoke::ErrorKind::kIo, "the llama.cpp harness (eval.mjs --time-decode on " + gguf +
+                                               ") failed (exit " + std::to_string(WEXITSTATUS(status)) + ")");
   return {j["prefill_seconds"].get<std::vector<double>>(), j["decode_seconds"].get<std::vector<double>>(),
           j["greedy"].get<std::vector<int64_t>>()};
 }
@@ -115,8 +117,10 @@ bespoke::model::Transformer copy_to(bespoke::model::Transformer& net, const torc
 
 json summary(const Runs& runs, int64_t prompt_len, int64_t n_new) {
   const double prefill = median(runs.prefill), decode = median(runs.decode);
-  return {{"prefill_seconds", prefill}, {"prefill_tokens_per_s", prompt_len / prefill},
-          {"decode_seconds", decode},   {"decode_tokens_per_s", n_new / decode},
+  return {{"prefill_seconds", prefill},
+          {"prefill_tokens_per_s", prompt_len / prefill},
+          {"decode_seconds", decode},
+          {"decode_tokens_per_s", n_new / decode},
           {"decode_runs", runs.decode}};
 }
 
@@ -155,12 +159,20 @@ int main(int argc, char** argv) {
     bespoke::model::Transformer on_device = copy_to(net, device);
     const Runs ours = bespoke_runs(on_device, prompt.to(device), n_new, repeats);
     const json ours_json = summary(ours, prompt_len, n_new), theirs_json = summary(theirs, prompt_len, n_new);
-    const json result = {{"bench", "decode"}, {"device", device.str()}, {"threads", threads}, {"prompt", prompt_len},
-                         {"new", n_new}, {"repeats", repeats}, {"statistic", "median"},
-                         {"bespoke", ours_json}, {"llama_cpp", theirs_json},
+    const json result = {{"bench", "decode"},
+                         {"device", device.str()},
+                         {"threads", threads},
+                         {"prompt", prompt_len},
+                         {"new", n_new},
+                         {"repeats", repeats},
+                         {"statistic", "median"},
+                         {"bespoke", ours_json},
+                         {"llama_cpp", theirs_json},
                          {"tokens_agree", ours.tokens == theirs.tokens},
-                         {"decode_ratio", ours_json["decode_tokens_per_s"].get<double>() / theirs_json["decode_tokens_per_s"].get<double>()},
-                         {"prefill_ratio", ours_json["prefill_tokens_per_s"].get<double>() / theirs_json["prefill_tokens_per_s"].get<double>()}};
+                         {"decode_ratio", ours_json["decode_tokens_per_s"].get<double>() /
+                                              theirs_json["decode_tokens_per_s"].get<double>()},
+                         {"prefill_ratio", ours_json["prefill_tokens_per_s"].get<double>() /
+                                               theirs_json["prefill_tokens_per_s"].get<double>()}};
     std::cout << result.dump(1) << std::endl;
   } catch (const std::exception& e) {
     fs::remove_all(dir);

@@ -30,11 +30,16 @@ namespace {
 
 std::string corpus() {
   const std::vector<std::string> pieces = {
-      "The daemon stores each memory as a record; ", "Decided to use SQLite WAL mode (3.2x faster writes). ",
+      "The daemon stores each memory as a record; ",
+      "Decided to use SQLite WAL mode (3.2x faster writes). ",
       "def encode(self, text: str) -> list[int]:\n    return self.model.encode(text)\n",
       "{\"summary\": \"retry with backoff\", \"salience\": 0.72, \"tags\": [\"db\", \"perf\"]}\n",
-      "错误：无法连接到数据库服务器。", "Fehler beim Öffnen der Datei «config.toml».", "🚀 shipped v1.4.2 — 🎉 ",
-      "    at com.example.Server.handle(Server.java:214)\n", "  \t  ", "\n\n"};
+      "错误：无法连接到数据库服务器。",
+      "Fehler beim Öffnen der Datei «config.toml».",
+      "🚀 shipped v1.4.2 — 🎉 ",
+      "    at com.example.Server.handle(Server.java:214)\n",
+      "  \t  ",
+      "\n\n"};
   std::mt19937 rng(42);
   std::uniform_int_distribution<size_t> pick(0, pieces.size() - 1);
   std::string s;
@@ -67,12 +72,13 @@ json llama_cpp_runs(const std::string& model, const std::string& corpus_file, co
   const std::string gguf = dir + "/m.gguf", out = dir + "/out.json";
   bespoke::model::Transformer net = bespoke::model::load_model(model);
   bespoke::exporter::export_gguf(net, model, gguf, bespoke::io::GgmlType::kF32);
-  const std::string cmd = "node " + std::string(BESPOKE_INTEROP) + "/tokenize_speed.mjs " + gguf + " " + corpus_file + " " +
-                          std::to_string(repeats) + " > " + out;
+  const std::string cmd = "node " + std::string(BESPOKE_INTEROP) + "/tokenize_speed.mjs " + gguf + " " + corpus_file +
+                          " " + std::to_string(repeats) + " > " + out;
   const int status = std::system(cmd.c_str());
   const json j = json::parse(std::ifstream(out), nullptr, false);
   if (status != 0 || !j.is_object() || !j.contains("seconds"))
-    bespoke::fail(bespoke::ErrorKind::kIo, "the llama.cpp harness failed (exit " + std::to_string(WEXITSTATUS(status)) + "): " + cmd);
+    bespoke::fail(bespoke::ErrorKind::kIo,
+                  "the llama.cpp harness failed (exit " + std::to_string(WEXITSTATUS(status)) + "): " + cmd);
   return j;
 }
 
@@ -81,7 +87,8 @@ json llama_cpp_runs(const std::string& model, const std::string& corpus_file, co
 int main(int argc, char** argv) {
   CLI::App app("tokenizer.json encoding throughput against llama.cpp's tokenizer");
   int repeats = 5;
-  app.add_option("--repeats", repeats, "encodes of the corpus per side; each side reports the median")->check(CLI::PositiveNumber);
+  app.add_option("--repeats", repeats, "encodes of the corpus per side; each side reports the median")
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   if (!fs::exists(std::string(BESPOKE_INTEROP) + "/node_modules/node-llama-cpp")) {
     std::cerr << "error: the llama.cpp harness is missing (" << BESPOKE_INTEROP
@@ -94,17 +101,20 @@ int main(int argc, char** argv) {
   std::ofstream(corpus_file) << text;
   json result = {{"bench", "tokenize"}, {"corpus_bytes", text.size()}, {"repeats", repeats}, {"statistic", "median"}};
   try {
-    for (const auto& [name, family] : {std::pair{"byte_level_bpe", "llama"}, std::pair{"byte_fallback_bpe", "mistral"}}) {
+    for (const auto& [name, family] :
+         {std::pair{"byte_level_bpe", "llama"}, std::pair{"byte_fallback_bpe", "mistral"}}) {
       const std::string model = std::string(BESPOKE_FIXTURES) + "/hf/" + family;
       const auto [ours, tokens] = bespoke_runs(model, text, repeats);
       const json theirs = llama_cpp_runs(model, corpus_file, dir, repeats);
       const double our_rate = text.size() / median(ours);
       const double their_rate = theirs["bytes"].get<double>() / median(theirs["seconds"].get<std::vector<double>>());
-      result["runs"].push_back({{"tokenizer", name},
-                                {"model", family},
-                                {"bespoke", {{"bytes_per_second", our_rate}, {"seconds", ours}, {"tokens", tokens}}},
-                                {"llama_cpp", {{"bytes_per_second", their_rate}, {"seconds", theirs["seconds"]}, {"tokens", theirs["tokens"]}}},
-                                {"ratio", our_rate / their_rate}});
+      result["runs"].push_back(
+          {{"tokenizer", name},
+           {"model", family},
+           {"bespoke", {{"bytes_per_second", our_rate}, {"seconds", ours}, {"tokens", tokens}}},
+           {"llama_cpp",
+            {{"bytes_per_second", their_rate}, {"seconds", theirs["seconds"]}, {"tokens", theirs["tokens"]}}},
+           {"ratio", our_rate / their_rate}});
     }
   } catch (const std::exception& e) {
     fs::remove_all(dir);

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <torch/version.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
@@ -23,7 +24,6 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <torch/version.h>
 
 #include "bespoke/core/allocator.h"
 #include "bespoke/io/safetensors.h"
@@ -43,12 +43,18 @@ namespace {
 // config.json of the shape: "1.3b" is DESIGN.md's LLaMA 1.345B; "small" fits a 2-core CPU.
 json llama_config(const std::string& shape) {
   const bool big = shape == "1.3b";
-  return {{"model_type", "llama"},          {"hidden_size", big ? 2048 : 256},
-          {"num_hidden_layers", big ? 24 : 4}, {"num_attention_heads", big ? 16 : 8},
-          {"num_key_value_heads", big ? 16 : 8}, {"intermediate_size", big ? 5504 : 688},
-          {"vocab_size", big ? 32000 : 4096}, {"max_position_embeddings", 4096},
-          {"rms_norm_eps", 1e-5},            {"rope_theta", 10000.0},
-          {"tie_word_embeddings", false},    {"hidden_act", "silu"}};
+  return {{"model_type", "llama"},
+          {"hidden_size", big ? 2048 : 256},
+          {"num_hidden_layers", big ? 24 : 4},
+          {"num_attention_heads", big ? 16 : 8},
+          {"num_key_value_heads", big ? 16 : 8},
+          {"intermediate_size", big ? 5504 : 688},
+          {"vocab_size", big ? 32000 : 4096},
+          {"max_position_embeddings", 4096},
+          {"rms_norm_eps", 1e-5},
+          {"rope_theta", 10000.0},
+          {"tie_word_embeddings", false},
+          {"hidden_act", "silu"}};
 }
 
 void write_model(const std::string& dir, const json& config) {
@@ -79,7 +85,8 @@ double steady_tokens_per_s(const std::string& metrics, int64_t skip) {
   std::vector<json> lines;
   for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
   const json &a = lines.at(skip - 1), &b = lines.back();
-  return (b["tokens"].get<double>() - a["tokens"].get<double>()) / (b["elapsed_s"].get<double>() - a["elapsed_s"].get<double>());
+  return (b["tokens"].get<double>() - a["tokens"].get<double>()) /
+         (b["elapsed_s"].get<double>() - a["elapsed_s"].get<double>());
 }
 
 // The peak memory of this process, which measures one run only.
@@ -117,8 +124,8 @@ std::string shell_word(const std::string& s) {
 
 // One measured run: trains at micro-batch `micro` on the model and rows in `work`, in this
 // process, and returns its throughput and peak memory.
-json measure(const std::string& work, int64_t micro, const std::string& device, const std::string& dtype,
-             int64_t batch, int64_t seq_len, int64_t steps) {
+json measure(const std::string& work, int64_t micro, const std::string& device, const std::string& dtype, int64_t batch,
+             int64_t seq_len, int64_t steps) {
   bespoke::train::TrainConfig c;
   c.model = work + "/model";
   c.data = work + "/data.jsonl";
@@ -155,11 +162,15 @@ int main(int argc, char** argv) {
   app.add_option("--micro-batch", micros, "rows per forward; repeat for one setting each (default: the whole batch)")
       ->check(CLI::PositiveNumber);
   app.add_option("--seq-len", seq_len)->check(CLI::PositiveNumber);
-  app.add_option("--steps", steps, "steps per run, the first 2 of them warmup")->check(CLI::Range(int64_t(kWarmup) + 1, int64_t(1) << 20));
-  app.add_option("--baseline", baseline, "command printing the baseline's JSON; gets --shape, --batch, --seq-len, --steps, --warmup and --micro-batch appended");
+  app.add_option("--steps", steps, "steps per run, the first 2 of them warmup")
+      ->check(CLI::Range(int64_t(kWarmup) + 1, int64_t(1) << 20));
+  app.add_option("--baseline", baseline,
+                 "command printing the baseline's JSON; gets --shape, --batch, --seq-len, --steps, --warmup and "
+                 "--micro-batch appended");
   app.add_option("--work", work, "scratch directory");
   app.add_option("--threads", threads, "intra-op threads (0: libtorch's default); give the baseline the same");
-  app.add_option("--measure", measure_micro, "(used by the benchmark itself) one measured run at this micro-batch on --work's model and rows");
+  app.add_option("--measure", measure_micro,
+                 "(used by the benchmark itself) one measured run at this micro-batch on --work's model and rows");
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) at::set_num_threads(threads);
   if (measure_micro > 0) {
@@ -173,14 +184,15 @@ int main(int argc, char** argv) {
   write_model(work + "/model", config);
   write_rows(work + "/data.jsonl", batch * steps, seq_len, config["vocab_size"]);
   if (micros.empty()) micros.push_back(batch);
-  json result = {{"bench", "train_step"}, {"shape", shape},     {"device", device}, {"dtype", dtype},
-                 {"batch", batch},        {"seq_len", seq_len}, {"steps", steps},   {"threads", at::get_num_threads()},
-                 {"libtorch", TORCH_VERSION}};
+  json result = {
+      {"bench", "train_step"},    {"shape", shape},     {"device", device}, {"dtype", dtype},
+      {"batch", batch},           {"seq_len", seq_len}, {"steps", steps},   {"threads", at::get_num_threads()},
+      {"libtorch", TORCH_VERSION}};
   const std::string self = fs::read_symlink("/proc/self/exe").string();
-  const std::string ours = shell_word(self) + " --shape " + shape + " --device " + shell_word(device) + " --dtype " + dtype +
-                           " --batch " + std::to_string(batch) + " --seq-len " + std::to_string(seq_len) +
-                           " --steps " + std::to_string(steps) + " --threads " + std::to_string(threads) +
-                           " --work " + shell_word(work);
+  const std::string ours = shell_word(self) + " --shape " + shape + " --device " + shell_word(device) + " --dtype " +
+                           dtype + " --batch " + std::to_string(batch) + " --seq-len " + std::to_string(seq_len) +
+                           " --steps " + std::to_string(steps) + " --threads " + std::to_string(threads) + " --work " +
+                           shell_word(work);
   const std::string theirs = baseline + " --shape " + shape + " --batch " + std::to_string(batch) + " --seq-len " +
                              std::to_string(seq_len) + " --steps " + std::to_string(steps - kWarmup) + " --warmup " +
                              std::to_string(kWarmup);
@@ -189,10 +201,13 @@ int main(int argc, char** argv) {
     // The baseline first: each side is a fresh process on an idle device.
     if (!baseline.empty()) one["baseline"] = run_measurement(theirs + " --micro-batch " + std::to_string(micro));
     one["bespoke"] = run_measurement(ours + " --measure " + std::to_string(micro));
-    if (one["bespoke"].contains("tokens_per_s") && one.contains("baseline") && one["baseline"].contains("tokens_per_s")) {
-      const double speedup = one["bespoke"]["tokens_per_s"].get<double>() / one["baseline"]["tokens_per_s"].get<double>();
+    if (one["bespoke"].contains("tokens_per_s") && one.contains("baseline") &&
+        one["baseline"].contains("tokens_per_s")) {
+      const double speedup =
+          one["bespoke"]["tokens_per_s"].get<double>() / one["baseline"]["tokens_per_s"].get<double>();
       one["speedup"] = speedup;
-      if (!result.contains("min_speedup") || speedup < result["min_speedup"].get<double>()) result["min_speedup"] = speedup;
+      if (!result.contains("min_speedup") || speedup < result["min_speedup"].get<double>())
+        result["min_speedup"] = speedup;
     }
     result["runs"].push_back(one);
   }

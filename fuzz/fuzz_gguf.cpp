@@ -10,7 +10,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const bespoke::io::GgufTensorInfo& t : file.tensors()) {
       if (bespoke::fuzz::worth_reading(t.shape)) file.get(t.name);
     }
-  } catch (const bespoke::Error&) {
-  }
+  } catch (const bespoke::Error&) {}
   return 0;
 }

@@ -10,7 +10,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& [name, entry] : file.entries()) {
       if (bespoke::fuzz::worth_reading(entry.shape)) file.get(name);
     }
-  } catch (const bespoke::Error&) {
-  }
+  } catch (const bespoke::Error&) {}
   return 0;
 }

@@ -42,7 +42,9 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-CommandResult run_bespoke(const std::string& args) { return run_command(std::string(BESPOKE_BINARY) + " " + args); }
+CommandResult run_bespoke(const std::string& args) {
+  return run_command(std::string(BESPOKE_BINARY) + " " + args);
+}
 
 CommandResult run_command(const std::string& command) {
   const std::string dir = scratch_dir("cmd");
@@ -83,8 +85,8 @@ model::Transformer cut_fixture(const std::string& family, const std::vector<int6
 
 std::string random_text(std::mt19937& rng, size_t max_chars, bool newlines) {
   static const std::vector<std::pair<uint32_t, uint32_t>> ranges = {
-      {0x20, 0x7E}, {0x20, 0x7E}, {0x09, 0x0D}, {0xA0, 0x17F}, {0x300, 0x36F}, {0x391, 0x3C9},
-      {0x4E00, 0x4E80}, {0x1F600, 0x1F64F}, {0x2000, 0x200B}, {0x3000, 0x3000}};
+      {0x20, 0x7E},   {0x20, 0x7E},     {0x09, 0x0D},       {0xA0, 0x17F},    {0x300, 0x36F},
+      {0x391, 0x3C9}, {0x4E00, 0x4E80}, {0x1F600, 0x1F64F}, {0x2000, 0x200B}, {0x3000, 0x3000}};
   std::uniform_int_distribution<size_t> length(0, max_chars), pick(0, ranges.size() - 1);
   std::string s;
   for (size_t n = length(rng); n > 0; --n) {

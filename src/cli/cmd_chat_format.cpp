@@ -28,7 +28,8 @@ std::vector<text::ChatMessage> read_messages(const std::string& path) {
   if (!j.is_array()) fail(ErrorKind::kInput, path + ": expected an array of {\"role\", \"content\"} messages");
   std::vector<text::ChatMessage> out;
   for (const auto& m : j) {
-    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") || !m["content"].is_string())
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
+        !m["content"].is_string())
       fail(ErrorKind::kInput, path + ": every message needs string \"role\" and \"content\"");
     out.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
   }
@@ -43,12 +44,13 @@ void add_chat_format(CLI::App& app) {
   cmd->add_option("MODEL_DIR", opt->model, "model or tokenizer directory")->required();
   cmd->add_option("--messages", opt->messages, "JSON file: [{\"role\": ..., \"content\": ...}, ...]")->required();
   cmd->add_flag("--add-generation-prompt", opt->add_generation_prompt, "end with the assistant turn's opening");
-  cmd->add_option("--chat-template", opt->chat_template, "format to use instead of recognising the template: " +
-                                                             text::chat_format_names().choices());
+  cmd->add_option("--chat-template", opt->chat_template,
+                  "format to use instead of recognising the template: " + text::chat_format_names().choices());
   cmd->add_flag("--no-thinking", opt->no_thinking, "pass enable_thinking=false (Qwen 3, Gemma 4)");
   cmd->callback([opt] {
-    const text::ChatFormat format = opt->chat_template.empty() ? text::detect_chat_format(text::read_chat_template(opt->model))
-                                                               : text::chat_format_names().parse(opt->chat_template);
+    const text::ChatFormat format = opt->chat_template.empty()
+                                        ? text::detect_chat_format(text::read_chat_template(opt->model))
+                                        : text::chat_format_names().parse(opt->chat_template);
     text::ChatOptions options;
     options.add_generation_prompt = opt->add_generation_prompt;
     if (opt->no_thinking) options.enable_thinking = 0;

@@ -12,25 +12,31 @@ namespace bespoke::cli {
 namespace {
 
 std::atomic<bool> demo_stop{false};
-void request_demo_stop(int) { demo_stop.store(true); }
+void request_demo_stop(int) {
+  demo_stop.store(true);
+}
 
 }  // namespace
 
 void add_demo(CLI::App& app) {
   auto c = std::make_shared<pipeline::DemoConfig>();
   CLI::App* cmd = app.add_subcommand(
-      "demo", "The whole pipeline on a tiny model: data, training, evaluation, GGUF export checked in llama.cpp, report");
-  cmd->add_option("--out", c->out, "run directory (stages, manifests, report.json, report.html)")->capture_default_str();
+      "demo",
+      "The whole pipeline on a tiny model: data, training, evaluation, GGUF export checked in llama.cpp, report");
+  cmd->add_option("--out", c->out, "run directory (stages, manifests, report.json, report.html)")
+      ->capture_default_str();
   cmd->add_option("--minutes", c->minutes, "training time budget; 0: the configured steps")->capture_default_str();
   cmd->add_option("--tokenizer", c->tokenizer, "model directory whose tokenizer rules, chat template and config to use")
       ->capture_default_str();
   cmd->add_option("--vocab", c->vocab, "the task tokenizer's vocabulary, learned from the training records")
       ->check(CLI::Range(int64_t{512}, int64_t{1} << 20))
       ->capture_default_str();
-  cmd->add_option("--digits", c->digits, "numbers pre-tokenized in runs of up to 3 digits; 0: the base tokenizer's rule")
+  cmd->add_option("--digits", c->digits,
+                  "numbers pre-tokenized in runs of up to 3 digits; 0: the base tokenizer's rule")
       ->check(CLI::IsMember({0, 3}))
       ->capture_default_str();
-  cmd->add_option("--prompt-template", c->prompt_template, "the prompt's wording (see README); \"\" for the built-in one");
+  cmd->add_option("--prompt-template", c->prompt_template,
+                  "the prompt's wording (see README); \"\" for the built-in one");
   cmd->add_option("--interop", c->interop, "the llama.cpp harness directory")->capture_default_str();
   cmd->add_option("--seed", c->seed)->capture_default_str();
   cmd->add_option("--n-train", c->n_train, "training records")->capture_default_str();

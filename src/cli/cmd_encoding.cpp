@@ -12,8 +12,8 @@
 #include "bespoke/task/encoding/gate.h"
 #include "bespoke/task/encoding/generator.h"
 #include "bespoke/task/encoding/report.h"
-#include "common.h"
 #include "commands.h"
+#include "common.h"
 
 namespace bespoke::cli {
 namespace {
@@ -55,7 +55,8 @@ void print_summary(const enc::Json& r) {
             << "SC          " << m["sc_pass"] << "/" << r["valid_json"] << "  (target 100%)\n"
             << "MIH         " << m["mih_pass"] << "/" << m["mih_total"] << "\n"
             << "CCS         " << m["ccs_pass"] << "/" << m["ccs_pairs"] << " pairs below 0.7\n";
-  if (r["stress"].is_object()) std::cout << "stress      " << r["stress"]["passed"] << "/" << r["stress"]["total"] << "\n";
+  if (r["stress"].is_object())
+    std::cout << "stress      " << r["stress"]["passed"] << "/" << r["stress"]["total"] << "\n";
   std::cout << "verdict     " << (r["verdict"]["pass"].get<bool>() ? "PASS" : "ISSUES FOUND") << "\n";
 }
 
@@ -70,7 +71,8 @@ void add_data(CLI::App& app) {
   auto opt = std::make_shared<DataOptions>();
   CLI::App* data = app.add_subcommand("data", "Make task data");
   data->require_subcommand(1);
-  CLI::App* cmd = data->add_subcommand("encoding", "Synthetic encoding-task records with gold encodings, as chat JSONL");
+  CLI::App* cmd =
+      data->add_subcommand("encoding", "Synthetic encoding-task records with gold encodings, as chat JSONL");
   cmd->add_option("--n", opt->n, "records")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--seed", opt->seed, "the same seed gives the same file")->capture_default_str();
   cmd->add_option("--out", opt->out, "JSONL file to write")->required();
@@ -102,14 +104,18 @@ void add_eval(CLI::App& app) {
   CLI::App* cmd = eval->add_subcommand("encoding", "mnemonic's faithfulness metrics and stress test -> REPORT.json");
   cmd->add_option("--data", opt->data, "items: the generator's JSONL or mnemonic's probe layout")->required();
   CLI::Option* model = cmd->add_option("--model", opt->model, "a model directory or GGUF, run in-process");
-  CLI::Option* server = cmd->add_option("--server", opt->server, "an OpenAI-compatible API base, e.g. http://localhost:8899/v1");
-  CLI::Option* preds = cmd->add_option("--predictions", opt->predictions, "JSONL of {id, output}: score without a model");
+  CLI::Option* server =
+      cmd->add_option("--server", opt->server, "an OpenAI-compatible API base, e.g. http://localhost:8899/v1");
+  CLI::Option* preds =
+      cmd->add_option("--predictions", opt->predictions, "JSONL of {id, output}: score without a model");
   model->excludes(server)->excludes(preds);
   server->excludes(preds);
   cmd->add_option("--out", opt->out, "REPORT.json to write")->required();
   cmd->add_option("--prompt-template", opt->prompt_template, "the prompt's wording (see README)");
   cmd->add_flag("--constrained", opt->constrained, "decode through the record's JSON grammar (--model)");
-  cmd->add_option("--max-new-tokens", opt->max_new_tokens, "per answer")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-new-tokens", opt->max_new_tokens, "per answer")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--server-model", opt->server_model, "the model name sent to --server")->capture_default_str();
   cmd->add_option("--temperature", opt->temperature, "sent to --server (0: left out, the server's default)");
   cmd->add_option("--api-key", opt->api_key, "bearer token for --server");

@@ -20,7 +20,8 @@ struct ExportOptions {
 
 void add_export(CLI::App& app) {
   auto opt = std::make_shared<ExportOptions>();
-  CLI::App* cmd = app.add_subcommand("export", "Write a model as a GGUF file that llama.cpp runs, or a Hugging Face directory");
+  CLI::App* cmd =
+      app.add_subcommand("export", "Write a model as a GGUF file that llama.cpp runs, or a Hugging Face directory");
   cmd->add_option("MODEL", opt->model, "model directory")->required();
   cmd->add_option("--to", opt->to, "output format")->required()->check(CLI::IsMember({"gguf", "hf"}));
   cmd->add_option("--out", opt->out, "output file (gguf) or directory (hf)")->required();

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bespoke/model/generate.h"
-#include "common.h"
 #include "commands.h"
+#include "common.h"
 
 namespace bespoke::cli {
 
@@ -21,7 +21,9 @@ void add_generate(CLI::App& app) {
   cmd->add_option("MODEL_DIR", opt->model, "model directory")->required();
   cmd->add_option("--ids", opt->ids, "safetensors file holding an int64 [batch, seq] prompt")->required();
   cmd->add_option("--tensor", opt->tensor, "name of the ids tensor")->capture_default_str();
-  cmd->add_option("--max-new", opt->max_new, "tokens to generate")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--max-new", opt->max_new, "tokens to generate")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   add_run_options(cmd, opt->run);
   cmd->callback([opt] {
     const model::LoadOptions load = load_options(opt->run);

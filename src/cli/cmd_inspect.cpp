@@ -46,7 +46,8 @@ void inspect_gguf(const std::string& path, bool as_json) {
   }
   for (const auto& [k, v] : meta.items()) std::cout << k << " = " << v.dump() << "\n";
   std::cout << "\n" << tensors.size() << " tensors\n";
-  for (const auto& t : tensors) std::cout << "  " << t["name"].get<std::string>() << " " << t["shape"].dump() << " type " << t["ggml_type"] << "\n";
+  for (const auto& t : tensors)
+    std::cout << "  " << t["name"].get<std::string>() << " " << t["shape"].dump() << " type " << t["ggml_type"] << "\n";
   std::cout << "\n" << table;
 }
 
@@ -58,10 +59,13 @@ void add_inspect(CLI::App& app) {
   cmd->add_option("MODEL_DIR", opt->model, "Hugging Face model directory, or a GGUF file")->required();
   cmd->add_flag("--json", opt->json, "print a JSON object instead of a table");
   cmd->callback([opt] {
-    if (std::filesystem::is_regular_file(opt->model) && io::is_gguf(opt->model)) return inspect_gguf(opt->model, opt->json);
+    if (std::filesystem::is_regular_file(opt->model) && io::is_gguf(opt->model))
+      return inspect_gguf(opt->model, opt->json);
     const model::ModelSpec spec = model::read_hf_config(opt->model);
-    if (opt->json) std::cout << model::describe_json(spec).dump(2) << "\n";
-    else std::cout << model::describe_table(spec);
+    if (opt->json)
+      std::cout << model::describe_json(spec).dump(2) << "\n";
+    else
+      std::cout << model::describe_table(spec);
   });
 }
 

@@ -2,8 +2,8 @@
 #include <memory>
 
 #include "bespoke/io/safetensors.h"
-#include "common.h"
 #include "commands.h"
+#include "common.h"
 
 namespace bespoke::cli {
 

@@ -1,9 +1,9 @@
 // Glue shared by subcommands: device/dtype options and token-id input.
 #pragma once
 
+#include <torch/torch.h>
 #include <CLI/CLI.hpp>
 #include <string>
-#include <torch/torch.h>
 
 #include "bespoke/model/load.h"
 

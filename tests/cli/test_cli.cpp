@@ -33,7 +33,8 @@ void expect_input_error(const test::CommandResult& r, const std::vector<std::str
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  for (const std::string& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "missing '" << n << "' in: " << r.err;
+  for (const std::string& n : needles)
+    EXPECT_NE(r.err.find(n), std::string::npos) << "missing '" << n << "' in: " << r.err;
 }
 
 TEST(Cli, InspectJsonReportsTheExactParameterCount) {
@@ -45,9 +46,11 @@ TEST(Cli, InspectJsonReportsTheExactParameterCount) {
     EXPECT_EQ(j["vocab_size"], 700);
     EXPECT_EQ(j["hidden_size"], 64);
     ASSERT_FALSE(j["layers"].empty());
-    for (const char* key : {"kind", "n_head", "n_kv_head", "head_dim", "ffn"}) EXPECT_TRUE(j["layers"][0].contains(key)) << key;
+    for (const char* key : {"kind", "n_head", "n_kv_head", "head_dim", "ffn"})
+      EXPECT_TRUE(j["layers"][0].contains(key)) << key;
   }
-  const nlohmann::json g4 = nlohmann::json::parse(test::run_bespoke("inspect " + test::fixture_dir("gemma4_full") + " --json").out);
+  const nlohmann::json g4 =
+      nlohmann::json::parse(test::run_bespoke("inspect " + test::fixture_dir("gemma4_full") + " --json").out);
   EXPECT_EQ(g4["family"], "gemma4");
   EXPECT_EQ(g4["layers"][2]["head_dim"], 32);
   EXPECT_EQ(g4["layers"][0]["head_dim"], 16);
@@ -63,7 +66,8 @@ TEST(Cli, InspectTablePrintsEveryLayer) {
 TEST(Cli, LogitsMatchTheReference) {
   const std::string dir = test::fixture_dir("qwen3");
   const std::string out = test::scratch_dir("logits") + "/logits.safetensors";
-  const test::CommandResult r = test::run_bespoke("logits " + dir + " --ids " + dir + "/reference.safetensors --out " + out);
+  const test::CommandResult r =
+      test::run_bespoke("logits " + dir + " --ids " + dir + "/reference.safetensors --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   io::SafetensorsFile got(out), ref(dir + "/reference.safetensors");
   EXPECT_EQ(got.entries().at("logits").dtype, "F32");
@@ -72,7 +76,8 @@ TEST(Cli, LogitsMatchTheReference) {
 
 TEST(Cli, GeneratePrintsTheGreedyTokensOfRowZero) {
   const std::string dir = test::fixture_dir("gemma3");
-  const test::CommandResult r = test::run_bespoke("generate " + dir + " --ids " + dir + "/reference.safetensors --max-new 16");
+  const test::CommandResult r =
+      test::run_bespoke("generate " + dir + " --ids " + dir + "/reference.safetensors --max-new 16");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   io::SafetensorsFile ref(dir + "/reference.safetensors");
   const int64_t T = ref.get("input_ids").size(1);
@@ -86,7 +91,8 @@ TEST(Cli, TokenizeAndDetokenize) {
   const test::CommandResult r = test::run_bespoke("tokenize " + dir + " --text 'Hello world'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "[1,427,302,500,496,427,349,444,338,330]\n");  // reference_encodings.json[0]
-  const test::CommandResult d = test::run_bespoke("detokenize " + dir + " --ids 1,427,302,500,496,427,349,444,338,330 --skip-special");
+  const test::CommandResult d =
+      test::run_bespoke("detokenize " + dir + " --ids 1,427,302,500,496,427,349,444,338,330 --skip-special");
   ASSERT_EQ(d.exit_code, 0) << d.err;
   EXPECT_EQ(d.out, "Hello world\n");  // without <s>, the decoder's Strip drops the leading space
   EXPECT_EQ(test::run_bespoke("detokenize " + dir + " --ids 1,x,3").exit_code, 64);
@@ -97,15 +103,20 @@ TEST(Cli, TokenizeAndDetokenize) {
 
 TEST(Cli, ChatFormat) {
   const std::string dir = test::fixture_dir("tokenizer_bpe"), scratch = test::scratch_dir("chat");
-  std::ofstream(scratch + "/m.json") << R"([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}])";
-  test::CommandResult r = test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/m.json --add-generation-prompt");
+  std::ofstream(scratch + "/m.json")
+      << R"([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}])";
+  test::CommandResult r =
+      test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/m.json --add-generation-prompt");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nYo<|im_end|>\n<|im_start|>assistant\n");
   r = test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/m.json --chat-template gemma3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nYo<end_of_turn>\n");  // no bos_token configured
-  expect_input_error(test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/m.json --chat-template nope"),
-                     {"unknown chat template 'nope'", "gemma4"});
+  EXPECT_EQ(
+      r.out,
+      "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nYo<end_of_turn>\n");  // no bos_token configured
+  expect_input_error(
+      test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/m.json --chat-template nope"),
+      {"unknown chat template 'nope'", "gemma4"});
   std::ofstream(scratch + "/bad.json") << R"([{"role": "user"}])";
   expect_input_error(test::run_bespoke("chat-format " + dir + " --messages " + scratch + "/bad.json"), {"\"content\""});
 }
@@ -113,8 +124,9 @@ TEST(Cli, ChatFormat) {
 TEST(Cli, MissingWeightsFile) {
   const std::string dir = copy_of_llama();
   fs::remove(dir + "/model.safetensors");
-  expect_input_error(test::run_bespoke("logits " + dir + " --ids " + dir + "/reference.safetensors --out " + dir + "/o.safetensors"),
-                     {dir, "no model.safetensors"});
+  expect_input_error(
+      test::run_bespoke("logits " + dir + " --ids " + dir + "/reference.safetensors --out " + dir + "/o.safetensors"),
+      {dir, "no model.safetensors"});
 }
 
 TEST(Cli, TruncatedWeightsFile) {
@@ -155,7 +167,8 @@ TEST(Cli, HeaderThatLiesAboutSizes) {
 TEST(Cli, UnknownModelTypeListsTheSupportedOnes) {
   const std::string dir = copy_of_llama();
   edit_config(dir, [](nlohmann::json& c) { c["model_type"] = "mamba"; });
-  expect_input_error(test::run_bespoke("inspect " + dir), {dir + "/config.json", "'mamba'", "llama", "qwen3", "gemma4_text", "granite"});
+  expect_input_error(test::run_bespoke("inspect " + dir),
+                     {dir + "/config.json", "'mamba'", "llama", "qwen3", "gemma4_text", "granite"});
 }
 
 TEST(Cli, ConfigThatDisagreesWithTheWeights) {
@@ -190,10 +203,12 @@ TEST(Cli, OutputPathInsideAFile) {
 TEST(Cli, IdsOfTheWrongTypeOrRange) {
   const std::string dir = copy_of_llama();
   io::write_safetensors(dir + "/f.safetensors", {{"input_ids", torch::zeros({1, 4})}});
-  expect_input_error(test::run_bespoke("generate " + dir + " --ids " + dir + "/f.safetensors"), {dir + "/f.safetensors", "expected I64"});
+  expect_input_error(test::run_bespoke("generate " + dir + " --ids " + dir + "/f.safetensors"),
+                     {dir + "/f.safetensors", "expected I64"});
   io::write_safetensors(dir + "/big.safetensors", {{"input_ids", torch::full({1, 4}, 700, torch::kInt64)}});
   expect_input_error(test::run_bespoke("generate " + dir + " --ids " + dir + "/big.safetensors"), {"outside [0, 700)"});
-  expect_input_error(test::run_bespoke("generate " + dir + " --ids " + dir + "/big.safetensors --tensor ids"), {"no tensor 'ids'"});
+  expect_input_error(test::run_bespoke("generate " + dir + " --ids " + dir + "/big.safetensors --tensor ids"),
+                     {"no tensor 'ids'"});
   io::write_safetensors(dir + "/empty.safetensors", {{"input_ids", torch::zeros({0, 4}, torch::kInt64)}});
   expect_input_error(test::run_bespoke("generate " + dir + " --ids " + dir + "/empty.safetensors"), {"batch, seq > 0"});
 }
@@ -206,7 +221,8 @@ TEST(Cli, HelpAndUsageErrors) {
   }
   EXPECT_EQ(test::run_bespoke("frobnicate").exit_code, 64);
   EXPECT_EQ(test::run_bespoke("logits " + test::fixture_dir("llama")).exit_code, 64);  // no --ids
-  const std::string generate = "generate " + test::fixture_dir("llama") + " --ids " + test::fixture_dir("llama") + "/reference.safetensors";
+  const std::string generate =
+      "generate " + test::fixture_dir("llama") + " --ids " + test::fixture_dir("llama") + "/reference.safetensors";
   EXPECT_EQ(test::run_bespoke(generate + " --device tpu").exit_code, 64);
   if (!torch::cuda::is_available()) EXPECT_EQ(test::run_bespoke(generate + " --device cuda").exit_code, 64);
 #if TORCH_VERSION_MAJOR < 2

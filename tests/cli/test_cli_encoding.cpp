@@ -13,7 +13,9 @@
 namespace bespoke {
 namespace {
 
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(std::ifstream(path)); }
+nlohmann::json read_json(const std::string& path) {
+  return nlohmann::json::parse(std::ifstream(path));
+}
 
 TEST(CliEncoding, SelfConsistencyGeneratedGoldsScorePerfectlyAsPredictions) {
   const std::string dir = test::scratch_dir("cli-encoding");
@@ -58,8 +60,8 @@ TEST(CliEncoding, ProbeLayoutWithoutPairsIsScoredAsTheScorerScoresIt) {
       out << r.dump() << "\n";
     }
   }
-  const test::CommandResult r =
-      test::run_bespoke("eval encoding --data " + gold + " --predictions " + fixture + "predictions.jsonl --out " + report);
+  const test::CommandResult r = test::run_bespoke("eval encoding --data " + gold + " --predictions " + fixture +
+                                                  "predictions.jsonl --out " + report);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = read_json(report), want = read_json(fixture + "expected.json")["summary"];
   EXPECT_EQ(j["metrics"]["ccs_pairs"], want["ccs_total"]);  // 2: pair 13-14 has an unparseable member
@@ -75,11 +77,14 @@ TEST(CliEncoding, ConstrainedDecodingInProcessIsSchemaCompliant) {
   const std::string data = dir + "/data.jsonl", report = dir + "/report.json";
   {
     std::ofstream out(data);
-    out << R"({"id": 1, "raw_input": "SIGKILL", "category": "minimal"})" "\n"
-        << R"({"id": 2, "raw_input": "Bumped the pool to 25 in db.go:88", "type": "decision"})" "\n";
+    out << R"({"id": 1, "raw_input": "SIGKILL", "category": "minimal"})"
+           "\n"
+        << R"({"id": 2, "raw_input": "Bumped the pool to 25 in db.go:88", "type": "decision"})"
+           "\n";
   }
-  const test::CommandResult r = test::run_bespoke("eval encoding --data " + data + " --model " + test::fixture_dir("llama") +
-                                                  " --constrained --max-new-tokens 280 --no-stress --out " + report);
+  const test::CommandResult r =
+      test::run_bespoke("eval encoding --data " + data + " --model " + test::fixture_dir("llama") +
+                        " --constrained --max-new-tokens 280 --no-stress --out " + report);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = read_json(report);
   EXPECT_EQ(j["valid_json"], 2);
@@ -91,9 +96,19 @@ TEST(CliEncoding, ConstrainedDecodingInProcessIsSchemaCompliant) {
 TEST(CliEncoding, GateExitsZeroForGoAndOneForNoGo) {
   const std::string dir = test::scratch_dir("cli-gate");
   const auto report = [&](const std::string& name, double epr, double sc) {
-    const nlohmann::json j = {{"n", 4}, {"valid_json", 4},
-                              {"metrics", {{"epr", epr}, {"fr", 0.0}, {"ted_failures", 0}, {"ccs_pass", 1}, {"ccs_pairs", 1},
-                                           {"mih_pass", 1}, {"mih_total", 1}, {"np", 1.0}, {"np_dense", 1.0}, {"sc", sc}}}};
+    const nlohmann::json j = {{"n", 4},
+                              {"valid_json", 4},
+                              {"metrics",
+                               {{"epr", epr},
+                                {"fr", 0.0},
+                                {"ted_failures", 0},
+                                {"ccs_pass", 1},
+                                {"ccs_pairs", 1},
+                                {"mih_pass", 1},
+                                {"mih_total", 1},
+                                {"np", 1.0},
+                                {"np_dense", 1.0},
+                                {"sc", sc}}}};
     std::ofstream(dir + "/" + name) << j.dump();
     return dir + "/" + name;
   };
@@ -113,8 +128,8 @@ TEST(CliEncoding, GateExitsZeroForGoAndOneForNoGo) {
 TEST(CliEncoding, BadItemsAreOneLineAndExitTwo) {
   const std::string dir = test::scratch_dir("cli-encoding-bad");
   std::ofstream(dir + "/items.jsonl") << "{\"id\": 1, \"raw_input\": \"x\"}\nnot json\n";
-  const test::CommandResult r =
-      test::run_bespoke("eval encoding --data " + dir + "/items.jsonl --predictions " + dir + "/items.jsonl --out " + dir + "/r.json");
+  const test::CommandResult r = test::run_bespoke("eval encoding --data " + dir + "/items.jsonl --predictions " + dir +
+                                                  "/items.jsonl --out " + dir + "/r.json");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("items.jsonl:2: not a JSON object"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

@@ -36,8 +36,8 @@ TEST(Json, ReadsAFileAndNamesAMissingOrMalformedOne) {
 }
 
 TEST(Json, TypedKeysTakeTheFallbackWhenAbsentOrNullAndNameAWrongType) {
-  const nlohmann::json c = nlohmann::json::parse(
-      R"({"n": 3, "x": 0.5, "b": true, "s": "hi", "l": [1, 2.5], "none": null, "bad": "3"})");
+  const nlohmann::json c =
+      nlohmann::json::parse(R"({"n": 3, "x": 0.5, "b": true, "s": "hi", "l": [1, 2.5], "none": null, "bad": "3"})");
   EXPECT_EQ(config_int(c, "n"), 3);
   EXPECT_EQ(config_int(c, "none", 7), 7);
   EXPECT_EQ(config_int(c, "absent", 7), 7);

@@ -17,11 +17,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "bespoke/core/error.h"
 #include "bespoke/export/gguf_export.h"
 #include "bespoke/export/pad_uniform.h"
 #include "bespoke/io/gguf_reader.h"
 #include "bespoke/io/safetensors.h"
-#include "bespoke/core/error.h"
 #include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
 #include "test_util.h"
@@ -37,7 +37,8 @@ std::string join(const torch::Tensor& row) {
 
 // llama.cpp's view of `gguf`: log-probabilities for `ids` and `greedy` tokens after them.
 nlohmann::json llama_cpp(const std::string& gguf, const std::string& args) {
-  const test::CommandResult r = test::run_command("node " + std::string(BESPOKE_INTEROP) + "/eval.mjs " + gguf + " " + args);
+  const test::CommandResult r =
+      test::run_command("node " + std::string(BESPOKE_INTEROP) + "/eval.mjs " + gguf + " " + args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
 }
@@ -108,8 +109,8 @@ TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
-                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "phi3", "olmo2",
-                                           "granite"),
+                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "phi3",
+                                           "olmo2", "granite"),
                          [](const auto& info) { return info.param; });
 
 // llama.cpp on `gguf` against Bespoke's own forward of `net` (a cut model): log-probabilities
@@ -125,14 +126,16 @@ void expect_llama_cpp_runs_like(model::Transformer& net, const std::string& gguf
     const nlohmann::json got = llama_cpp(gguf, "--ids " + join(ids[row]) + (row == 0 ? " --greedy 16" : ""));
     ASSERT_TRUE(got.contains("logprobs")) << label;
     std::vector<double> flat;
-    for (const auto& r : got["logprobs"].get<std::vector<std::vector<double>>>()) flat.insert(flat.end(), r.begin(), r.end());
+    for (const auto& r : got["logprobs"].get<std::vector<std::vector<double>>>())
+      flat.insert(flat.end(), r.begin(), r.end());
     const torch::Tensor theirs = torch::tensor(flat, torch::kFloat64).view({ids.size(1), -1});
     const double worst = (theirs - want[row]).abs().max().item<double>();
     EXPECT_LT(worst, tolerance) << label << " row " << row;
     // The same argmax wherever the reference's top two are further apart than the tolerance allows.
     const auto top2 = want[row].topk(2, -1);
     const torch::Tensor clear = (std::get<0>(top2).select(-1, 0) - std::get<0>(top2).select(-1, 1)) > 2 * tolerance;
-    EXPECT_TRUE((theirs.argmax(-1) == want[row].argmax(-1)).logical_or(clear.logical_not()).all().item<bool>()) << label;
+    EXPECT_TRUE((theirs.argmax(-1) == want[row].argmax(-1)).logical_or(clear.logical_not()).all().item<bool>())
+        << label;
     if (row == 0) {
       const torch::Tensor greedy = model::generate_greedy(net, ids.narrow(0, 0, 1), 16)[0];
       EXPECT_EQ(join(torch::tensor(got["greedy"].get<std::vector<int64_t>>())), join(greedy)) << label;
@@ -178,7 +181,8 @@ TEST(GgufInterop, PrunedGemma4RunsWithPerLayerShapes) {
   expect_llama_cpp_runs_like(emulated, gguf, "gemma4", "gemma4 cut", kFp16GeluTolerance);
   model::Transformer back = model::load_model(gguf);
   auto want = net->named_parameters();
-  for (const auto& item : back->named_parameters()) EXPECT_TRUE(torch::equal(item.value(), want[item.key()])) << item.key();
+  for (const auto& item : back->named_parameters())
+    EXPECT_TRUE(torch::equal(item.value(), want[item.key()])) << item.key();
 }
 
 // Families without a per-layer architecture go out zero-padded in their own architecture.
@@ -204,12 +208,16 @@ TEST(GgufInterop, Phi3RopeVariantsRunAsPhi3) {
   std::vector<double> long_factor, short_factor;
   for (int i = 0; i < 8; ++i) long_factor.push_back(1.0 + 3.0 * i), short_factor.push_back(1.0 + 0.25 * i);
   const nlohmann::json variants[] = {
-      {{"rope_type", "longrope"}, {"rope_theta", 10000.0}, {"long_factor", long_factor}, {"short_factor", short_factor},
+      {{"rope_type", "longrope"},
+       {"rope_theta", 10000.0},
+       {"long_factor", long_factor},
+       {"short_factor", short_factor},
        {"original_max_position_embeddings", 512}},
       {{"rope_type", "default"}, {"rope_theta", 10000.0}, {"partial_rotary_factor", 0.5}}};
   for (const nlohmann::json& rope : variants) {
     const std::string dir = test::scratch_dir("phi3rope");
-    std::filesystem::copy(src, dir, std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy(src, dir,
+                          std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
     nlohmann::json c = nlohmann::json::parse(std::ifstream(src + "/config.json"));
     c["rope_parameters"] = rope;
     c["max_position_embeddings"] = 2048;
@@ -233,10 +241,12 @@ TEST(GgufInterop, Phi3RopeVariantsRunAsPhi3) {
 TEST(GgufInterop, Gemma4SharingLlamaCppCannotFollowIsRefused) {
   model::Transformer net = model::load_model(test::fixture_dir("gemma4_full"));
   try {
-    exporter::export_gguf(net, test::fixture_dir("gemma4_full"), test::scratch_dir("g4") + "/x.gguf", io::GgmlType::kF32);
+    exporter::export_gguf(net, test::fixture_dir("gemma4_full"), test::scratch_dir("g4") + "/x.gguf",
+                          io::GgmlType::kF32);
     FAIL() << "exported a KV-sharing layout llama.cpp would run differently";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("layer 4: llama.cpp's gemma4 would read the keys and values of layer 2"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("layer 4: llama.cpp's gemma4 would read the keys and values of layer 2"),
+              std::string::npos)
         << e.what();
   }
 }
@@ -244,7 +254,8 @@ TEST(GgufInterop, Gemma4SharingLlamaCppCannotFollowIsRefused) {
 TEST(GgufInterop, ShapesLlamaCppCannotHoldAreRefusedNamingTheLayer) {
   model::Transformer net = test::cut_fixture("gemma2", {4, 4, 2, 4}, {2, 2, 2, 2}, {160, 160, 160, 160});
   try {
-    exporter::export_gguf(net, test::fixture_dir("gemma2"), test::scratch_dir("refuse") + "/x.gguf", io::GgmlType::kF32);
+    exporter::export_gguf(net, test::fixture_dir("gemma2"), test::scratch_dir("refuse") + "/x.gguf",
+                          io::GgmlType::kF32);
     FAIL() << "exported a non-uniform gemma2";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("layer 2"), std::string::npos) << e.what();
@@ -283,9 +294,11 @@ TEST(GgufInterop, Q4_0FilesReadTheSameInBespokeAndLlamaCpp) {
 // llama.cpp's tokenizer on the exported vocabulary: the reference strings give the reference
 // ids (less the BOS that the HF post-processor adds; the harness adds none).
 TEST(GgufInterop, LlamaCppTokenizesLikeTheReference) {
-  for (const auto& [family, tokenizer] : {std::pair<std::string, std::string>{"llama", "tokenizer_bpe"}, {"mistral", "tokenizer_spm"}}) {
+  for (const auto& [family, tokenizer] :
+       {std::pair<std::string, std::string>{"llama", "tokenizer_bpe"}, {"mistral", "tokenizer_spm"}}) {
     const std::string gguf = export_fixture(family, io::GgmlType::kF32);
-    const nlohmann::json cases = nlohmann::json::parse(std::ifstream(test::fixture_dir(tokenizer) + "/reference_encodings.json"));
+    const nlohmann::json cases =
+        nlohmann::json::parse(std::ifstream(test::fixture_dir(tokenizer) + "/reference_encodings.json"));
     nlohmann::json texts = nlohmann::json::array();
     for (const auto& c : cases) texts.push_back(c["text"]);
     const std::string file = test::scratch_dir("texts") + "/texts.json";

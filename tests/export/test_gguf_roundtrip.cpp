@@ -32,21 +32,23 @@ TEST_P(GgufRoundTrip, LogitsFromTheGgufEqualTheSource) {
   model::Transformer source = model::load_model(test::fixture_dir(family));
   io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
   torch::NoGradGuard no_grad;
-  const torch::Tensor a = from_gguf->forward(ref.get("input_ids")).logits, b = source->forward(ref.get("input_ids")).logits;
+  const torch::Tensor a = from_gguf->forward(ref.get("input_ids")).logits,
+                      b = source->forward(ref.get("input_ids")).logits;
   EXPECT_LT(test::max_abs_diff(a, ref.get("logits")), 1e-4);
   EXPECT_LT(test::max_abs_diff(a, b), 1e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, GgufRoundTrip,
-                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "phi3", "olmo2",
-                                           "granite"),
+                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "phi3",
+                                           "olmo2", "granite"),
                          [](const auto& info) { return info.param; });
 
 TEST(GgufRoundTrip, F32IsLosslessBackToTheHfCheckpoint) {
   for (const char* family : {"llama", "qwen2", "qwen3", "gemma4", "olmo2", "granite"}) {
     model::Transformer net = model::load_model(exported(family));
     const io::Checkpoint ckpt(test::fixture_dir(family));
-    for (const auto& [name, t] : model::hf_state_dict(net)) EXPECT_TRUE(torch::equal(t, ckpt.get(name))) << family << " " << name;
+    for (const auto& [name, t] : model::hf_state_dict(net))
+      EXPECT_TRUE(torch::equal(t, ckpt.get(name))) << family << " " << name;
   }
 }
 
@@ -58,7 +60,8 @@ TEST(GgufRoundTrip, PerLayerArchitecturesReadBackExactly) {
     exporter::export_gguf(cut, test::fixture_dir(family), path, io::GgmlType::kF32);
     model::Transformer back = model::load_model(path);
     auto want = cut->named_parameters();
-    for (const auto& item : back->named_parameters()) EXPECT_TRUE(torch::equal(item.value(), want[item.key()])) << family << " " << item.key();
+    for (const auto& item : back->named_parameters())
+      EXPECT_TRUE(torch::equal(item.value(), want[item.key()])) << family << " " << item.key();
   }
 }
 
@@ -130,7 +133,8 @@ std::string foreign_deci(int64_t ffn1) {
   out.add_uint32("deci.attention.key_length", uint32_t(s.layers[0].head_dim));
   out.add_int32_array("deci.feed_forward_length", {int32_t(s.layers[0].ffn_dim), int32_t(ffn1)});
   out.add_int32_array("deci.attention.head_count", {int32_t(s.layers[0].n_heads), int32_t(s.layers[1].n_heads)});
-  out.add_int32_array("deci.attention.head_count_kv", {int32_t(s.layers[0].n_kv_heads), int32_t(s.layers[1].n_kv_heads)});
+  out.add_int32_array("deci.attention.head_count_kv",
+                      {int32_t(s.layers[0].n_kv_heads), int32_t(s.layers[1].n_kv_heads)});
   for (const auto& p : net->named_parameters()) out.add_tensor(p.key(), p.value().detach(), io::GgmlType::kF32);
   const std::string path = test::scratch_dir("rt") + "/foreign-" + std::to_string(ffn1) + ".gguf";
   out.write(path);
@@ -168,10 +172,13 @@ TEST(GgufRoundTrip, CliReadsGgufLikeAModelDirectory) {
   EXPECT_EQ(j["metadata"]["general.architecture"], "gemma3");
   EXPECT_EQ(j["model"]["n_params"].get<int64_t>(), io::Checkpoint(test::fixture_dir("gemma3")).element_count());
   const std::string out = test::scratch_dir("cli") + "/l.safetensors";
-  r = test::run_bespoke("logits " + gguf + " --ids " + test::fixture_dir("gemma3") + "/reference.safetensors --out " + out);
+  r = test::run_bespoke("logits " + gguf + " --ids " + test::fixture_dir("gemma3") + "/reference.safetensors --out " +
+                        out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_LT(test::max_abs_diff(io::SafetensorsFile(out).get("logits"),
-                               io::SafetensorsFile(test::fixture_dir("gemma3") + "/reference.safetensors").get("logits")), 1e-4);
+  EXPECT_LT(
+      test::max_abs_diff(io::SafetensorsFile(out).get("logits"),
+                         io::SafetensorsFile(test::fixture_dir("gemma3") + "/reference.safetensors").get("logits")),
+      1e-4);
 }
 
 TEST(GgufRoundTrip, BadFilesAreRefused) {
@@ -195,7 +202,8 @@ TEST(GgufRoundTrip, BadFilesAreRefused) {
   // An existing output is kept unless --force.
   const std::string existing = test::scratch_dir("keep") + "/x.gguf";
   std::ofstream(existing) << "keep";
-  const test::CommandResult e = test::run_bespoke("export " + test::fixture_dir("llama") + " --to gguf --out " + existing);
+  const test::CommandResult e =
+      test::run_bespoke("export " + test::fixture_dir("llama") + " --to gguf --out " + existing);
   EXPECT_EQ(e.exit_code, 64);
   EXPECT_EQ(std::filesystem::file_size(existing), 4u);
 }

@@ -28,7 +28,8 @@ TEST_P(PadUniform, PaddedLogitsEqualTheCutModel) {
     EXPECT_EQ(l.n_kv_heads, padded->spec().layers[0].n_kv_heads);
     EXPECT_EQ(l.ffn_dim, *std::max_element(c.ffn.begin(), c.ffn.end()));
   }
-  const torch::Tensor ids = io::SafetensorsFile(test::fixture_dir(c.family) + "/reference.safetensors").get("input_ids");
+  const torch::Tensor ids =
+      io::SafetensorsFile(test::fixture_dir(c.family) + "/reference.safetensors").get("input_ids");
   torch::NoGradGuard no_grad;
   const torch::Tensor want = cut->forward(ids).logits, got = padded->forward(ids).logits;
   EXPECT_LT(test::max_abs_diff(got, want), c.tolerance) << c.family;
@@ -36,16 +37,15 @@ TEST_P(PadUniform, PaddedLogitsEqualTheCutModel) {
 
 // Layer 2 of the GQA cuts has 3 query heads on one KV head: wider than the padded group of 2,
 // so its KV head is copied into two slots. OLMo2 forbids copies, so its cut keeps groups <= 2.
-INSTANTIATE_TEST_SUITE_P(
-    Families, PadUniform,
-    ::testing::Values(Cut{"llama", {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32}},
-                      Cut{"gemma2", {4, 4, 2, 0}, {2, 2, 1, 0}, {160, 96, 160, 32}},
-                      Cut{"gemma3", {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 0}},
-                      Cut{"qwen3", {4, 2, 3, 1}, {2, 1, 1, 1}, {64, 160, 96, 32}},
-                      Cut{"olmo2", {4, 2, 2, 1}, {2, 1, 2, 1}, {160, 64, 96, 32}, 1e-4},
-                      Cut{"phi3", {4, 1, 2, 2}, {2, 1, 1, 2}, {160, 64, 96, 32}},
-                      Cut{"granite", {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32}}),
-    [](const auto& info) { return info.param.family; });
+INSTANTIATE_TEST_SUITE_P(Families, PadUniform,
+                         ::testing::Values(Cut{"llama", {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32}},
+                                           Cut{"gemma2", {4, 4, 2, 0}, {2, 2, 1, 0}, {160, 96, 160, 32}},
+                                           Cut{"gemma3", {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 0}},
+                                           Cut{"qwen3", {4, 2, 3, 1}, {2, 1, 1, 1}, {64, 160, 96, 32}},
+                                           Cut{"olmo2", {4, 2, 2, 1}, {2, 1, 2, 1}, {160, 64, 96, 32}, 1e-4},
+                                           Cut{"phi3", {4, 1, 2, 2}, {2, 1, 1, 2}, {160, 64, 96, 32}},
+                                           Cut{"granite", {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32}}),
+                         [](const auto& info) { return info.param.family; });
 
 TEST(PadUniform, FullWidthNormThatWouldNeedCopiesIsRefusedNamingTheLayer) {
   model::Transformer cut = test::cut_fixture("olmo2", {4, 2, 3, 1}, {2, 1, 1, 1}, {160, 64, 96, 32});

@@ -76,23 +76,24 @@ TEST(Safetensors, WritingByRowsMakesTheSameFileAsWritingWholeTensors) {
   torch::manual_seed(2);
   const torch::Tensor ids = torch::randint(1000, {7, 3, 4}, torch::kInt32), logprobs = torch::randn({7, 3, 4});
   io::write_safetensors(dir + "/whole.safetensors", {{"ids", ids}, {"logprobs", logprobs}}, {{"format", "test"}});
-  const std::vector<io::TensorLayout> layout = {{"ids", torch::kInt32, {7, 3, 4}}, {"logprobs", torch::kFloat32, {7, 3, 4}}};
-  io::write_safetensors_by_rows(dir + "/rows.safetensors", layout, {{"format", "test"}}, [&](const io::RowWriter& write) {
-    for (int64_t first : {4, 0, 2}) {
-      const int64_t n = first == 4 ? 3 : 2;
-      write("logprobs", first, logprobs.narrow(0, first, n));
-      write("ids", first, ids.narrow(0, first, n).to(torch::kInt64));  // converted to the file's dtype
-    }
-  });
+  const std::vector<io::TensorLayout> layout = {{"ids", torch::kInt32, {7, 3, 4}},
+                                                {"logprobs", torch::kFloat32, {7, 3, 4}}};
+  io::write_safetensors_by_rows(
+      dir + "/rows.safetensors", layout, {{"format", "test"}}, [&](const io::RowWriter& write) {
+        for (int64_t first : {4, 0, 2}) {
+          const int64_t n = first == 4 ? 3 : 2;
+          write("logprobs", first, logprobs.narrow(0, first, n));
+          write("ids", first, ids.narrow(0, first, n).to(torch::kInt64));  // converted to the file's dtype
+        }
+      });
   const auto bytes = [](const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
   EXPECT_EQ(bytes(dir + "/rows.safetensors"), bytes(dir + "/whole.safetensors"));
 
-  io::write_safetensors_by_rows(dir + "/sparse.safetensors", layout, {}, [&](const io::RowWriter& write) {
-    write("logprobs", 6, logprobs.narrow(0, 6, 1));
-  });
+  io::write_safetensors_by_rows(dir + "/sparse.safetensors", layout, {},
+                                [&](const io::RowWriter& write) { write("logprobs", 6, logprobs.narrow(0, 6, 1)); });
   const io::SafetensorsFile sparse(dir + "/sparse.safetensors");
   EXPECT_TRUE(torch::equal(sparse.get("logprobs").narrow(0, 6, 1), logprobs.narrow(0, 6, 1)));
   EXPECT_EQ(sparse.get("logprobs").narrow(0, 0, 6).abs().sum().item<float>(), 0.0f);
@@ -116,7 +117,8 @@ TEST(Safetensors, ShardedCheckpointReadsLikeOneFile) {
   }
   io::write_safetensors(dir + "/model-00001-of-00002.safetensors", a);
   io::write_safetensors(dir + "/model-00002-of-00002.safetensors", b);
-  std::ofstream(dir + "/model.safetensors.index.json") << nlohmann::json{{"metadata", {{"total_size", 0}}}, {"weight_map", map}}.dump();
+  std::ofstream(dir + "/model.safetensors.index.json")
+      << nlohmann::json{{"metadata", {{"total_size", 0}}}, {"weight_map", map}}.dump();
   const io::Checkpoint sharded(dir);
   EXPECT_EQ(sharded.names(), whole.names());
   EXPECT_EQ(sharded.element_count(), whole.element_count());
@@ -155,10 +157,13 @@ TEST(Safetensors, RejectsDataPastTheEndOfTheFile) {
 }
 
 TEST(Safetensors, RejectsShapesThatOverflow) {
-  expect_rejected(write_raw(test::scratch_dir("st"), R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", 0),
+  expect_rejected(write_raw(test::scratch_dir("st"),
+                            R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", 0),
                   "absurdly large");
-  expect_rejected(write_raw(test::scratch_dir("st"), R"({"w":{"dtype":"F32","shape":[281474976710656,281474976710656],"data_offsets":[0,0]}})", 0),
-                  "overflows");
+  expect_rejected(
+      write_raw(test::scratch_dir("st"),
+                R"({"w":{"dtype":"F32","shape":[281474976710656,281474976710656],"data_offsets":[0,0]}})", 0),
+      "overflows");
 }
 
 TEST(Safetensors, RejectsAnIndexWhoseEntriesAreNotFileNames) {
@@ -178,7 +183,8 @@ TEST(Safetensors, RejectsEntriesWithoutOffsets) {
 }
 
 TEST(Safetensors, UnknownDtypeFailsWhenRead) {
-  const std::string path = write_raw(test::scratch_dir("st"), R"({"w":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}})", 4);
+  const std::string path =
+      write_raw(test::scratch_dir("st"), R"({"w":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}})", 4);
   io::SafetensorsFile f(path);
   try {
     f.get("w");

@@ -17,7 +17,8 @@ TEST(Checkpoint, LayersRecomputedInBackwardGiveTheSameGradients) {
     model::Transformer plain = model::load_model(test::fixture_dir(family));
     model::Transformer checkpointed = model::load_model(test::fixture_dir(family));
     checkpointed->set_activation_checkpointing(true);
-    const torch::Tensor ids = io::SafetensorsFile(test::fixture_dir(family) + "/reference.safetensors").get("input_ids");
+    const torch::Tensor ids =
+        io::SafetensorsFile(test::fixture_dir(family) + "/reference.safetensors").get("input_ids");
     plain->forward(ids).logits.square().mean().backward();
     checkpointed->forward(ids).logits.square().mean().backward();
     auto want = plain->named_parameters();

@@ -27,8 +27,8 @@ std::vector<DeviceCase> device_cases() {
     runs.push_back({"cuda", torch::kBFloat16});
   }
   std::vector<DeviceCase> out;
-  for (const char* family : {"llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4",
-                             "gemma4_full", "phi3", "olmo2", "granite"})
+  for (const char* family :
+       {"llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "gemma4_full", "phi3", "olmo2", "granite"})
     for (const auto& [device, dtype] : runs) out.push_back({family, device, dtype});
   return out;
 }
@@ -90,7 +90,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, GreedyDeviceTest, ::testing::ValuesIn(fp32_ca
 
 // The CUDA cases above exist only where a GPU is present; this one says so where it is not.
 TEST(Devices, CudaCases) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: the fixtures' CUDA fp32 and bf16 cases did not run";
+  if (!torch::cuda::is_available())
+    GTEST_SKIP() << "no CUDA device: the fixtures' CUDA fp32 and bf16 cases did not run";
 }
 
 }  // namespace

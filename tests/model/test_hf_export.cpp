@@ -40,11 +40,13 @@ TEST_P(HfExport, ReloadsAsTheSameModel) {
   wc.erase("layer_types"), sc.erase("layer_types");
   EXPECT_EQ(written, source);
   EXPECT_TRUE(fs::exists(out + "/tokenizer.json"));
-  EXPECT_EQ(fs::directory_iterator(fs::path(out).parent_path())->path(), fs::path(out)) << "temporary directory left behind";
+  EXPECT_EQ(fs::directory_iterator(fs::path(out).parent_path())->path(), fs::path(out))
+      << "temporary directory left behind";
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, HfExport,
-                         ::testing::Values("llama", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4_full", "phi3", "olmo2", "granite"),
+                         ::testing::Values("llama", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4_full", "phi3",
+                                           "olmo2", "granite"),
                          [](const auto& info) { return info.param; });
 
 // A uniformly pruned model (fewer heads and FFN units in every layer) keeps working as HF.

@@ -45,20 +45,24 @@ TEST(Load, HalfPrecisionCheckpointsLoadTheirExactValues) {
     model::Transformer half = model::load_model(dir);
     model::Transformer full = model::load_model(test::fixture_dir("llama"));
     auto a = half->named_parameters(), b = full->named_parameters();
-    for (const auto& item : b) EXPECT_TRUE(torch::equal(a[item.key()], item.value().to(dtype).to(torch::kFloat32))) << item.key();
+    for (const auto& item : b)
+      EXPECT_TRUE(torch::equal(a[item.key()], item.value().to(dtype).to(torch::kFloat32))) << item.key();
   }
 }
 
 TEST(Load, MissingTensorIsNamed) {
   const std::string dir = llama_with([](auto& tensors) {
-    tensors.erase(std::remove_if(tensors.begin(), tensors.end(), [](const auto& p) { return p.first == "model.layers.2.self_attn.v_proj.weight"; }),
+    tensors.erase(std::remove_if(tensors.begin(), tensors.end(),
+                                 [](const auto& p) { return p.first == "model.layers.2.self_attn.v_proj.weight"; }),
                   tensors.end());
   });
-  EXPECT_NE(load_error(dir).find("no tensor 'model.layers.2.self_attn.v_proj.weight'"), std::string::npos) << load_error(dir);
+  EXPECT_NE(load_error(dir).find("no tensor 'model.layers.2.self_attn.v_proj.weight'"), std::string::npos)
+      << load_error(dir);
 }
 
 TEST(Load, UnexpectedTensorIsNamed) {
-  const std::string dir = llama_with([](auto& tensors) { tensors.emplace_back("model.layers.0.self_attn.o_proj.bias", torch::zeros({64})); });
+  const std::string dir = llama_with(
+      [](auto& tensors) { tensors.emplace_back("model.layers.0.self_attn.o_proj.bias", torch::zeros({64})); });
   const std::string err = load_error(dir);
   EXPECT_NE(err.find("unexpected tensor 'model.layers.0.self_attn.o_proj.bias'"), std::string::npos) << err;
 }
@@ -68,8 +72,9 @@ TEST(Load, UnusedKeysAndValuesOfSharingLayersAreIgnored) {
   const std::string src = test::fixture_dir("gemma4_full"), dir = test::scratch_dir("g4");
   fs::copy(src + "/config.json", dir + "/config.json");
   const io::Checkpoint ckpt(src);
-  std::vector<std::pair<std::string, torch::Tensor>> tensors = {{"model.layers.5.self_attn.k_proj.weight", torch::ones({64, 64})},
-                                                                {"model.layers.5.self_attn.v_proj.weight", torch::ones({64, 64})}};
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = {
+      {"model.layers.5.self_attn.k_proj.weight", torch::ones({64, 64})},
+      {"model.layers.5.self_attn.v_proj.weight", torch::ones({64, 64})}};
   for (const std::string& name : ckpt.names()) tensors.emplace_back(name, ckpt.get(name));
   io::write_safetensors(dir + "/model.safetensors", tensors);
   model::Transformer net = model::load_model(dir);
@@ -81,8 +86,9 @@ TEST(Load, UnusedKeysAndValuesOfSharingLayersAreIgnored) {
 TEST(Load, MultimodalWrapperLoadsItsLanguageModel) {
   const std::string src = test::fixture_dir("gemma3"), dir = test::scratch_dir("mm");
   const io::Checkpoint ckpt(src);
-  std::vector<std::pair<std::string, torch::Tensor>> tensors = {{"model.vision_tower.patch_embed.weight", torch::ones({4, 4})},
-                                                                {"model.multi_modal_projector.norm.weight", torch::ones({4})}};
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = {
+      {"model.vision_tower.patch_embed.weight", torch::ones({4, 4})},
+      {"model.multi_modal_projector.norm.weight", torch::ones({4})}};
   for (const std::string& name : ckpt.names())
     tensors.emplace_back("model.language_model." + name.substr(std::strlen("model.")), ckpt.get(name));
   io::write_safetensors(dir + "/model.safetensors", tensors);

@@ -24,13 +24,16 @@ struct NormCase {
   torch::Dtype dtype;
 };
 
-std::ostream& operator<<(std::ostream& out, const NormCase& c) { return out << c.device << " " << c.dtype; }
+std::ostream& operator<<(std::ostream& out, const NormCase& c) {
+  return out << c.device << " " << c.dtype;
+}
 
 class RmsNormTest : public ::testing::TestWithParam<NormCase> {};
 
 TEST_P(RmsNormTest, OwnBackwardGivesTheGradientsOfTheReferenceFormula) {
   const auto [device, dtype] = GetParam();
-  if (device.is_cuda() && !torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: the CUDA RMSNorm case did not run";
+  if (device.is_cuda() && !torch::cuda::is_available())
+    GTEST_SKIP() << "no CUDA device: the CUDA RMSNorm case did not run";
   for (const double offset : {0.0, 1.0}) {
     model::ModelSpec spec;
     spec.norm_eps = 1e-5;
@@ -50,12 +53,14 @@ TEST_P(RmsNormTest, OwnBackwardGivesTheGradientsOfTheReferenceFormula) {
     const torch::Tensor want = reference_norm(x_ref, w_ref, spec.norm_eps, offset);
     const torch::Tensor got = norm(x);
     const auto rel = [](const torch::Tensor& a, const torch::Tensor& b) {
-      return test::max_abs_diff(a.to(torch::kFloat64), b.to(torch::kFloat64)) / b.to(torch::kFloat64).abs().max().item<double>();
+      return test::max_abs_diff(a.to(torch::kFloat64), b.to(torch::kFloat64)) /
+             b.to(torch::kFloat64).abs().max().item<double>();
     };
     if (device.is_cpu())
       EXPECT_TRUE(torch::equal(got, want)) << device << " " << dtype << " offset " << offset;
     else
-      EXPECT_LT(rel(got, want), dtype == torch::kFloat32 ? 1e-6 : 8e-3) << device << " " << dtype << " offset " << offset;
+      EXPECT_LT(rel(got, want), dtype == torch::kFloat32 ? 1e-6 : 8e-3)
+          << device << " " << dtype << " offset " << offset;
     (want * g).sum().backward();
     (got * g).sum().backward();
 
@@ -69,10 +74,11 @@ TEST_P(RmsNormTest, OwnBackwardGivesTheGradientsOfTheReferenceFormula) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Devices, RmsNormTest,
-                         ::testing::Values(NormCase{torch::kCPU, torch::kFloat32}, NormCase{torch::kCPU, torch::kBFloat16},
-                                           NormCase{torch::kCUDA, torch::kFloat32}, NormCase{torch::kCUDA, torch::kBFloat16}),
-                         [](const auto& info) { return info.param.device.str() + "_" + c10::toString(info.param.dtype); });
+INSTANTIATE_TEST_SUITE_P(
+    Devices, RmsNormTest,
+    ::testing::Values(NormCase{torch::kCPU, torch::kFloat32}, NormCase{torch::kCPU, torch::kBFloat16},
+                      NormCase{torch::kCUDA, torch::kFloat32}, NormCase{torch::kCUDA, torch::kBFloat16}),
+    [](const auto& info) { return info.param.device.str() + "_" + c10::toString(info.param.dtype); });
 
 }  // namespace
 }  // namespace bespoke

@@ -24,18 +24,22 @@ struct RopeCase {
   torch::Dtype dtype;
 };
 
-std::ostream& operator<<(std::ostream& out, const RopeCase& c) { return out << c.device << " " << c.dtype; }
+std::ostream& operator<<(std::ostream& out, const RopeCase& c) {
+  return out << c.device << " " << c.dtype;
+}
 
 class RopeTest : public ::testing::TestWithParam<RopeCase> {};
 
 TEST_P(RopeTest, OwnBackwardIsTheTransposeOfTheReferenceRotation) {
   const auto [device, dtype] = GetParam();
-  if (device.is_cuda() && !torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: the CUDA RoPE case did not run";
+  if (device.is_cuda() && !torch::cuda::is_available())
+    GTEST_SKIP() << "no CUDA device: the CUDA RoPE case did not run";
   for (const int64_t rot : {int64_t(16), int64_t(8)}) {
     torch::manual_seed(5);
     const int64_t B = 2, T = 7, H = 3, hd = 16;
     const model::RopeTables tables{torch::randn({T, rot}).to(device), torch::randn({T, rot}).to(device)};
-    const torch::Tensor x0 = torch::randn({B, T, H, hd}).to(device, dtype), g = torch::randn({B, T, H, hd}).to(device, dtype);
+    const torch::Tensor x0 = torch::randn({B, T, H, hd}).to(device, dtype),
+                        g = torch::randn({B, T, H, hd}).to(device, dtype);
     const torch::Tensor x = x0.clone().requires_grad_(true), x_ref = x0.clone().requires_grad_(true);
     const torch::Tensor got = model::apply_rope(x, tables), want = reference_rope(x_ref, tables.cos, tables.sin);
     (got * g).sum().backward();
@@ -47,7 +51,8 @@ TEST_P(RopeTest, OwnBackwardIsTheTransposeOfTheReferenceRotation) {
       EXPECT_TRUE(torch::equal(x.grad(), x_ref.grad())) << dtype << " rot " << rot;
     } else {
       const auto rel = [](const torch::Tensor& a, const torch::Tensor& b) {
-        return test::max_abs_diff(a.to(torch::kFloat64), b.to(torch::kFloat64)) / b.to(torch::kFloat64).abs().max().item<double>();
+        return test::max_abs_diff(a.to(torch::kFloat64), b.to(torch::kFloat64)) /
+               b.to(torch::kFloat64).abs().max().item<double>();
       };
       EXPECT_LT(rel(got, want), 2.0 / 128) << device << " rot " << rot;
       EXPECT_LT(rel(x.grad(), x_ref.grad()), 2.0 / 128) << device << " rot " << rot;
@@ -56,9 +61,12 @@ TEST_P(RopeTest, OwnBackwardIsTheTransposeOfTheReferenceRotation) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, RopeTest,
-                         ::testing::Values(RopeCase{torch::kCPU, torch::kFloat32}, RopeCase{torch::kCPU, torch::kBFloat16},
+                         ::testing::Values(RopeCase{torch::kCPU, torch::kFloat32},
+                                           RopeCase{torch::kCPU, torch::kBFloat16},
                                            RopeCase{torch::kCUDA, torch::kBFloat16}),
-                         [](const auto& info) { return info.param.device.str() + "_" + c10::toString(info.param.dtype); });
+                         [](const auto& info) {
+                           return info.param.device.str() + "_" + c10::toString(info.param.dtype);
+                         });
 
 }  // namespace
 }  // namespace bespoke

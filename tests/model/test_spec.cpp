@@ -20,7 +20,9 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-json read_json(const std::string& path) { return json::parse(std::ifstream(path)); }
+json read_json(const std::string& path) {
+  return json::parse(std::ifstream(path));
+}
 
 // Rewrites a transformers-5 config in the layout of older checkpoints: `rope_theta` and
 // `rope_scaling` (or `rope_local_base_freq` for per-type ropes), `partial_rotary_factor` at
@@ -70,8 +72,8 @@ TEST_P(OlderLayoutTest, GivesTheSameModel) {
 
 // Gemma 4's per-type proportional rope has no older spelling.
 INSTANTIATE_TEST_SUITE_P(Families, OlderLayoutTest,
-                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3",
-                                           "phi3", "olmo2", "granite"),
+                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "phi3", "olmo2",
+                                           "granite"),
                          [](const auto& info) { return info.param; });
 
 TEST(Spec, TensorTableIsTheTransformersParameterSet) {
@@ -130,8 +132,11 @@ TEST(Spec, LongropeSwitchDuringGenerationMatchesRecomputation) {
   json c = read_json(src + "/config.json");
   std::vector<double> long_factor, short_factor;
   for (int i = 0; i < 8; ++i) long_factor.push_back(1.0 + 3.0 * i), short_factor.push_back(1.0 + 0.1 * i);
-  c["rope_parameters"] = {{"rope_type", "longrope"}, {"rope_theta", 10000.0}, {"long_factor", long_factor},
-                          {"short_factor", short_factor}, {"original_max_position_embeddings", 26}};
+  c["rope_parameters"] = {{"rope_type", "longrope"},
+                          {"rope_theta", 10000.0},
+                          {"long_factor", long_factor},
+                          {"short_factor", short_factor},
+                          {"original_max_position_embeddings", 26}};
   std::ofstream(dir + "/config.json") << c.dump();
   model::Transformer net = model::load_model(dir);
   const torch::Tensor prompt = io::SafetensorsFile(src + "/reference.safetensors").get("input_ids").narrow(0, 0, 1);
@@ -228,10 +233,10 @@ TEST(Spec, SparseTextConfigTakesTheFamilyDefaults) {
   EXPECT_EQ(s.layers[0].head_dim, 256);
   EXPECT_EQ(s.activation, model::Activation::kGeluTanh);
   EXPECT_TRUE(s.tie_embeddings);
-  EXPECT_EQ(s.layers[0].window, 1024);                           // local
-  EXPECT_EQ(s.layers[0].rope.theta, 10000.0);                    // rope_local_base_freq
-  EXPECT_EQ(s.layers[0].rope.type, model::RopeType::kDefault);   // no scaling on local layers
-  EXPECT_EQ(s.layers[5].window, 0);                              // every 6th is global
+  EXPECT_EQ(s.layers[0].window, 1024);                          // local
+  EXPECT_EQ(s.layers[0].rope.theta, 10000.0);                   // rope_local_base_freq
+  EXPECT_EQ(s.layers[0].rope.type, model::RopeType::kDefault);  // no scaling on local layers
+  EXPECT_EQ(s.layers[5].window, 0);                             // every 6th is global
   EXPECT_EQ(s.layers[5].rope.theta, 1e6);
   EXPECT_EQ(s.layers[5].rope.type, model::RopeType::kLinear);
   EXPECT_EQ(s.layers[5].rope.factor, 8.0);

@@ -46,7 +46,8 @@ TEST_P(FamilyTaps, ObservingChangesNoLogitAndBlockOutputsAreTheHiddenStates) {
     const std::string at = "blk." + std::to_string(i) + ".";
     ASSERT_TRUE(taps.count(at + "output")) << at;
     EXPECT_TRUE(torch::equal(taps[at + "output"], taps["blk." + std::to_string(i + 1) + ".input"])) << at;
-    EXPECT_LT(test::max_abs_diff(taps[at + "output"], ref.get("hidden_" + std::to_string(i + 1))), 1e-4) << family << " " << at;
+    EXPECT_LT(test::max_abs_diff(taps[at + "output"], ref.get("hidden_" + std::to_string(i + 1))), 1e-4)
+        << family << " " << at;
   }
   ASSERT_TRUE(taps.count("output_norm"));
   EXPECT_LT(test::max_abs_diff(taps["output_norm"], ref.get("hidden_" + std::to_string(L))), 1e-4) << family;
@@ -54,12 +55,14 @@ TEST_P(FamilyTaps, ObservingChangesNoLogitAndBlockOutputsAreTheHiddenStates) {
     const model::LayerSpec& l = net->spec().layers[i];
     const std::string at = "blk." + std::to_string(i) + ".";
     ASSERT_TRUE(taps.count(at + "attn_output.input") && taps.count(at + "ffn_down.input")) << at;
-    EXPECT_EQ(taps[at + "attn_output.input"].sizes().vec(), (std::vector<int64_t>{ids.size(0), ids.size(1), l.n_heads * l.head_dim}));
+    EXPECT_EQ(taps[at + "attn_output.input"].sizes().vec(),
+              (std::vector<int64_t>{ids.size(0), ids.size(1), l.n_heads * l.head_dim}));
     EXPECT_EQ(taps[at + "ffn_down.input"].sizes().vec(), (std::vector<int64_t>{ids.size(0), ids.size(1), l.ffn_dim}));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, FamilyTaps, ::testing::Values("llama", "qwen3", "gemma3", "gemma4", "olmo2", "granite"),
+INSTANTIATE_TEST_SUITE_P(Families, FamilyTaps,
+                         ::testing::Values("llama", "qwen3", "gemma3", "gemma4", "olmo2", "granite"),
                          [](const auto& info) { return info.param; });
 
 // Llama's block: output = input + W_o(context) + W_down(activation), with the norms tapped on
@@ -77,7 +80,8 @@ TEST(Taps, ABlockIsItsInputPlusTheProjectionsOfItsTaps) {
     const torch::Tensor mid = tap("input") + torch::matmul(tap("attn_output.input"), p("attn_output.weight").t());
     const torch::Tensor out = mid + torch::matmul(tap("ffn_down.input"), p("ffn_down.weight").t());
     EXPECT_LT(test::max_abs_diff(out, tap("output")), 1e-5) << i;
-    const torch::Tensor normed = mid * torch::rsqrt(mid.pow(2).mean(-1, true) + net->spec().norm_eps) * p("ffn_norm.weight");
+    const torch::Tensor normed =
+        mid * torch::rsqrt(mid.pow(2).mean(-1, true) + net->spec().norm_eps) * p("ffn_norm.weight");
     EXPECT_LT(test::max_abs_diff(normed, tap("ffn_norm")), 1e-5) << i;
   }
 }

@@ -67,15 +67,32 @@ TEST(Units, EveryRowNamesTheUnitsOfItsAxes) {
     for (size_t d = 0; d < t.axes.size(); ++d) {
       const model::LayerSpec* l = t.layer >= 0 ? &spec.layers[t.layer] : nullptr;
       switch (t.axes[d]) {
-        case Axis::kQ: EXPECT_EQ(t.units(d), l->n_heads) << t.name; ++checked; break;
-        case Axis::kKv: EXPECT_EQ(t.units(d), l->n_kv_heads) << t.name; ++checked; break;
-        case Axis::kFfn: EXPECT_EQ(t.units(d), l->ffn_dim) << t.name; ++checked; break;
-        case Axis::kHidden: EXPECT_EQ(t.units(d), spec.hidden_size) << t.name; ++checked; break;
-        case Axis::kLayer: EXPECT_EQ(t.units(d), spec.n_layers()) << t.name; ++checked; break;
-        default: EXPECT_EQ(t.unit_width[d], 1) << t.name;
+        case Axis::kQ:
+          EXPECT_EQ(t.units(d), l->n_heads) << t.name;
+          ++checked;
+          break;
+        case Axis::kKv:
+          EXPECT_EQ(t.units(d), l->n_kv_heads) << t.name;
+          ++checked;
+          break;
+        case Axis::kFfn:
+          EXPECT_EQ(t.units(d), l->ffn_dim) << t.name;
+          ++checked;
+          break;
+        case Axis::kHidden:
+          EXPECT_EQ(t.units(d), spec.hidden_size) << t.name;
+          ++checked;
+          break;
+        case Axis::kLayer:
+          EXPECT_EQ(t.units(d), spec.n_layers()) << t.name;
+          ++checked;
+          break;
+        default:
+          EXPECT_EQ(t.unit_width[d], 1) << t.name;
       }
     }
-    const bool heads = std::count(t.axes.begin(), t.axes.end(), Axis::kQ) + std::count(t.axes.begin(), t.axes.end(), Axis::kKv) > 0;
+    const bool heads =
+        std::count(t.axes.begin(), t.axes.end(), Axis::kQ) + std::count(t.axes.begin(), t.axes.end(), Axis::kKv) > 0;
     EXPECT_EQ(t.kv_layer, heads ? t.layer : -1) << t.name;  // this fixture shares no KV
   }
   EXPECT_GT(checked, 0);

@@ -21,20 +21,24 @@ std::string demo_args(const std::string& out) {
   const std::string root = fs::path(BESPOKE_INTEROP).parent_path().parent_path().string();
   return "demo --out " + out + " --tokenizer " + test::fixture_dir("llama") + " --prompt-template " + root +
          "/configs/demo_prompt.txt --interop " + BESPOKE_INTEROP +
-         " --n-train 24 --n-eval 3 --vocab 1024 --hidden 64 --layers 2 --heads 4 --kv-heads 2 --ffn 128 --steps 40 --warmup 2"
+         " --n-train 24 --n-eval 3 --vocab 1024 --hidden 64 --layers 2 --heads 4 --kv-heads 2 --ffn 128 --steps 40 "
+         "--warmup 2"
          " --seq-len 512 --batch 4 --lr 0.003 --max-new-tokens 320";
 }
 
-nlohmann::json read_json(const fs::path& path) { return nlohmann::json::parse(std::ifstream(path)); }
+nlohmann::json read_json(const fs::path& path) {
+  return nlohmann::json::parse(std::ifstream(path));
+}
 
 TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
   const std::string out = test::scratch_dir("demo") + "/run";
   fs::remove_all(out);
   // Start, wait for the first training checkpoint, then SIGTERM.
-  const test::CommandResult killed = test::run_command(
-      std::string(BESPOKE_BINARY) + " " + demo_args(out) + " > " + out + ".log 2>&1 & pid=$!; " +
-      "for i in $(seq 1 1200); do ls -d " + out + "/train/checkpoints/step-* > /dev/null 2>&1 && break; sleep 0.05; done; " +
-      "kill -TERM $pid; wait $pid; echo rc=$?; cat " + out + ".log");
+  const test::CommandResult killed =
+      test::run_command(std::string(BESPOKE_BINARY) + " " + demo_args(out) + " > " + out + ".log 2>&1 & pid=$!; " +
+                        "for i in $(seq 1 1200); do ls -d " + out +
+                        "/train/checkpoints/step-* > /dev/null 2>&1 && break; sleep 0.05; done; " +
+                        "kill -TERM $pid; wait $pid; echo rc=$?; cat " + out + ".log");
   ASSERT_NE(killed.out.find("rc=2"), std::string::npos) << killed.out << killed.err;
   EXPECT_NE(killed.out.find("run the same command again to resume"), std::string::npos) << killed.out;
   EXPECT_FALSE(fs::exists(out + "/train/manifest.json"));
@@ -49,9 +53,10 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
     EXPECT_EQ(m["status"], "done") << stage;
     EXPECT_FALSE(m["inputs"].empty() && std::string(stage) != "data") << stage;
   }
-  for (const char* file : {"data/train.jsonl", "data/eval.jsonl", "tokenizer/tokenizer/tokenizer.json", "model/model/config.json", "train/final/model.safetensors",
-                           "eval/untrained.json", "eval/trained.json", "eval/trained_constrained.json",
-                           "export/model-f32.gguf", "export/model-q8_0.gguf", "report.json", "report.html"})
+  for (const char* file :
+       {"data/train.jsonl", "data/eval.jsonl", "tokenizer/tokenizer/tokenizer.json", "model/model/config.json",
+        "train/final/model.safetensors", "eval/untrained.json", "eval/trained.json", "eval/trained_constrained.json",
+        "export/model-f32.gguf", "export/model-q8_0.gguf", "report.json", "report.html"})
     EXPECT_TRUE(fs::exists(fs::path(out) / file)) << file;
 
   const nlohmann::json r = read_json(fs::path(out) / "report.json");
@@ -59,7 +64,8 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
   // shorter messages than the fixture's generic one.
   EXPECT_EQ(r["tokenizer"]["vocab"], 1024);
   EXPECT_EQ(read_json(fs::path(out) / "model/model/config.json")["vocab_size"], 1024);
-  EXPECT_LT(r["tokenizer"]["tokens_per_message"].get<double>(), 0.8 * r["tokenizer"]["tokens_per_message_base"].get<double>());
+  EXPECT_LT(r["tokenizer"]["tokens_per_message"].get<double>(),
+            0.8 * r["tokenizer"]["tokens_per_message_base"].get<double>());
   EXPECT_EQ(r["train"]["steps"], 40);
   EXPECT_GT(r["train"]["tokens"].get<int64_t>(), 0);
   EXPECT_LT(r["train"]["final_loss"].get<double>(), r["train"]["first_loss"].get<double>());
@@ -78,7 +84,8 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
   EXPECT_EQ(r["checks"]["trained_vs_untrained"].size(), 8u);
   EXPECT_NE(resumed.out.find("trained beats untrained (both under the grammar)"), std::string::npos) << resumed.out;
 
-  const test::CommandResult html = test::run_command("node " + std::string(BESPOKE_INTEROP) + "/check_html.mjs " + out + "/report.html");
+  const test::CommandResult html =
+      test::run_command("node " + std::string(BESPOKE_INTEROP) + "/check_html.mjs " + out + "/report.html");
   EXPECT_EQ(html.exit_code, 0) << html.out << html.err;
 
   // Finished: a rerun does nothing but the report.
@@ -99,22 +106,32 @@ TEST(Demo, KilledTrainingResumesAndEveryStageLeavesItsOutputs) {
 // Metrics of `bespoke eval encoding`'s REPORT.json that the checks read.
 pipeline::Json metrics(double epr, double fr_pooled, int64_t mih_pass, int64_t mih_total, int64_t ccs_pass) {
   return {{"metrics",
-           {{"sc", 1.0}, {"epr", epr}, {"np", epr}, {"np_dense", epr}, {"fr", 0.3}, {"fr_pooled", fr_pooled},
-            {"ted_failures", 0}, {"mih_pass", mih_pass}, {"mih_total", mih_total}, {"ccs_pass", ccs_pass}, {"ccs_pairs", 2}}}};
+           {{"sc", 1.0},
+            {"epr", epr},
+            {"np", epr},
+            {"np_dense", epr},
+            {"fr", 0.3},
+            {"fr_pooled", fr_pooled},
+            {"ted_failures", 0},
+            {"mih_pass", mih_pass},
+            {"mih_total", mih_total},
+            {"ccs_pass", ccs_pass},
+            {"ccs_pairs", 2}}}};
 }
 
 TEST(Demo, ChecksReadTheReportsOwnNumbers) {
   pipeline::Json report = {
       {"minutes", 7.5},
       {"train", {{"first_loss", 7.6}, {"final_loss", 0.3}}},
-      {"eval", {{"untrained_constrained", metrics(0.1, 1.0, 0, 2, 2)}, {"trained_constrained", metrics(0.4, 0.5, 2, 2, 2)}}},
+      {"eval",
+       {{"untrained_constrained", metrics(0.1, 1.0, 0, 2, 2)}, {"trained_constrained", metrics(0.4, 0.5, 2, 2, 2)}}},
       {"export", {{"files", {{{"llama_cpp_ok", true}}, {{"llama_cpp_ok", true}}}}}}};
   pipeline::Json c = pipeline::demo_checks(report);
   EXPECT_TRUE(c["loss_fell"].get<bool>() && c["grammar_sc"].get<bool>() && c["llama_cpp_agrees"].get<bool>() &&
               c["within_10_minutes"].get<bool>());
-  const pipeline::Json expected = {{"sc", "by construction"}, {"epr", "better"},   {"np", "better"},
-                                   {"np_dense", "better"},  {"fr_pooled", "better"}, {"ted_failures", "tie at best"},
-                                   {"mih", "better"},       {"ccs", "tie at best"}};
+  const pipeline::Json expected = {{"sc", "by construction"}, {"epr", "better"},       {"np", "better"},
+                                   {"np_dense", "better"},    {"fr_pooled", "better"}, {"ted_failures", "tie at best"},
+                                   {"mih", "better"},         {"ccs", "tie at best"}};
   EXPECT_EQ(c["trained_vs_untrained"], expected);
   EXPECT_TRUE(c["trained_beats_untrained"].get<bool>());
   EXPECT_EQ(c["metrics_measured"], 7);
@@ -140,7 +157,8 @@ TEST(Demo, MetricsWithNothingToMeasureCountAsNeitherWinNorLoss) {
   pipeline::Json report = {
       {"minutes", 7.5},
       {"train", {{"first_loss", 7.6}, {"final_loss", 0.3}}},
-      {"eval", {{"untrained_constrained", metrics(0.1, 1.0, 0, 0, 0)}, {"trained_constrained", metrics(0.4, 0.5, 0, 0, 0)}}},
+      {"eval",
+       {{"untrained_constrained", metrics(0.1, 1.0, 0, 0, 0)}, {"trained_constrained", metrics(0.4, 0.5, 0, 0, 0)}}},
       {"export", {{"files", {{{"llama_cpp_ok", true}}}}}}};
   // No dense-number item parsed in either run: the report's 0.0 is no measurement; no twin
   // pair scored, no minimal item.
@@ -156,7 +174,8 @@ TEST(Demo, MetricsWithNothingToMeasureCountAsNeitherWinNorLoss) {
   EXPECT_TRUE(c["trained_beats_untrained"].get<bool>());
 
   // A measured 0.0 NP dense on both sides is a tie, and a tie is no win.
-  for (const char* run : {"untrained_constrained", "trained_constrained"}) report["eval"][run]["metrics"]["np_dense_n"] = 2;
+  for (const char* run : {"untrained_constrained", "trained_constrained"})
+    report["eval"][run]["metrics"]["np_dense_n"] = 2;
   c = pipeline::demo_checks(report);
   EXPECT_EQ(c["trained_vs_untrained"]["np_dense"], "tie");
   EXPECT_FALSE(c["trained_beats_untrained"].get<bool>());

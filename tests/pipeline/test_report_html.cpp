@@ -22,8 +22,18 @@ Json eval_report(double epr, double np, double sc) {
   return {{"n", 20},
           {"valid_json", 19},
           {"metrics",
-           {{"epr", epr}, {"fr", 0.02}, {"fr_pooled", 0.04}, {"ted_failures", 1}, {"ccs_pass", 3}, {"ccs_pairs", 4}, {"mih_pass", 2},
-            {"mih_total", 2}, {"np", np}, {"np_dense", np}, {"sc", sc}, {"sc_pass", 18}}},
+           {{"epr", epr},
+            {"fr", 0.02},
+            {"fr_pooled", 0.04},
+            {"ted_failures", 1},
+            {"ccs_pass", 3},
+            {"ccs_pairs", 4},
+            {"mih_pass", 2},
+            {"mih_total", 2},
+            {"np", np},
+            {"np_dense", np},
+            {"sc", sc},
+            {"sc_pass", 18}}},
           {"verdict", {{"pass", false}, {"failed", {"epr"}}}},
           {"stress", {{"passed", 5}, {"total", 7}, {"cases", Json::array()}}}};
 }
@@ -34,7 +44,12 @@ Json full_report() {
   return {{"title", "Encoding demo"},
           {"minutes", 7.4},
           {"train",
-           {{"steps", 300}, {"tokens", 123456}, {"first_loss", 6.5}, {"final_loss", 1.2}, {"eval_loss", 1.3}, {"curve", curve}}},
+           {{"steps", 300},
+            {"tokens", 123456},
+            {"first_loss", 6.5},
+            {"final_loss", 1.2},
+            {"eval_loss", 1.3},
+            {"curve", curve}}},
           {"eval",
            {{"untrained", eval_report(0.1, 0.05, 0.0)},
             {"trained", eval_report(0.925, 0.8, 0.95)},
@@ -44,13 +59,28 @@ Json full_report() {
             {"llama_cpp_ok", true},
             {"max_logprob_diff", 1.2e-6},
             {"files",
-             {{{"path", "model-f32.gguf"}, {"type", "f32"}, {"bytes", 1500000}, {"max_logprob_diff", 1.2e-6},
-               {"llama_cpp_ok", true}, {"llama_cpp_tokens_per_s", 900.0}, {"bespoke_tokens_per_s", 300.0}},
-              {{"path", "model-q8_0.gguf"}, {"type", "q8_0"}, {"bytes", 400000}, {"max_logprob_diff", 0.03},
-               {"llama_cpp_ok", false}, {"llama_cpp_tokens_per_s", 1500.0}, {"bespoke_tokens_per_s", nullptr}}}}}},
+             {{{"path", "model-f32.gguf"},
+               {"type", "f32"},
+               {"bytes", 1500000},
+               {"max_logprob_diff", 1.2e-6},
+               {"llama_cpp_ok", true},
+               {"llama_cpp_tokens_per_s", 900.0},
+               {"bespoke_tokens_per_s", 300.0}},
+              {{"path", "model-q8_0.gguf"},
+               {"type", "q8_0"},
+               {"bytes", 400000},
+               {"max_logprob_diff", 0.03},
+               {"llama_cpp_ok", false},
+               {"llama_cpp_tokens_per_s", 1500.0},
+               {"bespoke_tokens_per_s", nullptr}}}}}},
           {"checks",
-           {{"loss_fell", true}, {"grammar_sc", true}, {"llama_cpp_agrees", false}, {"within_10_minutes", true},
-            {"trained_vs_untrained", {{"epr", "better"}, {"sc", "tie at best"}}}, {"trained_beats_untrained", true}, {"by_construction", Json::array({"grammar_sc"})}}},
+           {{"loss_fell", true},
+            {"grammar_sc", true},
+            {"llama_cpp_agrees", false},
+            {"within_10_minutes", true},
+            {"trained_vs_untrained", {{"epr", "better"}, {"sc", "tie at best"}}},
+            {"trained_beats_untrained", true},
+            {"by_construction", Json::array({"grammar_sc"})}}},
           {"stages",
            {{{"name", "data"}, {"status", "done"}, {"seconds", 1.2}},
             {{"name", "train"}, {"status", "done"}, {"seconds", 300.5}},
@@ -82,7 +112,8 @@ std::vector<std::pair<double, double>> polyline_points(const std::string& html) 
 TEST(ReportHtml, FullReportHasEverySectionAndChart) {
   const Json report = full_report();
   const std::string html = pipeline::render_report_html(report);
-  for (const char* id : {"loss-chart", "metrics-table", "metrics-chart", "export-table", "stage-table", "train-table", "checks-table"})
+  for (const char* id :
+       {"loss-chart", "metrics-table", "metrics-chart", "export-table", "stage-table", "train-table", "checks-table"})
     EXPECT_NE(html.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
   EXPECT_EQ(count(html, "<polyline"), 1u);
   EXPECT_EQ(polyline_points(html).size(), report["train"]["curve"].size());
@@ -100,13 +131,14 @@ TEST(ReportHtml, FullReportHasEverySectionAndChart) {
   ASSERT_NE(sc_row, std::string::npos);
   EXPECT_LT(html.find("by construction of the grammar", sc_row), html.find("</tr>", sc_row));
   EXPECT_NE(html.find("7.4 minutes"), std::string::npos);
-  EXPECT_NE(html.find("92.5%"), std::string::npos);         // trained EPR, one decimal
+  EXPECT_NE(html.find("92.5%"), std::string::npos);          // trained EPR, one decimal
   EXPECT_NE(html.find("95.0% (19/20)"), std::string::npos);  // valid JSON with its count
   EXPECT_NE(html.find("71.4% (5/7)"), std::string::npos);    // stress
   EXPECT_NE(html.find(">1.50<"), std::string::npos);         // 1500000 bytes in MB
   EXPECT_NE(html.find("1.20e-06"), std::string::npos);
   EXPECT_NE(html.find("4.0%"), std::string::npos);  // FR pooled
-  EXPECT_NE(html.find("llama.cpp agrees on every exported file</th><td><span class=\"bad\">no</span>"), std::string::npos);
+  EXPECT_NE(html.find("llama.cpp agrees on every exported file</th><td><span class=\"bad\">no</span>"),
+            std::string::npos);
   EXPECT_NE(html.find("tie at best"), std::string::npos);
   EXPECT_NE(html.find(">900.0<"), std::string::npos);
   EXPECT_NE(html.find("\xe2\x80\x94"), std::string::npos) << "the missing Bespoke tok/s reads as a dash";
@@ -121,7 +153,8 @@ TEST(ReportHtml, EscapesText) {
   const std::string html = pipeline::render_report_html(report);
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("<b>"), std::string::npos);
-  EXPECT_EQ(count(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"), 2u);  // <title> and <h1>
+  EXPECT_EQ(count(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"),
+            2u);  // <title> and <h1>
   EXPECT_NE(html.find("&lt;b&gt;data&lt;/b&gt;"), std::string::npos);
   EXPECT_NE(html.find("a&lt;b&gt;&amp;.gguf"), std::string::npos);
 }

@@ -43,7 +43,9 @@ std::string replaced(const std::string& s, const std::string& from, const std::s
 }
 
 // The record with `gist` as its gist.
-std::string with_gist(const std::string& gist) { return replaced(kRecord, R"(Caf\u00e9 \"pool\" \ud83d\uDE00 é😀)", gist); }
+std::string with_gist(const std::string& gist) {
+  return replaced(kRecord, R"(Caf\u00e9 \"pool\" \ud83d\uDE00 é😀)", gist);
+}
 
 // How many leading bytes of `s` the grammar takes before it refuses one.
 size_t accepted(const std::string& s) {
@@ -84,11 +86,14 @@ TEST(RecordGrammar, RefusesEachDepartureFromTheSchemaAtItsFirstByte) {
   };
   const std::string sixty = std::string(58, 'x') + "\\u00e9😀";  // 60 code points: an escape is one
   const Case cases[] = {
-      {"key order", replaced(kRecord, R"("significance": "routine", "emotional_tone": "neutral")", R"("emotional_tone": "neutral", "significance": "routine")"),
+      {"key order",
+       replaced(kRecord, R"("significance": "routine", "emotional_tone": "neutral")",
+                R"("emotional_tone": "neutral", "significance": "routine")"),
        R"(emotional_tone": "neutral", "significance)"},
       {"whitespace", replaced(kRecord, "{\"gist\"", "{ \"gist\""), " \"gist\""},
       {"no space after a key", replaced(kRecord, "\"content\": ", "\"content\":"), "\"Set max"},
-      {"no space after a comma", replaced(kRecord, "\"database\", \"config\"", "\"database\",\"config\""), "\"config\"]"},
+      {"no space after a comma", replaced(kRecord, "\"database\", \"config\"", "\"database\",\"config\""),
+       "\"config\"]"},
       {"two spaces", replaced(kRecord, "\"outcome\": ", "\"outcome\":  "), " \"success"},
       {"newline between items", replaced(kRecord, "}, {\"name\": \"\"", "},\n{\"name\": \"\""), "\n{\"name\": \"\""},
       {"extra key", replaced(kRecord, "0.35}", "0.35, \"extra\": 1}"), ", \"extra\""},
@@ -191,9 +196,11 @@ std::vector<std::vector<int32_t>> prompts(const std::string& dir, const text::To
 // Token budget: a little room before the budget forces the completion.
 constexpr int64_t kSlack = 40;
 
-void expect_valid_records(const std::string& family, const text::Tokenizer& tok, const std::vector<std::vector<int32_t>>& prompts) {
+void expect_valid_records(const std::string& family, const text::Tokenizer& tok,
+                          const std::vector<std::vector<int32_t>>& prompts) {
   model::Transformer net = model::load_model(test::fixture_dir(family));
-  const enc::DecodeOptions options{static_cast<int64_t>(RecordGrammar().completion_length()) + kSlack, /*constrained=*/true};
+  const enc::DecodeOptions options{static_cast<int64_t>(RecordGrammar().completion_length()) + kSlack,
+                                   /*constrained=*/true};
   const auto start = std::chrono::steady_clock::now();
   int valid_records = 0;
   for (const std::vector<int32_t>& prompt : prompts) {
@@ -230,7 +237,8 @@ std::string train_spm() {
 TEST(EncodingDecode, ConstrainedGreedyYieldsValidRecordsNativeSentencePiece) {
   const text::SpmTokenizer tok(train_spm(), /*add_bos=*/true, /*add_eos=*/false);
   std::vector<std::vector<int32_t>> ps;
-  for (const char* memory : {"Bumped the pool size to 25 in db.go.", "Naïve café: 日本 😀"}) ps.push_back(tok.encode(memory));
+  for (const char* memory : {"Bumped the pool size to 25 in db.go.", "Naïve café: 日本 😀"})
+    ps.push_back(tok.encode(memory));
   expect_valid_records("llama", tok, ps);
 }
 
@@ -246,7 +254,8 @@ TEST(EncodingDecode, UnconstrainedIsGenerateGreedy) {
     model::Transformer net = model::load_model(test::fixture_dir(family));
     const auto tok = text::load_tokenizer(test::fixture_dir(family));
     const std::vector<int32_t> prompt = prompts(test::fixture_dir(family), *tok, 1)[0];
-    const torch::Tensor ids = model::generate_greedy(net, torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end())).unsqueeze(0), 24)[0];
+    const torch::Tensor ids = model::generate_greedy(
+        net, torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end())).unsqueeze(0), 24)[0];
     const std::vector<int32_t> greedy(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
     EXPECT_EQ(enc::generate_text(net, *tok, prompt, {}, {24, false}), tok->decode(greedy)) << family;
     // A stop token ends the text before it.

@@ -20,7 +20,9 @@ namespace {
 using task::encoding::Json;
 namespace enc = task::encoding;
 
-std::vector<Json> generate(int64_t n, uint64_t seed) { return enc::generate_encoding_records({n, seed}); }
+std::vector<Json> generate(int64_t n, uint64_t seed) {
+  return enc::generate_encoding_records({n, seed});
+}
 
 std::string dumps(const std::vector<Json>& records) {
   std::string out;

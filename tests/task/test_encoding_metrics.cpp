@@ -15,8 +15,9 @@ namespace enc = task::encoding;
 using Set = std::set<std::string>;
 
 TEST(EncodingEntities, NumbersFollowTheScorersAlternation) {
-  EXPECT_EQ(enc::extract_numbers("worker-3 took 1,247.5 ms, a -2.5% drop, 12.8/16 GB, lr 2.3e-4, 12/21 passed, -7, 80%"),
-            (Set{"3", "1247.5", "-2.5%", "12.8", "16", "2.3e-4", "12/21", "7", "80%"}));
+  EXPECT_EQ(
+      enc::extract_numbers("worker-3 took 1,247.5 ms, a -2.5% drop, 12.8/16 GB, lr 2.3e-4, 12/21 passed, -7, 80%"),
+      (Set{"3", "1247.5", "-2.5%", "12.8", "16", "2.3e-4", "12/21", "7", "80%"}));
   EXPECT_EQ(enc::extract_numbers("-47,231 rows and -3/4 and 5e3"), (Set{"-47231", "-3/4", "5", "3"}));
   // Python's \d is Unicode: full-width and Devanagari digits are numbers.
   EXPECT_EQ(enc::extract_numbers("\xEF\xBC\x93\xEF\xBC\x94\xEF\xBC\x95 items, \xE0\xA5\xA8 left"),
@@ -33,15 +34,21 @@ TEST(EncodingEntities, PathsVersionsAndProperNouns) {
             (Set{"Maria Chen", "Chen", "Jason", "Anthony", "PostgreSQL", "caleb_g", "SpreadActivation"}));
   // Sentence starters are not names and "The ..." runs are dropped, but their words after a
   // lower-case letter still count; a mention keeps Japanese letters.
-  EXPECT_EQ(enc::extract_entities("Deploy failed. The Big Apple office pinged @\xE7\x94\xB0\xE4\xB8\xAD\xE3\x81\x95\xE3\x82\x93 today"),
+  EXPECT_EQ(enc::extract_entities(
+                "Deploy failed. The Big Apple office pinged @\xE7\x94\xB0\xE4\xB8\xAD\xE3\x81\x95\xE3\x82\x93 today"),
             (Set{"Big", "Apple", "\xE7\x94\xB0\xE4\xB8\xAD\xE3\x81\x95\xE3\x82\x93"}));
   // Python's \s includes the no-break space, inside a name and before a word.
-  EXPECT_EQ(enc::extract_entities("met Maria\xC2\xA0" "Chen"), (Set{"Maria", "Chen", "Maria\xC2\xA0" "Chen"}));
+  EXPECT_EQ(enc::extract_entities("met Maria\xC2\xA0"
+                                  "Chen"),
+            (Set{"Maria", "Chen",
+                 "Maria\xC2\xA0"
+                 "Chen"}));
 }
 
 TEST(EncodingEntities, LowerCaseIsPythons) {
   EXPECT_EQ(enc::python_lower("\xC4\xB0STANBUL"), "i\xCC\x87stanbul");
-  EXPECT_EQ(enc::python_lower("\xCE\x9F\xCE\x94\xCE\x9F\xCE\xA3 \xCE\xA3"), "\xCE\xBF\xCE\xB4\xCE\xBF\xCF\x82 \xCF\x83");
+  EXPECT_EQ(enc::python_lower("\xCE\x9F\xCE\x94\xCE\x9F\xCE\xA3 \xCE\xA3"),
+            "\xCE\xBF\xCE\xB4\xCE\xBF\xCF\x82 \xCF\x83");
   EXPECT_EQ(enc::python_lower("Renée ÉCOLE"), "renée école");
   EXPECT_EQ(enc::code_points("Renée"), 5u);
 }
@@ -103,7 +110,8 @@ TEST(EncodingMetrics, NumbersAreSearchedAsPythonPrintsThem) {
 
 TEST(EncodingMetrics, TemplateEchoIsSearchedLowerCasedInTheAsciiDump) {
   EXPECT_TRUE(enc::score_item("x", record("Keep the Gist UNDER 60 CHARACTERS")).ted);
-  EXPECT_EQ(enc::score_item("x", record("fill in every JSON field")).echoed, std::vector<std::string>{"fill in every json field"});
+  EXPECT_EQ(enc::score_item("x", record("fill in every JSON field")).echoed,
+            std::vector<std::string>{"fill in every json field"});
   EXPECT_FALSE(enc::score_item("x", record("under 61 characters")).ted);
 }
 
@@ -115,7 +123,7 @@ TEST(EncodingMetrics, CrossContaminationIsACosineOfWordCounts) {
   EXPECT_DOUBLE_EQ(enc::ccs(a, a), 1.0);
   EXPECT_DOUBLE_EQ(enc::ccs(Json::parse(R"({"content": "q\nr"})"), Json::parse(R"({"content": "q nr"})")), 1.0);
   EXPECT_EQ(enc::ccs(Json::parse(R"({"gist": ""})"), Json::parse(R"({"gist": "a"})")), 0.0);  // only keys on one side
-  EXPECT_EQ(enc::ccs(Json::object(), Json::object()), 1.0);  // no words at all
+  EXPECT_EQ(enc::ccs(Json::object(), Json::object()), 1.0);                                   // no words at all
 }
 
 TEST(EncodingMetrics, MinimalInputHandling) {
@@ -129,7 +137,11 @@ TEST(EncodingMetrics, MinimalInputHandling) {
   r.erase("salience");  // a missing salience counts as 1.0
   EXPECT_FALSE(enc::mih(r));
   r = record("\xC3\xA9", 0.1);
-  r["content"] = std::string(75, 'a') + [] { std::string s; for (int i = 0; i < 75; ++i) s += "\xC3\xA9"; return s; }();
+  r["content"] = std::string(75, 'a') + [] {
+    std::string s;
+    for (int i = 0; i < 75; ++i) s += "\xC3\xA9";
+    return s;
+  }();
   EXPECT_TRUE(enc::mih(r));  // 150 code points, 225 bytes
 }
 

@@ -59,7 +59,8 @@ void expect_matches_scorer(const Json& report, const Json& expected, bool catego
   EXPECT_NEAR(m["np"].get<double>(), summary["avg_np"].get<double>(), kTol);
   EXPECT_NEAR(m["np_dense"].get<double>(), summary["avg_np_dense"].get<double>(), kTol);
   EXPECT_EQ(m["ted_failures"], summary["ted_failures"]);
-  EXPECT_NEAR(m["ted_failures"].get<double>() / report["valid_json"].get<double>(), summary["ted_rate"].get<double>(), kTol);
+  EXPECT_NEAR(m["ted_failures"].get<double>() / report["valid_json"].get<double>(), summary["ted_rate"].get<double>(),
+              kTol);
   EXPECT_EQ(m["sc_pass"], summary["sc_pass"]);
   EXPECT_NEAR(m["sc"].get<double>(), summary["sc_rate"].get<double>(), kTol);
   EXPECT_EQ(m["mih_pass"], summary["mih_pass"]);

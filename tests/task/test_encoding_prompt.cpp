@@ -31,8 +31,9 @@ TEST(EncodingPrompt, BuiltInHoldsTheRulesSchemaAndFields) {
 }
 
 TEST(EncodingPrompt, ATemplateFileReplacesTheWording) {
-  auto m = enc::prompt_messages(enc::PromptTemplate::from_file(write("a.txt", "Encode: {content} ({type} via {source})")), "x", "git",
-                                "repo_changed");
+  auto m =
+      enc::prompt_messages(enc::PromptTemplate::from_file(write("a.txt", "Encode: {content} ({type} via {source})")),
+                           "x", "git", "repo_changed");
   ASSERT_EQ(m.size(), 1u);  // no system message
   EXPECT_EQ(m[0].content, "Encode: x (repo_changed via git)");
   m = enc::prompt_messages(enc::PromptTemplate::from_file(write("b.txt", "Be brief.\n---\nCONTENT: {content}")), "y");

@@ -53,8 +53,9 @@ TEST(EncodingRecord, EveryViolationIsListedByField) {
   EXPECT_TRUE(has("structured_concepts.topics[0].label: not a string"));
   EXPECT_EQ(v.size(), 8u);
   const std::vector<std::string> reordered = enc::violations(Json::parse(R"({"summary": "s", "gist": "g"})"));
-  EXPECT_TRUE(std::any_of(reordered.begin(), reordered.end(),
-                          [](const std::string& s) { return s.find("\"gist\" is out of order") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(reordered.begin(), reordered.end(), [](const std::string& s) {
+    return s.find("\"gist\" is out of order") != std::string::npos;
+  }));
 }
 
 TEST(EncodingRecord, ComplianceFollowsTheScorersRules) {
@@ -67,7 +68,8 @@ TEST(EncodingRecord, ComplianceFollowsTheScorersRules) {
   r.erase("salience");  // missing salience fails
   EXPECT_FALSE(enc::schema_compliant(r));
   r = good();
-  r["gist"] = std::string(20, 'a') + "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9" +
+  r["gist"] = std::string(20, 'a') +
+              "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9" +
               std::string(30, 'b');  // 60 code points, 70 bytes
   EXPECT_TRUE(enc::schema_compliant(r));
   r["structured_concepts"]["entities"][0] = "db.go";  // sub-item shapes are not the scorer's business
@@ -106,10 +108,12 @@ TEST(EncodingRecord, SerialisedAsPythonDoes) {
   EXPECT_EQ(enc::python_float(-0.35), "-0.35");
   EXPECT_EQ(enc::python_float(0.1 + 0.2), "0.30000000000000004");
   EXPECT_EQ(enc::python_float(0.0), "0.0");
-  const Json r = Json::parse(R"({"b": 0.50, "a": [1, 2.5e3, "x\ny"], "s": "caf\u00e9 \ud83d\ude00 \u0001", "t": true, "n": null})");
+  const Json r = Json::parse(
+      R"({"b": 0.50, "a": [1, 2.5e3, "x\ny"], "s": "caf\u00e9 \ud83d\ude00 \u0001", "t": true, "n": null})");
   // ensure_ascii=False keeps characters as they are; control characters and \n are escaped.
   EXPECT_EQ(enc::python_dumps(r, false),
-            "{\"b\": 0.5, \"a\": [1, 2500.0, \"x\\ny\"], \"s\": \"caf\xC3\xA9 \xF0\x9F\x98\x80 \\u0001\", \"t\": true, \"n\": null}");
+            "{\"b\": 0.5, \"a\": [1, 2500.0, \"x\\ny\"], \"s\": \"caf\xC3\xA9 \xF0\x9F\x98\x80 \\u0001\", \"t\": true, "
+            "\"n\": null}");
   EXPECT_EQ(enc::python_dumps(r, true),
             R"({"b": 0.5, "a": [1, 2500.0, "x\ny"], "s": "caf\u00e9 \ud83d\ude00 \u0001", "t": true, "n": null})");
 }

@@ -43,24 +43,30 @@ struct Probe {
 };
 
 Probe probe() {
-  const std::string gold = write_lines("gold.jsonl", {
-      {{"id", 6}, {"raw_input", "SIGKILL"}, {"category", "minimal"}},
-      {{"id", 2}, {"raw_input", "We chose SQLite for the cache"}, {"category", "adversarial-twin"}, {"pair", "db"}},
-      {{"id", 1}, {"raw_input", "We chose Postgres for the cache"}, {"category", "adversarial-twin"}, {"pair", "db"}},
-      {{"id", 3}, {"raw_input", "p99 at 120 ms and 4 errors"}, {"category", "dense-numbers"}, {"type", "insight"}},
-      {{"id", 4}, {"raw_input", "Went with React"}, {"category", "adversarial-twin"}, {"pair", "ui"}},
-      {{"id", 5}, {"raw_input", "Went with Svelte"}, {"category", "adversarial-twin"}, {"pair", "ui"}},
-      {{"id", 7}, {"raw_input", "build passed"}, {"category", "minimal"}},
-  });
-  const std::string preds = write_lines("preds.jsonl", {
-      {{"id", 1}, {"output", "```json\n" + record("postgres cache chosen").dump() + "\n```"}},
-      {{"id", 2}, {"output", record("sqlite picked for caching")}},
-      {{"id", 3}, {"output", "Sure! " + record("p99 120 ms").dump()}},  // keeps 99 and 120, loses 4
-      {{"id", 4}, {"output", record("went with react")}},
-      {{"id", 5}, {"output", "I cannot do that"}},
-      {{"id", 6}, {"output", record("SIGKILL received", 0.1)}},
-      // id 7 has no prediction at all
-  });
+  const std::string gold = write_lines(
+      "gold.jsonl",
+      {
+          {{"id", 6}, {"raw_input", "SIGKILL"}, {"category", "minimal"}},
+          {{"id", 2}, {"raw_input", "We chose SQLite for the cache"}, {"category", "adversarial-twin"}, {"pair", "db"}},
+          {{"id", 1},
+           {"raw_input", "We chose Postgres for the cache"},
+           {"category", "adversarial-twin"},
+           {"pair", "db"}},
+          {{"id", 3}, {"raw_input", "p99 at 120 ms and 4 errors"}, {"category", "dense-numbers"}, {"type", "insight"}},
+          {{"id", 4}, {"raw_input", "Went with React"}, {"category", "adversarial-twin"}, {"pair", "ui"}},
+          {{"id", 5}, {"raw_input", "Went with Svelte"}, {"category", "adversarial-twin"}, {"pair", "ui"}},
+          {{"id", 7}, {"raw_input", "build passed"}, {"category", "minimal"}},
+      });
+  const std::string preds = write_lines(
+      "preds.jsonl", {
+                         {{"id", 1}, {"output", "```json\n" + record("postgres cache chosen").dump() + "\n```"}},
+                         {{"id", 2}, {"output", record("sqlite picked for caching")}},
+                         {{"id", 3}, {"output", "Sure! " + record("p99 120 ms").dump()}},  // keeps 99 and 120, loses 4
+                         {{"id", 4}, {"output", record("went with react")}},
+                         {{"id", 5}, {"output", "I cannot do that"}},
+                         {{"id", 6}, {"output", record("SIGKILL received", 0.1)}},
+                         // id 7 has no prediction at all
+                     });
   return {enc::load_items(gold), enc::load_predictions(preds)};
 }
 
@@ -111,10 +117,11 @@ TEST(EncodingReport, UnparseableItemsLeaveTheAverages) {
 }
 
 TEST(EncodingReport, PooledFrCountsEveryWrittenEntityNotEveryRecord) {
-  const std::vector<enc::Item> items = enc::load_items(write_lines("fr.jsonl", {
-      {{"id", 1}, {"raw_input", "the cache was cold this morning"}, {"category", "developer"}},
-      {{"id", 2}, {"raw_input", "the cache was cold again"}, {"category", "developer"}},
-  }));
+  const std::vector<enc::Item> items = enc::load_items(write_lines(
+      "fr.jsonl", {
+                      {{"id", 1}, {"raw_input", "the cache was cold this morning"}, {"category", "developer"}},
+                      {{"id", 2}, {"raw_input", "the cache was cold again"}, {"category", "developer"}},
+                  }));
   // Record 1 names nothing; record 2 names only what its input does not hold.
   const std::map<std::string, std::optional<Json>> predictions = {
       {"1", record("cold cache")}, {"2", record("Postgres and Redis on Kubernetes, 4 nodes")}};
@@ -124,7 +131,7 @@ TEST(EncodingReport, PooledFrCountsEveryWrittenEntityNotEveryRecord) {
   ASSERT_GE(made_up.entities_out, 3);
   ASSERT_EQ(made_up.fr, 1.0);
   const Json r = enc::evaluate_predictions(items, predictions);
-  EXPECT_EQ(r["metrics"]["fr"].get<double>(), 0.5);  // the silent record counts as faithful
+  EXPECT_EQ(r["metrics"]["fr"].get<double>(), 0.5);         // the silent record counts as faithful
   EXPECT_EQ(r["metrics"]["fr_pooled"].get<double>(), 1.0);  // every entity written was made up
   EXPECT_EQ(r["metrics"]["entities_out"], made_up.entities_out);
   EXPECT_EQ(r["items"][1]["entities_out"], made_up.entities_out);
@@ -146,14 +153,25 @@ TEST(EncodingReport, BadItemFilesNameTheLine) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("bad.jsonl:2: needs \"raw_input\""), std::string::npos) << e.what();
   }
-  EXPECT_THROW(enc::load_items(write_lines("twin.jsonl", {{{"id", 1}, {"raw_input", "x"}, {"category", "adversarial-twin"}}})),
-               Error);
+  EXPECT_THROW(
+      enc::load_items(write_lines("twin.jsonl", {{{"id", 1}, {"raw_input", "x"}, {"category", "adversarial-twin"}}})),
+      Error);
 }
 
 Json report_with(double epr, double fr, int ted, int ccs_pass, int mih_pass, double np, double sc) {
-  return {{"n", 10}, {"valid_json", 10},
-          {"metrics", {{"epr", epr}, {"fr", fr}, {"ted_failures", ted}, {"ccs_pass", ccs_pass}, {"ccs_pairs", 3},
-                       {"mih_pass", mih_pass}, {"mih_total", 3}, {"np", np}, {"np_dense", np}, {"sc", sc}}}};
+  return {{"n", 10},
+          {"valid_json", 10},
+          {"metrics",
+           {{"epr", epr},
+            {"fr", fr},
+            {"ted_failures", ted},
+            {"ccs_pass", ccs_pass},
+            {"ccs_pairs", 3},
+            {"mih_pass", mih_pass},
+            {"mih_total", 3},
+            {"np", np},
+            {"np_dense", np},
+            {"sc", sc}}}};
 }
 
 TEST(EncodingGate, NoGoWhenWorseOnMoreThanTwoMetricsOrMissingAHardTarget) {
@@ -185,14 +203,15 @@ TEST(EncodingStress, TermsAreFoundIgnoringCaseInTheAsciiDump) {
     outputs.push_back(record(all));
   }
   outputs[1] = record("only 2.3MS and 0.8ms");  // case-insensitive, but the rest is missing
-  outputs[4] = std::nullopt;                     // nothing required, but unparseable fails
+  outputs[4] = std::nullopt;                    // nothing required, but unparseable fails
   const Json s = enc::score_stress(outputs);
   EXPECT_EQ(s["passed"], 5);
   EXPECT_EQ(s["cases"][1]["missing"].size(), 5u);
   EXPECT_FALSE(s["cases"][4]["pass"].get<bool>());
   // Each case's input holds its own required terms.
   for (const auto& c : cases)
-    for (const std::string& term : c.must_contain) EXPECT_NE(c.input.find(term), std::string::npos) << c.name << ": " << term;
+    for (const std::string& term : c.must_contain)
+      EXPECT_NE(c.input.find(term), std::string::npos) << c.name << ": " << term;
 }
 
 }  // namespace

@@ -91,12 +91,14 @@ class FakeServer {
 };
 
 std::string reply(int status, const std::string& body) {
-  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "HTTP/1.1 " + std::to_string(status) +
+         " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 std::string completion(const std::string& content) {
-  return reply(200, Json{{"choices", {{{"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", "stop"}}}}}.dump());
+  return reply(
+      200, Json{{"choices", {{{"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", "stop"}}}}}
+               .dump());
 }
 
 TEST(HttpClient, ReadsContentLengthAndChunkedReplies) {
@@ -166,7 +168,8 @@ TEST(ServerEval, GoldAnswersScorePerfectly) {
     if (line.rfind("GET", 0) == 0) return reply(200, "{}");
     const std::string user = Json::parse(body)["messages"].back()["content"];
     for (const enc::Item& item : items)
-      if (user.size() >= item.raw_input.size() + 1 && user.compare(user.size() - item.raw_input.size() - 1, std::string::npos, item.raw_input + "\n") == 0)
+      if (user.size() >= item.raw_input.size() + 1 &&
+          user.compare(user.size() - item.raw_input.size() - 1, std::string::npos, item.raw_input + "\n") == 0)
         return completion(enc::python_dumps(item.gold, false));
     Json record = items[0].gold;
     record["content"] = user;

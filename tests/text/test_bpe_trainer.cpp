@@ -18,7 +18,9 @@ namespace {
 
 using nlohmann::json;
 
-json fixture_tokenizer() { return json::parse(std::ifstream(test::fixture_dir("llama") + "/tokenizer.json")); }
+json fixture_tokenizer() {
+  return json::parse(std::ifstream(test::fixture_dir("llama") + "/tokenizer.json"));
+}
 
 TEST(BpeTrainer, MergesTheMostFrequentPairFirstAndStopsAtPairsSeenOnce) {
   // Words (the fixture's Qwen2 split, "Ġ" is the space): "ab" "Ġab" "Ġab" "Ġcd".
@@ -40,7 +42,8 @@ TEST(BpeTrainer, TiesGoToTheSmallerPairAndTheVocabularyStopsWhereAsked) {
 }
 
 TEST(BpeTrainer, EveryTokenOnceWithDenseIdsAndEveryMergeLoadable) {
-  const std::vector<std::string> texts = {"ab ab ab abc abc", "bc bc bc bc bc abc", "xbc xbc", "aaaa aaa aaaaa aaaaaaa aa"};
+  const std::vector<std::string> texts = {"ab ab ab abc abc", "bc bc bc bc bc abc", "xbc xbc",
+                                          "aaaa aaa aaaaa aaaaaaa aa"};
   const json t = text::train_byte_level_bpe(fixture_tokenizer(), texts, 400);
   std::set<int64_t> ids;
   for (const auto& [token, id] : t["model"]["vocab"].items()) ids.insert(id.get<int64_t>());

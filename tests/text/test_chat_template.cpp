@@ -26,7 +26,8 @@ TEST(ChatTemplate, RendersLikeTheJinjaTemplates) {
   ASSERT_GT(fixture["cases"].size(), 100u);
   for (const auto& c : fixture["cases"]) {
     const std::string where = c["template"].get<std::string>() + " / " + c["conversation"].get<std::string>() +
-                              " / gen=" + (c["add_generation_prompt"].get<bool>() ? "1" : "0") + " / " + c["variables"].dump();
+                              " / gen=" + (c["add_generation_prompt"].get<bool>() ? "1" : "0") + " / " +
+                              c["variables"].dump();
     const text::ChatFormat format = text::detect_chat_format(read_file(kDir + c["template"].get<std::string>()));
     EXPECT_EQ(text::chat_format_names().name(format), c["format"].get<std::string>()) << where;
     std::vector<text::ChatMessage> messages;
@@ -36,7 +37,8 @@ TEST(ChatTemplate, RendersLikeTheJinjaTemplates) {
     options.add_generation_prompt = c["add_generation_prompt"].get<bool>();
     options.bos_token = c["bos_token"].get<std::string>();
     options.eos_token = c["eos_token"].get<std::string>();
-    if (c["variables"].contains("enable_thinking")) options.enable_thinking = c["variables"]["enable_thinking"].get<bool>();
+    if (c["variables"].contains("enable_thinking"))
+      options.enable_thinking = c["variables"]["enable_thinking"].get<bool>();
     if (c.contains("error")) {
       EXPECT_THROW(text::render_chat(format, messages, options), Error) << where;
       continue;

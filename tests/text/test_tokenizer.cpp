@@ -46,14 +46,15 @@ TEST(Tokenizer, ByteLevelRoundTripsRandomUnicode) {
 
 TEST(Tokenizer, ByteLevelRoundTripsTextWithoutCombiningMarksExactly) {
   const auto tokenizer = text::load_tokenizer(test::fixture_dir("tokenizer_bpe"));
-  for (const std::string s : {"", " ", "\n\n\t", "naïve café ñ", "日本語のテキスト", "emoji 😀👍🏽 mix", "a\r\nb  c   ",
-                              "<|im_start|>user\nhi<|im_end|>", "x = f(3.14) // 42"})
+  for (const std::string s : {"", " ", "\n\n\t", "naïve café ñ", "日本語のテキスト", "emoji 😀👍🏽 mix",
+                              "a\r\nb  c   ", "<|im_start|>user\nhi<|im_end|>", "x = f(3.14) // 42"})
     EXPECT_EQ(tokenizer->decode(tokenizer->encode(s)), s);
 }
 
 TEST(Tokenizer, InvalidUtf8IsAClearError) {
   const auto tokenizer = text::load_tokenizer(test::fixture_dir("tokenizer_bpe"));
-  for (const std::string bad : {std::string("abc\xff"), std::string("\xc3"), std::string("\xed\xa0\x80"), std::string("\xe2\x82")}) {
+  for (const std::string bad :
+       {std::string("abc\xff"), std::string("\xc3"), std::string("\xed\xa0\x80"), std::string("\xe2\x82")}) {
     try {
       tokenizer->encode(bad);
       FAIL() << "accepted invalid UTF-8";
@@ -79,9 +80,15 @@ TEST(Tokenizer, SpecialTokensAndSkipping) {
 }
 
 TEST(Utf8, LossyDecodingReplacesEachBadSequenceOnce) {
-  EXPECT_EQ(text::utf8_lossy("a\xff" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(text::utf8_lossy("\xe2\x82" "x"), "\xEF\xBF\xBD" "x");  // truncated 3-byte sequence
-  EXPECT_EQ(text::utf8_lossy("\xe2\x82\xac"), "\xe2\x82\xac");       // the euro sign is valid
+  EXPECT_EQ(text::utf8_lossy("a\xff"
+                             "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(text::utf8_lossy("\xe2\x82"
+                             "x"),
+            "\xEF\xBF\xBD"
+            "x");                                               // truncated 3-byte sequence
+  EXPECT_EQ(text::utf8_lossy("\xe2\x82\xac"), "\xe2\x82\xac");  // the euro sign is valid
 }
 
 }  // namespace

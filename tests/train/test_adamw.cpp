@@ -14,7 +14,8 @@ class AdamWTest : public ::testing::TestWithParam<torch::Device> {};
 
 TEST_P(AdamWTest, StepsLikeLibtorchsAdamW) {
   const torch::Device device = GetParam();
-  if (device.is_cuda() && !torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: the fused CUDA AdamW case did not run";
+  if (device.is_cuda() && !torch::cuda::is_available())
+    GTEST_SKIP() << "no CUDA device: the fused CUDA AdamW case did not run";
   torch::manual_seed(5);
   std::vector<torch::Tensor> start, ours, theirs;
   for (const auto& shape : {std::vector<int64_t>{33, 17}, std::vector<int64_t>{17}}) {

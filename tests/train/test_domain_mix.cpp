@@ -54,10 +54,15 @@ TEST(DomainMix, TrainingUpdatesTheMixAndResumesExactly) {
   {
     std::ofstream data(dir + "/data.jsonl"), eval(dir + "/eval.jsonl");
     for (int i = 0; i < 6; ++i) {
-      data << R"({"text": "alpha beta gamma delta )" << i << R"(", "domain": "greek"})" << "\n";
-      data << R"({"text": "one two three four )" << i << R"(", "domain": "numbers"})" << "\n";
+      data << R"({"text": "alpha beta gamma delta )" << i << R"(", "domain": "greek"})"
+           << "\n";
+      data << R"({"text": "one two three four )" << i << R"(", "domain": "numbers"})"
+           << "\n";
     }
-    eval << R"({"text": "alpha beta gamma", "domain": "greek"})" << "\n" << R"({"text": "one two three", "domain": "numbers"})" << "\n";
+    eval << R"({"text": "alpha beta gamma", "domain": "greek"})"
+         << "\n"
+         << R"({"text": "one two three", "domain": "numbers"})"
+         << "\n";
     std::ofstream(dir + "/ref.json") << R"({"greek": 0.0, "numbers": 1000.0})";  // only greek is above its reference
   }
   train::TrainConfig c;

@@ -60,7 +60,8 @@ TEST(Loss, KlDivergenceMatchesTheDefinitionAndIsZeroForTheTeacherItself) {
   EXPECT_NEAR(kd.item<double>(), sum / count, 1e-5);
   // The student's own logits as teacher: zero loss and zero gradient.
   Problem b = problem();
-  const torch::Tensor self = train::chunked_kl_divergence(b.head(), b.hidden, identity, b.head()(b.hidden).detach(), b.mask, tau, 4);
+  const torch::Tensor self =
+      train::chunked_kl_divergence(b.head(), b.hidden, identity, b.head()(b.hidden).detach(), b.mask, tau, 4);
   self.backward();
   EXPECT_NEAR(self.item<double>(), 0.0, 1e-6);
   EXPECT_LT(b.weight.grad().abs().max().item<double>(), 1e-6);
@@ -73,9 +74,10 @@ TEST(Loss, KlDivergenceFromTheTeachersHeadEqualsItFromTheTeachersLogits) {
   torch::manual_seed(9);
   Problem teacher = problem(37, 24);  // a wider teacher: its hidden size need not be the student's
   teacher.hidden = torch::randn({37, 24}, torch::kFloat64);
-  const torch::Tensor from_head = train::chunked_kl_divergence(a.head(), a.hidden, teacher.head(), teacher.hidden, a.mask, 2.0, 5);
-  const torch::Tensor from_logits =
-      train::chunked_kl_divergence(b.head(), b.hidden, identity, teacher.head()(teacher.hidden).detach(), b.mask, 2.0, 5);
+  const torch::Tensor from_head =
+      train::chunked_kl_divergence(a.head(), a.hidden, teacher.head(), teacher.hidden, a.mask, 2.0, 5);
+  const torch::Tensor from_logits = train::chunked_kl_divergence(
+      b.head(), b.hidden, identity, teacher.head()(teacher.hidden).detach(), b.mask, 2.0, 5);
   from_head.backward();
   from_logits.backward();
   EXPECT_NEAR(from_head.item<double>(), from_logits.item<double>(), 1e-9);

@@ -29,8 +29,8 @@ TEST(MasterWeights, MicroBatchGradientsSumInFp32) {
   w.finish_grads();
   EXPECT_TRUE(torch::equal(master.grad(), torch::full({4}, 1.0f + 1.0f / 512)));
   EXPECT_TRUE(torch::equal(full.grad(), torch::full({4}, 1.0f + 1.0f / 512)));
-  EXPECT_FALSE(half.grad().defined());    // moved to the master
-  EXPECT_FALSE(frozen.grad().defined());  // none at all
+  EXPECT_FALSE(half.grad().defined());                                    // moved to the master
+  EXPECT_FALSE(frozen.grad().defined());                                  // none at all
   EXPECT_TRUE(torch::equal(w.trainable()[2].grad(), torch::zeros({4})));  // unused: zeros
 
   {

@@ -39,10 +39,14 @@ namespace fs = std::filesystem;
 std::string write_data(const std::string& dir) {
   const std::string path = dir + "/data.jsonl";
   std::ofstream out(path);
-  out << R"({"text": "the quick brown fox jumps over the lazy dog"})" << "\n"
-      << R"({"prompt": "Encode: disk full on /var at 03:12.", "completion": "{\"gist\": \"disk full\"}"})" << "\n"
-      << R"({"messages": [{"role": "user", "content": "hello there"}, {"role": "assistant", "content": "general kenobi"}]})" << "\n"
-      << R"({"text": "pack my box with five dozen liquor jugs", "domain": "prose"})" << "\n";
+  out << R"({"text": "the quick brown fox jumps over the lazy dog"})"
+      << "\n"
+      << R"({"prompt": "Encode: disk full on /var at 03:12.", "completion": "{\"gist\": \"disk full\"}"})"
+      << "\n"
+      << R"({"messages": [{"role": "user", "content": "hello there"}, {"role": "assistant", "content": "general kenobi"}]})"
+      << "\n"
+      << R"({"text": "pack my box with five dozen liquor jugs", "domain": "prose"})"
+      << "\n";
   return path;
 }
 
@@ -313,12 +317,19 @@ TEST(Trainer, ACheckpointResumesOnlyWithTheSettingsItWasWrittenWith) {
   // other frozen or grouped parameters, or other optimizer settings would meet an optimizer state
   // made for others (or have theirs silently replaced by it): refused, naming what changed.
   const std::map<std::string, std::function<void(train::TrainConfig&)>> changes = {
-      {"examples 4 -> 5", [](train::TrainConfig& o) { std::ofstream(o.data, std::ios::app) << R"({"text": "one more line"})" << "\n"; }},
+      {"examples 4 -> 5",
+       [](train::TrainConfig& o) {
+         std::ofstream(o.data, std::ios::app) << R"({"text": "one more line"})"
+                                              << "\n";
+       }},
       {"seq_len 48 -> 32", [](train::TrainConfig& o) { o.seq_len = 32; }},
       {"seed 0 -> 7", [](train::TrainConfig& o) { o.seed = 7; }},
       {"parameters", [](train::TrainConfig& o) { o.model = test::fixture_dir("llama"); }},
       {"freeze [] -> [\"blk.0.\"]", [](train::TrainConfig& o) { o.freeze = {"blk.0."}; }},
-      {"lr_groups", [](train::TrainConfig& o) { o.lr_groups = {{"norm", 0.5}}; }},
+      {"lr_groups",
+       [](train::TrainConfig& o) {
+         o.lr_groups = {{"norm", 0.5}};
+       }},
       {"weight_decay 0.01 -> 0.1", [](train::TrainConfig& o) { o.weight_decay = 0.1; }},
   };
   int n = 0;
@@ -347,7 +358,8 @@ TEST(Trainer, ACheckpointResumesOnlyWithTheSettingsItWasWrittenWith) {
     } catch (const Error& e) {
       EXPECT_EQ(e.kind(), ErrorKind::kInput) << e.what();
       EXPECT_TRUE(std::string(e.what()).find("state.json") != std::string::npos ||
-                  std::string(e.what()).find("data position") != std::string::npos) << e.what();
+                  std::string(e.what()).find("data position") != std::string::npos)
+          << e.what();
     }
   }
   // A stop at or before the checkpoint's step would never be reached: refused.
@@ -378,7 +390,8 @@ TEST(Trainer, EvalEveryLogsTheHeldOutLossOfTheModelAtThatStep) {
 
   model::Transformer final_model = model::load_model(c.out + "/final");
   const text::Encoder encoder(c.out + "/final");
-  const std::vector<text::Example> held_out = train::split_documents(train::read_examples(c.eval_data, encoder), c.seq_len);
+  const std::vector<text::Example> held_out =
+      train::split_documents(train::read_examples(c.eval_data, encoder), c.seq_len);
   std::vector<int64_t> rows(held_out.size());
   std::iota(rows.begin(), rows.end(), 0);
   const double expected = train::mean_loss(final_model, held_out, rows, c.seq_len, 1);
@@ -420,8 +433,8 @@ TEST(Trainer, PrecomputedTeacherTopKMatchesTheResidentTeacher) {
   std::ifstream ma(dir + "/resident/metrics.jsonl"), mb(dir + "/file/metrics.jsonl");
   for (std::string la, lb; std::getline(ma, la) && std::getline(mb, lb);)
     EXPECT_NEAR(nlohmann::json::parse(la)["loss"].get<double>(), nlohmann::json::parse(lb)["loss"].get<double>(), 1e-6);
-  const test::CommandResult small = test::run_bespoke("teacher-logits --teacher " + c.model + " --data " + c.data + " --out " +
-                                                      dir + "/top8.safetensors --seq-len 48 --top-k 8");
+  const test::CommandResult small = test::run_bespoke("teacher-logits --teacher " + c.model + " --data " + c.data +
+                                                      " --out " + dir + "/top8.safetensors --seq-len 48 --top-k 8");
   ASSERT_EQ(small.exit_code, 0) << small.err;
   c.teacher_topk = dir + "/top8.safetensors";
   c.out = dir + "/top8";
@@ -444,7 +457,8 @@ TEST(Trainer, PrecomputedTeacherTopKMatchesTheResidentTeacher) {
     std::ifstream in(c.data);
     for (std::string l; std::getline(in, l);) lines.push_back(l);
     std::ofstream out(edited.data);
-    out << R"({"text": "the quick brown fox jumps over the lazy cat"})" << "\n";
+    out << R"({"text": "the quick brown fox jumps over the lazy cat"})"
+        << "\n";
     for (size_t i = 1; i < lines.size(); ++i) out << lines[i] << "\n";
   }
   edited.out = dir + "/edited";
@@ -458,15 +472,17 @@ TEST(Trainer, PrecomputedTeacherTopKMatchesTheResidentTeacher) {
   const std::vector<text::Example> examples = train::split_documents(train::read_examples(c.data, encoder), c.seq_len);
   const train::TeacherTopK top8(dir + "/top8.safetensors");
   top8.check_made_from(train::tokens_hash(examples), 700);
-  EXPECT_THROW(top8.check_made_from(train::tokens_hash(examples), 701), Error);  // the fixtures' vocabularies are all 700
+  EXPECT_THROW(top8.check_made_from(train::tokens_hash(examples), 701),
+               Error);  // the fixtures' vocabularies are all 700
 }
 
 TEST(Trainer, SigtermSavesACheckpointAndResumeFinishes) {
   const std::string dir = test::scratch_dir("sigterm");
   const train::TrainConfig c = config(dir, 100000);
-  const std::string args = "train --model " + c.model + " --data " + c.data + " --out " + c.out + " --seq-len 48 --batch 2";
-  const test::CommandResult r = test::run_command("timeout --preserve-status -s TERM 4 " + std::string(BESPOKE_BINARY) + " " +
-                                                  args + " --steps 100000");
+  const std::string args =
+      "train --model " + c.model + " --data " + c.data + " --out " + c.out + " --seq-len 48 --batch 2";
+  const test::CommandResult r = test::run_command("timeout --preserve-status -s TERM 4 " + std::string(BESPOKE_BINARY) +
+                                                  " " + args + " --steps 100000");
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_NE(r.err.find("interrupted at step"), std::string::npos) << r.err;
   ASSERT_FALSE(train::latest_checkpoint(c.out).empty());
@@ -536,11 +552,15 @@ void expect_two_processes_make_the_update_of_one(const std::string& device) {
   ASSERT_EQ(m1.size(), m2.size());
   for (size_t i = 0; i < m1.size(); ++i)
     for (const char* key : {"loss", "grad_norm"})
-      EXPECT_NEAR(m2[i][key].get<double>(), m1[i][key].get<double>(), 1e-5 * m1[i][key].get<double>()) << key << " " << i;
-  std::cout << device << ": max |one process - two processes| = " << worst << " (weights moved up to " << moved << ")\n";
+      EXPECT_NEAR(m2[i][key].get<double>(), m1[i][key].get<double>(), 1e-5 * m1[i][key].get<double>())
+          << key << " " << i;
+  std::cout << device << ": max |one process - two processes| = " << worst << " (weights moved up to " << moved
+            << ")\n";
 }
 
-TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) { expect_two_processes_make_the_update_of_one("cpu"); }
+TEST(Trainer, TwoProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
+  expect_two_processes_make_the_update_of_one("cpu");
+}
 
 TEST(Trainer, TwoCudaProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
   const int gpus = static_cast<int>(torch::cuda::device_count());
@@ -553,7 +573,8 @@ TEST(Trainer, TwoCudaProcessesMakeTheUpdateOfOneWithTheSameGlobalBatch) {
 TEST(Trainer, TwoRanksAverageEveryBucket) {
   const auto tensors = [](int rank) {
     const double k = rank + 1;
-    return std::vector<torch::Tensor>{torch::arange(6, torch::kFloat32) * k, (torch::arange(6, torch::kFloat32) * k - 2).reshape({3, 2}).t(),
+    return std::vector<torch::Tensor>{torch::arange(6, torch::kFloat32) * k,
+                                      (torch::arange(6, torch::kFloat32) * k - 2).reshape({3, 2}).t(),
                                       torch::full({2}, 7.0f * k), torch::tensor({-1.0f, 3.0f}) * k};
   };
   const int port = train::free_port();
@@ -567,7 +588,8 @@ TEST(Trainer, TwoRanksAverageEveryBucket) {
   for (std::thread& t : ranks) t.join();
   const std::vector<torch::Tensor> first = tensors(0), second = tensors(1);
   for (size_t i = 0; i < first.size(); ++i)
-    for (int rank = 0; rank < 2; ++rank) EXPECT_TRUE(torch::equal(got[rank][i], (first[i] + second[i]) / 2)) << "tensor " << i << " rank " << rank;
+    for (int rank = 0; rank < 2; ++rank)
+      EXPECT_TRUE(torch::equal(got[rank][i], (first[i] + second[i]) / 2)) << "tensor " << i << " rank " << rank;
 }
 
 // A worker that fails stops the others, which would otherwise wait for it in an all-reduce: the
@@ -626,13 +648,16 @@ TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {
   const std::vector<text::Example> examples = train::read_examples(write_data(dir), encoder);
   ASSERT_EQ(examples.size(), 4u);
   const auto trained = [](const text::Example& e) { return std::count(e.trained.begin(), e.trained.end(), 1); };
-  EXPECT_EQ(trained(examples[0]), int64_t(examples[0].ids.size()));                  // text: everything
+  EXPECT_EQ(trained(examples[0]), int64_t(examples[0].ids.size()));  // text: everything
   const std::vector<int32_t> completion = encoder.tokenizer->encode("{\"gist\": \"disk full\"}", false);
-  EXPECT_EQ(trained(examples[1]), int64_t(completion.size()) + 1);                    // completion + EOS
+  EXPECT_EQ(trained(examples[1]), int64_t(completion.size()) + 1);  // completion + EOS
   EXPECT_EQ(examples[1].trained.front(), 0);
-  EXPECT_GT(trained(examples[2]), 0);                                                 // the reply only
+  EXPECT_GT(trained(examples[2]), 0);  // the reply only
   EXPECT_LT(trained(examples[2]), int64_t(examples[2].ids.size()) / 2);
-  EXPECT_EQ(encoder.tokenizer->decode(std::vector<int32_t>(examples[2].ids.end() - trained(examples[2]), examples[2].ids.end())).find("general kenobi"), 0u);
+  EXPECT_EQ(encoder.tokenizer
+                ->decode(std::vector<int32_t>(examples[2].ids.end() - trained(examples[2]), examples[2].ids.end()))
+                .find("general kenobi"),
+            0u);
   EXPECT_EQ(examples[3].domain, "prose");
   // A batch shifts targets by one, masks padding, and is as long as its longest row.
   const int64_t n_short = examples[3].ids.size(), n_long = examples[1].ids.size();
@@ -641,7 +666,9 @@ TEST(Trainer, RecordsBecomeExamplesWithTheirLossMask) {
   const train::Batch b = train::make_batch(examples, {3, 1}, 64);
   EXPECT_EQ(b.ids.size(1), n_long);
   EXPECT_EQ(b.targets[0][0].item<int64_t>(), examples[3].ids[1]);
-  const auto targets_trained = [](const text::Example& e) { return std::count(e.trained.begin() + 1, e.trained.end(), 1); };
+  const auto targets_trained = [](const text::Example& e) {
+    return std::count(e.trained.begin() + 1, e.trained.end(), 1);
+  };
   EXPECT_EQ(b.tokens, targets_trained(examples[3]) + targets_trained(examples[1]));
   EXPECT_FALSE(b.mask[0][n_short - 1].item<bool>());
   EXPECT_EQ(b.ids[0][n_short].item<int64_t>(), 0);
@@ -659,13 +686,15 @@ TEST(Trainer, ChatRecordsRenderTheSameOnAnyDayAndInANamedFormat) {
   const auto tokenizer_dir = [&](const std::string& name, const std::string& chat_template) {
     const std::string out = dir + "/" + name;
     fs::create_directories(out);
-    fs::copy_file(test::fixture_dir("qwen3") + "/tokenizer.json", out + "/tokenizer.json", fs::copy_options::overwrite_existing);
+    fs::copy_file(test::fixture_dir("qwen3") + "/tokenizer.json", out + "/tokenizer.json",
+                  fs::copy_options::overwrite_existing);
     nlohmann::json config = nlohmann::json::parse(std::ifstream(test::fixture_dir("qwen3") + "/tokenizer_config.json"));
     config["chat_template"] = chat_template;
     std::ofstream(out + "/tokenizer_config.json") << config.dump();
     return out;
   };
-  const nlohmann::json chat = nlohmann::json::parse(R"({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]})");
+  const nlohmann::json chat = nlohmann::json::parse(
+      R"({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]})");
   const auto rendered = [&](const text::Encoder& encoder) {
     const text::Example e = encoder.encode(chat);
     return encoder.tokenizer->decode(e.ids, /*skip_special=*/false);
@@ -673,7 +702,8 @@ TEST(Trainer, ChatRecordsRenderTheSameOnAnyDayAndInANamedFormat) {
 
   const std::string llama32 = tokenizer_dir(
       "llama32", "{{ '<|start_header_id|>' }}Cutting Knowledge Date: December 2023{{ strftime_now('%d %b %Y') }}");
-  EXPECT_NE(rendered(text::Encoder(llama32)).find("Today Date: 26 Jul 2024\n"), std::string::npos) << rendered(text::Encoder(llama32));
+  EXPECT_NE(rendered(text::Encoder(llama32)).find("Today Date: 26 Jul 2024\n"), std::string::npos)
+      << rendered(text::Encoder(llama32));
 
   const std::string unknown = tokenizer_dir("unknown", "{{ messages[0]['content'] }}");
   const text::Encoder plain(unknown);
@@ -684,7 +714,8 @@ TEST(Trainer, ChatRecordsRenderTheSameOnAnyDayAndInANamedFormat) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--chat-template"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(rendered(text::Encoder(unknown, "chatml")).rfind("<|im_start|>user\nhi<|im_end|>", 0), 0u) << rendered(text::Encoder(unknown, "chatml"));
+  EXPECT_EQ(rendered(text::Encoder(unknown, "chatml")).rfind("<|im_start|>user\nhi<|im_end|>", 0), 0u)
+      << rendered(text::Encoder(unknown, "chatml"));
 }
 
 TEST(Trainer, LongDocumentsSplitIntoWindowsAndEachTokenIsATargetOnce) {
@@ -734,25 +765,26 @@ TEST(Trainer, LongDocumentsSplitIntoWindowsAndEachTokenIsATargetOnce) {
 TEST(Trainer, OptionsComeFromATomlFileAndFlagsWin) {
   const std::string dir = test::scratch_dir("toml");
   const train::TrainConfig c = config(dir, 3);
-  std::ofstream(dir + "/run.toml") << "[train]\nmodel = \"" << c.model << "\"\ndata = \"" << c.data << "\"\nout = \"" << dir
-                                   << "/run\"\nsteps = 3\nseq-len = 32\nbatch = 2\nlr = 0.002\n"
+  std::ofstream(dir + "/run.toml") << "[train]\nmodel = \"" << c.model << "\"\ndata = \"" << c.data << "\"\nout = \""
+                                   << dir << "/run\"\nsteps = 3\nseq-len = 32\nbatch = 2\nlr = 0.002\n"
                                    << "lr-group = [\"attn_q=0.5\", \"token_embd=0\"]\n";
   const test::CommandResult r = test::run_bespoke("train --config " + dir + "/run.toml --steps 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream metrics(dir + "/run/metrics.jsonl");
   std::vector<nlohmann::json> lines;
   for (std::string l; std::getline(metrics, l);) lines.push_back(nlohmann::json::parse(l));
-  ASSERT_EQ(lines.size(), 2u);  // --steps 2 beat the file's 3
+  ASSERT_EQ(lines.size(), 2u);                              // --steps 2 beat the file's 3
   EXPECT_NEAR(lines[0]["lr"].get<double>(), 0.002, 1e-12);  // the file's lr (no warmup, step 0 of cosine)
 
   for (const char* group : {"attn_q", "attn_q=x", "=0.5", "attn_q=0.5x"}) {
-    const test::CommandResult bad = test::run_bespoke("train --config " + dir + "/run.toml --out " + dir + "/bad --lr-group " + group);
+    const test::CommandResult bad =
+        test::run_bespoke("train --config " + dir + "/run.toml --out " + dir + "/bad --lr-group " + group);
     EXPECT_EQ(bad.exit_code, 64) << group << ": " << bad.err;
     EXPECT_NE(bad.err.find("is not PATTERN=MULTIPLE"), std::string::npos) << bad.err;
   }
   // --domains: spaces around names are not part of them; a weight must be a number, whole.
-  const test::CommandResult spaced =
-      test::run_bespoke("train --config " + dir + "/run.toml --out " + dir + "/spaced --steps 1 --domains 'default=0.75, prose=0.25'");
+  const test::CommandResult spaced = test::run_bespoke("train --config " + dir + "/run.toml --out " + dir +
+                                                       "/spaced --steps 1 --domains 'default=0.75, prose=0.25'");
   ASSERT_EQ(spaced.exit_code, 0) << spaced.err;
   EXPECT_EQ(read_metrics(dir + "/spaced").at(0)["domain_weights"], nlohmann::json::parse("[0.75, 0.25]"));
   for (const char* domains : {"default=0.5x,prose=0.5", "default=0.5,", ",prose", "default=0.5,prose"}) {
@@ -767,10 +799,13 @@ TEST(Trainer, OptionsComeFromATomlFileAndFlagsWin) {
 // step, not after the last one.
 TEST(Trainer, AGgufStudentIsRefusedBeforeTraining) {
   const std::string dir = test::scratch_dir("gguf-student");
-  ASSERT_EQ(test::run_bespoke("export " + test::fixture_dir("qwen3") + " --to gguf --out " + dir + "/m.gguf").exit_code, 0);
-  std::ofstream(dir + "/ids.jsonl") << R"({"ids": [1, 2, 3, 4, 5, 6]})" << "\n";
-  const test::CommandResult r = test::run_bespoke("train --model " + dir + "/m.gguf --data " + dir + "/ids.jsonl --out " +
-                                                  dir + "/run --steps 1 --batch 1 --seq-len 5 --warmup 0");
+  ASSERT_EQ(test::run_bespoke("export " + test::fixture_dir("qwen3") + " --to gguf --out " + dir + "/m.gguf").exit_code,
+            0);
+  std::ofstream(dir + "/ids.jsonl") << R"({"ids": [1, 2, 3, 4, 5, 6]})"
+                                    << "\n";
+  const test::CommandResult r =
+      test::run_bespoke("train --model " + dir + "/m.gguf --data " + dir + "/ids.jsonl --out " + dir +
+                        "/run --steps 1 --batch 1 --seq-len 5 --warmup 0");
   EXPECT_EQ(r.exit_code, 64) << r.err;
   EXPECT_NE(r.err.find("a GGUF file can be a --teacher, not a student"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -779,7 +814,10 @@ TEST(Trainer, AGgufStudentIsRefusedBeforeTraining) {
 
 TEST(Trainer, BadDataIsRefusedNamingTheLine) {
   const std::string dir = test::scratch_dir("bad");
-  std::ofstream(dir + "/bad.jsonl") << R"({"text": "fine"})" << "\n" << R"({"prompt": 3, "completion": "x"})" << "\n";
+  std::ofstream(dir + "/bad.jsonl") << R"({"text": "fine"})"
+                                    << "\n"
+                                    << R"({"prompt": 3, "completion": "x"})"
+                                    << "\n";
   const test::CommandResult r = test::run_bespoke("train --model " + test::fixture_dir("qwen3") + " --data " + dir +
                                                   "/bad.jsonl --out " + dir + "/run --steps 1");
   EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -788,27 +826,33 @@ TEST(Trainer, BadDataIsRefusedNamingTheLine) {
 
   // Token ids the model has no embedding for, or that do not fit a token id at all.
   const std::string model = " --model " + test::fixture_dir("qwen3");
-  std::ofstream(dir + "/big.jsonl") << R"({"ids": [1, 2, 1000000]})" << "\n";
-  std::ofstream(dir + "/huge.jsonl") << R"({"ids": [1, 3000000000]})" << "\n";
+  std::ofstream(dir + "/big.jsonl") << R"({"ids": [1, 2, 1000000]})"
+                                    << "\n";
+  std::ofstream(dir + "/huge.jsonl") << R"({"ids": [1, 3000000000]})"
+                                     << "\n";
   for (const auto& [file, message] : {std::pair("big", "token id 1000000 is not below the model's vocabulary size"),
                                       std::pair("huge", "huge.jsonl:1")}) {
-    const test::CommandResult bad = test::run_bespoke("train" + model + " --data " + dir + "/" + file + ".jsonl --out " + dir +
-                                                      "/run-" + file + " --steps 1");
+    const test::CommandResult bad = test::run_bespoke("train" + model + " --data " + dir + "/" + file +
+                                                      ".jsonl --out " + dir + "/run-" + file + " --steps 1");
     EXPECT_EQ(bad.exit_code, 2) << bad.err;
     EXPECT_NE(bad.err.find(message), std::string::npos) << bad.err;
   }
   // teacher-logits refuses rows or batches it could never fill, rather than looping.
   for (const char* option : {"--seq-len 0", "--batch 0"}) {
-    const test::CommandResult bad = test::run_bespoke("teacher-logits --teacher " + test::fixture_dir("qwen3") + " --data " + dir +
-                                                      "/big.jsonl --out " + dir + "/topk.safetensors " + option);
+    const test::CommandResult bad =
+        test::run_bespoke("teacher-logits --teacher " + test::fixture_dir("qwen3") + " --data " + dir +
+                          "/big.jsonl --out " + dir + "/topk.safetensors " + option);
     EXPECT_EQ(bad.exit_code, 64) << option << ": " << bad.err;
     EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
   }
   // ...and an --out that is the data file, which it would replace.
-  const auto contents = [](const std::string& path) { return std::string(std::istreambuf_iterator<char>(std::ifstream(path).rdbuf()), {}); };
+  const auto contents = [](const std::string& path) {
+    return std::string(std::istreambuf_iterator<char>(std::ifstream(path).rdbuf()), {});
+  };
   const std::string data = dir + "/big.jsonl", before = contents(data);
-  const test::CommandResult same = test::run_bespoke("teacher-logits --teacher " + test::fixture_dir("qwen3") + " --data " + data +
-                                                     " --out " + dir + "/../" + fs::path(dir).filename().string() + "/big.jsonl");
+  const test::CommandResult same =
+      test::run_bespoke("teacher-logits --teacher " + test::fixture_dir("qwen3") + " --data " + data + " --out " + dir +
+                        "/../" + fs::path(dir).filename().string() + "/big.jsonl");
   EXPECT_EQ(same.exit_code, 64) << same.err;
   EXPECT_EQ(contents(data), before);
 }
@@ -908,7 +952,8 @@ TEST(Trainer, LengthBucketingPadsLessAndVisitsEveryExampleOncePerPass) {
     bucketed_pass[step > 25] += c;
   }
   for (const int pass : {0, 1})
-    EXPECT_LT(bucketed_pass[pass], 0.8 * plain_pass[pass]) << "pass " << pass + 1 << ": " << bucketed_pass[pass] << " vs " << plain_pass[pass];
+    EXPECT_LT(bucketed_pass[pass], 0.8 * plain_pass[pass])
+        << "pass " << pass + 1 << ": " << bucketed_pass[pass] << " vs " << plain_pass[pass];
 
   // A sampler restored mid-pass continues the same order.
   train::Sampler whole(examples, nullptr, 5, 4, batch), resumed(examples, nullptr, 5, 4, batch);
@@ -969,7 +1014,8 @@ TEST(Trainer, AnExtraLossTermAddsItsGradientAndIsLogged) {
     train::train(cfg, kRun, ext);
     std::map<std::string, torch::Tensor> change;
     const io::SafetensorsFile trained = final_checkpoint(cfg);
-    for (const auto& p : model::load_model(cfg.model)->named_parameters()) change[p.key()] = p.value() - trained.get(p.key());
+    for (const auto& p : model::load_model(cfg.model)->named_parameters())
+      change[p.key()] = p.value() - trained.get(p.key());
     return std::pair(change, read_metrics(cfg.out).at(0));
   };
   const auto [plain, plain_line] = run("plain", {});
@@ -982,7 +1028,8 @@ TEST(Trainer, AnExtraLossTermAddsItsGradientAndIsLogged) {
   const torch::Tensor w = model::load_model(test::fixture_dir("qwen3"))->named_parameters()[target];
   for (const auto& [name, g] : plain) {
     const torch::Tensor expected = name == target ? g + 2 * c * w : g;
-    EXPECT_LT((with_term.at(name) - expected).norm().item<double>(), 1e-3 * expected.norm().item<double>() + 1e-9) << name;
+    EXPECT_LT((with_term.at(name) - expected).norm().item<double>(), 1e-3 * expected.norm().item<double>() + 1e-9)
+        << name;
   }
   const double term = c * w.pow(2).sum().item<double>();
   ASSERT_TRUE(line.contains("terms")) << line.dump();
@@ -1000,7 +1047,8 @@ TEST(Trainer, AnExtraParameterGroupTrainsAndResumesBitForBit) {
     x = torch::zeros({3});
     train::Extensions ext;
     ext.groups.push_back({"spoke", {{"x", x}}, 2.0, 0.0});
-    ext.terms.push_back({"pull", [x](model::Transformer&, const train::Batch&, int64_t) { return (x - 1).pow(2).sum(); }});
+    ext.terms.push_back(
+        {"pull", [x](model::Transformer&, const train::Batch&, int64_t) { return (x - 1).pow(2).sum(); }});
     return ext;
   };
   torch::Tensor x_whole, x_half;

@@ -32,9 +32,9 @@ Error with_context(const Error& e, const std::string& context);
 }  // namespace bespoke
 
 // Guards an internal invariant; a failure is a bug in Bespoke, not bad input.
-#define BESPOKE_CHECK(cond, msg)                                                          \
-  do {                                                                                    \
-    if (!(cond)) ::bespoke::fail(::bespoke::ErrorKind::kInternal,                         \
-                                 std::string(__FILE__) + ":" + std::to_string(__LINE__) + \
-                                     ": " + (msg));                                       \
+#define BESPOKE_CHECK(cond, msg)                                                              \
+  do {                                                                                        \
+    if (!(cond))                                                                              \
+      ::bespoke::fail(::bespoke::ErrorKind::kInternal,                                        \
+                      std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + (msg)); \
   } while (0)

@@ -21,14 +21,16 @@ struct Url {
 };
 
 Url parse_url(const std::string& url) {
-  if (url.rfind("https://", 0) == 0) fail(ErrorKind::kUsage, url + ": https is not supported; use http:// (a local server)");
+  if (url.rfind("https://", 0) == 0)
+    fail(ErrorKind::kUsage, url + ": https is not supported; use http:// (a local server)");
   if (url.rfind("http://", 0) != 0) fail(ErrorKind::kUsage, url + ": not an http:// URL");
   Url u;
   std::string rest = url.substr(7);
   const size_t slash = rest.find('/');
   if (slash != std::string::npos) u.path = rest.substr(slash), rest = rest.substr(0, slash);
   const size_t colon = rest.rfind(':');
-  if (colon != std::string::npos && rest.find(']') == std::string::npos) u.port = rest.substr(colon + 1), rest = rest.substr(0, colon);
+  if (colon != std::string::npos && rest.find(']') == std::string::npos)
+    u.port = rest.substr(colon + 1), rest = rest.substr(0, colon);
   u.host = rest;
   if (u.host.empty()) fail(ErrorKind::kUsage, url + ": no host");
   return u;
@@ -117,7 +119,8 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
   Connection c(u, timeout_seconds);
   std::string request = method + " " + u.path + " HTTP/1.1\r\nHost: " + u.host + "\r\nConnection: close\r\n";
   if (!bearer_token.empty()) request += "Authorization: Bearer " + bearer_token + "\r\n";
-  if (!body.empty()) request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty())
+    request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   c.send_all(request + "\r\n" + body);
 
   const std::string reply = c.read_all();
@@ -135,4 +138,3 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
 }
 
 }  // namespace bespoke
-

@@ -10,7 +10,9 @@ using nlohmann::json;
 
 namespace {
 
-bool has(const json& c, const char* key) { return c.contains(key) && !c[key].is_null(); }
+bool has(const json& c, const char* key) {
+  return c.contains(key) && !c[key].is_null();
+}
 
 }  // namespace
 
@@ -55,7 +57,8 @@ std::string config_string(const json& c, const char* key, const std::string& fal
 }
 
 std::vector<double> config_doubles(const json& c, const char* key) {
-  if (!has(c, key) || !c[key].is_array()) fail(ErrorKind::kInput, std::string("key '") + key + "' must be a list of numbers");
+  if (!has(c, key) || !c[key].is_array())
+    fail(ErrorKind::kInput, std::string("key '") + key + "' must be a list of numbers");
   std::vector<double> out;
   for (const auto& v : c[key]) {
     if (!v.is_number()) fail(ErrorKind::kInput, std::string("key '") + key + "' must be a list of numbers");

@@ -12,8 +12,7 @@ namespace bespoke {
 template <typename E>
 class NameTable {
  public:
-  NameTable(const char* what, std::vector<std::pair<E, const char*>> rows)
-      : what_(what), rows_(std::move(rows)) {}
+  NameTable(const char* what, std::vector<std::pair<E, const char*>> rows) : what_(what), rows_(std::move(rows)) {}
 
   const char* name(E value) const {
     for (const auto& [v, n] : rows_)

@@ -20,7 +20,8 @@ using model::GgufArch;
 // Each family's file picks its architecture (gguf_arch.h); this file writes any of them.
 GgufArch arch_for(const ModelSpec& s) {
   const model::Family& family = model::family_named(s.family);
-  if (!family.gguf_arch) fail(ErrorKind::kUnsupported, "GGUF export of the " + s.family + " family is not supported yet");
+  if (!family.gguf_arch)
+    fail(ErrorKind::kUnsupported, "GGUF export of the " + s.family + " family is not supported yet");
   return family.gguf_arch(s);
 }
 
@@ -29,7 +30,8 @@ void require_period(const ModelSpec& s, int period) {
   for (int64_t i = 0; i < s.n_layers(); ++i)
     if ((s.layers[i].window > 0) != (i % period < period - 1))
       fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + ": llama.cpp would make it " +
-                                        (i % period < period - 1 ? "local" : "global") + " (period " + std::to_string(period) + ")");
+                                        (i % period < period - 1 ? "local" : "global") + " (period " +
+                                        std::to_string(period) + ")");
 }
 
 // A sliding-window period that reproduces every layer's local/global kind, or 0.
@@ -72,10 +74,13 @@ torch::Tensor llama3_rope_freqs(const model::RopeSpec& r, int64_t head_dim) {
   std::vector<float> out;
   for (int64_t i = 0; i < head_dim / 2; ++i) {
     const double freq = std::pow(r.theta, -2.0 * i / head_dim), wavelen = 2 * M_PI / freq;
-    if (wavelen < r.original_context / r.high_freq_factor) out.push_back(1.0f);
-    else if (wavelen > r.original_context / r.low_freq_factor) out.push_back(float(r.factor));
+    if (wavelen < r.original_context / r.high_freq_factor)
+      out.push_back(1.0f);
+    else if (wavelen > r.original_context / r.low_freq_factor)
+      out.push_back(float(r.factor));
     else {
-      const double smooth = (r.original_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+      const double smooth =
+          (r.original_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
       out.push_back(float(1.0 / ((1 - smooth) / r.factor + smooth)));
     }
   }
@@ -85,9 +90,11 @@ torch::Tensor llama3_rope_freqs(const model::RopeSpec& r, int64_t head_dim) {
 void write_keys(const ModelSpec& s, const GgufArch& ax, io::GgmlType type, io::GgufWriter& out) {
   const std::string& a = ax.name;
   const LayerSpec& l0 = s.layers[0];
-  const std::map<io::GgmlType, uint32_t> file_type = {
-      {io::GgmlType::kF32, 0}, {io::GgmlType::kF16, 1}, {io::GgmlType::kQ4_0, 2}, {io::GgmlType::kQ8_0, 7},
-      {io::GgmlType::kBF16, 32}};
+  const std::map<io::GgmlType, uint32_t> file_type = {{io::GgmlType::kF32, 0},
+                                                      {io::GgmlType::kF16, 1},
+                                                      {io::GgmlType::kQ4_0, 2},
+                                                      {io::GgmlType::kQ8_0, 7},
+                                                      {io::GgmlType::kBF16, 32}};
   out.add_string("general.architecture", a);
   out.add_string("general.type", "model");
   // A name mentioning a model family can switch on llama.cpp vocabulary quirks (e.g. "phi3").
@@ -101,7 +108,8 @@ void write_keys(const ModelSpec& s, const GgufArch& ax, io::GgmlType type, io::G
     std::vector<int32_t> heads, kv_heads, ffn;
     for (int64_t i = 0; i < s.n_layers(); ++i) {
       const LayerSpec& l = s.layers[i];
-      heads.push_back(int32_t(l.n_heads)), kv_heads.push_back(int32_t(l.n_kv_heads)), ffn.push_back(int32_t(written_ffn(ax, s, i)));
+      heads.push_back(int32_t(l.n_heads)), kv_heads.push_back(int32_t(l.n_kv_heads)),
+          ffn.push_back(int32_t(written_ffn(ax, s, i)));
     }
     out.add_int32_array(a + ".feed_forward_length", ffn);
     out.add_int32_array(a + ".attention.head_count", heads);
@@ -118,7 +126,8 @@ void write_keys(const ModelSpec& s, const GgufArch& ax, io::GgmlType type, io::G
   out.add_uint32(a + ".attention.value_length", uint32_t(l0.head_dim));
   const LayerSpec& global = global_layer(s);
   if (model::interleaved_rope(a) && global.rope.partial_rotary_factor != 1.0)
-    fail(ErrorKind::kUnsupported, "llama.cpp's " + a + " architecture rotates whole heads; partial rotary is not supported");
+    fail(ErrorKind::kUnsupported,
+         "llama.cpp's " + a + " architecture rotates whole heads; partial rotary is not supported");
   out.add_uint32(a + ".rope.dimension_count", uint32_t(l0.head_dim * global.rope.partial_rotary_factor));
   out.add_float32(a + ".rope.freq_base", float(global.rope.theta));
   if (global.rope.type == model::RopeType::kLinear) {
@@ -126,7 +135,8 @@ void write_keys(const ModelSpec& s, const GgufArch& ax, io::GgmlType type, io::G
     out.add_float32(a + ".rope.scaling.factor", float(global.rope.factor));
   } else if (global.rope.type != model::RopeType::kDefault && global.rope.type != model::RopeType::kLlama3 &&
              !(global.rope.type == model::RopeType::kLongRope && ax.longrope)) {
-    fail(ErrorKind::kUnsupported, std::string("GGUF export of ") + model::rope_type_names().name(global.rope.type) + " rope is not supported yet");
+    fail(ErrorKind::kUnsupported, std::string("GGUF export of ") + model::rope_type_names().name(global.rope.type) +
+                                      " rope is not supported yet");
   }
   if (ax.swa_default_period > 0) {
     const int period = swa_period(s);
@@ -142,17 +152,22 @@ std::vector<std::pair<std::string, torch::Tensor>> rope_tensors(const ModelSpec&
   const LayerSpec& global = global_layer(s);
   const model::RopeSpec& r = global.rope;
   if (r.type == model::RopeType::kLlama3) return {{"rope_freqs.weight", llama3_rope_freqs(r, global.head_dim)}};
-  if (r.type == model::RopeType::kProportional) return {{"rope_freqs.weight", proportional_rope_freqs(r, global.head_dim)}};
+  if (r.type == model::RopeType::kProportional)
+    return {{"rope_freqs.weight", proportional_rope_freqs(r, global.head_dim)}};
   if (r.type == model::RopeType::kLongRope) {
-    const auto factors = [](const std::vector<double>& f) { return torch::tensor(f, torch::kFloat64).to(torch::kFloat32); };
-    return {{"rope_factors_long.weight", factors(r.long_factor)}, {"rope_factors_short.weight", factors(r.short_factor)}};
+    const auto factors = [](const std::vector<double>& f) {
+      return torch::tensor(f, torch::kFloat64).to(torch::kFloat32);
+    };
+    return {{"rope_factors_long.weight", factors(r.long_factor)},
+            {"rope_factors_short.weight", factors(r.short_factor)}};
   }
   return {};
 }
 
 }  // namespace
 
-void export_gguf(model::Transformer& net, const std::string& model_dir, const std::string& out_path, io::GgmlType type) {
+void export_gguf(model::Transformer& net, const std::string& model_dir, const std::string& out_path,
+                 io::GgmlType type) {
   const ModelSpec& s = net->spec();
   const GgufArch ax = arch_for(s);
   const bool interleaved = model::interleaved_rope(ax.name);
@@ -187,7 +202,8 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
   std::map<std::string, torch::Tensor> fused;  // the parts of attn_qkv and ffn_up, by name
   for (const model::TensorInfo& info : model::tensor_table(s)) {
     const std::string suffix = model::layer_tensor_suffix(info.name);
-    const bool in_qkv = ax.fused_qkv && (suffix == "attn_q.weight" || suffix == "attn_k.weight" || suffix == "attn_v.weight");
+    const bool in_qkv =
+        ax.fused_qkv && (suffix == "attn_q.weight" || suffix == "attn_k.weight" || suffix == "attn_v.weight");
     const bool in_gate_up = ax.fused_gate_up && (suffix == "ffn_gate.weight" || suffix == "ffn_up.weight");
     if (!in_qkv && !in_gate_up) {
       emit(info.name, written(info));
@@ -196,7 +212,8 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     fused[info.name] = written(info);
     const auto part = [&](const char* name) { return fused.at(model::layer_tensor_name(info.layer, name)); };
     if (suffix == "attn_v.weight")  // Q rows, then K, then V
-      emit(model::layer_tensor_name(info.layer, "attn_qkv.weight"), torch::cat({part("attn_q.weight"), part("attn_k.weight"), part("attn_v.weight")}));
+      emit(model::layer_tensor_name(info.layer, "attn_qkv.weight"),
+           torch::cat({part("attn_q.weight"), part("attn_k.weight"), part("attn_v.weight")}));
     if (suffix == "ffn_up.weight")  // gate rows, then up rows
       emit(info.name, torch::cat({part("ffn_gate.weight"), part("ffn_up.weight")}));
   }
@@ -209,7 +226,8 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
       emit(model::layer_tensor_name(i, "ffn_down.weight"), torch::zeros({E, 1}));
     }
   if (ax.untie && s.tie_embeddings)
-    emit("output.weight", ax.weight ? ax.weight(s, "output.weight", param("token_embd.weight")) : param("token_embd.weight"));
+    emit("output.weight",
+         ax.weight ? ax.weight(s, "output.weight", param("token_embd.weight")) : param("token_embd.weight"));
   out.write(out_path);
 }
 

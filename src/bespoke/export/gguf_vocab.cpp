@@ -40,7 +40,8 @@ std::string pre_tokenizer_name(const json& pre) {
   if (r.empty()) return "gpt-2";  // ByteLevel's own GPT-2 pattern
   if (r.find("\\p{N}{1,3}") != std::string::npos) return "llama-bpe";
   if (r.find("[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|") != std::string::npos) return "qwen2";
-  fail(ErrorKind::kUnsupported, "tokenizer.json pre-tokenizer regex has no llama.cpp equivalent known to Bespoke: " + r);
+  fail(ErrorKind::kUnsupported,
+       "tokenizer.json pre-tokenizer regex has no llama.cpp equivalent known to Bespoke: " + r);
 }
 
 // A special token's text from tokenizer_config.json ("<s>" or {"content": "<s>"}).
@@ -69,7 +70,9 @@ void write_vocab(const std::string& dir, int64_t n_vocab, io::GgufWriter& out) {
   std::map<std::string, int64_t> ids;
   for (const auto& [text, id] : model["vocab"].items()) {
     const int64_t i = id.get<int64_t>();
-    if (i >= n_vocab) fail(ErrorKind::kInput, "tokenizer id " + std::to_string(i) + " is past the model's vocabulary of " + std::to_string(n_vocab));
+    if (i >= n_vocab)
+      fail(ErrorKind::kInput,
+           "tokenizer id " + std::to_string(i) + " is past the model's vocabulary of " + std::to_string(n_vocab));
     tokens[i] = text;
     types[i] = byte_fallback && text.size() == 6 && text.rfind("<0x", 0) == 0 ? kByte : kNormal;
     ids[text] = i;
@@ -91,7 +94,8 @@ void write_vocab(const std::string& dir, int64_t n_vocab, io::GgufWriter& out) {
   }
   for (const auto& a : tok.value("added_tokens", json::array())) {
     const int64_t i = a["id"].get<int64_t>();
-    if (i >= n_vocab) fail(ErrorKind::kInput, "added token id " + std::to_string(i) + " is past the model's vocabulary");
+    if (i >= n_vocab)
+      fail(ErrorKind::kInput, "added token id " + std::to_string(i) + " is past the model's vocabulary");
     tokens[i] = a["content"].get<std::string>();
     ids[tokens[i]] = i;
     if (types[i] != kUnknown) types[i] = a.value("special", false) ? kControl : kUserDefined;
@@ -100,22 +104,29 @@ void write_vocab(const std::string& dir, int64_t n_vocab, io::GgufWriter& out) {
     if (tokens[i].empty()) tokens[i] = "[PAD" + std::to_string(i) + "]";
 
   out.add_string("tokenizer.ggml.model", byte_fallback ? "llama" : "gpt2");
-  out.add_string("tokenizer.ggml.pre", byte_fallback ? "default" : pre_tokenizer_name(tok.value("pre_tokenizer", json())));
+  out.add_string("tokenizer.ggml.pre",
+                 byte_fallback ? "default" : pre_tokenizer_name(tok.value("pre_tokenizer", json())));
   out.add_string_array("tokenizer.ggml.tokens", tokens);
   out.add_int32_array("tokenizer.ggml.token_type", types);
-  if (byte_fallback) out.add_float32_array("tokenizer.ggml.scores", scores);
-  else out.add_string_array("tokenizer.ggml.merges", merges);
+  if (byte_fallback)
+    out.add_float32_array("tokenizer.ggml.scores", scores);
+  else
+    out.add_string_array("tokenizer.ggml.merges", merges);
 
   auto special_id = [&](const char* config_key, const char* id_key) -> int64_t {
     const std::string text = config_token(config, config_key);
     if (!text.empty() && ids.count(text)) return ids[text];
-    if (model_config.contains(id_key) && model_config[id_key].is_number_integer()) return model_config[id_key].get<int64_t>();
+    if (model_config.contains(id_key) && model_config[id_key].is_number_integer())
+      return model_config[id_key].get<int64_t>();
     return -1;
   };
-  const std::pair<const char*, const char*> specials[] = {{"bos", "bos_token_id"}, {"eos", "eos_token_id"},
-                                                          {"unknown", "unk_token_id"}, {"padding", "pad_token_id"}};
+  const std::pair<const char*, const char*> specials[] = {
+      {"bos", "bos_token_id"}, {"eos", "eos_token_id"}, {"unknown", "unk_token_id"}, {"padding", "pad_token_id"}};
   for (const auto& [name, id_key] : specials) {
-    const std::string config_key = std::string(name == std::string("unknown") ? "unk" : name == std::string("padding") ? "pad" : name) + "_token";
+    const std::string config_key = std::string(name == std::string("unknown")   ? "unk"
+                                               : name == std::string("padding") ? "pad"
+                                                                                : name) +
+                                   "_token";
     const int64_t id = special_id(config_key.c_str(), id_key);
     if (id >= 0) out.add_uint32(std::string("tokenizer.ggml.") + name + "_token_id", static_cast<uint32_t>(id));
   }

@@ -61,9 +61,10 @@ model::Transformer pad_uniform(model::Transformer& net) {
     if (failed < 0) break;
     if (misfit < 0) misfit = failed;
     if (kv_slots == heads)
-      fail(ErrorKind::kUnsupported, "layer " + std::to_string(misfit) + ": its " + std::to_string(s.layers[misfit].n_heads) +
-                                        " query heads in " + std::to_string(s.layers[misfit].n_kv_heads) +
-                                        " groups fit no uniform shape" + (full_width_norm ? " without copying KV heads, which its full-width k norm forbids" : ""));
+      fail(ErrorKind::kUnsupported,
+           "layer " + std::to_string(misfit) + ": its " + std::to_string(s.layers[misfit].n_heads) +
+               " query heads in " + std::to_string(s.layers[misfit].n_kv_heads) + " groups fit no uniform shape" +
+               (full_width_norm ? " without copying KV heads, which its full-width k norm forbids" : ""));
   }
   for (int64_t i = 0; i < s.n_layers(); ++i)
     for (int64_t u = 0; u < s.layers[i].ffn_dim; ++u) plan[i].ffn.add(u, u);
@@ -83,8 +84,10 @@ model::Transformer pad_uniform(model::Transformer& net) {
     torch::Tensor t = from[info.name].detach();
     for (size_t d = 0; d < info.axes.size() && info.layer >= 0; ++d) {
       const LayerPlacement& p = plan[info.layer];
-      const model::UnitMap* map = info.axes[d] == Axis::kQ ? &p.q : info.axes[d] == Axis::kKv ? &p.kv
-                                  : info.axes[d] == Axis::kFfn ? &p.ffn : nullptr;
+      const model::UnitMap* map = info.axes[d] == Axis::kQ     ? &p.q
+                                  : info.axes[d] == Axis::kKv  ? &p.kv
+                                  : info.axes[d] == Axis::kFfn ? &p.ffn
+                                                               : nullptr;
       if (map) t = model::move_units(t, d, info.unit_width[d], *map, info.units(d));
     }
     // A norm over all heads divides by the padded width: scale back by sqrt(kept / padded).

@@ -1,6 +1,5 @@
 #include "bespoke/io/gguf_reader.h"
 
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -46,18 +45,30 @@ class Cursor {
 
 nlohmann::json scalar(Cursor& c, uint32_t type) {
   switch (type) {
-    case 0: return c.get<uint8_t>();
-    case 1: return c.get<int8_t>();
-    case 2: return c.get<uint16_t>();
-    case 3: return c.get<int16_t>();
-    case 4: return c.get<uint32_t>();
-    case 5: return c.get<int32_t>();
-    case 6: return c.get<float>();
-    case 7: return c.get<uint8_t>() != 0;
-    case 8: return c.string();
-    case 10: return c.get<uint64_t>();
-    case 11: return c.get<int64_t>();
-    case 12: return c.get<double>();
+    case 0:
+      return c.get<uint8_t>();
+    case 1:
+      return c.get<int8_t>();
+    case 2:
+      return c.get<uint16_t>();
+    case 3:
+      return c.get<int16_t>();
+    case 4:
+      return c.get<uint32_t>();
+    case 5:
+      return c.get<int32_t>();
+    case 6:
+      return c.get<float>();
+    case 7:
+      return c.get<uint8_t>() != 0;
+    case 8:
+      return c.string();
+    case 10:
+      return c.get<uint64_t>();
+    case 11:
+      return c.get<int64_t>();
+    case 12:
+      return c.get<double>();
   }
   c.bad("unknown metadata value type " + std::to_string(type));
 }
@@ -76,11 +87,15 @@ nlohmann::json value(Cursor& c, uint32_t type) {
 // Values per block and bytes per block of the ggml types Bespoke reads; {0, 0} for others.
 std::pair<uint64_t, uint64_t> type_block(uint32_t type) {
   switch (type) {
-    case 0: return {1, 4};
+    case 0:
+      return {1, 4};
     case 1:
-    case 30: return {1, 2};
-    case 8: return {32, 34};
-    case 2: return {32, 18};
+    case 30:
+      return {1, 2};
+    case 8:
+      return {32, 34};
+    case 2:
+      return {32, 18};
   }
   return {0, 0};
 }
@@ -116,13 +131,15 @@ GgufFile::GgufFile(const std::string& path) : path_(path), file_(path) {
   const uint32_t version = c.get<uint32_t>();
   if (version != 3) c.bad("GGUF version " + std::to_string(version) + " (only 3 is read)");
   const int64_t n_tensors = c.get<int64_t>(), n_kv = c.get<int64_t>();
-  if (n_tensors < 0 || n_kv < 0 || uint64_t(n_tensors) > size || uint64_t(n_kv) > size) c.bad("absurd tensor or key count");
+  if (n_tensors < 0 || n_kv < 0 || uint64_t(n_tensors) > size || uint64_t(n_kv) > size)
+    c.bad("absurd tensor or key count");
   metadata_ = nlohmann::json::object();
   for (int64_t i = 0; i < n_kv; ++i) {
     const std::string key = c.string();
     metadata_[key] = value(c, c.get<uint32_t>());
   }
-  const nlohmann::json& align = metadata_.contains("general.alignment") ? metadata_["general.alignment"] : nlohmann::json(32u);
+  const nlohmann::json& align =
+      metadata_.contains("general.alignment") ? metadata_["general.alignment"] : nlohmann::json(32u);
   const uint64_t alignment = align.is_number_unsigned() ? align.get<uint64_t>() : 0;
   if (alignment == 0 || (alignment & (alignment - 1)) || alignment > (uint64_t(1) << 30))
     c.bad("general.alignment is not a power of two up to 2^30");
@@ -146,7 +163,8 @@ GgufFile::GgufFile(const std::string& path) : path_(path), file_(path) {
     if (block == 0) continue;  // unsupported types fail only when read
     const std::string where = path + ": tensor '" + t.name + "'";
     if (t.shape.back() % block != 0)
-      fail(ErrorKind::kInput, where + " has rows of " + std::to_string(t.shape.back()) + " values, not whole blocks of " + std::to_string(block));
+      fail(ErrorKind::kInput, where + " has rows of " + std::to_string(t.shape.back()) +
+                                  " values, not whole blocks of " + std::to_string(block));
     uint64_t n = 1, bytes = 0;
     for (int64_t d : t.shape)
       if (__builtin_mul_overflow(n, uint64_t(d), &n)) fail(ErrorKind::kInput, where + " has an overflowing shape");
@@ -175,10 +193,14 @@ torch::Tensor GgufFile::get(const std::string& name) const {
       return out.to(torch::kFloat32);
     };
     switch (t.type) {
-      case 0: return copy(torch::kFloat32);
-      case 1: return copy(torch::kFloat16);
-      case 30: return copy(torch::kBFloat16);
-      case 8: return dequantize(t.shape, p, 34, [](const uint8_t* q, int i) { return float(int8_t(q[i])); });
+      case 0:
+        return copy(torch::kFloat32);
+      case 1:
+        return copy(torch::kFloat16);
+      case 30:
+        return copy(torch::kBFloat16);
+      case 8:
+        return dequantize(t.shape, p, 34, [](const uint8_t* q, int i) { return float(int8_t(q[i])); });
       case 2:
         return dequantize(t.shape, p, 18, [](const uint8_t* q, int i) {  // low nibbles: 0-15, high: 16-31
           return float((i < 16 ? q[i] & 0x0F : q[i - 16] >> 4) - 8);

@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bespoke/core/mapped_file.h"
 #include <string>
 #include <vector>
+#include "bespoke/core/mapped_file.h"
 
 namespace bespoke::io {
 

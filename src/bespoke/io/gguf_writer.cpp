@@ -23,20 +23,29 @@ void put_string(std::string& out, const std::string& s) {
   out += s;
 }
 
-uint64_t padded(uint64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+uint64_t padded(uint64_t n) {
+  return (n + kAlignment - 1) / kAlignment * kAlignment;
+}
 
-uint64_t block_size(GgmlType t) { return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0 ? 32 : 1; }
+uint64_t block_size(GgmlType t) {
+  return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0 ? 32 : 1;
+}
 
 std::string tensor_bytes(const torch::Tensor& t, GgmlType type) {
   auto raw = [](const torch::Tensor& x) {
     return std::string(static_cast<const char*>(x.data_ptr()), x.numel() * x.element_size());
   };
   switch (type) {
-    case GgmlType::kF32: return raw(t.to(torch::kFloat32).contiguous());
-    case GgmlType::kF16: return raw(t.to(torch::kFloat16).contiguous());
-    case GgmlType::kBF16: return raw(t.to(torch::kBFloat16).contiguous());
-    case GgmlType::kQ8_0: return quantize_q8_0(t);
-    case GgmlType::kQ4_0: return quantize_q4_0(t);
+    case GgmlType::kF32:
+      return raw(t.to(torch::kFloat32).contiguous());
+    case GgmlType::kF16:
+      return raw(t.to(torch::kFloat16).contiguous());
+    case GgmlType::kBF16:
+      return raw(t.to(torch::kBFloat16).contiguous());
+    case GgmlType::kQ8_0:
+      return quantize_q8_0(t);
+    case GgmlType::kQ4_0:
+      return quantize_q4_0(t);
   }
   BESPOKE_CHECK(false, "unhandled ggml type");
 }
@@ -76,7 +85,9 @@ std::string quantize_q4_0(const torch::Tensor& t) {
     const float id = d != 0 ? 1.0f / d : 0.0f;
     put<uint16_t>(out, c10::Half(d).x);
     for (int j = 0; j < 16; ++j) {
-      const auto q = [&](int i) { return std::min<uint8_t>(15, static_cast<uint8_t>(static_cast<int8_t>(p[b + i] * id + 8.5f))); };
+      const auto q = [&](int i) {
+        return std::min<uint8_t>(15, static_cast<uint8_t>(static_cast<int8_t>(p[b + i] * id + 8.5f)));
+      };
       put<uint8_t>(out, static_cast<uint8_t>(q(j) | (q(j + 16) << 4)));
     }
   }
@@ -89,11 +100,21 @@ void GgufWriter::key(const std::string& k, uint32_t value_type) {
   ++n_kv_;
 }
 
-void GgufWriter::add_uint32(const std::string& k, uint32_t v) { key(k, kU32), put(kv_, v); }
-void GgufWriter::add_int32(const std::string& k, int32_t v) { key(k, kI32), put(kv_, v); }
-void GgufWriter::add_float32(const std::string& k, float v) { key(k, kF32), put(kv_, v); }
-void GgufWriter::add_bool(const std::string& k, bool v) { key(k, kBool), put<uint8_t>(kv_, v ? 1 : 0); }
-void GgufWriter::add_string(const std::string& k, const std::string& v) { key(k, kString), put_string(kv_, v); }
+void GgufWriter::add_uint32(const std::string& k, uint32_t v) {
+  key(k, kU32), put(kv_, v);
+}
+void GgufWriter::add_int32(const std::string& k, int32_t v) {
+  key(k, kI32), put(kv_, v);
+}
+void GgufWriter::add_float32(const std::string& k, float v) {
+  key(k, kF32), put(kv_, v);
+}
+void GgufWriter::add_bool(const std::string& k, bool v) {
+  key(k, kBool), put<uint8_t>(kv_, v ? 1 : 0);
+}
+void GgufWriter::add_string(const std::string& k, const std::string& v) {
+  key(k, kString), put_string(kv_, v);
+}
 
 void GgufWriter::add_uint32_array(const std::string& k, const std::vector<uint32_t>& v) {
   key(k, kArray), put<uint32_t>(kv_, kU32), put<uint64_t>(kv_, v.size());
@@ -127,11 +148,15 @@ void GgufWriter::write(const std::string& path) const {
   auto nbytes = [](const Tensor& t) -> uint64_t {
     const uint64_t n = t.data.numel();
     switch (t.type) {
-      case GgmlType::kF32: return n * 4;
+      case GgmlType::kF32:
+        return n * 4;
       case GgmlType::kF16:
-      case GgmlType::kBF16: return n * 2;
-      case GgmlType::kQ8_0: return n / 32 * 34;
-      case GgmlType::kQ4_0: return n / 32 * 18;
+      case GgmlType::kBF16:
+        return n * 2;
+      case GgmlType::kQ8_0:
+        return n / 32 * 34;
+      case GgmlType::kQ4_0:
+        return n / 32 * 18;
     }
     return 0;
   };

@@ -1,6 +1,5 @@
 #include "bespoke/io/safetensors.h"
 
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -17,10 +16,9 @@ namespace {
 
 const std::map<std::string, torch::ScalarType>& dtype_table() {
   static const std::map<std::string, torch::ScalarType> table = {
-      {"F64", torch::kFloat64}, {"F32", torch::kFloat32}, {"F16", torch::kFloat16},
-      {"BF16", torch::kBFloat16}, {"I64", torch::kInt64}, {"I32", torch::kInt32},
-      {"I16", torch::kInt16},   {"I8", torch::kInt8},     {"U8", torch::kUInt8},
-      {"BOOL", torch::kBool}};
+      {"F64", torch::kFloat64}, {"F32", torch::kFloat32}, {"F16", torch::kFloat16}, {"BF16", torch::kBFloat16},
+      {"I64", torch::kInt64},   {"I32", torch::kInt32},   {"I16", torch::kInt16},   {"I8", torch::kInt8},
+      {"U8", torch::kUInt8},    {"BOOL", torch::kBool}};
   return table;
 }
 
@@ -34,11 +32,9 @@ int64_t numel(const std::vector<int64_t>& shape) {
   fail(ErrorKind::kInput, path + ": " + what);
 }
 
-TensorEntry parse_entry(const std::string& path, const std::string& name,
-                        const nlohmann::json& v, size_t data_size) {
+TensorEntry parse_entry(const std::string& path, const std::string& name, const nlohmann::json& v, size_t data_size) {
   const std::string where = "tensor '" + name + "'";
-  if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") ||
-      !v.contains("data_offsets"))
+  if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
     bad(path, where + ": header entry needs dtype, shape and data_offsets");
   TensorEntry e;
   if (!v["dtype"].is_string()) bad(path, where + ": dtype is not a string");
@@ -60,15 +56,14 @@ TensorEntry parse_entry(const std::string& path, const std::string& name,
   e.end = offsets[1].get<size_t>();
   if (e.end < e.begin) bad(path, where + ": data_offsets end before they begin");
   if (e.end > data_size)
-    bad(path, where + ": data ends at byte " + std::to_string(e.end) + " of a " +
-                  std::to_string(data_size) + "-byte data buffer (file truncated?)");
+    bad(path, where + ": data ends at byte " + std::to_string(e.end) + " of a " + std::to_string(data_size) +
+                  "-byte data buffer (file truncated?)");
   auto it = dtype_table().find(e.dtype);
   if (it == dtype_table().end()) return e;  // unknown dtypes fail only when read
   uint64_t want = 0;
   if (__builtin_mul_overflow(numel, uint64_t(torch::elementSize(it->second)), &want) || want != e.end - e.begin)
-    bad(path, where + ": shape " + shape_string(e.shape) + " " + e.dtype + " needs " +
-                  std::to_string(want) + " bytes but data_offsets span " +
-                  std::to_string(e.end - e.begin));
+    bad(path, where + ": shape " + shape_string(e.shape) + " " + e.dtype + " needs " + std::to_string(want) +
+                  " bytes but data_offsets span " + std::to_string(e.end - e.begin));
   return e;
 }
 
@@ -89,13 +84,12 @@ torch::ScalarType dtype_from_name(const std::string& name) {
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(path) {
   const uint8_t* data = file_.data();
   const size_t size = file_.size();
-  if (size < 8)
-    bad(path, "truncated: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
+  if (size < 8) bad(path, "truncated: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
   uint64_t n = 0;
   std::memcpy(&n, data, 8);  // little-endian, as is every host we build for
   if (n > size - 8)
-    bad(path, "header length " + std::to_string(n) + " exceeds the file size " +
-                  std::to_string(size) + " (truncated or not a safetensors file)");
+    bad(path, "header length " + std::to_string(n) + " exceeds the file size " + std::to_string(size) +
+                  " (truncated or not a safetensors file)");
   data_start_ = 8 + n;
   nlohmann::json header;
   try {
@@ -159,7 +153,8 @@ Checkpoint::Checkpoint(const std::string& dir) {
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       fail(ErrorKind::kInput, index.string() + ": no weight_map object");
     for (const auto& [name, file] : j["weight_map"].items()) {
-      if (!file.is_string()) fail(ErrorKind::kInput, index.string() + ": weight_map entry '" + name + "' is not a file name");
+      if (!file.is_string())
+        fail(ErrorKind::kInput, index.string() + ": weight_map entry '" + name + "' is not a file name");
       const std::string f = file.get<std::string>();
       if (std::find(shards.begin(), shards.end(), f) == shards.end()) shards.push_back(f);
     }
@@ -171,7 +166,8 @@ Checkpoint::Checkpoint(const std::string& dir) {
   for (const auto& shard : shards) {
     files_.push_back(std::make_unique<SafetensorsFile>((fs::path(dir) / shard).string()));
     for (const auto& [name, e] : files_.back()->entries()) {
-      if (where_.count(name)) fail(ErrorKind::kInput, shard + ": tensor '" + name + "' also in " + where_[name]->path());
+      if (where_.count(name))
+        fail(ErrorKind::kInput, shard + ": tensor '" + name + "' also in " + where_[name]->path());
       where_[name] = files_.back().get();
     }
   }
@@ -249,12 +245,13 @@ void write_safetensors_by_rows(const std::string& path, const std::vector<Tensor
       BESPOKE_CHECK(it != layout.end(), "no tensor " + name + " in the file's layout");
       const torch::Tensor data = rows.detach().to(torch::kCPU, it->dtype).contiguous();
       // A row is everything past the first dimension; a scalar is one row of itself.
-      const std::vector<int64_t> row_shape = it->shape.empty() ? it->shape : std::vector<int64_t>(it->shape.begin() + 1, it->shape.end());
+      const std::vector<int64_t> row_shape =
+          it->shape.empty() ? it->shape : std::vector<int64_t>(it->shape.begin() + 1, it->shape.end());
       const int64_t n_rows = it->shape.empty() ? 1 : it->shape[0];
       const int64_t given = it->shape.empty() ? 1 : (data.dim() >= 1 ? data.size(0) : -1);
       BESPOKE_CHECK(given >= 0 && first >= 0 && first + given <= n_rows && data.numel() == given * numel(row_shape),
-                    "rows of shape " + shape_string(data.sizes().vec()) + " at " + std::to_string(first) + " do not fit " +
-                        name + " " + shape_string(it->shape));
+                    "rows of shape " + shape_string(data.sizes().vec()) + " at " + std::to_string(first) +
+                        " do not fit " + name + " " + shape_string(it->shape));
       const size_t row_bytes = size_t(numel(row_shape)) * c10::elementSize(it->dtype);
       out.seekp(std::streamoff(f.offsets[it - layout.begin()] + size_t(first) * row_bytes));
       out.write(static_cast<const char*>(data.data_ptr()), std::streamsize(data.numel() * data.element_size()));
@@ -263,8 +260,7 @@ void write_safetensors_by_rows(const std::string& path, const std::vector<Tensor
   });
 }
 
-void write_safetensors(const std::string& path,
-                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   std::vector<TensorLayout> layout;
   for (const auto& [name, t] : tensors) layout.push_back({name, t.scalar_type(), t.sizes().vec()});

@@ -70,8 +70,7 @@ std::string dtype_name(torch::ScalarType type);
 torch::ScalarType dtype_from_name(const std::string& name);
 
 // Writes `tensors` in the given order (made contiguous, on CPU) atomically to `path`.
-void write_safetensors(const std::string& path,
-                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
 
 // A file too large to hold in memory, written a block of rows at a time: the tensors' names,

@@ -34,8 +34,7 @@ BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer, cons
     if (spec.qk_norm != QkNorm::kNone) {
       const bool per_head = spec.qk_norm == QkNorm::kPerHead;
       attn_q_norm = register_module("attn_q_norm", RmsNorm(per_head ? l.head_dim : q, spec, options));
-      if (own_kv)
-        attn_k_norm = register_module("attn_k_norm", RmsNorm(per_head ? l.head_dim : kv, spec, options));
+      if (own_kv) attn_k_norm = register_module("attn_k_norm", RmsNorm(per_head ? l.head_dim : kv, spec, options));
     }
     if (spec.v_norm) v_norm = register_module("v_norm", RmsNorm(0, spec, options));
     attn_output = register_module("attn_output", Linear(q, E, spec.o_bias, options));
@@ -126,7 +125,8 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
   // scores need no transform. CPU keeps the eager path below, which the fixtures pin down.
   if (x.is_cuda() && spec_.attn_softcap == 0) {
     const bool causal = l.window == 0 && q.size(2) == k.size(2);
-    out = at::scaled_dot_product_attention(q, k, v, causal ? c10::optional<at::Tensor>() : ctx.allowed, 0.0, causal, scale);
+    out = at::scaled_dot_product_attention(q, k, v, causal ? c10::optional<at::Tensor>() : ctx.allowed, 0.0, causal,
+                                           scale);
   }
 #endif
   if (!out.defined()) {
@@ -145,8 +145,10 @@ torch::Tensor BlockImpl::mlp(const torch::Tensor& x, const LayerContext& ctx) {
 
 torch::Tensor BlockImpl::activation(const torch::Tensor& x) const {
   switch (spec_.activation) {
-    case Activation::kSilu: return torch::silu(x);
-    case Activation::kGeluTanh: return torch::gelu(x, "tanh");
+    case Activation::kSilu:
+      return torch::silu(x);
+    case Activation::kGeluTanh:
+      return torch::gelu(x, "tanh");
     case Activation::kGeluTanhFp16: {
       // ggml's table: fp16 in, fp16 out, exact outside (-10, 10).
       const torch::Tensor table = torch::gelu(x.to(torch::kHalf).to(x.dtype()), "tanh").to(torch::kHalf).to(x.dtype());

@@ -1,6 +1,5 @@
 #include "bespoke/model/checkpoint.h"
 
-
 namespace bespoke::model {
 namespace {
 
@@ -10,7 +9,8 @@ struct Saved : torch::CustomClassHolder {
   RopeTables rope;
   torch::Tensor allowed;
   size_t n_layers;
-  Saved(Block b, RopeTables r, torch::Tensor a, size_t n) : block(std::move(b)), rope(std::move(r)), allowed(std::move(a)), n_layers(n) {}
+  Saved(Block b, RopeTables r, torch::Tensor a, size_t n)
+      : block(std::move(b)), rope(std::move(r)), allowed(std::move(a)), n_layers(n) {}
 
   torch::Tensor run(const torch::Tensor& x, const torch::Tensor& per_layer_input) {
     std::vector<torch::Tensor> keys(n_layers), values(n_layers);  // this layer writes its own
@@ -34,7 +34,8 @@ class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     return saved->run(x, per_layer_input);
   }
 
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
     const auto vars = ctx->get_saved_variables();
     const auto saved = c10::static_intrusive_pointer_cast<Saved>(ctx->saved_data["saved"].toCapsule());
     torch::AutoGradMode enable(true);

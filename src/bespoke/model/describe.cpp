@@ -39,18 +39,16 @@ nlohmann::json describe_json(const ModelSpec& s) {
 std::string describe_table(const ModelSpec& s) {
   char line[256];
   std::string out;
-  std::snprintf(line, sizeof line, "family %s  vocab %lld  hidden %lld  layers %lld  params %lld%s\n",
-                s.family.c_str(), (long long)s.vocab_size, (long long)s.hidden_size,
-                (long long)s.n_layers(), (long long)parameter_count(s),
-                s.tie_embeddings ? "  (tied embeddings)" : "");
+  std::snprintf(line, sizeof line, "family %s  vocab %lld  hidden %lld  layers %lld  params %lld%s\n", s.family.c_str(),
+                (long long)s.vocab_size, (long long)s.hidden_size, (long long)s.n_layers(),
+                (long long)parameter_count(s), s.tie_embeddings ? "  (tied embeddings)" : "");
   out += line;
   out += "layer  kind              heads  kv  head_dim    ffn  window  rope\n";
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const LayerSpec& l = s.layers[i];
-    std::snprintf(line, sizeof line, "%5lld  %-16s %6lld %3lld %9lld %6lld %7lld  %s %g%s\n",
-                  (long long)i, layer_kind_names().name(l.kind), (long long)l.n_heads,
-                  (long long)l.n_kv_heads, (long long)l.head_dim, (long long)l.ffn_dim,
-                  (long long)l.window, rope_type_names().name(l.rope.type), l.rope.theta,
+    std::snprintf(line, sizeof line, "%5lld  %-16s %6lld %3lld %9lld %6lld %7lld  %s %g%s\n", (long long)i,
+                  layer_kind_names().name(l.kind), (long long)l.n_heads, (long long)l.n_kv_heads, (long long)l.head_dim,
+                  (long long)l.ffn_dim, (long long)l.window, rope_type_names().name(l.rope.type), l.rope.theta,
                   l.kv_source >= 0 ? ("  kv from " + std::to_string(l.kv_source)).c_str() : "");
     out += line;
   }

@@ -12,29 +12,20 @@ std::vector<NameRule> llama_global_names() {
 }
 
 std::vector<NameRule> llama_layer_names() {
-  return {{"attn_norm.weight", "input_layernorm.weight"},
-          {"attn_q.weight", "self_attn.q_proj.weight"},
-          {"attn_q.bias", "self_attn.q_proj.bias"},
-          {"attn_k.weight", "self_attn.k_proj.weight"},
-          {"attn_k.bias", "self_attn.k_proj.bias"},
-          {"attn_v.weight", "self_attn.v_proj.weight"},
-          {"attn_v.bias", "self_attn.v_proj.bias"},
-          {"attn_q_norm.weight", "self_attn.q_norm.weight"},
-          {"attn_k_norm.weight", "self_attn.k_norm.weight"},
-          {"attn_output.weight", "self_attn.o_proj.weight"},
-          {"attn_output.bias", "self_attn.o_proj.bias"},
-          {"ffn_norm.weight", "post_attention_layernorm.weight"},
-          {"ffn_gate.weight", "mlp.gate_proj.weight"},
-          {"ffn_gate.bias", "mlp.gate_proj.bias"},
-          {"ffn_up.weight", "mlp.up_proj.weight"},
-          {"ffn_up.bias", "mlp.up_proj.bias"},
-          {"ffn_down.weight", "mlp.down_proj.weight"},
-          {"ffn_down.bias", "mlp.down_proj.bias"}};
+  return {{"attn_norm.weight", "input_layernorm.weight"},    {"attn_q.weight", "self_attn.q_proj.weight"},
+          {"attn_q.bias", "self_attn.q_proj.bias"},          {"attn_k.weight", "self_attn.k_proj.weight"},
+          {"attn_k.bias", "self_attn.k_proj.bias"},          {"attn_v.weight", "self_attn.v_proj.weight"},
+          {"attn_v.bias", "self_attn.v_proj.bias"},          {"attn_q_norm.weight", "self_attn.q_norm.weight"},
+          {"attn_k_norm.weight", "self_attn.k_norm.weight"}, {"attn_output.weight", "self_attn.o_proj.weight"},
+          {"attn_output.bias", "self_attn.o_proj.bias"},     {"ffn_norm.weight", "post_attention_layernorm.weight"},
+          {"ffn_gate.weight", "mlp.gate_proj.weight"},       {"ffn_gate.bias", "mlp.gate_proj.bias"},
+          {"ffn_up.weight", "mlp.up_proj.weight"},           {"ffn_up.bias", "mlp.up_proj.bias"},
+          {"ffn_down.weight", "mlp.down_proj.weight"},       {"ffn_down.bias", "mlp.down_proj.bias"}};
 }
 
 std::vector<std::string> sliding_everywhere_layer_types(const nlohmann::json& c, int64_t n_layers) {
-  const bool sliding = c.contains("sliding_window") && c["sliding_window"].is_number_integer() &&
-                       c["sliding_window"].get<int64_t>() > 0;
+  const bool sliding =
+      c.contains("sliding_window") && c["sliding_window"].is_number_integer() && c["sliding_window"].get<int64_t>() > 0;
   return std::vector<std::string>(n_layers, sliding ? "sliding_attention" : "full_attention");
 }
 
@@ -46,8 +37,7 @@ const Family& family_for_model_type(const std::string& model_type) {
       supported += (supported.empty() ? "" : ", ") + t;
     }
   }
-  fail(ErrorKind::kUnsupported,
-       "unsupported model_type '" + model_type + "' (supported: " + supported + ")");
+  fail(ErrorKind::kUnsupported, "unsupported model_type '" + model_type + "' (supported: " + supported + ")");
 }
 
 const Family& family_named(const std::string& name) {

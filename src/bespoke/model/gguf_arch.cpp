@@ -7,7 +7,9 @@ namespace bespoke::model {
 
 using nlohmann::json;
 
-bool interleaved_rope(const std::string& arch) { return arch == "llama" || arch == "deci" || arch == "granite"; }
+bool interleaved_rope(const std::string& arch) {
+  return arch == "llama" || arch == "deci" || arch == "granite";
+}
 
 int64_t first_irregular_layer(const ModelSpec& s, bool one_head_size) {
   const LayerSpec& l0 = s.layers[0];
@@ -33,9 +35,11 @@ void check_per_layer(const ModelSpec& s, const std::string& arch) {
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const LayerSpec& l = s.layers[i];
     const std::string at = "layer " + std::to_string(i) + ": " + arch + " ";
-    if (l.n_heads > 0 && l.head_dim != s.layers[0].head_dim) fail(ErrorKind::kUnsupported, at + "needs one head_dim for every layer");
+    if (l.n_heads > 0 && l.head_dim != s.layers[0].head_dim)
+      fail(ErrorKind::kUnsupported, at + "needs one head_dim for every layer");
     if (l.n_heads == 0 && i == 0)
-      fail(ErrorKind::kUnsupported, at + "cannot hold a first layer without attention heads (it sets the head size); use --pad-uniform");
+      fail(ErrorKind::kUnsupported,
+           at + "cannot hold a first layer without attention heads (it sets the head size); use --pad-uniform");
   }
 }
 
@@ -52,8 +56,9 @@ GgufArch openelm_arch(const ModelSpec& s) {
   check_per_layer(s, "openelm");
   for (int64_t i = 0; i < s.n_layers(); ++i)
     if (s.layers[i].ffn_dim == 0 || s.layers[i].n_heads == 0)
-      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) +
-                                        ": openelm cannot hold a layer without attention heads or FFN units; use --pad-uniform");
+      fail(ErrorKind::kUnsupported,
+           "layer " + std::to_string(i) +
+               ": openelm cannot hold a layer without attention heads or FFN units; use --pad-uniform");
   GgufArch a{"openelm"};
   a.per_layer_shapes = a.fused_qkv = true;
   return a;
@@ -82,7 +87,8 @@ double gguf_number(const io::GgufFile& f, const std::string& k, double fallback)
 
 int64_t gguf_per_layer(const io::GgufFile& f, const std::string& k, int64_t layer) {
   const json& v = gguf_key(f, k);
-  if (v.is_array() && layer >= int64_t(v.size())) fail(ErrorKind::kInput, f.path() + ": '" + k + "' has fewer entries than block_count");
+  if (v.is_array() && layer >= int64_t(v.size()))
+    fail(ErrorKind::kInput, f.path() + ": '" + k + "' has fewer entries than block_count");
   const json& entry = v.is_array() ? v[layer] : v;
   if (!entry.is_number_integer()) fail(ErrorKind::kInput, f.path() + ": '" + k + "' is not an integer");
   return entry.get<int64_t>();
@@ -111,7 +117,8 @@ json gguf_base_config(const io::GgufFile& f, const std::string& model_type) {
   }
   if (first < 0) fail(ErrorKind::kInput, f.path() + ": no layer has attention heads");
   const json& l0 = layers[first];
-  const int64_t head_dim = int64_t(gguf_number(f, a + "attention.key_length", double(E / l0["num_attention_heads"].get<int64_t>())));
+  const int64_t head_dim =
+      int64_t(gguf_number(f, a + "attention.key_length", double(E / l0["num_attention_heads"].get<int64_t>())));
   json c = {{"model_type", model_type},
             {"hidden_size", E},
             {"num_hidden_layers", n_layers},

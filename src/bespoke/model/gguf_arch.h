@@ -4,9 +4,9 @@
 // stands for; the exporter and the GGUF loader hold no family names.
 #pragma once
 
+#include <torch/torch.h>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <torch/torch.h>
 
 #include "bespoke/io/gguf_reader.h"
 #include "bespoke/io/gguf_writer.h"
@@ -15,14 +15,14 @@
 namespace bespoke::model {
 
 struct GgufArch {
-  std::string name;                // general.architecture
-  bool per_layer_shapes = false;   // head counts and FFN widths as per-layer arrays
-  bool fused_qkv = false;          // one attn_qkv tensor: Q rows, then K, then V
-  bool fused_gate_up = false;      // one ffn_up tensor: gate rows, then up rows
-  bool stub_ffn = false;           // deci: see written_ffn()
-  bool longrope = false;           // llama.cpp switches longrope's two factor sets (phi3)
-  bool untie = false;              // a tied head is written as its own output.weight
-  int swa_default_period = 0;      // gemma2/3: llama.cpp marks layer i local when i % period < period - 1
+  std::string name;               // general.architecture
+  bool per_layer_shapes = false;  // head counts and FFN widths as per-layer arrays
+  bool fused_qkv = false;         // one attn_qkv tensor: Q rows, then K, then V
+  bool fused_gate_up = false;     // one ffn_up tensor: gate rows, then up rows
+  bool stub_ffn = false;          // deci: see written_ffn()
+  bool longrope = false;          // llama.cpp switches longrope's two factor sets (phi3)
+  bool untie = false;             // a tied head is written as its own output.weight
+  int swa_default_period = 0;     // gemma2/3: llama.cpp marks layer i local when i % period < period - 1
   // The family's own keys, after the generic ones.
   void (*keys)(const ModelSpec& spec, const std::string& arch, io::GgufWriter& out) = nullptr;
   // Replaces the generic head-size and rope keys (gemma4: one head size and rope per layer kind).

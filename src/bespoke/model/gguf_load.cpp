@@ -86,7 +86,8 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
       t = read(info.name);
     }
     if (t.sizes().vec() != info.shape)
-      fail(ErrorKind::kInput, path + ": tensor '" + info.name + "': shape " + shape_string(t.sizes().vec()) + " != " + shape_string(info.shape));
+      fail(ErrorKind::kInput, path + ": tensor '" + info.name + "': shape " + shape_string(t.sizes().vec()) +
+                                  " != " + shape_string(info.shape));
     if (s.norm_weight_offset != 0 && suffix.find("norm.weight") != std::string::npos) t = t - s.norm_weight_offset;
     if (interleaved && info.layer >= 0) {
       const LayerSpec& l = s.layers[info.layer];
@@ -95,7 +96,8 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
     }
     params.find(info.name)->copy_(t);
   }
-  if (used.size() != f.tensors().size()) fail(ErrorKind::kInput, path + ": holds tensors this " + arch + " model does not use");
+  if (used.size() != f.tensors().size())
+    fail(ErrorKind::kInput, path + ": holds tensors this " + arch + " model does not use");
   return net;
 }
 

@@ -14,7 +14,9 @@ using nlohmann::json;
 
 namespace {
 
-bool has(const json& c, const char* key) { return c.contains(key) && !c[key].is_null(); }
+bool has(const json& c, const char* key) {
+  return c.contains(key) && !c[key].is_null();
+}
 
 // Rejects rope parameters that would silently give NaN or a meaningless rotation.
 void check_rope(const RopeSpec& r) {
@@ -43,8 +45,8 @@ RopeSpec parse_rope(const json& p, const json& config, double theta) {
   r.factor = config_double(p, "factor", 1.0);
   r.low_freq_factor = config_double(p, "low_freq_factor", 1.0);
   r.high_freq_factor = config_double(p, "high_freq_factor", 4.0);
-  r.original_context = config_int(p, "original_max_position_embeddings",
-                                  config_int(config, "original_max_position_embeddings", 0));
+  r.original_context =
+      config_int(p, "original_max_position_embeddings", config_int(config, "original_max_position_embeddings", 0));
   if (r.type == RopeType::kLongRope) {
     r.long_factor = config_doubles(p, "long_factor");
     r.short_factor = config_doubles(p, "short_factor");
@@ -53,9 +55,8 @@ RopeSpec parse_rope(const json& p, const json& config, double theta) {
     if (r.original_context <= 0) fail(ErrorKind::kInput, "longrope needs original_max_position_embeddings");
     const double factor = has(p, "factor") ? r.factor : static_cast<double>(max_pos) / r.original_context;
     r.attention_factor = has(p, "attention_factor") ? config_double(p, "attention_factor", 1.0)
-                         : factor <= 1.0
-                             ? 1.0
-                             : std::sqrt(1.0 + std::log(factor) / std::log(double(r.original_context)));
+                         : factor <= 1.0            ? 1.0
+                                         : std::sqrt(1.0 + std::log(factor) / std::log(double(r.original_context)));
   }
   check_rope(r);
   return r;
@@ -74,8 +75,8 @@ std::pair<RopeSpec, RopeSpec> parse_ropes(const json& c) {
     return {r, r};
   }
   const double theta = config_double(c, "rope_theta", 10000.0);
-  RopeSpec full = has(c, "rope_scaling") ? parse_rope(c["rope_scaling"], c, theta)
-                                         : parse_rope(json::object(), c, theta);
+  RopeSpec full =
+      has(c, "rope_scaling") ? parse_rope(c["rope_scaling"], c, theta) : parse_rope(json::object(), c, theta);
   RopeSpec local = parse_rope(json::object(), c, config_double(c, "rope_local_base_freq", theta));
   if (!has(c, "rope_local_base_freq")) local = full;
   return {full, local};
@@ -89,8 +90,8 @@ model::Activation parse_activation(const json& c) {
 }
 
 // Each layer's kind, window and rope from its type name.
-void set_layer_types(const json& c, const std::vector<std::string>& types, ModelSpec& s,
-                     const RopeSpec& full, const RopeSpec& local) {
+void set_layer_types(const json& c, const std::vector<std::string>& types, ModelSpec& s, const RopeSpec& full,
+                     const RopeSpec& local) {
   const int64_t window = config_int(c, "sliding_window", 0);
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     model::LayerSpec& l = s.layers[i];
@@ -150,8 +151,7 @@ ModelSpec spec_from_hf_config(const json& config) {
   if (has(config, "text_config")) {  // multimodal wrapper: the language model's keys win
     for (const auto& [k, v] : config["text_config"].items()) c[k] = v;
   }
-  if (!has(c, "model_type") || !c["model_type"].is_string())
-    fail(ErrorKind::kInput, "missing key 'model_type'");
+  if (!has(c, "model_type") || !c["model_type"].is_string()) fail(ErrorKind::kInput, "missing key 'model_type'");
   const model::Family& family = model::family_for_model_type(c["model_type"].get<std::string>());
   const json defaults = json::parse(family.defaults);
   for (const auto& [key, value] : defaults.items())

@@ -48,7 +48,8 @@ std::optional<model::ModelSpec> read_back(const nlohmann::json& config) {
 // read back and must give the model's shapes.
 nlohmann::json updated_config(const model::ModelSpec& s, const std::string& source_dir) {
   const fs::path path = fs::path(source_dir) / "config.json";
-  if (!fs::exists(path)) fail(ErrorKind::kUnsupported, "HF export needs the source model's config.json (" + path.string() + ")");
+  if (!fs::exists(path))
+    fail(ErrorKind::kUnsupported, "HF export needs the source model's config.json (" + path.string() + ")");
   nlohmann::json config = read_json(path.string());
   nlohmann::json& c = config.contains("text_config") ? config["text_config"] : config;
   nlohmann::json types = nlohmann::json::array();  // always written: each layer's kind as the spec has it
@@ -81,8 +82,10 @@ nlohmann::json updated_config(const model::ModelSpec& s, const std::string& sour
   if (!plain || first_difference(s, *plain) >= 0) {
     nlohmann::json layers = nlohmann::json::array();
     for (const model::LayerSpec& l : s.layers)
-      layers.push_back({{"num_attention_heads", l.n_heads}, {"num_key_value_heads", l.n_kv_heads},
-                        {"head_dim", l.head_dim}, {"intermediate_size", l.ffn_dim}});
+      layers.push_back({{"num_attention_heads", l.n_heads},
+                        {"num_key_value_heads", l.n_kv_heads},
+                        {"head_dim", l.head_dim},
+                        {"intermediate_size", l.ffn_dim}});
     c["bespoke_layers"] = layers;
     c["bespoke_layers_note"] = "per-layer shapes that only Bespoke reads: transformers' " + s.family +
                                " builds every layer at the model-wide sizes and cannot load these weights";
@@ -90,7 +93,8 @@ nlohmann::json updated_config(const model::ModelSpec& s, const std::string& sour
   const std::optional<model::ModelSpec> written = read_back(config);
   const int64_t differs = written ? first_difference(s, *written) : 0;
   if (differs >= 0)
-    fail(ErrorKind::kUnsupported, "layer " + std::to_string(differs) + ": config.json cannot give this layer's shape, kind or KV sharing");
+    fail(ErrorKind::kUnsupported,
+         "layer " + std::to_string(differs) + ": config.json cannot give this layer's shape, kind or KV sharing");
   return config;
 }
 

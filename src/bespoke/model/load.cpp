@@ -1,9 +1,9 @@
 #include "bespoke/model/load.h"
 
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <cstring>
 
 #include "bespoke/core/error.h"
 #include "bespoke/core/shape.h"
@@ -59,8 +59,8 @@ std::vector<Source> sources(const Family& family, const std::vector<TensorInfo>&
 // "language_model.model.layers.0...") beside vision and audio towers. Maps each language-model
 // tensor's plain name to its stored name; the towers are left out.
 std::map<std::string, std::string> language_model_names(const io::Checkpoint& ckpt) {
-  static const char* kOtherModalities[] = {"vision_tower", "multi_modal_projector", "audio_tower",
-                                           "embed_vision", "embed_audio"};
+  static const char* kOtherModalities[] = {"vision_tower", "multi_modal_projector", "audio_tower", "embed_vision",
+                                           "embed_audio"};
   std::map<std::string, std::string> out;
   for (const std::string& stored : ckpt.names()) {
     bool other = false;
@@ -78,7 +78,8 @@ std::map<std::string, std::string> language_model_names(const io::Checkpoint& ck
   return out;
 }
 
-torch::Tensor read_tensor(const io::Checkpoint& ckpt, const std::map<std::string, std::string>& stored, const Source& src) {
+torch::Tensor read_tensor(const io::Checkpoint& ckpt, const std::map<std::string, std::string>& stored,
+                          const Source& src) {
   const TensorInfo& t = *src.info;
   auto it = stored.find(src.hf);
   if (it == stored.end())
@@ -87,14 +88,13 @@ torch::Tensor read_tensor(const io::Checkpoint& ckpt, const std::map<std::string
   torch::Tensor x = ckpt.get(name);
   if (src.row_offset >= 0) {
     if (x.dim() != 2 || x.size(0) < src.row_offset + t.shape[0])
-      fail(ErrorKind::kInput, ckpt.file_of(name) + ": tensor '" + name + "': shape " +
-                                  shape_string(x.sizes().vec()) + " too small for its parts");
+      fail(ErrorKind::kInput, ckpt.file_of(name) + ": tensor '" + name + "': shape " + shape_string(x.sizes().vec()) +
+                                  " too small for its parts");
     x = x.narrow(0, src.row_offset, t.shape[0]);
   }
   if (x.sizes().vec() != t.shape)
-    fail(ErrorKind::kInput, ckpt.file_of(name) + ": tensor '" + name + "': shape " +
-                                shape_string(x.sizes().vec()) + " != spec " + shape_string(t.shape) +
-                                " from config.json");
+    fail(ErrorKind::kInput, ckpt.file_of(name) + ": tensor '" + name + "': shape " + shape_string(x.sizes().vec()) +
+                                " != spec " + shape_string(t.shape) + " from config.json");
   return x;
 }
 
@@ -111,7 +111,8 @@ bool ignorable(const std::string& name, const ModelSpec& spec) {
   const size_t dot = name.find('.', prefix.size());
   const int64_t layer = std::atoll(name.c_str() + prefix.size());
   if (layer < 0 || layer >= spec.n_layers() || spec.layers[layer].kv_source < 0) return false;
-  for (const char* unused : {"self_attn.k_proj.weight", "self_attn.v_proj.weight", "self_attn.k_norm.weight", "self_attn.v_norm.weight"})
+  for (const char* unused :
+       {"self_attn.k_proj.weight", "self_attn.v_proj.weight", "self_attn.k_norm.weight", "self_attn.v_norm.weight"})
     if (name.compare(dot + 1, std::string::npos, unused) == 0) return true;
   return false;
 }
@@ -137,8 +138,8 @@ Transformer load_model(const std::string& dir, const LoadOptions& options) {
   }
   for (const auto& [plain, name] : stored)
     if (!used.count(plain) && !ignorable(plain, spec))
-      fail(ErrorKind::kInput, ckpt.file_of(name) + ": unexpected tensor '" + name + "' for a " +
-                                  family.name + " model with this config.json");
+      fail(ErrorKind::kInput, ckpt.file_of(name) + ": unexpected tensor '" + name + "' for a " + family.name +
+                                  " model with this config.json");
   return model;
 }
 

@@ -12,7 +12,9 @@ using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
 // x scaled by its per-row 1/rms in fp32, rounded once to x's dtype (as the reference does).
-torch::Tensor normalized(const torch::Tensor& x, const torch::Tensor& rstd) { return (x * rstd).to(x.dtype()); }
+torch::Tensor normalized(const torch::Tensor& x, const torch::Tensor& rstd) {
+  return (x * rstd).to(x.dtype());
+}
 
 // The usual norm, y = normalized(x) * w with w in x's dtype, as one autograd node. The eager
 // graph keeps an fp32 copy of x and the normalized activation for backward, and its backward

@@ -27,8 +27,8 @@ torch::Tensor llama3_scale(const RopeSpec& r, const torch::Tensor& inv) {
   const double high_wavelen = r.original_context / r.high_freq_factor;
   const torch::Tensor wavelen = torch::reciprocal(inv) * (2 * M_PI);
   const torch::Tensor scaled = torch::where(wavelen > low_wavelen, inv / r.factor, inv);
-  const torch::Tensor smooth = (double(r.original_context) / wavelen - r.low_freq_factor) /
-                               (r.high_freq_factor - r.low_freq_factor);
+  const torch::Tensor smooth =
+      (double(r.original_context) / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
   const torch::Tensor smoothed = (1 - smooth) * scaled / r.factor + smooth * scaled;
   const torch::Tensor medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
   return torch::where(medium, smoothed, scaled);
@@ -47,8 +47,8 @@ torch::Tensor base_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context
     case RopeType::kLongRope: {
       const auto& ext = context_len > r.original_context ? r.long_factor : r.short_factor;
       if (static_cast<int64_t>(ext.size()) != dim / 2)
-        fail(ErrorKind::kInput, "longrope factors have " + std::to_string(ext.size()) +
-                                    " entries, expected " + std::to_string(dim / 2));
+        fail(ErrorKind::kInput,
+             "longrope factors have " + std::to_string(ext.size()) + " entries, expected " + std::to_string(dim / 2));
       const torch::Tensor factors = torch::tensor(std::vector<float>(ext.begin(), ext.end()));
       return torch::reciprocal(factors * powers(r.theta, dim / 2, dim));
     }
@@ -96,7 +96,8 @@ struct Rotary : torch::autograd::Function<Rotary> {
     return rotate(x, cos, sin, /*transpose=*/false);
   }
 
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     return {rotate(grads[0], saved[0], saved[1], /*transpose=*/true), torch::Tensor(), torch::Tensor()};
   }
@@ -108,15 +109,15 @@ torch::Tensor rope_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context
   torch::Tensor inv = base_inv_freq(r, head_dim, context_len);
   if (r.freq_divisors.empty()) return inv;
   if (static_cast<int64_t>(r.freq_divisors.size()) != inv.numel())
-    fail(ErrorKind::kInput, "rope_freqs has " + std::to_string(r.freq_divisors.size()) + " entries, expected " + std::to_string(inv.numel()));
+    fail(ErrorKind::kInput, "rope_freqs has " + std::to_string(r.freq_divisors.size()) + " entries, expected " +
+                                std::to_string(inv.numel()));
   return inv / torch::tensor(std::vector<float>(r.freq_divisors.begin(), r.freq_divisors.end()));
 }
 
-RopeTables rope_tables(const RopeSpec& r, int64_t head_dim, const torch::Tensor& positions,
-                       int64_t context_len) {
+RopeTables rope_tables(const RopeSpec& r, int64_t head_dim, const torch::Tensor& positions, int64_t context_len) {
   torch::Tensor inv = rope_inv_freq(r, head_dim, context_len).to(positions.device());
   torch::Tensor freqs = torch::outer(positions.to(torch::kFloat32), inv);  // [T, rot/2]
-  torch::Tensor emb = torch::cat({freqs, freqs}, -1);                        // [T, rot]
+  torch::Tensor emb = torch::cat({freqs, freqs}, -1);                      // [T, rot]
   const double scale = r.type == RopeType::kLongRope ? r.attention_factor : 1.0;
   return {emb.cos() * scale, emb.sin() * scale};
 }
@@ -128,10 +129,10 @@ torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& t) {
 
 bool operator==(const RopeSpec& a, const RopeSpec& b) {
   return a.type == b.type && a.theta == b.theta && a.partial_rotary_factor == b.partial_rotary_factor &&
-         a.factor == b.factor && a.low_freq_factor == b.low_freq_factor &&
-         a.high_freq_factor == b.high_freq_factor && a.original_context == b.original_context &&
-         a.long_factor == b.long_factor && a.short_factor == b.short_factor &&
-         a.attention_factor == b.attention_factor && a.freq_divisors == b.freq_divisors;
+         a.factor == b.factor && a.low_freq_factor == b.low_freq_factor && a.high_freq_factor == b.high_freq_factor &&
+         a.original_context == b.original_context && a.long_factor == b.long_factor &&
+         a.short_factor == b.short_factor && a.attention_factor == b.attention_factor &&
+         a.freq_divisors == b.freq_divisors;
 }
 
 }  // namespace bespoke::model

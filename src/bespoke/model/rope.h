@@ -19,8 +19,7 @@ struct RopeTables {
 torch::Tensor rope_inv_freq(const RopeSpec& rope, int64_t head_dim, int64_t context_len);
 
 // Returns the tables for `positions` [T] (int64).
-RopeTables rope_tables(const RopeSpec& rope, int64_t head_dim, const torch::Tensor& positions,
-                       int64_t context_len);
+RopeTables rope_tables(const RopeSpec& rope, int64_t head_dim, const torch::Tensor& positions, int64_t context_len);
 
 // Rotates the first rot_dim dims of every head of `x` [B, T, heads, head_dim].
 torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& tables);

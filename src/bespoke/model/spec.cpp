@@ -6,8 +6,8 @@
 namespace bespoke::model {
 
 const NameTable<LayerKind>& layer_kind_names() {
-  static const NameTable<LayerKind> t("layer kind", {{LayerKind::kAttention, "attention"},
-                                                     {LayerKind::kLinearAttention, "linear_attention"}});
+  static const NameTable<LayerKind> t(
+      "layer kind", {{LayerKind::kAttention, "attention"}, {LayerKind::kLinearAttention, "linear_attention"}});
   return t;
 }
 
@@ -19,9 +19,8 @@ const NameTable<Activation>& activation_names() {
 }
 
 const NameTable<QkNorm>& qk_norm_names() {
-  static const NameTable<QkNorm> t("qk norm", {{QkNorm::kNone, "none"},
-                                               {QkNorm::kPerHead, "per_head"},
-                                               {QkNorm::kFullWidth, "full_width"}});
+  static const NameTable<QkNorm> t(
+      "qk norm", {{QkNorm::kNone, "none"}, {QkNorm::kPerHead, "per_head"}, {QkNorm::kFullWidth, "full_width"}});
   return t;
 }
 
@@ -53,8 +52,8 @@ void validate(const ModelSpec& s) {
   check(s.vocab_size > 0 && s.vocab_size <= kMaxDim, "vocab_size must be in [1, 2^24]");
   check(s.hidden_size > 0 && s.hidden_size <= kMaxDim, "hidden_size must be in [1, 2^24]");
   check(!s.layers.empty() && s.n_layers() <= kMaxLayers, "the model needs 1 to 4096 layers");
-  check(s.per_layer_input_dim == 0 || (s.per_layer_vocab_size > 0 && s.per_layer_vocab_size <= kMaxDim &&
-                                       s.per_layer_input_dim <= kMaxDim),
+  check(s.per_layer_input_dim == 0 ||
+            (s.per_layer_vocab_size > 0 && s.per_layer_vocab_size <= kMaxDim && s.per_layer_input_dim <= kMaxDim),
         "per-layer inputs need a positive vocabulary");
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const LayerSpec& l = s.layers[i];
@@ -69,10 +68,10 @@ void validate(const ModelSpec& s) {
       check(l.n_kv_heads == 0 && l.kv_source < 0, at + "a layer without query heads has no kv heads either");
       continue;
     }
-    check(l.n_kv_heads > 0 && l.head_dim > 0, at + "kv heads and head_dim must be positive where there are query heads");
-    check(l.n_heads % l.n_kv_heads == 0,
-          at + std::to_string(l.n_heads) + " query heads are not a multiple of " +
-              std::to_string(l.n_kv_heads) + " kv heads");
+    check(l.n_kv_heads > 0 && l.head_dim > 0,
+          at + "kv heads and head_dim must be positive where there are query heads");
+    check(l.n_heads % l.n_kv_heads == 0, at + std::to_string(l.n_heads) + " query heads are not a multiple of " +
+                                             std::to_string(l.n_kv_heads) + " kv heads");
     check(l.head_dim % 2 == 0, at + "head_dim must be even for rope");
     if (l.kv_source >= 0) {
       check(l.kv_source < i, at + "shares keys and values with a later layer");

@@ -33,8 +33,8 @@ struct RopeSpec {
   int64_t original_context = 0;        // llama3, longrope
   std::vector<double> long_factor;     // longrope, one per rotated pair
   std::vector<double> short_factor;
-  double attention_factor = 1.0;       // longrope: scales cos and sin
-  std::vector<double> freq_divisors;   // one per rotated pair, applied last (GGUF rope_freqs)
+  double attention_factor = 1.0;      // longrope: scales cos and sin
+  std::vector<double> freq_divisors;  // one per rotated pair, applied last (GGUF rope_freqs)
 };
 
 struct LayerSpec {
@@ -43,7 +43,7 @@ struct LayerSpec {
   int64_t n_kv_heads = 0;
   int64_t head_dim = 0;
   int64_t ffn_dim = 0;
-  int64_t window = 0;     // sliding-window length in tokens; 0 = global attention
+  int64_t window = 0;      // sliding-window length in tokens; 0 = global attention
   int64_t kv_source = -1;  // >= 0: reuse the keys and values of that earlier layer
   RopeSpec rope;
 };
@@ -61,12 +61,12 @@ struct ModelSpec {
   // Where the weight multiplies: in fp32 before the cast back (Gemma, OLMo 2), or after the
   // normalized value is cast to the activation dtype (Llama and most others). Same in fp32.
   bool norm_weight_in_fp32 = false;
-  bool attn_pre_norm = true;        // before attention
-  bool attn_post_norm = false;      // on the attention output, before the residual add
+  bool attn_pre_norm = true;    // before attention
+  bool attn_post_norm = false;  // on the attention output, before the residual add
   bool ffn_pre_norm = true;
   bool ffn_post_norm = false;
   QkNorm qk_norm = QkNorm::kNone;
-  bool v_norm = false;              // weightless RMSNorm of v per head
+  bool v_norm = false;  // weightless RMSNorm of v per head
 
   Activation activation = Activation::kSilu;
   bool qkv_bias = false;
@@ -74,12 +74,12 @@ struct ModelSpec {
   bool mlp_bias = false;
   bool tie_embeddings = false;
 
-  double embedding_scale = 1.0;  // multiplies token embeddings (Gemma sqrt(d), Granite)
-  double attn_scale = 0.0;       // score scale; 0 = 1/sqrt(head_dim)
-  double attn_softcap = 0.0;     // cap * tanh(score / cap); 0 = off
-  double final_softcap = 0.0;    // the same on logits
-  double residual_scale = 1.0;   // multiplies each block output before the residual add
-  double logit_divisor = 1.0;    // divides logits (Granite's logits_scaling)
+  double embedding_scale = 1.0;     // multiplies token embeddings (Gemma sqrt(d), Granite)
+  double attn_scale = 0.0;          // score scale; 0 = 1/sqrt(head_dim)
+  double attn_softcap = 0.0;        // cap * tanh(score / cap); 0 = off
+  double final_softcap = 0.0;       // the same on logits
+  double residual_scale = 1.0;      // multiplies each block output before the residual add
+  double logit_divisor = 1.0;       // divides logits (Granite's logits_scaling)
   bool layer_output_scale = false;  // a learned scalar multiplies each layer's output
 
   // Per-layer token embeddings fed into every layer through a small gated projection

@@ -96,7 +96,8 @@ std::vector<TensorInfo> tensor_table(const ModelSpec& s) {
 
 std::vector<std::vector<int64_t>> kv_readers(const ModelSpec& s) {
   std::vector<std::vector<int64_t>> readers(s.n_layers());
-  for (int64_t i = 0; i < s.n_layers(); ++i) readers[s.layers[i].kv_source >= 0 ? s.layers[i].kv_source : i].push_back(i);
+  for (int64_t i = 0; i < s.n_layers(); ++i)
+    readers[s.layers[i].kv_source >= 0 ? s.layers[i].kv_source : i].push_back(i);
   return readers;
 }
 

@@ -14,15 +14,13 @@ TransformerImpl::TransformerImpl(const ModelSpec& spec, const torch::TensorOptio
   if (P > 0) {
     const int64_t LP = spec.n_layers() * P;
     per_layer_token_embd = register_module("per_layer_token_embd", Embedding(spec.per_layer_vocab_size, LP, options));
-    per_layer_model_proj = register_module(
-        "per_layer_model_proj", Linear(E, LP, false, options));
+    per_layer_model_proj = register_module("per_layer_model_proj", Linear(E, LP, false, options));
     per_layer_proj_norm = register_module("per_layer_proj_norm", RmsNorm(P, spec, options));
   }
   blk = register_module("blk", torch::nn::ModuleList());
   for (int64_t i = 0; i < spec.n_layers(); ++i) blk->push_back(Block(model_, i, options));
   output_norm = register_module("output_norm", RmsNorm(E, spec, options));
-  if (!spec.tie_embeddings)
-    output = register_module("output", Linear(E, V, false, options));
+  if (!spec.tie_embeddings) output = register_module("output", Linear(E, V, false, options));
 }
 
 KvCache TransformerImpl::new_cache() const {
@@ -42,7 +40,8 @@ torch::Tensor TransformerImpl::embed(const torch::Tensor& ids) {
 // Gemma 4: every layer also gets its own token embedding, mixed with a projection of the
 // main embedding: (norm(proj(x) / sqrt(E)) + embd_pl(ids) * sqrt(P)) / sqrt(2). Like the
 // reference, only the table's scale is rounded to the activation dtype.
-torch::Tensor TransformerImpl::per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x, const TapObserver* taps) {
+torch::Tensor TransformerImpl::per_layer_inputs(const torch::Tensor& ids, const torch::Tensor& x,
+                                                const TapObserver* taps) {
   const int64_t B = ids.size(0), T = ids.size(1), L = spec_.n_layers(), P = spec_.per_layer_input_dim;
   torch::Tensor table = per_layer_token_embd(ids) * torch::scalar_tensor(std::sqrt(double(P)), x.options());
   torch::Tensor projected = per_layer_model_proj(x) * (1.0 / std::sqrt(double(spec_.hidden_size)));
@@ -58,7 +57,8 @@ torch::Tensor TransformerImpl::logits(const torch::Tensor& h) {
   return out;
 }
 
-ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache, bool want_hidden, const TapObserver* taps) {
+ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache, bool want_hidden,
+                                       const TapObserver* taps) {
   ForwardOutput out;
   out.logits = logits(run(ids, cache, want_hidden ? &out.hidden : nullptr, taps));
   return out;
@@ -66,13 +66,18 @@ ForwardOutput TransformerImpl::forward(const torch::Tensor& ids, KvCache* cache,
 
 void TransformerImpl::set_activation_checkpointing(bool on) {
   for (const LayerSpec& l : spec_.layers)
-    if (on && l.kv_source >= 0) fail(ErrorKind::kUnsupported, "activation checkpointing of models that share KV between layers is not supported");
+    if (on && l.kv_source >= 0)
+      fail(ErrorKind::kUnsupported, "activation checkpointing of models that share KV between layers is not supported");
   checkpointing_ = on;
 }
 
-torch::Tensor TransformerImpl::features(const torch::Tensor& ids) { return run(ids, nullptr, nullptr); }
+torch::Tensor TransformerImpl::features(const torch::Tensor& ids) {
+  return run(ids, nullptr, nullptr);
+}
 
-torch::Tensor TransformerImpl::head(const torch::Tensor& h) { return logits(h); }
+torch::Tensor TransformerImpl::head(const torch::Tensor& h) {
+  return logits(h);
+}
 
 torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std::vector<torch::Tensor>* hidden,
                                    const TapObserver* taps) {
@@ -125,10 +130,14 @@ void init_random(Transformer& model, double std) {
     torch::Tensor& p = item.value();
     const std::string& name = item.key();
     const bool bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
-    if (p.dim() >= 2) p.normal_(0.0, std);
-    else if (bias) p.zero_();
-    else if (name.find("layer_output_scale") != std::string::npos) p.fill_(1.0);
-    else p.fill_(1.0 - offset);  // norms
+    if (p.dim() >= 2)
+      p.normal_(0.0, std);
+    else if (bias)
+      p.zero_();
+    else if (name.find("layer_output_scale") != std::string::npos)
+      p.fill_(1.0);
+    else
+      p.fill_(1.0 - offset);  // norms
   }
 }
 

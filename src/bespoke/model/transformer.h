@@ -28,8 +28,8 @@ class TransformerImpl : public torch::nn::Module {
   // ids: [B, T] int64. With `cache`, positions continue from cache->length and the cache grows.
   // With `taps`, each named activation (block.h) is reported as it is computed; an observed
   // pass is not activation-checkpointed, so each tap fires once.
-  ForwardOutput forward(const torch::Tensor& ids, KvCache* cache = nullptr,
-                        bool want_hidden = false, const TapObserver* taps = nullptr);
+  ForwardOutput forward(const torch::Tensor& ids, KvCache* cache = nullptr, bool want_hidden = false,
+                        const TapObserver* taps = nullptr);
   // The two halves of forward, for losses that apply the head in chunks: the final norm's
   // output [B, T, E], and the logits of any slice of it.
   torch::Tensor features(const torch::Tensor& ids);
@@ -50,7 +50,7 @@ class TransformerImpl : public torch::nn::Module {
 
   bool checkpointing_ = false;
   std::shared_ptr<const ModelSpec> model_;  // shared with the blocks
-  const ModelSpec& spec_;                    // *model_
+  const ModelSpec& spec_;                   // *model_
   Embedding token_embd{nullptr};
   Embedding per_layer_token_embd{nullptr};
   Linear per_layer_model_proj{nullptr};

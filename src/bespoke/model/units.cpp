@@ -14,8 +14,9 @@ torch::Tensor move_units(const torch::Tensor& t, int64_t dim, int64_t width, con
   BESPOKE_CHECK(map.source.size() == map.target.size() && width > 0 && t.size(dim) % width == 0,
                 "unit map does not fit the tensor");
   for (size_t i = 0; i < map.source.size(); ++i)
-    BESPOKE_CHECK(map.source[i] >= 0 && map.source[i] * width < t.size(dim) && map.target[i] >= 0 && map.target[i] < units,
-                  "unit " + std::to_string(map.source[i]) + " -> " + std::to_string(map.target[i]) + " is out of range");
+    BESPOKE_CHECK(
+        map.source[i] >= 0 && map.source[i] * width < t.size(dim) && map.target[i] >= 0 && map.target[i] < units,
+        "unit " + std::to_string(map.source[i]) + " -> " + std::to_string(map.target[i]) + " is out of range");
   std::vector<int64_t> shape = t.sizes().vec();
   shape[dim] = units * width;
   torch::Tensor out = torch::zeros(shape, t.options());

@@ -37,7 +37,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace enc = task::encoding;
 
-void log(const std::string& line) { std::cerr << "[demo] " << line << "\n"; }
+void log(const std::string& line) {
+  std::cerr << "[demo] " << line << "\n";
+}
 
 void write_json(const fs::path& path, const Json& j) {
   write_file_atomic(path.string(), [&](std::ostream& out) { out << j.dump(2) << "\n"; });
@@ -78,7 +80,8 @@ void renumber_token_ids(Json& config, const std::map<int64_t, int64_t>& renumber
   const auto one = [&](const Json& id) -> Json {
     if (!id.is_number_integer()) return id;
     auto it = renumber.find(id.get<int64_t>());
-    if (it == renumber.end()) fail(ErrorKind::kInput, "token id " + id.dump() + " in the base config is no added token");
+    if (it == renumber.end())
+      fail(ErrorKind::kInput, "token id " + id.dump() + " in the base config is no added token");
     return it->second;
   };
   for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"}) {
@@ -110,7 +113,8 @@ Json tokenizer_stage(const DemoConfig& c, const std::string& dir, const std::str
   copy_model_files(c.tokenizer, out);
   const Json base = read_json(out / "tokenizer.json");
   const std::vector<std::string> texts = message_texts(train_data);
-  const Json trained = text::train_byte_level_bpe(base, texts, static_cast<int32_t>(c.vocab), static_cast<int32_t>(c.digits));
+  const Json trained =
+      text::train_byte_level_bpe(base, texts, static_cast<int32_t>(c.vocab), static_cast<int32_t>(c.digits));
   write_json(out / "tokenizer.json", trained);
 
   std::map<std::string, int64_t> new_ids;
@@ -143,7 +147,8 @@ Json model_stage(const DemoConfig& c, const std::string& dir, const std::string&
   copy_model_files(tokenizer, source);
   Json config = read_json(source / "config.json");
   if (config.value("model_type", "") != "llama")
-    fail(ErrorKind::kInput, c.tokenizer + ": the demo builds a llama model; its config.json is " + config.value("model_type", "?"));
+    fail(ErrorKind::kInput,
+         c.tokenizer + ": the demo builds a llama model; its config.json is " + config.value("model_type", "?"));
   config["hidden_size"] = c.hidden;
   config["num_hidden_layers"] = c.layers;
   config["num_attention_heads"] = c.heads;
@@ -169,8 +174,8 @@ class Deadline {
   Deadline(double minutes, const std::atomic<bool>& outer) : outer_(outer) {
     thread_ = std::thread([this, minutes] {
       using Clock = std::chrono::steady_clock;
-      const Clock::time_point end =
-          Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(minutes > 0 ? minutes * 60 : 1e7));
+      const Clock::time_point end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                       std::chrono::duration<double>(minutes > 0 ? minutes * 60 : 1e7));
       std::unique_lock<std::mutex> lock(mutex_);
       // Wakes every 200 ms to see the outer stop (a signal), which cannot notify.
       while (!done_ && !outer_.load()) {
@@ -239,7 +244,8 @@ Json train_stage(const DemoConfig& c, const std::string& dir, const std::string&
     expired = deadline.expired();
   }
   if (r.interrupted && !expired)
-    fail(ErrorKind::kInput, "interrupted at step " + std::to_string(r.steps) + "; run the same command again to resume");
+    fail(ErrorKind::kInput,
+         "interrupted at step " + std::to_string(r.steps) + "; run the same command again to resume");
   if (r.interrupted) {  // out of time: finish the run where it stopped, after one step at least
     log("time budget reached at step " + std::to_string(r.steps));
     t.steps = std::max<int64_t>(r.steps, 1);
@@ -255,9 +261,12 @@ Json train_stage(const DemoConfig& c, const std::string& dir, const std::string&
   const Json curve = loss_curve(fs::path(dir) / "metrics.jsonl");
   return {{"outputs", {{"final", final_dir}}},
           {"metrics",
-           {{"steps", r.steps}, {"tokens", r.tokens}, {"first_loss", curve.empty() ? Json() : curve.front()[1]},
+           {{"steps", r.steps},
+            {"tokens", r.tokens},
+            {"first_loss", curve.empty() ? Json() : curve.front()[1]},
             {"final_loss", curve.empty() ? Json() : curve.back()[1]},
-            {"eval_loss", train::mean_loss(net, examples, rows, c.seq_len, c.batch)}, {"curve", curve}}}};
+            {"eval_loss", train::mean_loss(net, examples, rows, c.seq_len, c.batch)},
+            {"curve", curve}}}};
 }
 
 Json eval_stage(const DemoConfig& c, const std::string& dir, const std::string& untrained, const std::string& trained,
@@ -304,7 +313,8 @@ double max_abs_diff(const std::vector<std::vector<double>>& theirs, const torch:
 
 // Each GGUF type run in llama.cpp on the start of an evaluation prompt: log-probabilities against
 // Bespoke's, and greedy decoding speed in both.
-Json export_stage(const DemoConfig& c, const std::string& dir, const std::string& trained, const std::string& eval_data) {
+Json export_stage(const DemoConfig& c, const std::string& dir, const std::string& trained,
+                  const std::string& eval_data) {
   model::Transformer net = model::load_model(trained);
   const text::Encoder encoder(trained);
   const text::Example first = train::read_examples(eval_data, encoder).front();
@@ -345,7 +355,8 @@ Json export_stage(const DemoConfig& c, const std::string& dir, const std::string
       // F32 must agree to llama.cpp's arithmetic; Q8_0 only to its rounding of the weights.
       file["llama_cpp_ok"] = file["tokenizer_agrees"].get<bool>() && diff < (type == io::GgmlType::kF32 ? 1e-3 : 0.5);
       file["max_logprob_diff"] = diff;
-      file["llama_cpp_tokens_per_s"] = run.greedy_seconds > 0 ? static_cast<double>(run.greedy.size()) / run.greedy_seconds : 0.0;
+      file["llama_cpp_tokens_per_s"] =
+          run.greedy_seconds > 0 ? static_cast<double>(run.greedy.size()) / run.greedy_seconds : 0.0;
     } else {
       file["error"] = run.error;
       log("llama.cpp could not run " + path + ": " + run.error);
@@ -360,7 +371,8 @@ Json export_stage(const DemoConfig& c, const std::string& dir, const std::string
 }
 
 Json stage_row(const Json& manifest) {  // seconds: what the stage took when it ran
-  return {{"name", manifest["stage"]}, {"status", manifest.value("skipped", false) ? "skipped (done before)" : "done"},
+  return {{"name", manifest["stage"]},
+          {"status", manifest.value("skipped", false) ? "skipped (done before)" : "done"},
           {"seconds", manifest["seconds"]}};
 }
 
@@ -388,19 +400,30 @@ Json run_demo(const DemoConfig& c, const std::atomic<bool>& stop) {
                                [&](const std::string& dir) { return tokenizer_stage(c, dir, train_data); });
   const std::string tokenizer_dir = tokenizer["outputs"]["tokenizer"];
   const Json model = stage("model",
-                           {{"hidden", c.hidden}, {"layers", c.layers}, {"heads", c.heads}, {"kv_heads", c.kv_heads},
-                            {"ffn", c.ffn}, {"seed", c.seed}},
+                           {{"hidden", c.hidden},
+                            {"layers", c.layers},
+                            {"heads", c.heads},
+                            {"kv_heads", c.kv_heads},
+                            {"ffn", c.ffn},
+                            {"seed", c.seed}},
                            {tokenizer_dir}, [&](const std::string& dir) { return model_stage(c, dir, tokenizer_dir); });
   const std::string untrained = model["outputs"]["model"];
   const Json trained = stage("train",
-                             {{"steps", c.steps}, {"seq_len", c.seq_len}, {"batch", c.batch}, {"bucket", c.bucket}, {"lr", c.lr},
-                              {"warmup", c.warmup}, {"seed", c.seed}, {"minutes", c.minutes}},
-                             {train_data, eval_data, untrained},
-                             [&](const std::string& dir) { return train_stage(c, dir, untrained, train_data, eval_data, stop); });
+                             {{"steps", c.steps},
+                              {"seq_len", c.seq_len},
+                              {"batch", c.batch},
+                              {"bucket", c.bucket},
+                              {"lr", c.lr},
+                              {"warmup", c.warmup},
+                              {"seed", c.seed},
+                              {"minutes", c.minutes}},
+                             {train_data, eval_data, untrained}, [&](const std::string& dir) {
+                               return train_stage(c, dir, untrained, train_data, eval_data, stop);
+                             });
   const std::string final_dir = trained["outputs"]["final"];
-  const Json eval = stage("eval", {{"max_new_tokens", c.max_new_tokens}, {"stress", c.stress}},
-                          {eval_data, untrained, final_dir},
-                          [&](const std::string& dir) { return eval_stage(c, dir, untrained, final_dir, eval_data); });
+  const Json eval =
+      stage("eval", {{"max_new_tokens", c.max_new_tokens}, {"stress", c.stress}}, {eval_data, untrained, final_dir},
+            [&](const std::string& dir) { return eval_stage(c, dir, untrained, final_dir, eval_data); });
   const Json exported = stage("export", Json::object(), {final_dir, eval_data},
                               [&](const std::string& dir) { return export_stage(c, dir, final_dir, eval_data); });
 
@@ -431,7 +454,8 @@ Json demo_checks(const Json& report) {
   const auto value = [](const Json& r, const std::string& name) -> std::optional<double> {
     if (!r.is_object() || !r.contains("metrics") || !r["metrics"].is_object()) return std::nullopt;
     const Json& m = r["metrics"];
-    if (r.contains("valid_json") && r["valid_json"].is_number() && r["valid_json"].get<int64_t>() == 0) return std::nullopt;
+    if (r.contains("valid_json") && r["valid_json"].is_number() && r["valid_json"].get<int64_t>() == 0)
+      return std::nullopt;
     if (name == "mih" || name == "ccs") {  // pass ratios
       const int64_t total = m[name + (name == "mih" ? "_total" : "_pairs")].get<int64_t>();
       if (total == 0) return std::nullopt;
@@ -451,19 +475,22 @@ Json demo_checks(const Json& report) {
     double best;
     bool by_construction;
   };
-  const Rule rules[] = {{"sc", true, 1, true},         {"epr", true, 1, false},          {"np", true, 1, false},
-                        {"np_dense", true, 1, false},  {"fr_pooled", false, 0, false},   {"ted_failures", false, 0, false},
-                        {"mih", true, 1, false},       {"ccs", true, 1, false}};
+  const Rule rules[] = {{"sc", true, 1, true},        {"epr", true, 1, false},        {"np", true, 1, false},
+                        {"np_dense", true, 1, false}, {"fr_pooled", false, 0, false}, {"ted_failures", false, 0, false},
+                        {"mih", true, 1, false},      {"ccs", true, 1, false}};
   Json comparison = Json::object();
   int64_t measured = 0;
   bool beats = true;
   for (const Rule& r : rules) {
     const std::optional<double> b = value(before_report, r.metric), a = value(after_report, r.metric);
     std::string verdict = "not measured";
-    if (r.by_construction) verdict = "by construction";
+    if (r.by_construction)
+      verdict = "by construction";
     else if (a && b) {
-      if (*a == *b) verdict = *a == r.best ? "tie at best" : "tie";
-      else verdict = (*a > *b) == r.higher_is_better ? "better" : "worse";
+      if (*a == *b)
+        verdict = *a == r.best ? "tie at best" : "tie";
+      else
+        verdict = (*a > *b) == r.higher_is_better ? "better" : "worse";
       ++measured;
     }
     beats = beats && verdict != "worse" && verdict != "tie";
@@ -497,7 +524,8 @@ std::string demo_summary(const Json& r) {
   std::string out;
   char line[256];
   const Json& v = r["tokenizer"];
-  std::snprintf(line, sizeof line, "tokens  %lld-token vocabulary learned from the data: %.0f tokens per message (base: %.0f)\n",
+  std::snprintf(line, sizeof line,
+                "tokens  %lld-token vocabulary learned from the data: %.0f tokens per message (base: %.0f)\n",
                 static_cast<long long>(v.value("vocab", 0)), v.value("tokens_per_message", 0.0),
                 v.value("tokens_per_message_base", 0.0));
   out += line;
@@ -510,34 +538,40 @@ std::string demo_summary(const Json& r) {
   const Json& e = r["eval"];
   const auto row = [&](const char* label, const std::function<std::string(const Json&)>& cell) {
     std::snprintf(line, sizeof line, "  %-14s  %9s  %8s  %7s  %8s\n", label, cell(e["untrained"]).c_str(),
-                  cell(e["untrained_constrained"]).c_str(), cell(e["trained"]).c_str(), cell(e["trained_constrained"]).c_str());
+                  cell(e["untrained_constrained"]).c_str(), cell(e["trained"]).c_str(),
+                  cell(e["trained_constrained"]).c_str());
     out += line;
   };
-  row("valid JSON", [](const Json& x) { return std::to_string(x["valid_json"].get<int64_t>()) + "/" + std::to_string(x["n"].get<int64_t>()); });
+  row("valid JSON", [](const Json& x) {
+    return std::to_string(x["valid_json"].get<int64_t>()) + "/" + std::to_string(x["n"].get<int64_t>());
+  });
   for (const char* m : {"sc", "epr", "np", "np_dense", "fr", "fr_pooled"})
     row(m, [&](const Json& x) { return pct(x["metrics"][m]); });
   row("entities", [](const Json& x) { return x["metrics"].value("entities_out", Json(0)).dump(); });
   row("ted failures", [](const Json& x) { return std::to_string(x["metrics"]["ted_failures"].get<int64_t>()); });
   const auto share = [](const char* pass, const char* total) {
     return [=](const Json& x) {
-      return std::to_string(x["metrics"][pass].get<int64_t>()) + "/" + std::to_string(x["metrics"][total].get<int64_t>());
+      return std::to_string(x["metrics"][pass].get<int64_t>()) + "/" +
+             std::to_string(x["metrics"][total].get<int64_t>());
     };
   };
   row("mih", share("mih_pass", "mih_total"));
   row("ccs", share("ccs_pass", "ccs_pairs"));
   for (const Json& f : r["export"]["files"]) {
-    std::snprintf(line, sizeof line, "export  %-5s %7.2f MB  llama.cpp %s  max |d log p| %.2g\n", f["type"].get<std::string>().c_str(),
-                  f["bytes"].get<double>() / 1e6, f["llama_cpp_ok"].get<bool>() ? "ok" : "FAILED",
-                  f.value("max_logprob_diff", std::nan("")));
+    std::snprintf(line, sizeof line, "export  %-5s %7.2f MB  llama.cpp %s  max |d log p| %.2g\n",
+                  f["type"].get<std::string>().c_str(), f["bytes"].get<double>() / 1e6,
+                  f["llama_cpp_ok"].get<bool>() ? "ok" : "FAILED", f.value("max_logprob_diff", std::nan("")));
     out += line;
   }
-  std::snprintf(line, sizeof line, "total   %.1f minutes; report in report.json and report.html\n", r["minutes"].get<double>());
+  std::snprintf(line, sizeof line, "total   %.1f minutes; report in report.json and report.html\n",
+                r["minutes"].get<double>());
   out += line;
   const Json& checks = r["checks"];
   const auto yes = [&](const char* key) { return checks[key].get<bool>() ? "yes" : "NO"; };
   std::map<std::string, std::string> by_verdict;
   for (const auto& [metric, verdict] : checks["trained_vs_untrained"].items()) by_verdict[verdict] += " " + metric;
-  out += std::string("checks  loss fell: ") + yes("loss_fell") + "; SC 100% under the grammar (by construction): " + yes("grammar_sc") +
+  out += std::string("checks  loss fell: ") + yes("loss_fell") +
+         "; SC 100% under the grammar (by construction): " + yes("grammar_sc") +
          "; llama.cpp agrees: " + yes("llama_cpp_agrees") + "; within 10 minutes: " + yes("within_10_minutes") +
          "\n        trained beats untrained (both under the grammar): " + yes("trained_beats_untrained") + "\n";
   for (const auto& [verdict, metrics] : by_verdict) out += "          " + verdict + ":" + metrics + "\n";

@@ -1,8 +1,7 @@
 // `bespoke demo`: the whole pipeline on a tiny model in a few minutes — encoding-task data,
-// a tokenizer learned from it, a small LLaMA-style model trained on it, the faithfulness metrics before and after (with and
-// without constrained decoding), GGUF export checked in llama.cpp, and a report. Each stage
-// works in RUN/<stage>/ with a manifest (stage.h); rerunning skips finished stages and an
-// interrupted training resumes from its checkpoint.
+// a tokenizer learned from it, a small LLaMA-style model trained on it, the faithfulness metrics before and after (with
+// and without constrained decoding), GGUF export checked in llama.cpp, and a report. Each stage works in RUN/<stage>/
+// with a manifest (stage.h); rerunning skips finished stages and an interrupted training resumes from its checkpoint.
 #pragma once
 
 #include <atomic>
@@ -16,9 +15,9 @@ namespace bespoke::pipeline {
 // the shipped experiment with or without --config.
 struct DemoConfig {
   std::string out = "demo-run";
-  std::string tokenizer = "tests/fixtures/hf/llama";  // tokenizer, chat template and base config.json
+  std::string tokenizer = "tests/fixtures/hf/llama";        // tokenizer, chat template and base config.json
   std::string prompt_template = "configs/demo_prompt.txt";  // empty: the built-in prompt
-  std::string interop = "tools/interop";              // the llama.cpp harness (node + node-llama-cpp)
+  std::string interop = "tools/interop";                    // the llama.cpp harness (node + node-llama-cpp)
   uint64_t seed = 0;
   // data
   int64_t n_train = 2000, n_eval = 24;

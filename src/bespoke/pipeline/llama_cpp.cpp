@@ -15,7 +15,8 @@ LlamaCppRun run_llama_cpp(const std::string& interop_dir, const std::string& ggu
                           int64_t greedy, const std::vector<std::string>& texts) {
   std::string list;
   for (size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
-  std::string command = "node '" + interop_dir + "/eval.mjs' '" + gguf + "' --ids " + list + " --greedy " + std::to_string(greedy);
+  std::string command =
+      "node '" + interop_dir + "/eval.mjs' '" + gguf + "' --ids " + list + " --greedy " + std::to_string(greedy);
   const std::string texts_file = gguf + ".texts.json";
   if (!texts.empty()) {  // in a file: texts hold quotes and newlines that a command line mangles
     write_file_atomic(texts_file, [&](std::ostream& out) { out << nlohmann::json(texts).dump(); });
@@ -36,7 +37,8 @@ LlamaCppRun run_llama_cpp(const std::string& interop_dir, const std::string& ggu
   const nlohmann::json j = nlohmann::json::parse(out.substr(begin, out.find('\n', begin) - begin), nullptr, false);
   if (status != 0 || j.is_discarded() || !j.contains("logprobs")) {
     run.error = out.substr(0, 300);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) run.error = "node is not installed (scripts/setup.sh --test installs it)";
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+      run.error = "node is not installed (scripts/setup.sh --test installs it)";
     return run;
   }
   for (const auto& row : j["logprobs"]) {  // JSON has no -Infinity: a zero probability comes as null

@@ -46,12 +46,23 @@ std::string escape(const std::string& s) {
   out.reserve(s.size());
   for (const char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -66,14 +77,18 @@ std::string format(const char* spec, Args... args) {
   return out;
 }
 
-std::string text(const Json& v) { return v.is_string() ? escape(v.get<std::string>()) : kDash; }
+std::string text(const Json& v) {
+  return v.is_string() ? escape(v.get<std::string>()) : kDash;
+}
 
 std::string fixed(const Json& v, const char* spec) {
   const std::optional<double> d = number(v);
   return d ? format(spec, *d) : kDash;
 }
 
-std::string percent(const std::optional<double>& share) { return share ? format("%.1f%%", *share * 100) : kDash; }
+std::string percent(const std::optional<double>& share) {
+  return share ? format("%.1f%%", *share * 100) : kDash;
+}
 
 // "95.0% (19/20)": a share that is only meaningful together with its count.
 std::string share_of(const Json& pass, const Json& total) {
@@ -122,8 +137,12 @@ std::vector<double> ticks(const Axis& a) {
   return out;
 }
 
-double to_x(double v, const Axis& a) { return kLeft + (v - a.lo) / (a.hi - a.lo) * (kWidth - kLeft - kRight); }
-double to_y(double v, const Axis& a) { return kHeight - kBottom - (v - a.lo) / (a.hi - a.lo) * (kHeight - kTop - kBottom); }
+double to_x(double v, const Axis& a) {
+  return kLeft + (v - a.lo) / (a.hi - a.lo) * (kWidth - kLeft - kRight);
+}
+double to_y(double v, const Axis& a) {
+  return kHeight - kBottom - (v - a.lo) / (a.hi - a.lo) * (kHeight - kTop - kBottom);
+}
 
 std::string svg_open(const char* id, const char* title) {
   std::string svg = format("<svg id=\"%s\" class=\"chart\" ", id);
@@ -138,12 +157,14 @@ std::string svg_open(const char* id, const char* title) {
 void frame(std::string& svg, const Axis& y, const char* label_spec, double label_scale) {
   for (const double t : ticks(y)) {
     const double py = to_y(t, y);
-    svg += format("<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", kLeft, py, kWidth - kRight, py);
+    svg += format("<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", kLeft, py, kWidth - kRight,
+                  py);
     svg += format("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", kLeft - 8, py + 4);
     svg += format(label_spec, t * label_scale) + "</text>";
   }
   const double bottom = kHeight - kBottom;
-  svg += format("<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", kLeft, bottom, kWidth - kRight, bottom);
+  svg += format("<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", kLeft, bottom,
+                kWidth - kRight, bottom);
   svg += format("<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", kLeft, kTop, kLeft, bottom);
 }
 
@@ -206,11 +227,13 @@ std::string metrics_chart(const Json& eval) {
   const double group = (kWidth - kLeft - kRight) / 3, bar = group / (kRuns + 2), bottom = kHeight - kBottom;
   for (int g = 0; g < 3; ++g) {
     const double center = kLeft + group * (g + 0.5);
-    svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", center, bottom + 18, names[g]);
+    svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", center, bottom + 18,
+                  names[g]);
     for (int c = 0; c < kRuns; ++c) {
       const double left = center + (c - (kRuns - 1) / 2.0) * bar * 1.1 - bar / 2;
       if (!value[g][c]) {
-        svg += format("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", left + bar / 2, bottom - 4, kDash);
+        svg += format("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", left + bar / 2,
+                      bottom - 4, kDash);
         continue;
       }
       const double v = std::clamp(*value[g][c], 0.0, 1.0), top = to_y(v, y);
@@ -223,7 +246,8 @@ std::string metrics_chart(const Json& eval) {
   }
   double left = kLeft;
   for (int c = 0; c < kRuns; ++c) {  // each entry as wide as its label (about 6.5 px a character)
-    svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>", left, kHeight - 22, kColumns[c].color);
+    svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>", left, kHeight - 22,
+                  kColumns[c].color);
     svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\">%s</text>", left + 18, kHeight - 12, kColumns[c].label);
     left += 34 + 6.5 * std::char_traits<char>::length(kColumns[c].label);
   }
@@ -233,8 +257,9 @@ std::string metrics_chart(const Json& eval) {
 // ---- sections ----
 
 std::string stages_section(const Json& stages) {
-  std::string html = "<section id=\"stages\"><h2>Stages</h2><table id=\"stage-table\">"
-                     "<thead><tr><th>stage</th><th>status</th><th class=\"num\">seconds</th></tr></thead><tbody>";
+  std::string html =
+      "<section id=\"stages\"><h2>Stages</h2><table id=\"stage-table\">"
+      "<thead><tr><th>stage</th><th>status</th><th class=\"num\">seconds</th></tr></thead><tbody>";
   bool any = false;
   if (stages.is_array()) {
     for (const Json& s : stages) {
@@ -260,7 +285,8 @@ std::string train_section(const Json& train, const Json& tokenizer) {
       {"final loss", fixed(field(train, "final_loss"), "%.4f")},
       {"eval loss", fixed(field(train, "eval_loss"), "%.4f")}};
   std::string html = "<section id=\"train\"><h2>Training</h2><table id=\"train-table\"><tbody>";
-  for (const auto& [name, value] : rows) html += std::string("<tr><th>") + name + "</th><td class=\"num\">" + value + "</td></tr>";
+  for (const auto& [name, value] : rows)
+    html += std::string("<tr><th>") + name + "</th><td class=\"num\">" + value + "</td></tr>";
   return html + "</tbody></table>" + loss_chart(field(train, "curve")) + "</section>";
 }
 
@@ -277,10 +303,16 @@ std::string eval_section(const Json& eval) {
       {"entities written", [](const Json& r) { return fixed(field(field(r, "metrics"), "entities_out"), "%.0f"); }},
       {"TED failures", [](const Json& r) { return fixed(field(field(r, "metrics"), "ted_failures"), "%.0f"); }},
       {"MIH",
-       [](const Json& r) { return share_of(field(field(r, "metrics"), "mih_pass"), field(field(r, "metrics"), "mih_total")); }},
+       [](const Json& r) {
+         return share_of(field(field(r, "metrics"), "mih_pass"), field(field(r, "metrics"), "mih_total"));
+       }},
       {"CCS",
-       [](const Json& r) { return share_of(field(field(r, "metrics"), "ccs_pass"), field(field(r, "metrics"), "ccs_pairs")); }},
-      {"stress", [](const Json& r) { return share_of(field(field(r, "stress"), "passed"), field(field(r, "stress"), "total")); }}};
+       [](const Json& r) {
+         return share_of(field(field(r, "metrics"), "ccs_pass"), field(field(r, "metrics"), "ccs_pairs"));
+       }},
+      {"stress", [](const Json& r) {
+         return share_of(field(field(r, "stress"), "passed"), field(field(r, "stress"), "total"));
+       }}};
 
   std::string html = "<section id=\"eval\"><h2>Evaluation</h2><table id=\"metrics-table\"><thead><tr><th>metric</th>";
   for (const Column& c : kColumns) html += std::string("<th class=\"num\">") + c.label + "</th>";
@@ -290,17 +322,20 @@ std::string eval_section(const Json& eval) {
     for (const Column& c : kColumns) html += "<td class=\"num\">" + cell(field(eval, c.key)) + "</td>";
     html += "</tr>";
   }
-  html += "</tbody></table><p class=\"note\">FR, FR pooled and TED failures: lower is better; entities written is a count; the rest: higher is better.</p>";
+  html +=
+      "</tbody></table><p class=\"note\">FR, FR pooled and TED failures: lower is better; entities written is a count; "
+      "the rest: higher is better.</p>";
   return html + metrics_chart(eval) + "</section>";
 }
 
 std::string export_section(const Json& exp) {
-  std::string html = "<section id=\"export\"><h2>Export</h2><p>llama.cpp loads and agrees: " +
-                     yes_no(field(exp, "llama_cpp_ok")) + "; max |&Delta; log p|: " +
-                     fixed(field(exp, "max_logprob_diff"), "%.2e") + "</p>";
-  html += "<table id=\"export-table\"><thead><tr><th>file</th><th>type</th><th class=\"num\">size (MB)</th>"
-          "<th class=\"num\">max |&Delta; log p|</th><th class=\"num\">llama.cpp tok/s</th>"
-          "<th class=\"num\">Bespoke tok/s</th><th>ok</th></tr></thead><tbody>";
+  std::string html =
+      "<section id=\"export\"><h2>Export</h2><p>llama.cpp loads and agrees: " + yes_no(field(exp, "llama_cpp_ok")) +
+      "; max |&Delta; log p|: " + fixed(field(exp, "max_logprob_diff"), "%.2e") + "</p>";
+  html +=
+      "<table id=\"export-table\"><thead><tr><th>file</th><th>type</th><th class=\"num\">size (MB)</th>"
+      "<th class=\"num\">max |&Delta; log p|</th><th class=\"num\">llama.cpp tok/s</th>"
+      "<th class=\"num\">Bespoke tok/s</th><th>ok</th></tr></thead><tbody>";
   // Without per-file details the bare list of written files still says what was exported.
   Json files = field(exp, "files");
   if (!files.is_array() || files.empty()) {
@@ -327,11 +362,12 @@ std::string export_section(const Json& exp) {
 }
 
 std::string checks_section(const Json& checks) {
-  const std::pair<const char*, const char*> rows[] = {{"loss_fell", "training loss fell"},
-                                                      {"grammar_sc", "SC 100% under the grammar"},
-                                                      {"llama_cpp_agrees", "llama.cpp agrees on every exported file"},
-                                                      {"within_10_minutes", "within 10 minutes"},
-                                                      {"trained_beats_untrained", "trained beats untrained (both under the grammar)"}};
+  const std::pair<const char*, const char*> rows[] = {
+      {"loss_fell", "training loss fell"},
+      {"grammar_sc", "SC 100% under the grammar"},
+      {"llama_cpp_agrees", "llama.cpp agrees on every exported file"},
+      {"within_10_minutes", "within 10 minutes"},
+      {"trained_beats_untrained", "trained beats untrained (both under the grammar)"}};
   std::string html = "<section id=\"checks\"><h2>Checks</h2><table id=\"checks-table\"><tbody>";
   const Json& built_in = field(checks, "by_construction");
   const auto by_construction = [&](const char* key) {
@@ -380,10 +416,11 @@ std::string render_report_html(const nlohmann::ordered_json& report) {
   const std::string title = title_field.is_string() ? escape(title_field.get<std::string>()) : "Bespoke demo";
   const std::optional<double> minutes = number(field(report, "minutes"));
 
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                     // An empty icon keeps the browser from asking for /favicon.ico.
-                     "<link rel=\"icon\" href=\"data:,\">";
+  std::string html =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      // An empty icon keeps the browser from asking for /favicon.ico.
+      "<link rel=\"icon\" href=\"data:,\">";
   html += "<title>" + title + "</title><style>" + kStyle + "</style></head><body>\n";
   html += "<header><h1 id=\"title\">" + title + "</h1><p class=\"minutes\" id=\"minutes\">" +
           (minutes ? format("%.1f minutes in all", *minutes) : kDash) + "</p></header>\n";

@@ -9,13 +9,16 @@
 namespace bespoke::text {
 namespace {
 
-uint64_t pair_key(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
+uint64_t pair_key(int32_t a, int32_t b) {
+  return (uint64_t(uint32_t(a)) << 32) | uint32_t(b);
+}
 
 }  // namespace
 
 Bpe::Bpe(const nlohmann::json& model) {
   if (model.value("type", std::string("BPE")) != "BPE")
-    fail(ErrorKind::kUnsupported, "tokenizer model type '" + model["type"].get<std::string>() + "' is not supported (only BPE)");
+    fail(ErrorKind::kUnsupported,
+         "tokenizer model type '" + model["type"].get<std::string>() + "' is not supported (only BPE)");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
     if (model.contains(key) && !model[key].is_null() && !model[key].get<std::string>().empty())
       fail(ErrorKind::kUnsupported, std::string("BPE ") + key + " is not supported");
@@ -40,7 +43,8 @@ Bpe::Bpe(const nlohmann::json& model) {
       b = s.substr(space + 1);
     }
     const int32_t ia = id(a), ib = id(b), merged = id(a + b);
-    if (ia < 0 || ib < 0 || merged < 0) fail(ErrorKind::kInput, "merge '" + a + " " + b + "' uses a token missing from the vocab");
+    if (ia < 0 || ib < 0 || merged < 0)
+      fail(ErrorKind::kInput, "merge '" + a + " " + b + "' uses a token missing from the vocab");
     merges_.emplace(pair_key(ia, ib), std::make_pair(rank++, merged));
   }
   if (model.contains("unk_token") && !model["unk_token"].is_null()) unk_ = id(model["unk_token"].get<std::string>());

@@ -14,7 +14,9 @@ namespace {
 
 using nlohmann::json;
 
-uint64_t pair_key(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
+uint64_t pair_key(int32_t a, int32_t b) {
+  return (uint64_t(uint32_t(a)) << 32) | uint32_t(b);
+}
 
 struct Word {
   std::vector<int32_t> symbols;
@@ -88,9 +90,11 @@ void check_byte_level(const json& base) {
 json with_digit_runs(json base, int32_t digits) {
   if (digits == 0) return base;
   const std::string single = "|\\p{N}|", runs = "|\\p{N}{1,3}|";
-  if (digits != 3) fail(ErrorKind::kUnsupported, "BPE training: digit runs of " + std::to_string(digits) + "; 0 (the base's) or 3");
+  if (digits != 3)
+    fail(ErrorKind::kUnsupported, "BPE training: digit runs of " + std::to_string(digits) + "; 0 (the base's) or 3");
   const auto widen = [&](json& split) {
-    if (split.value("type", "") != "Split" || !split.contains("pattern") || !split["pattern"].contains("Regex")) return false;
+    if (split.value("type", "") != "Split" || !split.contains("pattern") || !split["pattern"].contains("Regex"))
+      return false;
     std::string regex = split["pattern"]["Regex"];
     const size_t at = regex.find(single);
     if (at == std::string::npos) return regex.find(runs) != std::string::npos;
@@ -152,7 +156,8 @@ json train_byte_level_bpe(const json& base_in, const std::vector<std::string>& t
   const int32_t first_byte = static_cast<int32_t>(tokens.size());
   for (const std::string& c : byte_to_char()) tokens.push_back(c);
   if (vocab_size < static_cast<int32_t>(tokens.size()))
-    fail(ErrorKind::kInput, "a vocabulary of " + std::to_string(vocab_size) + " is smaller than the " + std::to_string(tokens.size()) +
+    fail(ErrorKind::kInput, "a vocabulary of " + std::to_string(vocab_size) + " is smaller than the " +
+                                std::to_string(tokens.size()) +
                                 " tokens every byte-level BPE starts with (added tokens and 256 bytes)");
   std::unordered_map<std::string, int32_t> token_ids;
   for (size_t i = 0; i < tokens.size(); ++i) token_ids.emplace(tokens[i], static_cast<int32_t>(i));
@@ -162,7 +167,8 @@ json train_byte_level_bpe(const json& base_in, const std::vector<std::string>& t
     Word w{{}, count};
     for (const std::string& c : utf8_chars(text)) {
       const int b = char_to_byte(c);
-      if (b < 0) fail(ErrorKind::kUnsupported, "BPE training: the base pre-tokenizer left a character that is no byte: " + c);
+      if (b < 0)
+        fail(ErrorKind::kUnsupported, "BPE training: the base pre-tokenizer left a character that is no byte: " + c);
       w.symbols.push_back(first_byte + b);
     }
     words.push_back(std::move(w));

@@ -11,7 +11,9 @@
 namespace bespoke::text {
 namespace {
 
-bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, const char* part) {
+  return s.find(part) != std::string::npos;
+}
 
 // Python's str.strip(chars) family; the default set is ASCII whitespace, which is what
 // Jinja's `trim` removes from the texts these templates see.
@@ -21,17 +23,25 @@ std::string strip(const std::string& s, const char* chars = " \t\n\r\f\v", bool 
   while (right && e > b && std::strchr(chars, s[e - 1])) --e;
   return s.substr(b, e - b);
 }
-std::string lstrip(const std::string& s, const char* chars) { return strip(s, chars, true, false); }
-std::string rstrip(const std::string& s, const char* chars) { return strip(s, chars, false, true); }
+std::string lstrip(const std::string& s, const char* chars) {
+  return strip(s, chars, true, false);
+}
+std::string rstrip(const std::string& s, const char* chars) {
+  return strip(s, chars, false, true);
+}
 
 // Python's s.split(sep)[0] and s.split(sep)[-1].
-std::string before_first(const std::string& s, const std::string& sep) { return s.substr(0, s.find(sep)); }
+std::string before_first(const std::string& s, const std::string& sep) {
+  return s.substr(0, s.find(sep));
+}
 std::string after_last(const std::string& s, const std::string& sep) {
   const size_t at = s.rfind(sep);
   return at == std::string::npos ? s : s.substr(at + sep.size());
 }
 
-bool has_system(const std::vector<ChatMessage>& m) { return !m.empty() && m[0].role == "system"; }
+bool has_system(const std::vector<ChatMessage>& m) {
+  return !m.empty() && m[0].role == "system";
+}
 
 // The messages after a leading system message.
 std::vector<ChatMessage> turns(const std::vector<ChatMessage>& m) {
@@ -61,8 +71,8 @@ std::string qwen3(const std::vector<ChatMessage>& m, const ChatOptions& o) {
   size_t last_query = m.size() - 1;
   for (size_t i = m.size(); i-- > 0;) {
     const std::string& c = m[i].content;
-    const bool tool_response = c.rfind("<tool_response>", 0) == 0 && c.size() >= 16 &&
-                               c.compare(c.size() - 16, 16, "</tool_response>") == 0;
+    const bool tool_response =
+        c.rfind("<tool_response>", 0) == 0 && c.size() >= 16 && c.compare(c.size() - 16, 16, "</tool_response>") == 0;
     if (m[i].role == "user" && !tool_response) {
       last_query = i;
       break;
@@ -155,7 +165,8 @@ std::string gemma4(const std::vector<ChatMessage>& m, const ChatOptions& o) {
   }
   for (size_t i = system ? 1 : 0; i < m.size(); ++i) {
     const std::string role = m[i].role == "assistant" ? "model" : m[i].role;
-    out += "<|turn>" + role + "\n" + (role == "model" ? strip_thinking(m[i].content) : strip(m[i].content)) + "<turn|>\n";
+    out +=
+        "<|turn>" + role + "\n" + (role == "model" ? strip_thinking(m[i].content) : strip(m[i].content)) + "<turn|>\n";
   }
   if (o.add_generation_prompt) {
     out += "<|turn>model\n";
@@ -170,24 +181,30 @@ std::string mistral(const std::vector<ChatMessage>& m, const ChatOptions& o, cha
   const std::vector<ChatMessage> t = turns(m);
   const std::string system = has_system(m) ? m[0].content : "";
   if (version == '7' && !spaced && !has_system(m))
-    fail(ErrorKind::kUnsupported, "mistral-v7-tekken: the template's default system prompt (dated today) is not rendered; pass a system message");
+    fail(
+        ErrorKind::kUnsupported,
+        "mistral-v7-tekken: the template's default system prompt (dated today) is not rendered; pass a system message");
   if (version == '1') check_alternation(t);
   size_t last_user = t.size();
   for (size_t i = 0; i < t.size(); ++i)
     if (t[i].role == "user") last_user = i;
   std::string out = o.bos_token;
-  if (version == '7' && has_system(m)) out += std::string("[SYSTEM_PROMPT]") + (spaced ? " " : "") + system + "[/SYSTEM_PROMPT]";
+  if (version == '7' && has_system(m))
+    out += std::string("[SYSTEM_PROMPT]") + (spaced ? " " : "") + system + "[/SYSTEM_PROMPT]";
   for (size_t i = 0; i < t.size(); ++i) {
     if (t[i].role == "user") {
       const bool with_system = has_system(m) && ((version == '1' && i == 0) || (version == '3' && i == last_user));
       const std::string text = (with_system ? system + "\n\n" : "") + t[i].content;
-      if (version == '1') out += " [INST] " + text + " [/INST]";
-      else out += std::string("[INST]") + (spaced ? " " : "") + text + "[/INST]";
+      if (version == '1')
+        out += " [INST] " + text + " [/INST]";
+      else
+        out += std::string("[INST]") + (spaced ? " " : "") + text + "[/INST]";
     } else if (t[i].role == "assistant") {
       const bool trimmed = version == '3' && spaced;  // only v0.3's template trims replies
       out += (spaced ? " " : "") + (trimmed ? strip(t[i].content) : t[i].content) + o.eos_token;
     } else {
-      fail(ErrorKind::kInput, "Mistral templates accept only system, user and assistant roles, not '" + t[i].role + "'");
+      fail(ErrorKind::kInput,
+           "Mistral templates accept only system, user and assistant roles, not '" + t[i].role + "'");
     }
   }
   return out;
@@ -207,15 +224,22 @@ std::string phi(const std::vector<ChatMessage>& m, const ChatOptions& o, bool ne
 }  // namespace
 
 const NameTable<ChatFormat>& chat_format_names() {
-  static const NameTable<ChatFormat> t(
-      "chat template",
-      {{ChatFormat::kChatml, "chatml"}, {ChatFormat::kQwen25, "qwen2.5"}, {ChatFormat::kQwen3, "qwen3"},
-       {ChatFormat::kLlama3, "llama3"}, {ChatFormat::kLlama31, "llama3.1"}, {ChatFormat::kLlama32, "llama3.2"},
-       {ChatFormat::kGemma2, "gemma2"}, {ChatFormat::kGemma3, "gemma3"}, {ChatFormat::kGemma4, "gemma4"},
-       {ChatFormat::kMistralV1, "mistral-v1"}, {ChatFormat::kMistralV3, "mistral-v3"},
-       {ChatFormat::kMistralV3Tekken, "mistral-v3-tekken"}, {ChatFormat::kMistralV7, "mistral-v7"},
-       {ChatFormat::kMistralV7Tekken, "mistral-v7-tekken"}, {ChatFormat::kPhi3, "phi3"},
-       {ChatFormat::kPhi4Mini, "phi4-mini"}});
+  static const NameTable<ChatFormat> t("chat template", {{ChatFormat::kChatml, "chatml"},
+                                                         {ChatFormat::kQwen25, "qwen2.5"},
+                                                         {ChatFormat::kQwen3, "qwen3"},
+                                                         {ChatFormat::kLlama3, "llama3"},
+                                                         {ChatFormat::kLlama31, "llama3.1"},
+                                                         {ChatFormat::kLlama32, "llama3.2"},
+                                                         {ChatFormat::kGemma2, "gemma2"},
+                                                         {ChatFormat::kGemma3, "gemma3"},
+                                                         {ChatFormat::kGemma4, "gemma4"},
+                                                         {ChatFormat::kMistralV1, "mistral-v1"},
+                                                         {ChatFormat::kMistralV3, "mistral-v3"},
+                                                         {ChatFormat::kMistralV3Tekken, "mistral-v3-tekken"},
+                                                         {ChatFormat::kMistralV7, "mistral-v7"},
+                                                         {ChatFormat::kMistralV7Tekken, "mistral-v7-tekken"},
+                                                         {ChatFormat::kPhi3, "phi3"},
+                                                         {ChatFormat::kPhi4Mini, "phi4-mini"}});
   return t;
 }
 
@@ -240,28 +264,44 @@ ChatFormat detect_chat_format(const std::string& t) {
   }
   if (has(t, "<|end|>") && has(t, "<|/tool|>")) return ChatFormat::kPhi4Mini;
   if (has(t, "<|end|>") && has(t, "<|user|>")) return ChatFormat::kPhi3;
-  fail(ErrorKind::kUnsupported, "unrecognised chat template; choose one with --chat-template (" +
-                                    chat_format_names().choices() + ")");
+  fail(ErrorKind::kUnsupported,
+       "unrecognised chat template; choose one with --chat-template (" + chat_format_names().choices() + ")");
 }
 
 std::string render_chat(ChatFormat f, const std::vector<ChatMessage>& m, const ChatOptions& o) {
   switch (f) {
-    case ChatFormat::kChatml: return chatml(m, o, "");
-    case ChatFormat::kQwen25: return chatml(m, o, "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.");
-    case ChatFormat::kQwen3: return qwen3(m, o);
-    case ChatFormat::kLlama3: return llama3(m, o, "");
-    case ChatFormat::kLlama31: return llama3(m, o, "26 Jul 2024");
-    case ChatFormat::kLlama32: return llama3(m, o, o.date.empty() ? today() : o.date);
-    case ChatFormat::kGemma2: return gemma(m, o, false);
-    case ChatFormat::kGemma3: return gemma(m, o, true);
-    case ChatFormat::kGemma4: return gemma4(m, o);
-    case ChatFormat::kMistralV1: return mistral(m, o, '1', true);
-    case ChatFormat::kMistralV3: return mistral(m, o, '3', true);
-    case ChatFormat::kMistralV3Tekken: return mistral(m, o, '3', false);
-    case ChatFormat::kMistralV7: return mistral(m, o, '7', true);
-    case ChatFormat::kMistralV7Tekken: return mistral(m, o, '7', false);
-    case ChatFormat::kPhi3: return phi(m, o, true);
-    case ChatFormat::kPhi4Mini: return phi(m, o, false);
+    case ChatFormat::kChatml:
+      return chatml(m, o, "");
+    case ChatFormat::kQwen25:
+      return chatml(m, o, "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.");
+    case ChatFormat::kQwen3:
+      return qwen3(m, o);
+    case ChatFormat::kLlama3:
+      return llama3(m, o, "");
+    case ChatFormat::kLlama31:
+      return llama3(m, o, "26 Jul 2024");
+    case ChatFormat::kLlama32:
+      return llama3(m, o, o.date.empty() ? today() : o.date);
+    case ChatFormat::kGemma2:
+      return gemma(m, o, false);
+    case ChatFormat::kGemma3:
+      return gemma(m, o, true);
+    case ChatFormat::kGemma4:
+      return gemma4(m, o);
+    case ChatFormat::kMistralV1:
+      return mistral(m, o, '1', true);
+    case ChatFormat::kMistralV3:
+      return mistral(m, o, '3', true);
+    case ChatFormat::kMistralV3Tekken:
+      return mistral(m, o, '3', false);
+    case ChatFormat::kMistralV7:
+      return mistral(m, o, '7', true);
+    case ChatFormat::kMistralV7Tekken:
+      return mistral(m, o, '7', false);
+    case ChatFormat::kPhi3:
+      return phi(m, o, true);
+    case ChatFormat::kPhi4Mini:
+      return phi(m, o, false);
   }
   BESPOKE_CHECK(false, "unhandled chat format");
 }
@@ -274,7 +314,8 @@ std::string read_chat_template(const std::string& dir) {
     if (t.is_string()) return t.get<std::string>();
     if (t.is_array())
       for (const auto& entry : t)
-        if (entry.value("name", "") == "default" && entry.contains("template")) return entry["template"].get<std::string>();
+        if (entry.value("name", "") == "default" && entry.contains("template"))
+          return entry["template"].get<std::string>();
     return "";
   };
   if (fs::exists(config)) {
@@ -289,10 +330,12 @@ std::string read_chat_template(const std::string& dir) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   if (fs::exists(fs::path(dir) / "chat_template.json")) {
-    const std::string t = from_json(parse(fs::path(dir) / "chat_template.json").value("chat_template", nlohmann::json()));
+    const std::string t =
+        from_json(parse(fs::path(dir) / "chat_template.json").value("chat_template", nlohmann::json()));
     if (!t.empty()) return t;
   }
-  fail(ErrorKind::kInput, dir + ": no chat template (tokenizer_config.json chat_template, chat_template.jinja or .json)");
+  fail(ErrorKind::kInput,
+       dir + ": no chat template (tokenizer_config.json chat_template, chat_template.jinja or .json)");
 }
 
 std::string special_token(const std::string& dir, const char* key) {

@@ -48,7 +48,7 @@ struct ChatOptions {
   int enable_thinking = -1;  // -1: not passed (the template's default), 0: false, 1: true
   std::string bos_token;     // the tokenizer's, as the template sees them
   std::string eos_token;
-  std::string date;          // Llama 3.2's "Today Date" ("26 Jul 2024"); empty: today
+  std::string date;  // Llama 3.2's "Today Date" ("26 Jul 2024"); empty: today
 };
 
 // Throws Error(kInput) where the template would raise (e.g. Gemma 2 with a system message,

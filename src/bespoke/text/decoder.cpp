@@ -28,8 +28,10 @@ std::vector<std::string> byte_fallback(const std::vector<std::string>& tokens) {
     } catch (const std::exception&) {
       valid = false;
     }
-    if (valid) out.push_back(bytes);
-    else for (size_t i = 0; i < n_bytes; ++i) out.push_back("\xEF\xBF\xBD");
+    if (valid)
+      out.push_back(bytes);
+    else
+      for (size_t i = 0; i < n_bytes; ++i) out.push_back("\xEF\xBF\xBD");
     bytes.clear();
     n_bytes = 0;
   };
@@ -60,8 +62,10 @@ std::string byte_level(const std::string& token) {
 }  // namespace
 
 Decoder::Decoder(const nlohmann::json& spec) {
-  if (spec.is_null()) none_ = true;
-  else add(spec);
+  if (spec.is_null())
+    none_ = true;
+  else
+    add(spec);
 }
 
 void Decoder::add(const nlohmann::json& spec) {
@@ -82,7 +86,8 @@ void Decoder::add(const nlohmann::json& spec) {
     step.stop = spec.value("stop", 0);
   } else if (type == "Metaspace") {
     step.a = spec.value("replacement", std::string("\u2581"));
-    step.prefix_space = spec.value("prepend_scheme", std::string(spec.value("add_prefix_space", true) ? "always" : "never")) != "never";
+    step.prefix_space =
+        spec.value("prepend_scheme", std::string(spec.value("add_prefix_space", true) ? "always" : "never")) != "never";
   } else if (type != "ByteLevel" && type != "ByteFallback" && type != "Fuse") {
     fail(ErrorKind::kUnsupported, "decoder type '" + type + "' is not supported");
   }
@@ -111,7 +116,9 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
     } else if (step.type == "Strip") {
       for (std::string& t : tokens) {
         for (int i = 0; i < step.start && t.rfind(step.a, 0) == 0; ++i) t.erase(0, step.a.size());
-        for (int i = 0; i < step.stop && t.size() >= step.a.size() && t.compare(t.size() - step.a.size(), step.a.size(), step.a) == 0; ++i)
+        for (int i = 0; i < step.stop && t.size() >= step.a.size() &&
+                        t.compare(t.size() - step.a.size(), step.a.size(), step.a) == 0;
+             ++i)
           t.erase(t.size() - step.a.size());
       }
     } else if (step.type == "Metaspace") {
@@ -136,10 +143,14 @@ std::string Decoder::token_bytes(const std::string& token, bool special) const {
   if (none_) return token;
   std::string t = token;
   for (const Step& step : steps_) {
-    if (step.type == "ByteLevel") t = byte_level(t);
-    else if (step.type == "Replace") t = replace_all(t, step.a, step.b);
-    else if (step.type == "ByteFallback" && byte_token(t) >= 0) t = std::string(1, char(byte_token(t)));
-    else if (step.type == "Metaspace") t = replace_all(t, step.a, " ");
+    if (step.type == "ByteLevel")
+      t = byte_level(t);
+    else if (step.type == "Replace")
+      t = replace_all(t, step.a, step.b);
+    else if (step.type == "ByteFallback" && byte_token(t) >= 0)
+      t = std::string(1, char(byte_token(t)));
+    else if (step.type == "Metaspace")
+      t = replace_all(t, step.a, " ");
   }
   return t;
 }

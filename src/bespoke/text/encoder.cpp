@@ -70,11 +70,13 @@ Example Encoder::encode(const nlohmann::json& record) const {
     const ChatFormat format = chat_format();
     std::vector<ChatMessage> messages;
     for (const auto& m : record["messages"]) {
-      if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") || !m["content"].is_string())
+      if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
+          !m["content"].is_string())
         fail(ErrorKind::kInput, "every message needs string \"role\" and \"content\"");
       messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
     }
-    if (messages.empty() || messages.back().role != "assistant") fail(ErrorKind::kInput, "a chat record must end with an assistant message");
+    if (messages.empty() || messages.back().role != "assistant")
+      fail(ErrorKind::kInput, "a chat record must end with an assistant message");
     // The prompt is everything before the last reply, ending in the assistant turn's opening;
     // the trained part is what the full conversation adds to it.
     ChatOptions prompt_options = options;

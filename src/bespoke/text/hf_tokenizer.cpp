@@ -8,8 +8,12 @@
 namespace bespoke::text {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (static_cast<unsigned char>(c) & 0x80); }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+bool is_word(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (static_cast<unsigned char>(c) & 0x80);
+}
 
 std::vector<AddedToken> read_added(const nlohmann::json& spec) {
   std::vector<AddedToken> out;
@@ -26,7 +30,8 @@ std::vector<AddedToken> read_added(const nlohmann::json& spec) {
     if (!a.content.empty()) out.push_back(a);
   }
   // Longest first, so that at one position the longest token wins.
-  std::stable_sort(out.begin(), out.end(), [](const AddedToken& x, const AddedToken& y) { return x.content.size() > y.content.size(); });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const AddedToken& x, const AddedToken& y) { return x.content.size() > y.content.size(); });
   return out;
 }
 
@@ -150,7 +155,8 @@ std::string HfTokenizer::decode(const std::vector<int32_t>& ids, bool skip_speci
       continue;
     }
     if (id < 0 || id >= model_.size() || model_.token(id).empty())
-      fail(ErrorKind::kInput, "token id " + std::to_string(id) + " is not in the vocabulary (size " + std::to_string(vocab_size()) + ")");
+      fail(ErrorKind::kInput,
+           "token id " + std::to_string(id) + " is not in the vocabulary (size " + std::to_string(vocab_size()) + ")");
     tokens.push_back(model_.token(id));
   }
   return decoder_.decode(std::move(tokens));
@@ -160,7 +166,8 @@ std::string HfTokenizer::token_bytes(int32_t id) const {
   auto added = by_id_.find(id);
   if (added != by_id_.end()) return decoder_.token_bytes(added->second->content, added->second->special);
   if (id < 0 || id >= vocab_size())
-    fail(ErrorKind::kInput, "token id " + std::to_string(id) + " is not in the vocabulary (size " + std::to_string(vocab_size()) + ")");
+    fail(ErrorKind::kInput,
+         "token id " + std::to_string(id) + " is not in the vocabulary (size " + std::to_string(vocab_size()) + ")");
   return id < model_.size() ? decoder_.token_bytes(model_.token(id), false) : "";  // a gap in the ids is no text
 }
 

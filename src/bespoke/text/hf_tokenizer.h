@@ -4,8 +4,8 @@
 
 #include <array>
 #include <nlohmann/json.hpp>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "bespoke/text/bpe.h"
@@ -45,7 +45,7 @@ class HfTokenizer : public Tokenizer {
   };
   std::vector<Segment> split_added(const std::vector<Segment>& in, bool normalized) const;
 
-  std::vector<AddedToken> added_;                             // longest first
+  std::vector<AddedToken> added_;                                  // longest first
   std::array<std::vector<const AddedToken*>, 256> by_first_byte_;  // the same, by first byte
   std::unordered_map<int32_t, const AddedToken*> by_id_;
   Normalizer normalizer_;

@@ -25,7 +25,8 @@ std::vector<Symbol> merge_pairs(std::vector<Symbol> symbols, Priority priority, 
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
   auto offer = [&](int64_t a, int64_t b) {
     if (a < 0 || b < 0) return;
-    if (const std::optional<double> p = priority(symbols[a], symbols[b])) heap.emplace(*p, a, b, version[a], version[b]);
+    if (const std::optional<double> p = priority(symbols[a], symbols[b]))
+      heap.emplace(*p, a, b, version[a], version[b]);
   };
   for (int64_t i = 0; i + 1 < n; ++i) offer(i, i + 1);
   while (!heap.empty()) {

@@ -21,7 +21,8 @@ std::string unicode_form(const std::string& text, utf8proc_option_t options) {
 }
 
 bool is_space(uint32_t cp) {
-  return utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS || (cp >= 9 && cp <= 13) || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+  return utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS || (cp >= 9 && cp <= 13) || cp == 0x85 || cp == 0x2028 ||
+         cp == 0x2029;
 }
 
 std::string strip(const std::string& s, bool left, bool right) {
@@ -56,8 +57,10 @@ void Normalizer::add(const nlohmann::json& spec) {
     step.a = spec.at("prepend").get<std::string>();
   } else if (type == "Replace") {
     const auto& p = spec.at("pattern");
-    if (p.contains("Regex")) step.pattern = std::make_shared<Regex>(p["Regex"].get<std::string>());
-    else step.a = p.at("String").get<std::string>();
+    if (p.contains("Regex"))
+      step.pattern = std::make_shared<Regex>(p["Regex"].get<std::string>());
+    else
+      step.a = p.at("String").get<std::string>();
     step.b = spec.at("content").get<std::string>();
   } else if (type == "Strip") {
     step.a = std::string(spec.value("left", true) ? "l" : "") + (spec.value("right", true) ? "r" : "");
@@ -70,14 +73,22 @@ void Normalizer::add(const nlohmann::json& spec) {
 std::string Normalizer::apply(const std::string& text) const {
   std::string s = text;
   for (const Step& step : steps_) {
-    if (step.type == "NFC") s = unicode_form(s, UTF8PROC_COMPOSE);
-    else if (step.type == "NFD") s = unicode_form(s, UTF8PROC_DECOMPOSE);
-    else if (step.type == "NFKC") s = unicode_form(s, static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
-    else if (step.type == "NFKD") s = unicode_form(s, static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT));
-    else if (step.type == "Lowercase") s = unicode_form(s, UTF8PROC_CASEFOLD);
-    else if (step.type == "Prepend") s = s.empty() ? s : step.a + s;
-    else if (step.type == "Strip") s = strip(s, step.a.find('l') != std::string::npos, step.a.find('r') != std::string::npos);
-    else if (step.type == "Replace" && !step.pattern) s = replace_all(s, step.a, step.b);
+    if (step.type == "NFC")
+      s = unicode_form(s, UTF8PROC_COMPOSE);
+    else if (step.type == "NFD")
+      s = unicode_form(s, UTF8PROC_DECOMPOSE);
+    else if (step.type == "NFKC")
+      s = unicode_form(s, static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
+    else if (step.type == "NFKD")
+      s = unicode_form(s, static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT));
+    else if (step.type == "Lowercase")
+      s = unicode_form(s, UTF8PROC_CASEFOLD);
+    else if (step.type == "Prepend")
+      s = s.empty() ? s : step.a + s;
+    else if (step.type == "Strip")
+      s = strip(s, step.a.find('l') != std::string::npos, step.a.find('r') != std::string::npos);
+    else if (step.type == "Replace" && !step.pattern)
+      s = replace_all(s, step.a, step.b);
     else if (step.type == "Replace") {
       std::string out;
       size_t at = 0;

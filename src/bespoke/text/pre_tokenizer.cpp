@@ -7,13 +7,13 @@ namespace bespoke::text {
 namespace {
 
 // GPT-2's word pattern, used by ByteLevel with use_regex.
-constexpr const char* kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+constexpr const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 std::vector<std::pair<size_t, size_t>> literal_matches(const std::string& s, const std::string& lit) {
   std::vector<std::pair<size_t, size_t>> out;
   if (lit.empty()) return out;
-  for (size_t i = s.find(lit); i != std::string::npos; i = s.find(lit, i + lit.size())) out.emplace_back(i, i + lit.size());
+  for (size_t i = s.find(lit); i != std::string::npos; i = s.find(lit, i + lit.size()))
+    out.emplace_back(i, i + lit.size());
   return out;
 }
 
@@ -33,8 +33,10 @@ void PreTokenizer::add(const nlohmann::json& spec) {
   step.type = type;
   if (type == "Split") {
     const auto& p = spec.at("pattern");
-    if (p.contains("Regex")) step.pattern = std::make_shared<Regex>(p["Regex"].get<std::string>());
-    else step.literal = p.at("String").get<std::string>();
+    if (p.contains("Regex"))
+      step.pattern = std::make_shared<Regex>(p["Regex"].get<std::string>());
+    else
+      step.literal = p.at("String").get<std::string>();
     const std::string b = spec.at("behavior").get<std::string>();
     const std::pair<const char*, Behavior> names[] = {{"Isolated", Behavior::kIsolated},
                                                       {"Removed", Behavior::kRemoved},
@@ -51,7 +53,8 @@ void PreTokenizer::add(const nlohmann::json& spec) {
     if (spec.value("use_regex", true)) step.pattern = std::make_shared<Regex>(kGpt2Pattern);
   } else if (type == "Metaspace") {
     step.literal = spec.value("replacement", std::string("\u2581"));
-    step.prepend_scheme = spec.value("prepend_scheme", std::string(spec.value("add_prefix_space", true) ? "always" : "never"));
+    step.prepend_scheme =
+        spec.value("prepend_scheme", std::string(spec.value("add_prefix_space", true) ? "always" : "never"));
     step.split = spec.value("split", true);
   } else if (type == "Digits") {
     step.pattern = std::make_shared<Regex>(spec.value("individual_digits", false) ? R"(\p{N})" : R"(\p{N}+)");
@@ -65,8 +68,9 @@ void PreTokenizer::add(const nlohmann::json& spec) {
   steps_.push_back(std::move(step));
 }
 
-std::vector<std::string> PreTokenizer::split_matches(const std::string& s, const std::vector<std::pair<size_t, size_t>>& m,
-                                                     Behavior behavior, bool invert) {
+std::vector<std::string> PreTokenizer::split_matches(const std::string& s,
+                                                     const std::vector<std::pair<size_t, size_t>>& m, Behavior behavior,
+                                                     bool invert) {
   // Pieces in order, each flagged as a match (a delimiter) or the text between matches.
   std::vector<std::pair<std::string, bool>> parts;
   size_t at = 0;
@@ -87,16 +91,22 @@ std::vector<std::string> PreTokenizer::split_matches(const std::string& s, const
         if (!delim) out.push_back(text);
         break;
       case Behavior::kMergedWithPrevious:
-        if (delim && !out.empty() && !parts[i - 1].second) out.back() += text;
-        else out.push_back(text);
+        if (delim && !out.empty() && !parts[i - 1].second)
+          out.back() += text;
+        else
+          out.push_back(text);
         break;
       case Behavior::kMergedWithNext:  // a delimiter joins the text after it, not another delimiter
-        if (!delim && i > 0 && parts[i - 1].second) out.back() += text;
-        else out.push_back(text);
+        if (!delim && i > 0 && parts[i - 1].second)
+          out.back() += text;
+        else
+          out.push_back(text);
         break;
       case Behavior::kContiguous:
-        if (delim && i > 0 && parts[i - 1].second) out.back() += text;
-        else out.push_back(text);
+        if (delim && i > 0 && parts[i - 1].second)
+          out.back() += text;
+        else
+          out.push_back(text);
         break;
     }
   }
@@ -106,8 +116,9 @@ std::vector<std::string> PreTokenizer::split_matches(const std::string& s, const
 std::vector<std::string> PreTokenizer::apply(const Step& step, const std::string& piece, bool first) const {
   if (step.type == "ByteLevel") {
     const std::string text = step.add_prefix_space && piece.rfind(' ', 0) != 0 ? " " + piece : piece;
-    std::vector<std::string> words = step.pattern ? split_matches(text, step.pattern->find_all(text), Behavior::kIsolated, false)
-                                                  : std::vector<std::string>{text};
+    std::vector<std::string> words = step.pattern
+                                         ? split_matches(text, step.pattern->find_all(text), Behavior::kIsolated, false)
+                                         : std::vector<std::string>{text};
     for (std::string& w : words) {
       std::string mapped;
       for (unsigned char c : w) mapped += byte_to_char()[c];

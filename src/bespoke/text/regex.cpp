@@ -19,8 +19,8 @@ Regex::Regex(const std::string& pattern) : impl_(std::make_unique<Impl>()) {
   if (!impl_->code) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof message);
-    fail(ErrorKind::kInput, "regex '" + pattern + "' does not compile at offset " + std::to_string(offset) +
-                                ": " + reinterpret_cast<const char*>(message));
+    fail(ErrorKind::kInput, "regex '" + pattern + "' does not compile at offset " + std::to_string(offset) + ": " +
+                                reinterpret_cast<const char*>(message));
   }
   pcre2_jit_compile(impl_->code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is absent
 }

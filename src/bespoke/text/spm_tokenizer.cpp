@@ -51,11 +51,16 @@ class ProtoReader {
     return f;
   }
   void skip(uint32_t wire) {
-    if (wire == 0) varint();
-    else if (wire == 1) need(8), at_ += 8;
-    else if (wire == 2) bytes();
-    else if (wire == 5) need(4), at_ += 4;
-    else bad("unknown wire type " + std::to_string(wire));
+    if (wire == 0)
+      varint();
+    else if (wire == 1)
+      need(8), at_ += 8;
+    else if (wire == 2)
+      bytes();
+    else if (wire == 5)
+      need(4), at_ += 4;
+    else
+      bad("unknown wire type " + std::to_string(wire));
   }
 
  private:
@@ -89,10 +94,14 @@ SpmTokenizer::SpmTokenizer(const std::string& path, bool add_bos, bool add_eos) 
       Piece p;
       while (!r.done()) {
         const auto [f, w] = r.tag();
-        if (f == 1 && w == 2) p.text = r.bytes();
-        else if (f == 2 && w == 5) p.score = r.fixed32();
-        else if (f == 3 && w == 0) p.type = static_cast<int>(r.varint());
-        else r.skip(w);
+        if (f == 1 && w == 2)
+          p.text = r.bytes();
+        else if (f == 2 && w == 5)
+          p.score = r.fixed32();
+        else if (f == 3 && w == 0)
+          p.type = static_cast<int>(r.varint());
+        else
+          r.skip(w);
       }
       pieces_.push_back(p);
     } else if ((field == 2 || field == 3) && wire == 2) {  // TrainerSpec, NormalizerSpec
@@ -100,23 +109,34 @@ SpmTokenizer::SpmTokenizer(const std::string& path, bool add_bos, bool add_eos) 
       ProtoReader r(msg, path);
       while (!r.done()) {
         const auto [f, w] = r.tag();
-        if (field == 2 && f == 3 && w == 0) model_type = static_cast<int>(r.varint());
-        else if (field == 2 && f == 35 && w == 0) byte_fallback_ = r.varint() != 0;
-        else if (field == 2 && f == 44 && w == 2) unk_surface_ = r.bytes();
-        else if (field == 3 && f == 1 && w == 2) normalizer = r.bytes();
-        else if (field == 3 && f == 3 && w == 0) add_dummy_prefix_ = r.varint() != 0;
-        else if (field == 3 && f == 4 && w == 0) remove_extra_whitespaces_ = r.varint() != 0;
-        else if (field == 3 && f == 5 && w == 0) escape_whitespaces_ = r.varint() != 0;
-        else r.skip(w);
+        if (field == 2 && f == 3 && w == 0)
+          model_type = static_cast<int>(r.varint());
+        else if (field == 2 && f == 35 && w == 0)
+          byte_fallback_ = r.varint() != 0;
+        else if (field == 2 && f == 44 && w == 2)
+          unk_surface_ = r.bytes();
+        else if (field == 3 && f == 1 && w == 2)
+          normalizer = r.bytes();
+        else if (field == 3 && f == 3 && w == 0)
+          add_dummy_prefix_ = r.varint() != 0;
+        else if (field == 3 && f == 4 && w == 0)
+          remove_extra_whitespaces_ = r.varint() != 0;
+        else if (field == 3 && f == 5 && w == 0)
+          escape_whitespaces_ = r.varint() != 0;
+        else
+          r.skip(w);
       }
     } else {
       top.skip(wire);
     }
   }
   if (pieces_.empty()) fail(ErrorKind::kInput, path + ": not a SentencePiece model (no pieces)");
-  if (model_type != 2) fail(ErrorKind::kUnsupported, path + ": only BPE SentencePiece models are supported (model_type " + std::to_string(model_type) + ")");
+  if (model_type != 2)
+    fail(ErrorKind::kUnsupported,
+         path + ": only BPE SentencePiece models are supported (model_type " + std::to_string(model_type) + ")");
   if (normalizer != "identity")
-    fail(ErrorKind::kUnsupported, path + ": SentencePiece normalization '" + normalizer + "' is not supported (only identity)");
+    fail(ErrorKind::kUnsupported,
+         path + ": SentencePiece normalization '" + normalizer + "' is not supported (only identity)");
   for (int32_t i = 0; i < vocab_size(); ++i) {
     const Piece& p = pieces_[i];
     ids_.emplace(p.text, i);
@@ -174,10 +194,13 @@ std::vector<int32_t> SpmTokenizer::encode(const std::string& text, bool add_spec
       [&](const Symbol& a, const Symbol& b) -> std::optional<double> {
         if (a.frozen || b.frozen) return std::nullopt;
         auto it = ids_.find(a.text + b.text);
-        if (it == ids_.end() || pieces_[it->second].type == kUnknown || pieces_[it->second].type == kControl) return std::nullopt;
+        if (it == ids_.end() || pieces_[it->second].type == kUnknown || pieces_[it->second].type == kControl)
+          return std::nullopt;
         return -double(pieces_[it->second].score);
       },
-      [](const Symbol& a, const Symbol& b) { return Symbol{a.text + b.text, false}; });
+      [](const Symbol& a, const Symbol& b) {
+        return Symbol{a.text + b.text, false};
+      });
   std::vector<int32_t> ids;
   if (add_special && add_bos_ && bos_ >= 0) ids.push_back(bos_);
   for (const Symbol& sym : symbols) {
@@ -211,7 +234,8 @@ std::string SpmTokenizer::decode(const std::vector<int32_t>& ids, bool skip_spec
     bytes.clear();
   };
   for (int32_t id : ids) {
-    if (id < 0 || id >= vocab_size()) fail(ErrorKind::kInput, "token id " + std::to_string(id) + " is not in the vocabulary");
+    if (id < 0 || id >= vocab_size())
+      fail(ErrorKind::kInput, "token id " + std::to_string(id) + " is not in the vocabulary");
     const Piece& p = pieces_[id];
     if (p.type == kByte) {
       bytes += static_cast<char>(std::stoi(p.text.substr(3, 2), nullptr, 16));
@@ -231,7 +255,8 @@ std::string SpmTokenizer::decode(const std::vector<int32_t>& ids, bool skip_spec
 }
 
 std::string SpmTokenizer::token_bytes(int32_t id) const {
-  if (id < 0 || id >= vocab_size()) fail(ErrorKind::kInput, "token id " + std::to_string(id) + " is not in the vocabulary");
+  if (id < 0 || id >= vocab_size())
+    fail(ErrorKind::kInput, "token id " + std::to_string(id) + " is not in the vocabulary");
   const Piece& p = pieces_[id];
   if (p.type == kByte) return std::string(1, static_cast<char>(std::stoi(p.text.substr(3, 2), nullptr, 16)));
   if (p.type == kControl || p.type == kUnknown) return "";

@@ -15,10 +15,14 @@ size_t sequence_length(const std::string& s, size_t i) {
   if (b < 0x80) return 1;
   size_t n;
   uint32_t cp;
-  if ((b & 0xE0) == 0xC0) n = 2, cp = b & 0x1F;
-  else if ((b & 0xF0) == 0xE0) n = 3, cp = b & 0x0F;
-  else if ((b & 0xF8) == 0xF0) n = 4, cp = b & 0x07;
-  else return 0;
+  if ((b & 0xE0) == 0xC0)
+    n = 2, cp = b & 0x1F;
+  else if ((b & 0xF0) == 0xE0)
+    n = 3, cp = b & 0x0F;
+  else if ((b & 0xF8) == 0xF0)
+    n = 4, cp = b & 0x07;
+  else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -76,11 +80,16 @@ size_t invalid_run(const std::string& s, size_t i) {
   const uint8_t b = at(i);
   size_t n = 0;
   uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b >= 0xC2 && b <= 0xDF) n = 2;
-  else if (b == 0xE0) n = 3, lo = 0xA0;
-  else if (b >= 0xE1 && b <= 0xEF) n = 3, hi = b == 0xED ? 0x9F : 0xBF;
-  else if (b == 0xF0) n = 4, lo = 0x90;
-  else if (b >= 0xF1 && b <= 0xF4) n = 4, hi = b == 0xF4 ? 0x8F : 0xBF;
+  if (b >= 0xC2 && b <= 0xDF)
+    n = 2;
+  else if (b == 0xE0)
+    n = 3, lo = 0xA0;
+  else if (b >= 0xE1 && b <= 0xEF)
+    n = 3, hi = b == 0xED ? 0x9F : 0xBF;
+  else if (b == 0xF0)
+    n = 4, lo = 0x90;
+  else if (b >= 0xF1 && b <= 0xF4)
+    n = 4, hi = b == 0xF4 ? 0x8F : 0xBF;
   if (n == 0 || i + 1 >= s.size() || at(i + 1) < lo || at(i + 1) > hi) return 1;
   size_t k = 2;
   while (k < n && i + k < s.size() && (at(i + k) & 0xC0) == 0x80) ++k;

@@ -8,8 +8,8 @@ namespace bespoke::train {
 
 torch::Tensor AdamW::step(LossClosure closure) {
 #if TORCH_VERSION_MAJOR >= 2
-  const bool fused = !param_groups().empty() && !param_groups()[0].params().empty() &&
-                     param_groups()[0].params()[0].is_cuda();
+  const bool fused =
+      !param_groups().empty() && !param_groups()[0].params().empty() && param_groups()[0].params()[0].is_cuda();
   if (!fused) return torch::optim::AdamW::step(std::move(closure));
   torch::NoGradGuard no_grad;
   torch::Tensor loss;
@@ -45,8 +45,9 @@ torch::Tensor AdamW::step(LossClosure closure) {
       steps.push_back(scalar);
     }
     if (params.empty()) continue;
-    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, o.lr(), std::get<0>(o.betas()),
-                      std::get<1>(o.betas()), o.weight_decay(), o.eps(), /*amsgrad=*/false, /*maximize=*/false);
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, o.lr(),
+                      std::get<0>(o.betas()), std::get<1>(o.betas()), o.weight_decay(), o.eps(), /*amsgrad=*/false,
+                      /*maximize=*/false);
   }
   return loss;
 #else

@@ -52,7 +52,9 @@ std::vector<text::Example> split_documents(const std::vector<text::Example>& exa
     }
     for (int64_t start = 0; start + 1 < n; start += window) {
       const int64_t end = std::min(start + window + 1, n);
-      out.push_back({{e.ids.begin() + start, e.ids.begin() + end}, {e.trained.begin() + start, e.trained.begin() + end}, e.domain});
+      out.push_back({{e.ids.begin() + start, e.ids.begin() + end},
+                     {e.trained.begin() + start, e.trained.begin() + end},
+                     e.domain});
     }
   }
   return out;
@@ -107,8 +109,8 @@ void check_token_ids(const std::vector<text::Example>& examples, int64_t vocab_s
   for (const text::Example& e : examples)
     for (const int32_t id : e.ids)
       if (id >= vocab_size)
-        fail(ErrorKind::kInput, source + ": token id " + std::to_string(id) + " is not below the model's vocabulary size " +
-                                    std::to_string(vocab_size));
+        fail(ErrorKind::kInput, source + ": token id " + std::to_string(id) +
+                                    " is not below the model's vocabulary size " + std::to_string(vocab_size));
 }
 
 }  // namespace bespoke::train

@@ -10,13 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <torch/version.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#include <torch/version.h>
 #ifdef BESPOKE_NCCL  // CMake: libtorch has NCCL and its headers compile here
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -63,7 +63,8 @@ DataParallel DataParallel::from_env(const std::string& device) {
   if (on.is_cuda() && !on.has_index()) {
     const int local = env_int("LOCAL_RANK", rank), gpus = int(torch::cuda::device_count());
     if (local < 0 || local >= gpus)
-      fail(ErrorKind::kUsage, "LOCAL_RANK " + std::to_string(local) + " has no GPU: this machine has " + std::to_string(gpus));
+      fail(ErrorKind::kUsage,
+           "LOCAL_RANK " + std::to_string(local) + " has no GPU: this machine has " + std::to_string(gpus));
     on = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local));
   }
   return join(rank, world, addr, port, on);
@@ -92,13 +93,16 @@ DataParallel DataParallel::join(int rank, int world, const std::string& addr, in
   return DataParallel(rank, world, device, group);
 }
 
-std::string DataParallel::backend() const { return group_ ? group_->name : "none"; }
+std::string DataParallel::backend() const {
+  return group_ ? group_->name : "none";
+}
 
 void DataParallel::average(const std::vector<torch::Tensor>& tensors, int64_t bucket_bytes) {
   if (!group_) return;
   for (size_t begin = 0, end = 0; begin < tensors.size(); begin = end) {
     int64_t bytes = 0;
-    for (end = begin; end < tensors.size() && (end == begin || bytes + tensors[end].nbytes() <= size_t(bucket_bytes)); ++end)
+    for (end = begin; end < tensors.size() && (end == begin || bytes + tensors[end].nbytes() <= size_t(bucket_bytes));
+         ++end)
       bytes += tensors[end].nbytes();
     if (end == begin + 1 && tensors[begin].is_contiguous()) {
       std::vector<torch::Tensor> one = {tensors[begin]};

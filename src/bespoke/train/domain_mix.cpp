@@ -22,8 +22,10 @@ void apply_cap(std::vector<double>& w, double cap) {
   for (bool more = true; more;) {
     double fixed_mass = 0, free = 0;
     for (size_t i = 0; i < w.size(); ++i) {
-      if (fixed[i]) fixed_mass += cap;
-      else free += w[i];
+      if (fixed[i])
+        fixed_mass += cap;
+      else
+        free += w[i];
     }
     if (free <= 0) {  // only zero weights are left below the cap: they share what remains equally
       const double open = std::count(fixed.begin(), fixed.end(), false);
@@ -52,7 +54,9 @@ DomainMix DomainMix::make(std::vector<std::string> names, std::vector<double> we
   for (double w : weights)
     if (!(w >= 0)) fail(ErrorKind::kUsage, "domain weights must not be negative");
   if (std::accumulate(weights.begin(), weights.end(), 0.0) <= 0) fail(ErrorKind::kUsage, "domain weights are all zero");
-  if (cap * names.size() < 1 - 1e-12) fail(ErrorKind::kUsage, "a cap of " + std::to_string(cap) + " cannot hold " + std::to_string(names.size()) + " domains");
+  if (cap * names.size() < 1 - 1e-12)
+    fail(ErrorKind::kUsage,
+         "a cap of " + std::to_string(cap) + " cannot hold " + std::to_string(names.size()) + " domains");
   m.names = std::move(names);
   m.weights = std::move(weights);
   m.cap = cap;
@@ -64,7 +68,8 @@ DomainMix DomainMix::make(std::vector<std::string> names, std::vector<double> we
 void DomainMix::update(const std::vector<double>& losses, const std::vector<double>& reference) {
   const size_t k = weights.size();
   std::vector<double> logits(k);
-  for (size_t i = 0; i < k; ++i) logits[i] = std::log(std::max(weights[i], 1e-300)) + eta * std::max(losses[i] - reference[i], 0.0);
+  for (size_t i = 0; i < k; ++i)
+    logits[i] = std::log(std::max(weights[i], 1e-300)) + eta * std::max(losses[i] - reference[i], 0.0);
   const double top = *std::max_element(logits.begin(), logits.end());
   for (size_t i = 0; i < k; ++i) weights[i] = std::exp(logits[i] - top);
   normalise(weights);

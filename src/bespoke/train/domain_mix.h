@@ -15,8 +15,8 @@ struct DomainMix {
   std::vector<std::string> names;
   std::vector<double> weights;  // sum to 1
   double eta = 1.0;
-  double smoothing = 1e-4;      // c: the uniform share mixed in, so no domain starves
-  double cap = 1.0;             // the most any one domain may hold
+  double smoothing = 1e-4;  // c: the uniform share mixed in, so no domain starves
+  double cap = 1.0;         // the most any one domain may hold
 
   // Equal weights over `names`, or the given ones normalised. Throws Error(kUsage) for
   // negative or all-zero weights, or a cap below 1 / k.

@@ -16,15 +16,16 @@ double mean_loss(model::Transformer& net, const std::vector<text::Example>& exam
     const std::vector<int64_t> chunk(rows.begin() + b, rows.begin() + std::min<size_t>(rows.size(), b + batch));
     const Batch x = make_batch(examples, chunk, seq_len);
     const torch::Tensor h = net->features(x.ids.to(device)).flatten(0, 1);
-    const torch::Tensor mean = chunked_cross_entropy(head, h, x.targets.flatten().to(device), x.mask.flatten().to(device));
+    const torch::Tensor mean =
+        chunked_cross_entropy(head, h, x.targets.flatten().to(device), x.mask.flatten().to(device));
     total += mean.item<double>() * x.tokens;
     tokens += x.tokens;
   }
   return total / std::max<int64_t>(tokens, 1);
 }
 
-std::vector<double> domain_losses(model::Transformer& net, const std::vector<text::Example>& examples, const DomainMix& mix,
-                                  int64_t seq_len, int64_t batch) {
+std::vector<double> domain_losses(model::Transformer& net, const std::vector<text::Example>& examples,
+                                  const DomainMix& mix, int64_t seq_len, int64_t batch) {
   std::vector<double> losses;
   for (const std::string& domain : mix.names) {
     std::vector<int64_t> members;

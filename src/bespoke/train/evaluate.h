@@ -16,7 +16,7 @@ double mean_loss(model::Transformer& net, const std::vector<text::Example>& exam
 
 // One loss per domain of `mix`, token-weighted over that domain's examples in `examples`
 // (rows of `seq_len`, `batch` at a time). A domain without examples is an Error(kUsage).
-std::vector<double> domain_losses(model::Transformer& net, const std::vector<text::Example>& examples, const DomainMix& mix,
-                                  int64_t seq_len, int64_t batch);
+std::vector<double> domain_losses(model::Transformer& net, const std::vector<text::Example>& examples,
+                                  const DomainMix& mix, int64_t seq_len, int64_t batch);
 
 }  // namespace bespoke::train

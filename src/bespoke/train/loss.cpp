@@ -34,7 +34,8 @@ class ChunkedLoss : public torch::autograd::Function<ChunkedLoss> {
     return total / count;
   }
 
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
     const torch::Tensor hidden = ctx->get_saved_variables()[0];
     const auto f = c10::static_intrusive_pointer_cast<Closures>(ctx->saved_data["closures"].toCapsule());
     const int64_t chunk = ctx->saved_data["chunk"].toInt();
@@ -53,9 +54,10 @@ class ChunkedLoss : public torch::autograd::Function<ChunkedLoss> {
   }
 };
 
-torch::Tensor apply(const Head& head, const torch::Tensor& hidden, ChunkLoss loss, const torch::Tensor& mask, int64_t chunk,
-                    const CollectGrads& collect) {
-  TORCH_CHECK(hidden.dim() == 2 && mask.dim() == 1 && mask.size(0) == hidden.size(0), "loss: hidden [N, E] and mask [N] expected");
+torch::Tensor apply(const Head& head, const torch::Tensor& hidden, ChunkLoss loss, const torch::Tensor& mask,
+                    int64_t chunk, const CollectGrads& collect) {
+  TORCH_CHECK(hidden.dim() == 2 && mask.dim() == 1 && mask.size(0) == hidden.size(0),
+              "loss: hidden [N, E] and mask [N] expected");
   const double count = std::max<int64_t>(1, mask.sum().item<int64_t>());
   return ChunkedLoss::apply(hidden, c10::make_intrusive<Closures>(head, std::move(loss), collect), chunk, count);
 }
@@ -89,9 +91,10 @@ torch::Tensor chunked_kl_divergence(const Head& head, const torch::Tensor& hidde
   return apply(head, hidden, loss, mask, chunk, collect);
 }
 
-torch::Tensor chunked_topk_kl_divergence(const Head& head, const torch::Tensor& hidden, const torch::Tensor& teacher_ids,
-                                         const torch::Tensor& teacher_logprobs, const torch::Tensor& mask, double tau,
-                                         int64_t chunk, const CollectGrads& collect) {
+torch::Tensor chunked_topk_kl_divergence(const Head& head, const torch::Tensor& hidden,
+                                         const torch::Tensor& teacher_ids, const torch::Tensor& teacher_logprobs,
+                                         const torch::Tensor& mask, double tau, int64_t chunk,
+                                         const CollectGrads& collect) {
   const ChunkLoss loss = [teacher_ids, teacher_logprobs, mask, tau](const torch::Tensor& logits, int64_t b, int64_t n) {
     const torch::Tensor log_t = torch::log_softmax(teacher_logprobs.narrow(0, b, n).to(torch::kFloat32) / tau, -1);
     const torch::Tensor log_s = torch::log_softmax(logits / tau, -1).gather(-1, teacher_ids.narrow(0, b, n));

@@ -36,8 +36,9 @@ torch::Tensor chunked_kl_divergence(const Head& head, const torch::Tensor& hidde
 // The same KL with the teacher known only on its top K tokens per position (teacher_ids,
 // teacher_logprobs: [N, K]): the teacher's distribution is renormalised over those K tokens
 // at temperature tau, and the student's full softmax is read at them.
-torch::Tensor chunked_topk_kl_divergence(const Head& head, const torch::Tensor& hidden, const torch::Tensor& teacher_ids,
-                                         const torch::Tensor& teacher_logprobs, const torch::Tensor& mask, double tau = 1.0,
-                                         int64_t chunk = 1024, const CollectGrads& collect = {});
+torch::Tensor chunked_topk_kl_divergence(const Head& head, const torch::Tensor& hidden,
+                                         const torch::Tensor& teacher_ids, const torch::Tensor& teacher_logprobs,
+                                         const torch::Tensor& mask, double tau = 1.0, int64_t chunk = 1024,
+                                         const CollectGrads& collect = {});
 
 }  // namespace bespoke::train

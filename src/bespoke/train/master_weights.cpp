@@ -17,8 +17,10 @@ void MasterWeights::accumulate_grads() {
     torch::Tensor& grad = params_[i].mutable_grad();
     if (masters_[i].is_same(params_[i]) || !grad.defined()) continue;  // fp32 sums in place
     torch::Tensor& sum = masters_[i].mutable_grad();
-    if (sum.defined()) sum.add_(grad);
-    else sum = grad.to(torch::kFloat32);
+    if (sum.defined())
+      sum.add_(grad);
+    else
+      sum = grad.to(torch::kFloat32);
     grad.reset();
   }
 }

@@ -10,7 +10,8 @@ namespace bespoke::train {
 Sampler::Sampler(const std::vector<text::Example>& examples, const DomainMix* mix, uint64_t seed, int64_t bucket,
                  int64_t batch)
     : mix_(mix), seed_(seed), bucket_(bucket), batch_(batch) {
-  if (bucket_ > 0 && (mix || batch_ <= 0)) fail(ErrorKind::kUsage, "length bucketing needs a batch size and no --domains");
+  if (bucket_ > 0 && (mix || batch_ <= 0))
+    fail(ErrorKind::kUsage, "length bucketing needs a batch size and no --domains");
   for (const text::Example& e : examples) lengths_.push_back(static_cast<int64_t>(e.ids.size()));
   pools_.resize(mix ? mix->names.size() : 1);
   for (size_t i = 0; i < examples.size(); ++i) {
@@ -47,7 +48,8 @@ std::vector<int64_t> Sampler::bucketed(std::vector<int64_t> order, uint64_t seed
   std::mt19937_64 rng(seed * 1000003 + epoch + 0x5bd1e995);
   for (size_t w = std::min(lead, order.size()); w < order.size(); w += window) {
     const auto first = order.begin() + w, last = order.begin() + std::min(w + window, order.size());
-    std::stable_sort(first, last, [&](int64_t a, int64_t b) { return lengths_[pools_[0][a]] < lengths_[pools_[0][b]]; });
+    std::stable_sort(first, last,
+                     [&](int64_t a, int64_t b) { return lengths_[pools_[0][a]] < lengths_[pools_[0][b]]; });
     // Shuffle whole batches within the window, so steps do not go from short rows to long ones.
     const size_t n = static_cast<size_t>(last - first) / batch;
     for (size_t i = n; i > 1; --i) {

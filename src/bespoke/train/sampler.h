@@ -42,7 +42,7 @@ class Sampler {
   const DomainMix* mix_;
   uint64_t seed_;
   int64_t bucket_, batch_;
-  std::vector<int64_t> lengths_;  // tokens per example
+  std::vector<int64_t> lengths_;             // tokens per example
   std::vector<std::vector<int64_t>> pools_;  // example indices
   std::vector<Cursor> cursors_;
   std::vector<std::vector<int64_t>> orders_;  // each pool's order in its cursor's epoch

@@ -11,7 +11,8 @@ double learning_rate(const Schedule& s, int64_t step, int64_t total) {
   if (s.kind != "constant" && s.kind != "cosine" && s.kind != "wsd")
     fail(ErrorKind::kUsage, "unknown schedule '" + s.kind + "' (cosine, wsd, constant)");
   if (!(s.final_ratio >= 0 && s.final_ratio <= 1)) fail(ErrorKind::kUsage, "--final-lr-ratio must be in [0, 1]");
-  if (!(s.decay_fraction > 0 && s.decay_fraction <= 1)) fail(ErrorKind::kUsage, "the WSD decay fraction must be in (0, 1]");
+  if (!(s.decay_fraction > 0 && s.decay_fraction <= 1))
+    fail(ErrorKind::kUsage, "the WSD decay fraction must be in (0, 1]");
   if (step < s.warmup) return s.peak * double(step + 1) / s.warmup;
   const double low = s.peak * s.final_ratio;
   const int64_t span = std::max<int64_t>(1, total - s.warmup - 1);

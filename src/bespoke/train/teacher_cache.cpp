@@ -9,12 +9,14 @@ namespace bespoke::train {
 
 constexpr int64_t kPositionsPerChunk = 1024;
 
-void write_teacher_topk(const std::string& teacher_dir, const std::string& data, const std::string& out, int64_t seq_len,
-                        int64_t k, int64_t batch, const std::string& device, const std::string& chat_template) {
+void write_teacher_topk(const std::string& teacher_dir, const std::string& data, const std::string& out,
+                        int64_t seq_len, int64_t k, int64_t batch, const std::string& device,
+                        const std::string& chat_template) {
   if (seq_len < 2) fail(ErrorKind::kUsage, "--seq-len must be at least 2");
   if (batch < 1) fail(ErrorKind::kUsage, "--batch must be positive");
   std::error_code ec;
-  if (std::filesystem::equivalent(data, out, ec)) fail(ErrorKind::kUsage, out + " is the data file: choose another --out");
+  if (std::filesystem::equivalent(data, out, ec))
+    fail(ErrorKind::kUsage, out + " is the data file: choose another --out");
   const text::Encoder encoder(teacher_dir, chat_template);
   const std::vector<text::Example> examples = split_documents(read_examples(data, encoder), seq_len);
   model::Transformer teacher = model::load_model(teacher_dir, {torch::kFloat32, torch::Device(device)});
@@ -40,7 +42,8 @@ void write_teacher_topk(const std::string& teacher_dir, const std::string& data,
       torch::Tensor ids = torch::empty({h.size(0), k}, torch::kInt32), logprobs = torch::empty({h.size(0), k});
       for (int64_t p = 0; p < h.size(0); p += kPositionsPerChunk) {
         const int64_t m = std::min(kPositionsPerChunk, h.size(0) - p);
-        const auto [values, indices] = torch::log_softmax(teacher->head(h.narrow(0, p, m)).to(torch::kFloat32), -1).topk(k, -1);
+        const auto [values, indices] =
+            torch::log_softmax(teacher->head(h.narrow(0, p, m)).to(torch::kFloat32), -1).topk(k, -1);
         logprobs.narrow(0, p, m).copy_(values.cpu());
         ids.narrow(0, p, m).copy_(indices.cpu().to(torch::kInt32));
       }
@@ -56,7 +59,8 @@ void write_teacher_topk(const std::string& teacher_dir, const std::string& data,
 
 TeacherTopK::TeacherTopK(const std::string& path) : file_(std::make_unique<io::SafetensorsFile>(path)) {
   const auto& e = file_->entries();
-  if (!e.count("ids") || !e.count("logprobs") || e.at("ids").shape.size() != 3 || e.at("ids").shape != e.at("logprobs").shape)
+  if (!e.count("ids") || !e.count("logprobs") || e.at("ids").shape.size() != 3 ||
+      e.at("ids").shape != e.at("logprobs").shape)
     fail(ErrorKind::kInput, path + ": not a teacher top-K file (ids and logprobs [examples, seq_len, K])");
   examples_ = e.at("ids").shape[0];
   seq_len_ = e.at("ids").shape[1];
@@ -66,16 +70,19 @@ void TeacherTopK::check_made_from(const std::string& examples_hash, int64_t voca
   const auto& meta = file_->metadata();
   const std::string& path = file_->path();
   if (meta.count("vocab") && meta.at("vocab") != std::to_string(vocab))
-    fail(ErrorKind::kInput, path + ": made by a teacher with a vocabulary of " + meta.at("vocab") + " tokens, not the student's " +
-                                std::to_string(vocab));
+    fail(ErrorKind::kInput, path + ": made by a teacher with a vocabulary of " + meta.at("vocab") +
+                                " tokens, not the student's " + std::to_string(vocab));
   if (meta.count("tokens_hash") && meta.at("tokens_hash") != examples_hash)
-    fail(ErrorKind::kInput, path + ": made from other tokens than this data gives (other records, or a teacher with another "
-                                   "tokenizer or chat template): make it again with `bespoke teacher-logits`");
+    fail(ErrorKind::kInput,
+         path +
+             ": made from other tokens than this data gives (other records, or a teacher with another "
+             "tokenizer or chat template): make it again with `bespoke teacher-logits`");
 }
 
 std::pair<torch::Tensor, torch::Tensor> TeacherTopK::rows(const std::vector<int64_t>& examples) const {
   std::vector<torch::Tensor> ids, logprobs;
-  for (int64_t i : examples) ids.push_back(file_->row("ids", i).to(torch::kInt64)), logprobs.push_back(file_->row("logprobs", i));
+  for (int64_t i : examples)
+    ids.push_back(file_->row("ids", i).to(torch::kInt64)), logprobs.push_back(file_->row("logprobs", i));
   return {torch::stack(ids), torch::stack(logprobs)};
 }
 

@@ -19,8 +19,9 @@ namespace bespoke::train {
 
 // Runs `teacher_dir` over every example of `data` (tokenized by the teacher's tokenizer) and
 // writes the top `k` log-probabilities at each of the first `seq_len` positions.
-void write_teacher_topk(const std::string& teacher_dir, const std::string& data, const std::string& out, int64_t seq_len,
-                        int64_t k, int64_t batch = 8, const std::string& device = "cpu", const std::string& chat_template = "");
+void write_teacher_topk(const std::string& teacher_dir, const std::string& data, const std::string& out,
+                        int64_t seq_len, int64_t k, int64_t batch = 8, const std::string& device = "cpu",
+                        const std::string& chat_template = "");
 
 class TeacherTopK {
  public:

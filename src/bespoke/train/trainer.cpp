@@ -21,10 +21,10 @@
 #include "bespoke/train/data.h"
 #include "bespoke/train/distributed.h"
 #include "bespoke/train/evaluate.h"
+#include "bespoke/train/loss.h"
 #include "bespoke/train/master_weights.h"
 #include "bespoke/train/sampler.h"
 #include "bespoke/train/teacher_cache.h"
-#include "bespoke/train/loss.h"
 
 namespace bespoke::train {
 namespace fs = std::filesystem;
@@ -42,7 +42,8 @@ void check_config(const TrainConfig& c) {
   if (!(c.kd_tau > 0)) usage("--kd-tau must be positive");
   if (c.schedule.warmup < 0 || c.schedule.warmup >= c.steps) usage("--warmup must be below --steps");
   if (c.eval_every < 0) usage("--eval-every must not be negative");
-  if ((c.eval_every > 0 || c.mix_every > 0) && c.eval_data.empty()) usage("--eval-every and --mix-every need --eval-data");
+  if ((c.eval_every > 0 || c.mix_every > 0) && c.eval_data.empty())
+    usage("--eval-every and --mix-every need --eval-data");
 }
 
 std::string step_dir(const std::string& out, int64_t step) {
@@ -94,8 +95,8 @@ void load_rng(const std::string& path, const torch::Device& device) {
 // state belongs to the parameters (names and shapes), frozen and grouped as the flags say, with
 // the group settings libtorch restores with it. A resume with any of these changed would
 // continue somewhere else, or fail inside libtorch: it is refused, naming what changed.
-nlohmann::json run_identity(size_t examples, const std::string& examples_hash, const TrainConfig& cfg, const MasterWeights& w,
-                            const std::vector<ParamGroup>& extra) {
+nlohmann::json run_identity(size_t examples, const std::string& examples_hash, const TrainConfig& cfg,
+                            const MasterWeights& w, const std::vector<ParamGroup>& extra) {
   Fingerprint parameters;
   for (size_t i = 0; i < w.names().size(); ++i) {
     parameters.add(w.names()[i]);
@@ -108,14 +109,24 @@ nlohmann::json run_identity(size_t examples, const std::string& examples_hash, c
       tensors.add(name);
       for (const int64_t d : t.sizes()) tensors.add(uint64_t(d));
     }
-    groups.push_back({{"name", g.name}, {"tensors", tensors.hex()}, {"lr_multiple", g.lr_multiple}, {"weight_decay", g.weight_decay}});
+    groups.push_back({{"name", g.name},
+                      {"tensors", tensors.hex()},
+                      {"lr_multiple", g.lr_multiple},
+                      {"weight_decay", g.weight_decay}});
   }
-  return {{"extra_groups", groups},{"examples", examples},          {"tokens_hash", examples_hash},
-          {"seq_len", cfg.seq_len},        {"batch", cfg.batch},
-          {"bucket", cfg.bucket},          {"domains", cfg.domains},
-          {"seed", cfg.seed},              {"parameters", parameters.hex()},
-          {"freeze", cfg.freeze},          {"lr_groups", cfg.lr_groups},
-          {"weight_decay", cfg.weight_decay}, {"betas", {cfg.beta1, cfg.beta2}},
+  return {{"extra_groups", groups},
+          {"examples", examples},
+          {"tokens_hash", examples_hash},
+          {"seq_len", cfg.seq_len},
+          {"batch", cfg.batch},
+          {"bucket", cfg.bucket},
+          {"domains", cfg.domains},
+          {"seed", cfg.seed},
+          {"parameters", parameters.hex()},
+          {"freeze", cfg.freeze},
+          {"lr_groups", cfg.lr_groups},
+          {"weight_decay", cfg.weight_decay},
+          {"betas", {cfg.beta1, cfg.beta2}},
           {"eps", cfg.eps}};
 }
 
@@ -128,13 +139,16 @@ void check_same_run(const std::string& dir, const nlohmann::json& saved, const n
     if (saved.contains(key) && saved[key] != value)
       differs += (differs.empty() ? "" : ", ") + key + " " + saved[key].dump() + " -> " + value.dump();
   if (!differs.empty())
-    fail(ErrorKind::kUsage, dir + " was made with other data or settings (" + differs +
-                                "): resume with the same --model, --data, --seq-len, --batch, --bucket, --domains, --seed, "
-                                "--freeze, --lr-group and optimizer settings");
+    fail(ErrorKind::kUsage,
+         dir + " was made with other data or settings (" + differs +
+             "): resume with the same --model, --data, --seq-len, --batch, --bucket, --domains, --seed, "
+             "--freeze, --lr-group and optimizer settings");
 }
 
 // An extra group's tensor's name in extra.safetensors.
-std::string extra_name(const ParamGroup& g, const std::string& tensor) { return g.name + "/" + tensor; }
+std::string extra_name(const ParamGroup& g, const std::string& tensor) {
+  return g.name + "/" + tensor;
+}
 
 // Written beside its final name and renamed, so a checkpoint directory is always complete.
 void save_checkpoint(const std::string& out, const MasterWeights& w, const std::vector<ParamGroup>& extra,
@@ -153,8 +167,9 @@ void save_checkpoint(const std::string& out, const MasterWeights& w, const std::
   }
   torch::save(opt, tmp + "/optimizer.pt");
   save_rng(tmp + "/rng.safetensors", device);
-  const nlohmann::json state = {{"step", c.step},     {"data", c.data},     {"identity", c.identity},
-                                {"domain_weights", c.weights}, {"tokens", c.tokens}, {"first_loss", c.first_loss}};
+  const nlohmann::json state = {{"step", c.step},         {"data", c.data},
+                                {"identity", c.identity}, {"domain_weights", c.weights},
+                                {"tokens", c.tokens},     {"first_loss", c.first_loss}};
   write_file_atomic(tmp + "/state.json", [&](std::ostream& o) { o << state.dump(1) << "\n"; });
   // On disk before the older checkpoints go: a power loss must not leave only a torn one.
   for (const auto& e : fs::directory_iterator(tmp)) sync_to_disk(e.path().string());
@@ -164,7 +179,8 @@ void save_checkpoint(const std::string& out, const MasterWeights& w, const std::
   sync_to_disk((fs::path(out) / "checkpoints").string());
   std::vector<std::string> all;
   for (const auto& e : fs::directory_iterator(fs::path(out) / "checkpoints"))
-    if (e.path().filename().string().rfind("step-", 0) == 0 && e.path().extension() != ".tmp") all.push_back(e.path().string());
+    if (e.path().filename().string().rfind("step-", 0) == 0 && e.path().extension() != ".tmp")
+      all.push_back(e.path().string());
   std::sort(all.begin(), all.end());
   for (size_t i = 0; i + keep < all.size(); ++i) fs::remove_all(all[i]);
 }
@@ -172,7 +188,8 @@ void save_checkpoint(const std::string& out, const MasterWeights& w, const std::
 // Reads the checkpoint's state and, once its identity matches `identity`, loads its weights,
 // optimizer and generators.
 Checkpointed load_checkpoint(const std::string& dir, const nlohmann::json& identity, MasterWeights& w,
-                             const std::vector<ParamGroup>& extra, torch::optim::Optimizer& opt, const torch::Device& device) {
+                             const std::vector<ParamGroup>& extra, torch::optim::Optimizer& opt,
+                             const torch::Device& device) {
   std::ifstream in(dir + "/state.json");
   const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
   Checkpointed c;
@@ -282,8 +299,9 @@ void load_data(Run& run) {
   check_config(cfg);
   // DIR/final is written in the student's own format at the end: refuse now what it cannot be.
   if (!fs::exists(fs::path(cfg.model) / "config.json"))
-    fail(ErrorKind::kUsage, cfg.model + ": the student must be an HF model directory (config.json, weights, tokenizer); "
-                                        "a GGUF file can be a --teacher, not a student");
+    fail(ErrorKind::kUsage, cfg.model +
+                                ": the student must be an HF model directory (config.json, weights, tokenizer); "
+                                "a GGUF file can be a --teacher, not a student");
   DataParallel& dp = run.dp;
   if (cfg.batch % dp.world() != 0) fail(ErrorKind::kUsage, "--batch must be a multiple of the number of processes");
   if (dp.world() > 1 && dp.leader())
@@ -298,15 +316,17 @@ void load_data(Run& run) {
   run.examples = split_documents(records, cfg.seq_len);
   const std::vector<text::Example>& examples = run.examples;
   run.examples_hash = tokens_hash(examples);
-  const int64_t cut = std::count_if(examples.begin(), examples.end(),
-                                    [&](const text::Example& e) { return static_cast<int64_t>(e.ids.size()) > cfg.seq_len + 1; });
+  const int64_t cut = std::count_if(examples.begin(), examples.end(), [&](const text::Example& e) {
+    return static_cast<int64_t>(e.ids.size()) > cfg.seq_len + 1;
+  });
   int64_t empty = 0;
   for (size_t i = 0; i < examples.size(); ++i) empty += trained_targets(examples, {int64_t(i)}, cfg.seq_len) == 0;
   if (cut > 0 && dp.leader())
     std::fprintf(stderr, "%lld of %zu examples are longer than --seq-len %lld: their ends are not trained\n",
                  static_cast<long long>(cut), examples.size(), static_cast<long long>(cfg.seq_len));
   if (empty > 0 && dp.leader())
-    std::fprintf(stderr, "%lld of %zu examples train nothing within --seq-len %lld (a prompt that fills it, or no reply)\n",
+    std::fprintf(stderr,
+                 "%lld of %zu examples train nothing within --seq-len %lld (a prompt that fills it, or no reply)\n",
                  static_cast<long long>(empty), examples.size(), static_cast<long long>(cfg.seq_len));
   run.dtype = cfg.bf16 ? torch::kBFloat16 : torch::kFloat32;
   run.device = dp.device();
@@ -329,8 +349,9 @@ void load_models(Run& run) {
     run.teacher = model::load_model(cfg.teacher, load);
     run.teacher->eval();
     if (run.teacher->spec().vocab_size != net->spec().vocab_size)
-      fail(ErrorKind::kInput, cfg.teacher + ": the teacher's vocabulary (" + std::to_string(run.teacher->spec().vocab_size) +
-                                  ") differs from the student's (" + std::to_string(net->spec().vocab_size) + ")");
+      fail(ErrorKind::kInput, cfg.teacher + ": the teacher's vocabulary (" +
+                                  std::to_string(run.teacher->spec().vocab_size) + ") differs from the student's (" +
+                                  std::to_string(net->spec().vocab_size) + ")");
   }
   if (!cfg.teacher_topk.empty()) {
     if (run.teacher) fail(ErrorKind::kUsage, "give --teacher or --teacher-topk, not both");
@@ -363,7 +384,8 @@ std::vector<double> measure_domains(Run& run, model::Transformer model) {
 // model's before training), and the sampler that draws the batches.
 void make_sampler(Run& run) {
   const TrainConfig& cfg = run.cfg;
-  if (!cfg.domains.empty()) run.mix = std::make_unique<DomainMix>(DomainMix::make(cfg.domains, cfg.domain_weights, cfg.domain_cap));
+  if (!cfg.domains.empty())
+    run.mix = std::make_unique<DomainMix>(DomainMix::make(cfg.domains, cfg.domain_weights, cfg.domain_cap));
   if (run.mix && cfg.mix_every > 0)
     run.reference = cfg.reference_losses.empty() ? measure_domains(run, run.teacher ? run.teacher : run.net)
                                                  : read_reference_losses(cfg.reference_losses, *run.mix);
@@ -407,11 +429,13 @@ void make_optimizer(Run& run) {
     const auto named = [&](const ParamGroup& g) { return g.name == extra.name; };
     if (extra.name.empty() || std::count_if(run.ext.groups.begin(), run.ext.groups.end(), named) > 1)
       fail(ErrorKind::kUsage, what + ": needs a name of its own");
-    if (!std::isfinite(extra.lr_multiple) || extra.lr_multiple < 0) fail(ErrorKind::kUsage, what + ": the multiple must be finite and >= 0");
+    if (!std::isfinite(extra.lr_multiple) || extra.lr_multiple < 0)
+      fail(ErrorKind::kUsage, what + ": the multiple must be finite and >= 0");
     if (extra.tensors.empty()) fail(ErrorKind::kUsage, what + ": has no tensors");
     std::vector<torch::Tensor> params;
     for (const auto& [name, t] : extra.tensors) {
-      if (!t.defined() || t.scalar_type() != torch::kFloat32) fail(ErrorKind::kUsage, what + ": " + name + " is not an fp32 tensor");
+      if (!t.defined() || t.scalar_type() != torch::kFloat32)
+        fail(ErrorKind::kUsage, what + ": " + name + " is not an fp32 tensor");
       torch::Tensor leaf = t;
       {
         torch::NoGradGuard no_grad;
@@ -434,7 +458,8 @@ void start_or_resume(Run& run) {
   const TrainConfig& cfg = run.cfg;
   DataParallel& dp = run.dp;
   run.metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
-  const nlohmann::json identity = run_identity(run.examples.size(), run.examples_hash, cfg, run.weights, run.ext.groups);
+  const nlohmann::json identity =
+      run_identity(run.examples.size(), run.examples_hash, cfg, run.weights, run.ext.groups);
   const std::string previous = latest_checkpoint(cfg.out);
   dp.barrier();  // every rank has looked before the leader writes anything
   if (dp.leader()) fs::create_directories(fs::path(cfg.out) / "checkpoints");
@@ -442,7 +467,8 @@ void start_or_resume(Run& run) {
     if (previous.empty()) fail(ErrorKind::kUsage, cfg.out + ": no checkpoint to resume from");
     run.state = load_checkpoint(previous, identity, run.weights, run.ext.groups, *run.opt, run.device);
     if (cfg.stop_at > 0 && cfg.stop_at <= run.state.step)
-      fail(ErrorKind::kUsage, "--stop-at " + std::to_string(cfg.stop_at) + " is not after the checkpoint's step " + std::to_string(run.state.step));
+      fail(ErrorKind::kUsage, "--stop-at " + std::to_string(cfg.stop_at) + " is not after the checkpoint's step " +
+                                  std::to_string(run.state.step));
     run.sampler->restore(run.state.data);
     if (run.mix) run.mix->weights = run.state.weights;
     if (dp.leader()) trim_metrics(run.metrics_path, run.state.step);
@@ -539,16 +565,20 @@ StepResult train_step(Run& run) {
   s.loss = dp.sum(loss_sum);
   for (double& t : s.terms) t = dp.sum(t);
   // The norm is measured (and logged) without a clip too: a non-finite gradient must stop the run.
-  s.grad_norm = torch::nn::utils::clip_grad_norm_(run.trainable, cfg.clip > 0 ? cfg.clip : std::numeric_limits<double>::infinity());
+  s.grad_norm = torch::nn::utils::clip_grad_norm_(run.trainable,
+                                                  cfg.clip > 0 ? cfg.clip : std::numeric_limits<double>::infinity());
   // A diverged step would be applied, checkpointed, and the last good checkpoints pruned.
   if (!std::isfinite(s.loss) || !std::isfinite(s.grad_norm)) {
     const auto text = [](double x) { return std::isnan(x) ? std::string("NaN") : std::to_string(x); };
-    fail(ErrorKind::kInput, "step " + std::to_string(run.state.step + 1) + ": the loss is " + text(s.loss) + " and the gradient norm " +
-                                text(s.grad_norm) + "; stopped before updating the weights (checkpoints are kept): lower --lr or check the data");
+    fail(ErrorKind::kInput,
+         "step " + std::to_string(run.state.step + 1) + ": the loss is " + text(s.loss) + " and the gradient norm " +
+             text(s.grad_norm) +
+             "; stopped before updating the weights (checkpoints are kept): lower --lr or check the data");
   }
   run.opt->step();
   run.weights.publish();
-  for (size_t i = run.weights.trainable().size(); i < run.trainable.size(); ++i) run.trainable[i].mutable_grad().reset();
+  for (size_t i = run.weights.trainable().size(); i < run.trainable.size(); ++i)
+    run.trainable[i].mutable_grad().reset();
   ++run.state.step;
   if (run.state.step == 1) run.state.first_loss = s.loss;
   return s;
@@ -557,9 +587,12 @@ StepResult train_step(Run& run) {
 // The step's metrics line: loss, rate, gradient norm, tokens and speed, and the extra terms.
 nlohmann::json metrics_line(const Run& run, const StepResult& s) {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - run.start).count();
-  nlohmann::json line = {{"step", run.state.step},       {"loss", s.loss},
-                         {"lr", s.lr},                   {"grad_norm", s.grad_norm},
-                         {"tokens", run.state.tokens},   {"tokens_per_s", run.positions / std::max(elapsed, 1e-9)},
+  nlohmann::json line = {{"step", run.state.step},
+                         {"loss", s.loss},
+                         {"lr", s.lr},
+                         {"grad_norm", s.grad_norm},
+                         {"tokens", run.state.tokens},
+                         {"tokens_per_s", run.positions / std::max(elapsed, 1e-9)},
                          {"elapsed_s", elapsed}};
   if (!run.ext.terms.empty()) {
     nlohmann::json terms = nlohmann::json::object();
@@ -627,7 +660,8 @@ std::string latest_checkpoint(const std::string& out) {
   if (!fs::exists(dir)) return best;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
-    if (name.rfind("step-", 0) == 0 && e.path().extension() != ".tmp" && e.path().string() > best) best = e.path().string();
+    if (name.rfind("step-", 0) == 0 && e.path().extension() != ".tmp" && e.path().string() > best)
+      best = e.path().string();
   }
   return best;
 }

@@ -24,24 +24,24 @@ namespace bespoke::train {
 struct TrainConfig {
   std::string model, data, out;
   std::string chat_template;  // a format name to render chat records with instead of the model's template
-  std::string teacher;       // a model directory; empty: plain cross-entropy
-  std::string teacher_topk;  // or a file of its top-K log-probabilities (teacher_cache.h)
-  double kd_weight = 1.0;    // with a teacher: loss = w * KD + (1 - w) * CE
+  std::string teacher;        // a model directory; empty: plain cross-entropy
+  std::string teacher_topk;   // or a file of its top-K log-probabilities (teacher_cache.h)
+  double kd_weight = 1.0;     // with a teacher: loss = w * KD + (1 - w) * CE
   double kd_tau = 1.0;
-  int64_t steps = 100;       // optimizer steps in total (a resumed run continues up to it)
-  int64_t stop_at = 0;       // > 0: checkpoint and stop at this step, as if interrupted
+  int64_t steps = 100;  // optimizer steps in total (a resumed run continues up to it)
+  int64_t stop_at = 0;  // > 0: checkpoint and stop at this step, as if interrupted
   int64_t seq_len = 512;
-  int64_t batch = 8;         // rows per optimizer step, over all micro-batches
-  int64_t micro_batch = 0;   // rows per forward pass; 0: the whole batch
-  int64_t bucket = 0;        // > 0: length bucketing over windows of this many batches (sampler.h)
+  int64_t batch = 8;        // rows per optimizer step, over all micro-batches
+  int64_t micro_batch = 0;  // rows per forward pass; 0: the whole batch
+  int64_t bucket = 0;       // > 0: length bucketing over windows of this many batches (sampler.h)
   Schedule schedule;
-  double weight_decay = 0.0; // decoupled (AdamW), matrices only: norms and biases never decay
+  double weight_decay = 0.0;  // decoupled (AdamW), matrices only: norms and biases never decay
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
-  double clip = 1.0;         // global gradient-norm clip; 0: none
+  double clip = 1.0;  // global gradient-norm clip; 0: none
   uint64_t seed = 0;
-  int64_t save_every = 0;    // steps between checkpoints; 0: only at the end
-  int64_t keep = 2;          // checkpoints kept
-  int64_t chunk = 1024;      // positions per head application in the loss
+  int64_t save_every = 0;           // steps between checkpoints; 0: only at the end
+  int64_t keep = 2;                 // checkpoints kept
+  int64_t chunk = 1024;             // positions per head application in the loss
   std::vector<std::string> freeze;  // parameters whose name contains any of these stay fixed
   // Per-group rates: a parameter whose name contains a group's string trains at that multiple of
   // the scheduled rate (the first group that matches; the rest at 1x).
@@ -56,13 +56,13 @@ struct TrainConfig {
   double domain_cap = 1.0;
   int64_t mix_every = 0;
   std::string eval_data, reference_losses;
-  int64_t eval_every = 0;      // > 0: every that many steps and at the last, the loss on eval_data
-  std::string device = "cpu";  // cpu, cuda, cuda:N
-  bool bf16 = false;           // bf16 weights and activations, fp32 master weights and optimizer
+  int64_t eval_every = 0;          // > 0: every that many steps and at the last, the loss on eval_data
+  std::string device = "cpu";      // cpu, cuda, cuda:N
+  bool bf16 = false;               // bf16 weights and activations, fp32 master weights and optimizer
   bool checkpoint_layers = false;  // recompute each layer's activations in the backward pass
   bool resume = false;
-  bool progress = false;     // a progress line on stderr, redrawn in place (for a terminal)
-  int64_t log_every = 0;     // > 0 without `progress`: a plain stderr line every that many steps
+  bool progress = false;  // a progress line on stderr, redrawn in place (for a terminal)
+  int64_t log_every = 0;  // > 0 without `progress`: a plain stderr line every that many steps
 };
 
 struct TrainResult {

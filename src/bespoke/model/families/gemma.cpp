@@ -66,8 +66,8 @@ double llama_cpp_query_scalar(int64_t n_layers, bool gemma2, int64_t hidden, int
 torch::Tensor fold_query_scale(const ModelSpec& s, const std::string& suffix, const torch::Tensor& w) {
   if (suffix != "attn_q.weight") return w;
   const LayerSpec& l0 = s.layers[0];
-  const double theirs =
-      1.0 / std::sqrt(llama_cpp_query_scalar(s.n_layers(), s.family == "gemma2", s.hidden_size, l0.n_heads, l0.head_dim));
+  const double theirs = 1.0 / std::sqrt(llama_cpp_query_scalar(s.n_layers(), s.family == "gemma2", s.hidden_size,
+                                                               l0.n_heads, l0.head_dim));
   const double ours = s.attn_scale > 0 ? s.attn_scale : 1.0 / std::sqrt(double(l0.head_dim));
   return w * (ours / theirs);
 }
@@ -89,8 +89,9 @@ nlohmann::json gemma_gguf_config(const io::GgufFile& f) {
   c["attn_logit_softcapping"] = gguf_number(f, a + "attn_logit_softcapping", gemma2 ? 50.0 : 0.0);
   c["final_logit_softcapping"] = gguf_number(f, a + "final_logit_softcapping", gemma2 ? 30.0 : 0.0);
   const int64_t n_layers = c["num_hidden_layers"].get<int64_t>();
-  c["query_pre_attn_scalar"] = llama_cpp_query_scalar(n_layers, gemma2, c["hidden_size"].get<int64_t>(),
-                                                      c["num_attention_heads"].get<int64_t>(), c["head_dim"].get<int64_t>());
+  c["query_pre_attn_scalar"] =
+      llama_cpp_query_scalar(n_layers, gemma2, c["hidden_size"].get<int64_t>(), c["num_attention_heads"].get<int64_t>(),
+                             c["head_dim"].get<int64_t>());
   const int64_t window = int64_t(gguf_number(f, a + "attention.sliding_window", 0));
   const int64_t period = int64_t(gguf_number(f, a + "attention.sliding_window_pattern", gemma2 ? 2 : 6));
   if (period < 1) fail(ErrorKind::kInput, f.path() + ": " + a + "attention.sliding_window_pattern must be positive");
@@ -113,8 +114,7 @@ std::vector<std::string> gemma2_layer_types(const nlohmann::json&, int64_t n_lay
 std::vector<std::string> gemma3_layer_types(const nlohmann::json& c, int64_t n_layers) {
   const int64_t period = config_int(c, "sliding_window_pattern", 6);
   std::vector<std::string> types;
-  for (int64_t i = 0; i < n_layers; ++i)
-    types.push_back((i + 1) % period ? "sliding_attention" : "full_attention");
+  for (int64_t i = 0; i < n_layers; ++i) types.push_back((i + 1) % period ? "sliding_attention" : "full_attention");
   return types;
 }
 
@@ -132,11 +132,20 @@ constexpr const char* kGemma3Defaults = R"({"vocab_size": 262208, "hidden_size":
   "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "query_pre_attn_scalar": 256, "sliding_window": 4096,
   "sliding_window_pattern": 6, "tie_word_embeddings": true})";
 
-extern const Family kGemma2Family{"gemma2", {"gemma2"}, kGemma2Defaults, configure_gemma_common, gemma2_layer_types,
-                                  llama_global_names(), gemma_layer_names(), {},
-                                  gemma_gguf, {"gemma2"}, gemma_gguf_config, nullptr};
-extern const Family kGemma3Family{"gemma3", {"gemma3_text", "gemma3"}, kGemma3Defaults, configure_gemma3,
-                                  gemma3_layer_types, llama_global_names(), gemma_layer_names(), {},
-                                  gemma_gguf, {"gemma3"}, gemma_gguf_config, nullptr};
+extern const Family kGemma2Family{"gemma2",           {"gemma2"},           kGemma2Defaults,     configure_gemma_common,
+                                  gemma2_layer_types, llama_global_names(), gemma_layer_names(), {},
+                                  gemma_gguf,         {"gemma2"},           gemma_gguf_config,   nullptr};
+extern const Family kGemma3Family{"gemma3",
+                                  {"gemma3_text", "gemma3"},
+                                  kGemma3Defaults,
+                                  configure_gemma3,
+                                  gemma3_layer_types,
+                                  llama_global_names(),
+                                  gemma_layer_names(),
+                                  {},
+                                  gemma_gguf,
+                                  {"gemma3"},
+                                  gemma_gguf_config,
+                                  nullptr};
 
 }  // namespace bespoke::model

@@ -53,7 +53,8 @@ void share_kv(const nlohmann::json& c, ModelSpec& s) {
     LayerSpec& l = s.layers[i];
     for (int64_t j = first_shared - 1; j >= 0 && l.kv_source < 0; --j)
       if ((s.layers[j].window > 0) == (l.window > 0)) l.kv_source = j;
-    if (l.kv_source < 0) fail(ErrorKind::kInput, "layer " + std::to_string(i) + " shares kv but no earlier layer has its type");
+    if (l.kv_source < 0)
+      fail(ErrorKind::kInput, "layer " + std::to_string(i) + " shares kv but no earlier layer has its type");
     if (double_wide) l.ffn_dim *= 2;
   }
 }
@@ -144,7 +145,8 @@ void check_llama_cpp_can_run(const ModelSpec& s) {
   if (!local || !global) fail(ErrorKind::kUnsupported, "llama.cpp's gemma4 needs both sliding and global layers");
   if (local->rope.type != RopeType::kDefault ||
       (global->rope.type != RopeType::kDefault && global->rope.type != RopeType::kProportional))
-    fail(ErrorKind::kUnsupported, "llama.cpp's gemma4 takes default rope on sliding layers and proportional rope on global ones");
+    fail(ErrorKind::kUnsupported,
+         "llama.cpp's gemma4 takes default rope on sliding layers and proportional rope on global ones");
   if (s.per_layer_input_dim > 0 && s.per_layer_vocab_size != s.vocab_size)
     fail(ErrorKind::kUnsupported, "llama.cpp's gemma4 needs the per-layer embedding table to cover the vocabulary");
   int64_t first_shared = s.n_layers();
@@ -153,15 +155,19 @@ void check_llama_cpp_can_run(const ModelSpec& s) {
     const LayerSpec& kind = l.window > 0 ? *local : *global;
     const std::string at = "layer " + std::to_string(i) + ": llama.cpp's gemma4 ";
     if (l.head_dim != kind.head_dim || !(l.rope == kind.rope) || l.window != kind.window)
-      fail(ErrorKind::kUnsupported, at + "needs every " + (l.window > 0 ? "sliding" : "global") + " layer to share head size, rope and window");
-    if (l.kv_source >= 0) first_shared = std::min(first_shared, i);
-    else if (first_shared < s.n_layers()) fail(ErrorKind::kUnsupported, at + "shares KV only in the last layers");
+      fail(ErrorKind::kUnsupported,
+           at + "needs every " + (l.window > 0 ? "sliding" : "global") + " layer to share head size, rope and window");
+    if (l.kv_source >= 0)
+      first_shared = std::min(first_shared, i);
+    else if (first_shared < s.n_layers())
+      fail(ErrorKind::kUnsupported, at + "shares KV only in the last layers");
   }
   for (int64_t i = first_shared; i < s.n_layers(); ++i) {
     const int64_t theirs = first_shared - (s.layers[i].window > 0 ? 2 : 1);
     if (theirs < 0 || s.layers[i].kv_source != theirs || (s.layers[theirs].window > 0) != (s.layers[i].window > 0))
-      fail(ErrorKind::kUnsupported, "layer " + std::to_string(i) + ": llama.cpp's gemma4 would read the keys and values of layer " +
-                                        std::to_string(theirs) + ", this model reads layer " + std::to_string(s.layers[i].kv_source));
+      fail(ErrorKind::kUnsupported,
+           "layer " + std::to_string(i) + ": llama.cpp's gemma4 would read the keys and values of layer " +
+               std::to_string(theirs) + ", this model reads layer " + std::to_string(s.layers[i].kv_source));
   }
 }
 
@@ -205,10 +211,13 @@ nlohmann::json gemma4_gguf_config(const io::GgufFile& f) {
   const double cap = gguf_number(f, a + "final_logit_softcapping", 30.0);  // llama.cpp's default
   if (cap > 0) c["final_logit_softcapping"] = cap;
   c["rope_parameters"] = {
-      {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", gguf_number(f, a + "rope.freq_base_swa", 10000.0)}}},
-      {"full_attention", {{"rope_type", "proportional"}, {"rope_theta", gguf_number(f, a + "rope.freq_base", 10000.0)},
-                          {"partial_rotary_factor", 2.0 * turning / global_dim},
-                          {"factor", turning > 0 ? freqs[0].item<double>() : 1.0}}}};
+      {"sliding_attention",
+       {{"rope_type", "default"}, {"rope_theta", gguf_number(f, a + "rope.freq_base_swa", 10000.0)}}},
+      {"full_attention",
+       {{"rope_type", "proportional"},
+        {"rope_theta", gguf_number(f, a + "rope.freq_base", 10000.0)},
+        {"partial_rotary_factor", 2.0 * turning / global_dim},
+        {"factor", turning > 0 ? freqs[0].item<double>() : 1.0}}}};
   c["layer_types"] = json::array();
   c["per_layer_config"] = json::object();
   for (int64_t i = 0; i < n_layers; ++i) {
@@ -221,7 +230,8 @@ nlohmann::json gemma4_gguf_config(const io::GgufFile& f) {
     c["per_layer_config"][std::to_string(i)] = layer;
   }
   for (const io::GgufTensorInfo& t : f.tensors())
-    if (t.name == "token_embd.weight" && !t.shape.empty()) c["vocab_size"] = c["vocab_size_per_layer_input"] = t.shape[0];
+    if (t.name == "token_embd.weight" && !t.shape.empty())
+      c["vocab_size"] = c["vocab_size_per_layer_input"] = t.shape[0];
   return c;
 }
 
@@ -250,8 +260,17 @@ constexpr const char* kGemma4Defaults = R"({"hidden_activation": "gelu_pytorch_t
 
 }  // namespace
 
-extern const Family kGemma4Family{"gemma4", {"gemma4_text", "gemma4"}, kGemma4Defaults, configure_gemma4, gemma4_layer_types,
-                                  gemma4_global_names(), gemma4_layer_names(), {},
-                                  gemma4_gguf, {"gemma4"}, gemma4_gguf_config, write_gemma4_config};
+extern const Family kGemma4Family{"gemma4",
+                                  {"gemma4_text", "gemma4"},
+                                  kGemma4Defaults,
+                                  configure_gemma4,
+                                  gemma4_layer_types,
+                                  gemma4_global_names(),
+                                  gemma4_layer_names(),
+                                  {},
+                                  gemma4_gguf,
+                                  {"gemma4"},
+                                  gemma4_gguf_config,
+                                  write_gemma4_config};
 
 }  // namespace bespoke::model

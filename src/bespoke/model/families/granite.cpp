@@ -31,8 +31,10 @@ torch::Tensor fold_multipliers(const ModelSpec& s, const std::string& suffix, co
   if (suffix == "token_embd.weight") return w * s.embedding_scale;
   if (suffix == "output.weight") return w / s.logit_divisor;
   const double root_head = std::sqrt(double(s.layers[0].head_dim));  // deci scales scores by 1/sqrt(head_dim)
-  if (suffix == "attn_q.weight" || suffix == "attn_q.bias") return w * (s.attn_scale > 0 ? s.attn_scale * root_head : 1.0);
-  if (suffix == "attn_output.weight" || suffix == "attn_output.bias" || suffix == "ffn_down.weight" || suffix == "ffn_down.bias")
+  if (suffix == "attn_q.weight" || suffix == "attn_q.bias")
+    return w * (s.attn_scale > 0 ? s.attn_scale * root_head : 1.0);
+  if (suffix == "attn_output.weight" || suffix == "attn_output.bias" || suffix == "ffn_down.weight" ||
+      suffix == "ffn_down.bias")
     return w * s.residual_scale;
   return w;
 }
@@ -65,7 +67,8 @@ constexpr const char* kGraniteDefaults = R"({"vocab_size": 32000, "hidden_size":
   "num_hidden_layers": 32, "num_attention_heads": 32, "max_position_embeddings": 2048, "rms_norm_eps": 1e-6,
   "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false})";
 
-extern const Family kGraniteFamily{"granite", {"granite"}, kGraniteDefaults, configure_granite, nullptr, llama_global_names(),
-                                   llama_layer_names(), {}, granite_gguf, {"granite"}, granite_gguf_config, nullptr};
+extern const Family kGraniteFamily{"granite",    {"granite"},          kGraniteDefaults,    configure_granite,
+                                   nullptr,      llama_global_names(), llama_layer_names(), {},
+                                   granite_gguf, {"granite"},          granite_gguf_config, nullptr};
 
 }  // namespace bespoke::model

@@ -11,7 +11,9 @@ namespace {
 
 void configure_llama(const nlohmann::json&, ModelSpec&) {}
 
-GgufArch llama_gguf(const ModelSpec& s) { return native_or_deci(s, {"llama"}); }
+GgufArch llama_gguf(const ModelSpec& s) {
+  return native_or_deci(s, {"llama"});
+}
 
 // deci names no family: q/k/v biases without an o bias are Qwen 2's. llama.cpp's deci skips
 // the rest of a layer whose FFN width is 0, attention included, so a file with such a layer
@@ -22,9 +24,11 @@ nlohmann::json llama_gguf_config(const io::GgufFile& f) {
   c["attention_bias"] = qkv_bias;
   if (gguf_key(f, "general.architecture") == "deci")
     for (int64_t i = 0; i < c["num_hidden_layers"].get<int64_t>(); ++i)
-      if (gguf_per_layer(f, "deci.feed_forward_length", i) == 0 && gguf_per_layer(f, "deci.attention.head_count", i) > 0)
-        fail(ErrorKind::kUnsupported, f.path() + ": layer " + std::to_string(i) +
-                                          " has attention heads and no FFN, which llama.cpp's deci skips whole (attention included)");
+      if (gguf_per_layer(f, "deci.feed_forward_length", i) == 0 &&
+          gguf_per_layer(f, "deci.attention.head_count", i) > 0)
+        fail(ErrorKind::kUnsupported,
+             f.path() + ": layer " + std::to_string(i) +
+                 " has attention heads and no FFN, which llama.cpp's deci skips whole (attention included)");
   return c;
 }
 
@@ -38,13 +42,22 @@ constexpr const char* kMistralDefaults = R"({"vocab_size": 32000, "hidden_size":
   "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 131072,
   "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false})";
 
-extern const Family kLlamaFamily{"llama", {"llama"}, kLlamaDefaults, configure_llama, nullptr,
-                                 llama_global_names(), llama_layer_names(), {},
-                                 llama_gguf, {"llama", "deci"}, llama_gguf_config, nullptr};
+extern const Family kLlamaFamily{
+    "llama", {"llama"},  kLlamaDefaults,    configure_llama,   nullptr, llama_global_names(), llama_layer_names(),
+    {},      llama_gguf, {"llama", "deci"}, llama_gguf_config, nullptr};
 // Mistral applies `sliding_window` (v0.1: 4096, later null) to every layer.
 // In GGUF a Llama: llama.cpp's llama reads it back as one.
-extern const Family kMistralFamily{"mistral", {"mistral"}, kMistralDefaults, configure_llama,
-                                   sliding_everywhere_layer_types, llama_global_names(), llama_layer_names(), {},
-                                   llama_gguf, {}, nullptr, nullptr};
+extern const Family kMistralFamily{"mistral",
+                                   {"mistral"},
+                                   kMistralDefaults,
+                                   configure_llama,
+                                   sliding_everywhere_layer_types,
+                                   llama_global_names(),
+                                   llama_layer_names(),
+                                   {},
+                                   llama_gguf,
+                                   {},
+                                   nullptr,
+                                   nullptr};
 
 }  // namespace bespoke::model

@@ -22,9 +22,13 @@ std::vector<NameRule> olmo2_layer_names() {
   return names;
 }
 
-GgufArch olmo2_gguf(const ModelSpec& s) { return native_only(s, {"olmo2"}); }
+GgufArch olmo2_gguf(const ModelSpec& s) {
+  return native_only(s, {"olmo2"});
+}
 
-nlohmann::json olmo2_gguf_config(const io::GgufFile& f) { return gguf_base_config(f, "olmo2"); }
+nlohmann::json olmo2_gguf_config(const io::GgufFile& f) {
+  return gguf_base_config(f, "olmo2");
+}
 
 }  // namespace
 
@@ -33,7 +37,8 @@ constexpr const char* kOlmo2Defaults = R"({"vocab_size": 50304, "hidden_size": 4
   "num_hidden_layers": 32, "num_attention_heads": 32, "max_position_embeddings": 2048, "rms_norm_eps": 1e-5,
   "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false})";
 
-extern const Family kOlmo2Family{"olmo2", {"olmo2"}, kOlmo2Defaults, configure_olmo2, nullptr, llama_global_names(),
-                                 olmo2_layer_names(), {}, olmo2_gguf, {"olmo2"}, olmo2_gguf_config, nullptr};
+extern const Family kOlmo2Family{
+    "olmo2", {"olmo2"},  kOlmo2Defaults, configure_olmo2,   nullptr, llama_global_names(), olmo2_layer_names(),
+    {},      olmo2_gguf, {"olmo2"},      olmo2_gguf_config, nullptr};
 
 }  // namespace bespoke::model

@@ -55,17 +55,17 @@ constexpr const char* kPhi3Defaults = R"({"vocab_size": 32064, "hidden_size": 30
 
 // Phi-3 masks every layer to `sliding_window` when the config sets one.
 extern const Family kPhi3Family{"phi3",
-                         {"phi3"},
-                         kPhi3Defaults,
-                         configure_phi3,
-                         sliding_everywhere_layer_types,
-                         llama_global_names(),
-                         llama_layer_names(),
-                         {{"self_attn.qkv_proj.weight", {"attn_q.weight", "attn_k.weight", "attn_v.weight"}},
-                          {"mlp.gate_up_proj.weight", {"ffn_gate.weight", "ffn_up.weight"}}},
-                         phi3_gguf,
-                         {"phi3"},
-                         phi3_gguf_config,
-                         nullptr};
+                                {"phi3"},
+                                kPhi3Defaults,
+                                configure_phi3,
+                                sliding_everywhere_layer_types,
+                                llama_global_names(),
+                                llama_layer_names(),
+                                {{"self_attn.qkv_proj.weight", {"attn_q.weight", "attn_k.weight", "attn_v.weight"}},
+                                 {"mlp.gate_up_proj.weight", {"ffn_gate.weight", "ffn_up.weight"}}},
+                                phi3_gguf,
+                                {"phi3"},
+                                phi3_gguf_config,
+                                nullptr};
 
 }  // namespace bespoke::model

@@ -13,8 +13,7 @@ namespace {
 std::vector<std::string> qwen_layer_types(const nlohmann::json& c, int64_t n_layers) {
   std::vector<std::string> types(n_layers, "full_attention");
   if (!config_bool(c, "use_sliding_window", false)) return types;
-  for (int64_t i = config_int(c, "max_window_layers", n_layers); i < n_layers; ++i)
-    types[i] = "sliding_attention";
+  for (int64_t i = config_int(c, "max_window_layers", n_layers); i < n_layers; ++i) types[i] = "sliding_attention";
   return types;
 }
 
@@ -23,17 +22,25 @@ void configure_qwen2(const nlohmann::json&, ModelSpec& s) {
   s.o_bias = false;
 }
 
-void configure_qwen3(const nlohmann::json&, ModelSpec& s) { s.qk_norm = QkNorm::kPerHead; }
+void configure_qwen3(const nlohmann::json&, ModelSpec& s) {
+  s.qk_norm = QkNorm::kPerHead;
+}
 
-GgufArch qwen2_gguf(const ModelSpec& s) { return native_or_deci(s, {"qwen2"}); }
+GgufArch qwen2_gguf(const ModelSpec& s) {
+  return native_or_deci(s, {"qwen2"});
+}
 
 GgufArch qwen3_gguf(const ModelSpec& s) {
   if (first_irregular_layer(s) >= 0 && s.tie_embeddings) return openelm_arch(s);
   return native_only(s, {"qwen3"}, " (openelm would need tied embeddings)");
 }
 
-nlohmann::json qwen2_gguf_config(const io::GgufFile& f) { return gguf_base_config(f, "qwen2"); }
-nlohmann::json qwen3_gguf_config(const io::GgufFile& f) { return gguf_base_config(f, "qwen3"); }
+nlohmann::json qwen2_gguf_config(const io::GgufFile& f) {
+  return gguf_base_config(f, "qwen2");
+}
+nlohmann::json qwen3_gguf_config(const io::GgufFile& f) {
+  return gguf_base_config(f, "qwen3");
+}
 
 }  // namespace
 
@@ -46,11 +53,20 @@ constexpr const char* kQwen3Defaults = R"({"vocab_size": 151936, "hidden_size": 
   "max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu",
   "tie_word_embeddings": false})";
 
-extern const Family kQwen2Family{"qwen2", {"qwen2"}, kQwen2Defaults, configure_qwen2, qwen_layer_types,
-                                 llama_global_names(), llama_layer_names(), {},
-                                 qwen2_gguf, {"qwen2"}, qwen2_gguf_config, nullptr};
-extern const Family kQwen3Family{"qwen3", {"qwen3"}, kQwen3Defaults, configure_qwen3, qwen_layer_types,
-                                 llama_global_names(), llama_layer_names(), {},
-                                 qwen3_gguf, {"qwen3", "openelm"}, qwen3_gguf_config, nullptr};
+extern const Family kQwen2Family{
+    "qwen2", {"qwen2"},  kQwen2Defaults, configure_qwen2,   qwen_layer_types, llama_global_names(), llama_layer_names(),
+    {},      qwen2_gguf, {"qwen2"},      qwen2_gguf_config, nullptr};
+extern const Family kQwen3Family{"qwen3",
+                                 {"qwen3"},
+                                 kQwen3Defaults,
+                                 configure_qwen3,
+                                 qwen_layer_types,
+                                 llama_global_names(),
+                                 llama_layer_names(),
+                                 {},
+                                 qwen3_gguf,
+                                 {"qwen3", "openelm"},
+                                 qwen3_gguf_config,
+                                 nullptr};
 
 }  // namespace bespoke::model

@@ -66,12 +66,14 @@ std::vector<Item> load_items(const std::string& path) {
   std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.id < b.id; });
   std::vector<Item> unique;
   for (Item& item : items) {
-    if (!unique.empty() && unique.back().id == item.id) unique.back() = std::move(item);
-    else unique.push_back(std::move(item));
+    if (!unique.empty() && unique.back().id == item.id)
+      unique.back() = std::move(item);
+    else
+      unique.push_back(std::move(item));
   }
   const bool probe_layout = numeric && std::none_of(unique.begin(), unique.end(), [](const Item& item) {
-    return !item.pair.empty() || item.role() != Role::kPlain;
-  });
+                              return !item.pair.empty() || item.role() != Role::kPlain;
+                            });
   if (probe_layout)
     for (Item& item : unique) {
       // The scorer's ADVERSARIAL_PAIRS, MINIMAL_IDS and DENSE_NUMBER_IDS.
@@ -99,8 +101,10 @@ std::map<std::string, std::optional<Json>> load_predictions(const std::string& p
     // The scorer reads `output or gold_output`: an empty output scores the gold.
     if (!python_truthy(output)) output = r.contains("gold_output") ? r["gold_output"] : Json();
     std::optional<Json> parsed;
-    if (output.is_string()) parsed = extract_json(output.get<std::string>());
-    else if (output.is_object()) parsed = output;
+    if (output.is_string())
+      parsed = extract_json(output.get<std::string>());
+    else if (output.is_object())
+      parsed = output;
     out[id_key(r["id"])] = parsed;
   });
   return out;

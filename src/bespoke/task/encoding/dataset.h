@@ -40,6 +40,8 @@ std::vector<Item> load_items(const std::string& path);
 std::map<std::string, std::optional<Json>> load_predictions(const std::string& path);
 
 // The key of an id in those maps: its JSON text.
-inline std::string id_key(const Json& id) { return id.dump(); }
+inline std::string id_key(const Json& id) {
+  return id.dump();
+}
 
 }  // namespace bespoke::task::encoding

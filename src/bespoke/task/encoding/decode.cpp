@@ -26,7 +26,8 @@ int32_t best_allowed(const torch::Tensor& logits, const std::vector<std::string>
   int32_t best = -1;
   for (int32_t id = 0; id < static_cast<int32_t>(bytes.size()); ++id) {
     // Running the grammar is what costs: only for a token that would beat the best so far.
-    if (bytes[id].empty() || !first[static_cast<unsigned char>(bytes[id][0])] || (best >= 0 && !(score[id] > score[best])))
+    if (bytes[id].empty() || !first[static_cast<unsigned char>(bytes[id][0])] ||
+        (best >= 0 && !(score[id] > score[best])))
       continue;
     RecordGrammar next = record;
     if (accepts(next, bytes[id]) && static_cast<int64_t>(next.completion_length()) <= budget) best = id;
@@ -36,8 +37,9 @@ int32_t best_allowed(const torch::Tensor& logits, const std::vector<std::string>
 
 }  // namespace
 
-std::string generate_text(model::Transformer& model, const text::Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
-                          const std::vector<int32_t>& stop_ids, const DecodeOptions& options) {
+std::string generate_text(model::Transformer& model, const text::Tokenizer& tokenizer,
+                          const std::vector<int32_t>& prompt, const std::vector<int32_t>& stop_ids,
+                          const DecodeOptions& options) {
   if (prompt.empty()) fail(ErrorKind::kUsage, "generation needs a prompt of at least one token");
   RecordGrammar record;
   std::vector<std::string> bytes;  // per token id; empty for those that may not appear in a record
@@ -61,15 +63,18 @@ std::string generate_text(model::Transformer& model, const text::Tokenizer& toke
     const torch::Tensor logits = stepper.next_logits()[0];  // [V]
     int32_t next;
     if (options.constrained) {
-      next = best_allowed(logits.to(torch::kCPU, torch::kFloat32).contiguous(), bytes, record, options.max_new_tokens - step - 1);
-      if (next < 0) fail(ErrorKind::kUnsupported, "no token of the vocabulary continues the record (it lacks single-byte tokens)");
+      next = best_allowed(logits.to(torch::kCPU, torch::kFloat32).contiguous(), bytes, record,
+                          options.max_new_tokens - step - 1);
+      if (next < 0)
+        fail(ErrorKind::kUnsupported, "no token of the vocabulary continues the record (it lacks single-byte tokens)");
       accepts(record, bytes[next]);
     } else {
       next = static_cast<int32_t>(logits.argmax().item<int64_t>());
       if (std::find(stop_ids.begin(), stop_ids.end(), next) != stop_ids.end()) break;
     }
     out.push_back(next);
-    stepper.append(torch::full({1, 1}, static_cast<int64_t>(next), torch::TensorOptions().dtype(torch::kLong).device(device)));
+    stepper.append(
+        torch::full({1, 1}, static_cast<int64_t>(next), torch::TensorOptions().dtype(torch::kLong).device(device)));
   }
   return tokenizer.decode(out);
 }

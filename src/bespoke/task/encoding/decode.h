@@ -27,7 +27,8 @@ struct DecodeOptions {
 // bytes; Error(kInput) otherwise) and the vocabulary has a token for every single byte, as
 // byte-level BPE and SentencePiece with byte fallback do: the shortest completion can then
 // always be written a byte per token (Error(kUnsupported) if a byte has none).
-std::string generate_text(model::Transformer& model, const text::Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
-                          const std::vector<int32_t>& stop_ids, const DecodeOptions& options);
+std::string generate_text(model::Transformer& model, const text::Tokenizer& tokenizer,
+                          const std::vector<int32_t>& prompt, const std::vector<int32_t>& stop_ids,
+                          const DecodeOptions& options);
 
 }  // namespace bespoke::task::encoding

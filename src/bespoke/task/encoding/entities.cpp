@@ -2,7 +2,6 @@
 
 #include <utf8proc.h>
 
-
 #include "bespoke/text/regex.h"
 #include "bespoke/text/utf8.h"
 
@@ -10,13 +9,16 @@ namespace bespoke::task::encoding {
 namespace {
 
 // Python's \s (str.isspace), which unlike PCRE2's also holds U+001C..U+001F and not U+180E.
-#define PY_SPACE "[\\t-\\r\\x{1c}-\\x{20}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
+#define PY_SPACE \
+  "[\\t-\\r\\x{1c}-\\x{20}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
 
 // The scorer's alternation, tried in this order at each position.
 const char* kNumber =
-    "-?\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|-?\\d+\\.\\d+[eE][+-]?\\d+|-?\\d+\\.\\d+%|-?\\d+%|-?\\d+\\.\\d+|-?\\d+(?:/\\d+)|\\d+";
+    "-?\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|-?\\d+\\.\\d+[eE][+-]?\\d+|-?\\d+\\.\\d+%|-?\\d+%|-?\\d+\\.\\d+|-?\\d+(?:/"
+    "\\d+)|\\d+";
 const char* kPath =
-    "(?:[a-zA-Z_~/][\\w/~-]+\\.(?:go|py|js|ts|html|css|yaml|yml|json|jsonl|toml|md|sh|sql|gguf|db|txt|log|patch|cuh|cpp|c|h))\\b"
+    "(?:[a-zA-Z_~/][\\w/"
+    "~-]+\\.(?:go|py|js|ts|html|css|yaml|yml|json|jsonl|toml|md|sh|sql|gguf|db|txt|log|patch|cuh|cpp|c|h))\\b"
     "|(?<![<])(?:/(?:home|usr|etc|var|tmp|opt|api|static)[\\w./~-]+)";
 const char* kVersion = "v\\d+\\.\\d+(?:\\.\\d+)?";
 const char* kMultiWord = "\\b([A-Z][a-z]+(?:" PY_SPACE "+[A-Z][a-z]+)+)\\b";
@@ -66,9 +68,14 @@ bool cased(int32_t cp) {
 bool case_ignorable(int32_t cp) {
   if (cp < 0) return false;
   switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_SK: return true;
-    default: break;
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_SK:
+      return true;
+    default:
+      break;
   }
   return cp == '\'' || cp == '.' || cp == ':' || cp == 0xB7 || cp == 0x2018 || cp == 0x2019 || cp == 0x2024 ||
          cp == 0xFE52 || cp == 0xFF07 || cp == 0xFF0E;
@@ -112,10 +119,14 @@ std::string python_lower(const std::string& text) {
   out.reserve(text.size());
   for (size_t i = 0; i < cps.size(); ++i) {
     const int32_t cp = cps[i];
-    if (cp < 0) out += static_cast<char>(-cp - 1);
-    else if (cp == 0x130) out += "i\xCC\x87";  // İ -> i + combining dot above
-    else if (cp == 0x3A3) out += text::utf8_encode(final_sigma(cps, i) ? 0x3C2 : 0x3C3);
-    else out += text::utf8_encode(static_cast<uint32_t>(utf8proc_tolower(cp)));
+    if (cp < 0)
+      out += static_cast<char>(-cp - 1);
+    else if (cp == 0x130)
+      out += "i\xCC\x87";  // İ -> i + combining dot above
+    else if (cp == 0x3A3)
+      out += text::utf8_encode(final_sigma(cps, i) ? 0x3C2 : 0x3C3);
+    else
+      out += text::utf8_encode(static_cast<uint32_t>(utf8proc_tolower(cp)));
   }
   return out;
 }
@@ -127,7 +138,9 @@ std::string python_strip(const std::string& text) {
   return begin >= end ? std::string() : text.substr(begin, end - begin);
 }
 
-size_t code_points(const std::string& text) { return decode(text).size(); }
+size_t code_points(const std::string& text) {
+  return decode(text).size();
+}
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> out;

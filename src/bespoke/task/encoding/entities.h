@@ -5,8 +5,8 @@
 #pragma once
 
 #include <set>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace bespoke::task::encoding {
 

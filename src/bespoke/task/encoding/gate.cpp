@@ -7,7 +7,9 @@
 namespace bespoke::task::encoding {
 namespace {
 
-std::optional<double> number(const Json& v) { return v.is_number() ? std::optional<double>(v.get<double>()) : std::nullopt; }
+std::optional<double> number(const Json& v) {
+  return v.is_number() ? std::optional<double>(v.get<double>()) : std::nullopt;
+}
 
 std::optional<double> share(const Json& m, const char* pass, const char* total) {
   const double n = m.value(total, 0.0);
@@ -20,7 +22,8 @@ std::vector<GateRow> measure(const Json& report, const std::string& which) {
     fail(ErrorKind::kInput, which + " is not a report of `bespoke eval encoding` (no \"metrics\")");
   const Json& m = report["metrics"];
   const double valid = report.value("valid_json", 0.0);
-  const std::optional<double> ted = valid > 0 ? std::optional<double>(m.value("ted_failures", 0.0) / valid) : std::nullopt;
+  const std::optional<double> ted =
+      valid > 0 ? std::optional<double>(m.value("ted_failures", 0.0) / valid) : std::nullopt;
   return {{"EPR", number(m.value("epr", Json())), {}, true},
           {"FR", number(m.value("fr", Json())), {}, false},
           {"TED", ted, {}, false},
@@ -48,7 +51,8 @@ GateResult gate(const Json& candidate, const Json& baseline) {
     row.baseline = base[i].candidate;
     if (row.candidate && row.baseline)
       row.worse = row.higher_is_better ? *row.candidate < *row.baseline : *row.candidate > *row.baseline;
-    else row.worse = !row.candidate && row.baseline;  // lost a measurement the baseline had
+    else
+      row.worse = !row.candidate && row.baseline;  // lost a measurement the baseline had
     r.worse += row.worse;
   }
   const auto& at = [&](int i) { return r.rows[i].candidate; };

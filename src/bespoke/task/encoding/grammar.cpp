@@ -36,8 +36,10 @@ constexpr char kFill = '.';  // what completions write into a string that may no
 std::vector<Op> build() {
   std::vector<Op> ops;
   const auto literal = [&](const std::string& s) {
-    if (!ops.empty() && ops.back().kind == Kind::kLiteral) ops.back().text += s;
-    else ops.emplace_back(Kind::kLiteral, s);
+    if (!ops.empty() && ops.back().kind == Kind::kLiteral)
+      ops.back().text += s;
+    else
+      ops.emplace_back(Kind::kLiteral, s);
   };
   const auto key = [&](bool first, const std::string& k) { literal((first ? "" : ", ") + ("\"" + k + "\": ")); };
   const auto string = [&](size_t min, size_t max) {
@@ -103,7 +105,9 @@ const std::vector<Op>& program() {
   return ops;
 }
 
-bool whole_number(uint8_t phase, uint32_t decimals) { return phase == kZero || phase == kOne || decimals > 0; }
+bool whole_number(uint8_t phase, uint32_t decimals) {
+  return phase == kZero || phase == kOne || decimals > 0;
+}
 
 int hex_digit(unsigned char b) {
   if (b >= '0' && b <= '9') return b - '0';
@@ -121,7 +125,9 @@ bool RecordGrammar::advance(unsigned char b) {
   return true;
 }
 
-bool RecordGrammar::done() const { return program()[op_].kind == Kind::kEnd; }
+bool RecordGrammar::done() const {
+  return program()[op_].kind == Kind::kEnd;
+}
 
 void RecordGrammar::enter(size_t op) {
   *this = RecordGrammar();
@@ -294,7 +300,8 @@ std::pair<std::string, size_t> RecordGrammar::rest() const {
     case Kind::kEnum: {
       std::string best;  // a live value always has its closing quote left
       for (size_t i = 0; i < op.values.size(); ++i)
-        if ((alive_ >> i & 1) && (best.empty() || op.values[i].size() - n_ < best.size())) best = op.values[i].substr(n_);
+        if ((alive_ >> i & 1) && (best.empty() || op.values[i].size() - n_ < best.size()))
+          best = op.values[i].substr(n_);
       return {best, op_ + 1};
     }
     case Kind::kNumber:
@@ -302,7 +309,8 @@ std::pair<std::string, size_t> RecordGrammar::rest() const {
     case Kind::kList:
       return {phase_ == kBeforeOpen ? "[]" : "]", op.jump + 1};
     case Kind::kListEnd:  // after ", " another item must come
-      return phase_ == kAfterComma ? std::pair<std::string, size_t>{" ", op.jump} : std::pair<std::string, size_t>{"]", op_ + 1};
+      return phase_ == kAfterComma ? std::pair<std::string, size_t>{" ", op.jump}
+                                   : std::pair<std::string, size_t>{"]", op_ + 1};
     case Kind::kEnd:
       break;
   }

@@ -10,22 +10,38 @@
 namespace bespoke::task::encoding {
 namespace {
 
-const char* const kEchoPhrases[] = {
-    "under 60 characters", "under 80 characters", "under 100 characters", "what happened and why it matters",
-    "what happened in under", "the key details someone would need", "the story of what happened", "3-5 keywords",
-    "extract topics, entities, actions", "one of routine, notable", "one of neutral, satisfying",
-    "one of success, failure", "brief description of the result", "fill in every json field",
-    "encode this event into memory", "read the content below", "keyword strings",
-    "prefer exact terms from the vocabulary"};
+const char* const kEchoPhrases[] = {"under 60 characters",
+                                    "under 80 characters",
+                                    "under 100 characters",
+                                    "what happened and why it matters",
+                                    "what happened in under",
+                                    "the key details someone would need",
+                                    "the story of what happened",
+                                    "3-5 keywords",
+                                    "extract topics, entities, actions",
+                                    "one of routine, notable",
+                                    "one of neutral, satisfying",
+                                    "one of success, failure",
+                                    "brief description of the result",
+                                    "fill in every json field",
+                                    "encode this event into memory",
+                                    "read the content below",
+                                    "keyword strings",
+                                    "prefer exact terms from the vocabulary"};
 
-const char* const kSchemaWords[] = {"gist", "summary", "content", "narrative", "concepts", "structured_concepts",
-                                    "topics", "entities", "actions", "causality", "significance", "emotional_tone",
-                                    "outcome", "salience", "label", "path", "name", "type", "context", "verb",
-                                    "object", "details", "relation", "description"};
+const char* const kSchemaWords[] = {
+    "gist",    "summary",  "content", "narrative", "concepts",     "structured_concepts",
+    "topics",  "entities", "actions", "causality", "significance", "emotional_tone",
+    "outcome", "salience", "label",   "path",      "name",         "type",
+    "context", "verb",     "object",  "details",   "relation",     "description"};
 
-std::string without_commas(const std::string& s) { return text::replace_all(s, ",", ""); }
+std::string without_commas(const std::string& s) {
+  return text::replace_all(s, ",", "");
+}
 
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 // Found as written (lower-cased by the caller where the metric ignores case), or with commas
 // removed from both sides.

@@ -10,12 +10,12 @@
 namespace bespoke::task::encoding {
 
 struct ItemMetrics {
-  double epr = 0;  // entity preservation: share of the input's entities found in the output
-  double fr = 0;   // fabrication: share of the output prose's entities absent from the input
+  double epr = 0;            // entity preservation: share of the input's entities found in the output
+  double fr = 0;             // fabrication: share of the output prose's entities absent from the input
   int64_t entities_out = 0;  // the output prose's entities: FR's denominator
-  double np = 0;   // number preservation: share of the input's numbers found in the output
-  bool ted = false;  // template echo: the output repeats instruction text
-  bool sc = false;   // schema compliance (schema_compliant)
+  double np = 0;             // number preservation: share of the input's numbers found in the output
+  bool ted = false;          // template echo: the output repeats instruction text
+  bool sc = false;           // schema compliance (schema_compliant)
   std::vector<std::string> missing, fabricated, missing_numbers, echoed;  // what lowered each
 };
 

@@ -13,10 +13,14 @@ namespace {
 uint32_t code_point(const std::string& ch) {
   const auto b = [&](size_t i) { return uint32_t(uint8_t(ch[i])); };
   switch (ch.size()) {
-    case 1: return b(0);
-    case 2: return (b(0) & 0x1F) << 6 | (b(1) & 0x3F);
-    case 3: return (b(0) & 0x0F) << 12 | (b(1) & 0x3F) << 6 | (b(2) & 0x3F);
-    default: return (b(0) & 0x07) << 18 | (b(1) & 0x3F) << 12 | (b(2) & 0x3F) << 6 | (b(3) & 0x3F);
+    case 1:
+      return b(0);
+    case 2:
+      return (b(0) & 0x1F) << 6 | (b(1) & 0x3F);
+    case 3:
+      return (b(0) & 0x0F) << 12 | (b(1) & 0x3F) << 6 | (b(2) & 0x3F);
+    default:
+      return (b(0) & 0x07) << 18 | (b(1) & 0x3F) << 12 | (b(2) & 0x3F) << 6 | (b(3) & 0x3F);
   }
 }
 
@@ -31,13 +35,27 @@ std::string python_string(const std::string& s, bool ensure_ascii) {
   for (const std::string& ch : text::utf8_chars(s)) {
     const uint32_t cp = code_point(ch);
     switch (cp) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
     }
     if (cp < 0x20 || (ensure_ascii && cp > 0x7e)) {
       if (cp > 0xFFFF) {  // UTF-16 surrogate pair, as Python writes it
@@ -90,12 +108,18 @@ bool python_truthy(const Json& v) {
 
 std::string python_dumps(const Json& v, bool ensure_ascii) {
   switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case Json::value_t::number_integer: return std::to_string(v.get<int64_t>());
-    case Json::value_t::number_unsigned: return std::to_string(v.get<uint64_t>());
-    case Json::value_t::number_float: return python_float(v.get<double>());
-    case Json::value_t::string: return python_string(v.get<std::string>(), ensure_ascii);
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return v.get<bool>() ? "true" : "false";
+    case Json::value_t::number_integer:
+      return std::to_string(v.get<int64_t>());
+    case Json::value_t::number_unsigned:
+      return std::to_string(v.get<uint64_t>());
+    case Json::value_t::number_float:
+      return python_float(v.get<double>());
+    case Json::value_t::string:
+      return python_string(v.get<std::string>(), ensure_ascii);
     case Json::value_t::array: {
       std::string out = "[";
       for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + python_dumps(v[i], ensure_ascii);
@@ -110,7 +134,8 @@ std::string python_dumps(const Json& v, bool ensure_ascii) {
       }
       return out + "}";
     }
-    default: return "null";  // binary and discarded values do not occur in parsed records
+    default:
+      return "null";  // binary and discarded values do not occur in parsed records
   }
 }
 

@@ -8,14 +8,14 @@
 namespace bespoke::task::encoding {
 namespace {
 
-
 template <size_t N>
 bool one_of(const std::string& v, const std::array<const char*, N>& set) {
   return std::any_of(set.begin(), set.end(), [&](const char* s) { return v == s; });
 }
 
-size_t code_points(const Json& s) { return text::utf8_chars(s.get<std::string>()).size(); }
-
+size_t code_points(const Json& s) {
+  return text::utf8_chars(s.get<std::string>()).size();
+}
 
 void check_object_keys(const Json& o, const std::vector<const char*>& keys, const std::string& where,
                        std::vector<std::string>& out) {
@@ -80,12 +80,15 @@ std::vector<std::string> violations(const Json& r) {
   }
   for (const char* k : {"gist", "summary", "content", "narrative", "significance", "emotional_tone", "outcome"})
     if (r.contains(k) && !r[k].is_string()) out.push_back(std::string(k) + ": not a string");
-  if (r.contains("gist") && r["gist"].is_string() && code_points(r["gist"]) > kGistMax) out.push_back("gist: over 60 characters");
+  if (r.contains("gist") && r["gist"].is_string() && code_points(r["gist"]) > kGistMax)
+    out.push_back("gist: over 60 characters");
   if (r.contains("summary") && r["summary"].is_string() && code_points(r["summary"]) > kSummaryMax)
     out.push_back("summary: over 400 characters");
-  if (r.contains("content") && r["content"].is_string() && r["content"].get<std::string>().empty()) out.push_back("content: empty");
+  if (r.contains("content") && r["content"].is_string() && r["content"].get<std::string>().empty())
+    out.push_back("content: empty");
   if (r.contains("concepts")) {
-    if (!r["concepts"].is_array()) out.push_back("concepts: not a list");
+    if (!r["concepts"].is_array())
+      out.push_back("concepts: not a list");
     else
       for (size_t i = 0; i < r["concepts"].size(); ++i)
         if (!r["concepts"][i].is_string()) out.push_back("concepts[" + std::to_string(i) + "]: not a string");
@@ -99,8 +102,10 @@ std::vector<std::string> violations(const Json& r) {
   check_enum("emotional_tone", kEmotionalTone);
   check_enum("outcome", kOutcome);
   if (r.contains("salience")) {
-    if (!r["salience"].is_number()) out.push_back("salience: not a number");
-    else if (r["salience"].get<double>() < 0 || r["salience"].get<double>() > 1) out.push_back("salience: outside [0, 1]");
+    if (!r["salience"].is_number())
+      out.push_back("salience: not a number");
+    else if (r["salience"].get<double>() < 0 || r["salience"].get<double>() > 1)
+      out.push_back("salience: outside [0, 1]");
   }
   return out;
 }
@@ -114,7 +119,8 @@ bool schema_compliant(const Json& r) {
     const Json& v = r[key];
     return !python_truthy(v) || (v.is_string() && one_of(v.get<std::string>(), set));
   };
-  if (!enum_ok("significance", kSignificance) || !enum_ok("emotional_tone", kEmotionalTone) || !enum_ok("outcome", kOutcome))
+  if (!enum_ok("significance", kSignificance) || !enum_ok("emotional_tone", kEmotionalTone) ||
+      !enum_ok("outcome", kOutcome))
     return false;
   // Python's bool is an int: the scorer takes True as 1 and False as 0.
   const Json& salience = r["salience"];
@@ -136,7 +142,10 @@ bool schema_compliant(const Json& r) {
 
 Json json_schema() {
   const auto object = [](const std::vector<std::pair<const char*, Json>>& properties) {
-    Json o = {{"type", "object"}, {"properties", Json::object()}, {"required", Json::array()}, {"additionalProperties", false}};
+    Json o = {{"type", "object"},
+              {"properties", Json::object()},
+              {"required", Json::array()},
+              {"additionalProperties", false}};
     for (const auto& [name, type] : properties) {
       o["properties"][name] = type;
       o["required"].push_back(name);
@@ -151,9 +160,16 @@ Json json_schema() {
     for (const char* f : kind.fields) fields.emplace_back(f, str);
     structured.emplace_back(kind.list, list_of(object(fields)));
   }
-  return object({{"gist", str}, {"summary", str}, {"content", str}, {"narrative", str}, {"concepts", list_of(str)},
-                 {"structured_concepts", object(structured)}, {"significance", str}, {"emotional_tone", str},
-                 {"outcome", str}, {"salience", {{"type", "number"}}}});
+  return object({{"gist", str},
+                 {"summary", str},
+                 {"content", str},
+                 {"narrative", str},
+                 {"concepts", list_of(str)},
+                 {"structured_concepts", object(structured)},
+                 {"significance", str},
+                 {"emotional_tone", str},
+                 {"outcome", str},
+                 {"salience", {{"type", "number"}}}});
 }
 
 }  // namespace bespoke::task::encoding

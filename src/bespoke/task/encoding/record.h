@@ -14,11 +14,12 @@ namespace bespoke::task::encoding {
 // scorer searches the record re-serialised in that order.
 using Json = nlohmann::ordered_json;
 
-inline constexpr std::array<const char*, 10> kKeys = {"gist",    "summary",             "content",      "narrative",
-                                                      "concepts", "structured_concepts", "significance", "emotional_tone",
-                                                      "outcome", "salience"};
+inline constexpr std::array<const char*, 10> kKeys = {
+    "gist",         "summary",        "content", "narrative", "concepts", "structured_concepts",
+    "significance", "emotional_tone", "outcome", "salience"};
 inline constexpr std::array<const char*, 4> kSignificance = {"routine", "notable", "important", "critical"};
-inline constexpr std::array<const char*, 5> kEmotionalTone = {"neutral", "satisfying", "frustrating", "exciting", "concerning"};
+inline constexpr std::array<const char*, 5> kEmotionalTone = {"neutral", "satisfying", "frustrating", "exciting",
+                                                              "concerning"};
 inline constexpr std::array<const char*, 4> kOutcome = {"success", "failure", "ongoing", "unknown"};
 inline constexpr size_t kGistMax = 60, kSummaryMax = 400;  // code points
 

@@ -124,7 +124,8 @@ Json score_report(const std::vector<Item>& items, const std::vector<std::optiona
   report["metrics"] = metrics;
   // The scorer's exit rule: EPR >= 0.90, FR <= 0.05, no template echo, every record compliant.
   Json failed = Json::array();
-  if (!all.valid) failed.push_back("no parseable output");
+  if (!all.valid)
+    failed.push_back("no parseable output");
   else {
     if (metrics["epr"].get<double>() < 0.9) failed.push_back("epr");
     if (metrics["fr"].get<double>() > 0.05) failed.push_back("fr");
@@ -134,8 +135,13 @@ Json score_report(const std::vector<Item>& items, const std::vector<std::optiona
   report["verdict"] = {{"pass", failed.empty()}, {"failed", failed}};
   Json per_category = Json::object();
   for (const auto& [name, a] : by_category)
-    per_category[name] = {{"n", a.n}, {"valid_json", a.valid}, {"epr", a.mean(a.epr)}, {"fr", a.mean(a.fr)},
-                          {"np", a.mean(a.np)}, {"sc", a.mean(static_cast<double>(a.sc))}, {"ted_failures", a.ted}};
+    per_category[name] = {{"n", a.n},
+                          {"valid_json", a.valid},
+                          {"epr", a.mean(a.epr)},
+                          {"fr", a.mean(a.fr)},
+                          {"np", a.mean(a.np)},
+                          {"sc", a.mean(static_cast<double>(a.sc))},
+                          {"ted_failures", a.ted}};
   report["per_category"] = per_category;
   report["pairs"] = pairs;
   report["items"] = entries;
@@ -143,7 +149,8 @@ Json score_report(const std::vector<Item>& items, const std::vector<std::optiona
   return report;
 }
 
-Json evaluate_predictions(const std::vector<Item>& items, const std::map<std::string, std::optional<Json>>& predictions) {
+Json evaluate_predictions(const std::vector<Item>& items,
+                          const std::map<std::string, std::optional<Json>>& predictions) {
   std::vector<std::optional<Json>> outputs;
   for (const Item& item : items) {
     const auto it = predictions.find(id_key(item.id));

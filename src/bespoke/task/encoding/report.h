@@ -19,6 +19,7 @@ Json score_report(const std::vector<Item>& items, const std::vector<std::optiona
 
 // The report of already-written outputs (`--predictions`): id -> parsed output, a missing id
 // counting as unparseable.
-Json evaluate_predictions(const std::vector<Item>& items, const std::map<std::string, std::optional<Json>>& predictions);
+Json evaluate_predictions(const std::vector<Item>& items,
+                          const std::map<std::string, std::optional<Json>>& predictions);
 
 }  // namespace bespoke::task::encoding

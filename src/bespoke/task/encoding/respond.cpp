@@ -19,13 +19,16 @@ Json request_body(const ServerOptions& o, std::vector<text::ChatMessage> message
   Json body = {{"model", o.model}, {"messages", Json::array()}, {"max_tokens", o.max_tokens}};
   for (const auto& m : messages) body["messages"].push_back({{"role", m.role}, {"content", m.content}});
   if (o.temperature != 0) body["temperature"] = o.temperature;
-  body["response_format"] = {{"type", "json_schema"},
-                             {"json_schema", {{"name", "encoding_response"}, {"strict", true}, {"schema", json_schema()}}}};
+  body["response_format"] = {
+      {"type", "json_schema"},
+      {"json_schema", {{"name", "encoding_response"}, {"strict", true}, {"schema", json_schema()}}}};
   if (qwen3) body["reasoning_effort"] = "none";
   return body;
 }
 
-std::string excerpt(const std::string& s) { return s.size() > 200 ? s.substr(0, 200) + "..." : s; }
+std::string excerpt(const std::string& s) {
+  return s.size() > 200 ? s.substr(0, 200) + "..." : s;
+}
 
 }  // namespace
 
@@ -33,7 +36,8 @@ Respond server_responder(const ServerOptions& options) {
   const std::string base = options.url.back() == '/' ? options.url.substr(0, options.url.size() - 1) : options.url;
   const HttpResponse health = http_request("GET", base + "/models", "", options.api_key, 10);
   if (health.status != 200)
-    fail(ErrorKind::kIo, base + "/models answered " + std::to_string(health.status) + ": not an OpenAI-compatible server");
+    fail(ErrorKind::kIo,
+         base + "/models answered " + std::to_string(health.status) + ": not an OpenAI-compatible server");
   return [options, base](const std::vector<text::ChatMessage>& messages) {
     const std::string body = request_body(options, messages).dump();
     for (int attempt = 0;; ++attempt) {
@@ -52,7 +56,8 @@ Respond server_responder(const ServerOptions& options) {
       if (r.status != 200)
         fail(ErrorKind::kIo, base + "/chat/completions answered " + std::to_string(r.status) + ": " + excerpt(r.body));
       const Json reply = Json::parse(r.body, nullptr, false);
-      if (reply.is_discarded() || !reply.contains("choices") || !reply["choices"].is_array() || reply["choices"].empty())
+      if (reply.is_discarded() || !reply.contains("choices") || !reply["choices"].is_array() ||
+          reply["choices"].empty())
         fail(ErrorKind::kIo, base + "/chat/completions: a reply without choices: " + excerpt(r.body));
       const Json message = reply["choices"][0].value("message", Json::object());
       const Json content = message.value("content", Json());

@@ -47,9 +47,10 @@ const std::vector<StressCase>& stress_cases() {
 }
 
 std::vector<text::ChatMessage> stress_messages(const StressCase& c) {
-  return {{"system", "You encode events into memory records. Reply with one JSON object holding gist, summary, "
-                     "content, narrative, concepts, structured_concepts, significance, emotional_tone, outcome and "
-                     "salience."},
+  return {{"system",
+           "You encode events into memory records. Reply with one JSON object holding gist, summary, "
+           "content, narrative, concepts, structured_concepts, significance, emotional_tone, outcome and "
+           "salience."},
           {"user", c.input}};
 }
 

@@ -104,10 +104,10 @@ Sample dense_finance(Rng& r) {
 }
 
 Sample dense_network(Rng& r) {
-  const std::string ip = expand(r, "10.{0-255}.{0-255}.{1-254}"), hops = num(r, 5, 16),
-                    rtt = dec(r, 50, 900), loss = dec(r, 1, 90), hop = num(r, 2, 5), down = num(r, 200, 940),
-                    up = num(r, 40, 400), jitter = dec(r, 5, 90), mtu = r.chance(50) ? "1,500" : "9,000",
-                    retransmits = num(r, 41, 400), dns = num(r, 5, 40);
+  const std::string ip = expand(r, "10.{0-255}.{0-255}.{1-254}"), hops = num(r, 5, 16), rtt = dec(r, 50, 900),
+                    loss = dec(r, 1, 90), hop = num(r, 2, 5), down = num(r, 200, 940), up = num(r, 40, 400),
+                    jitter = dec(r, 5, 90), mtu = r.chance(50) ? "1,500" : "9,000", retransmits = num(r, 41, 400),
+                    dns = num(r, 5, 40);
   Sample s = dense(r, "networking", "network diagnostic");
   s.input = "Traceroute to " + ip + ": " + hops + " hops, average RTT " + rtt + " ms, " + loss +
             "% packet loss starting at hop " + hop + ". iperf: " + down + " Mbit/s down, " + up +
@@ -124,9 +124,8 @@ Sample dense_network(Rng& r) {
 Sample dense_weather(Rng& r) {
   const std::string time = "0" + num(r, 5, 9) + ":00", temp = dec(r, 20, 280), dew = dec(r, 10, 190),
                     humidity = num(r, 55, 98), wind = num(r, 8, 35), gust = num(r, 36, 80),
-                    bearing = std::to_string(10 * r.between(1, 35)),
-                    pressure = expand(r, "{980-1030,}.{0-9}"), fall = dec(r, 5, 40),
-                    rain = dec(r, 0, 300), visibility = num(r, 2, 30);
+                    bearing = std::to_string(10 * r.between(1, 35)), pressure = expand(r, "{980-1030,}.{0-9}"),
+                    fall = dec(r, 5, 40), rain = dec(r, 0, 300), visibility = num(r, 2, 30);
   Sample s = dense(r, "weather", "weather station log");
   s.input = "Station log " + time + ": temperature " + temp + "°C, dew point " + dew + "°C, humidity " + humidity +
             "%, wind " + wind + " km/h gusting " + gust + " km/h from " + bearing + "°, pressure " + pressure +

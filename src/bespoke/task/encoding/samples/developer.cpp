@@ -29,7 +29,9 @@ void add_followups(Rng& r, Sample& s, Followups kind, size_t count) {
         s.input += " Left a note for " + person + ", who owns that code.";
         s.entity(person, "person", "owns the code");
         break;
-      case 3: s.input += " Nothing else changed in the diff."; break;
+      case 3:
+        s.input += " Nothing else changed in the diff.";
+        break;
       case 4: {
         const std::string issue = "issue #" + num(r, 40, 900);
         s.input += " Tracked in " + issue + ".";
@@ -40,8 +42,12 @@ void add_followups(Rng& r, Sample& s, Followups kind, size_t count) {
         s.input += " Told " + person + " so the rest of the team knows.";
         s.entity(person, "person", "was told");
         break;
-      case 6: s.input += " Adding it to the runbook."; break;
-      default: s.input += " Worth raising at the next planning meeting."; break;
+      case 6:
+        s.input += " Adding it to the runbook.";
+        break;
+      default:
+        s.input += " Worth raising at the next planning meeting.";
+        break;
     }
   }
 }

@@ -13,10 +13,9 @@ Sample handoff(Rng& r) {
       "migrated the sessions table (internal/store/migrations/00" + num(r, 10, 99) + "_sessions.sql)",
       "fixed the flaky TestReplayOrder", "cut " + version(r) + " and tagged it",
       "moved search pagination to cursors in internal/api/search.go"};
-  const std::string next_pool[] = {"wire the new index into ServeSearch",
-                                   "backfill " + big(r, 10000, 90000) + " rows of embeddings",
-                                   "profile compactSegments under load",
-                                   "write the postmortem for the " + outage + " outage"};
+  const std::string next_pool[] = {
+      "wire the new index into ServeSearch", "backfill " + big(r, 10000, 90000) + " rows of embeddings",
+      "profile compactSegments under load", "write the postmortem for the " + outage + " outage"};
   const std::string blocker_pool[] = {
       "staging DB still on PostgreSQL 14." + num(r, 2, 9) + ", needs " + people[1] + " to approve the upgrade",
       "CI runners out of disk (" + num(r, 90, 99) + "% used)", "waiting on the vendor API key from " + people[1]};

@@ -203,7 +203,8 @@ Sample ood_finance(Rng& r) {
 
 Sample ood_architecture(Rng& r) {
   const std::string columns = num(r, 6, 24), spacing = dec(r, 45, 90), tonnes = num(r, 40, 260),
-                    target = dec(r, 30, 44), first_name = r.pick(kPeople), architect = first_name + " " + r.pick(kSurnames);
+                    target = dec(r, 30, 44), first_name = r.pick(kPeople),
+                    architect = first_name + " " + r.pick(kSurnames);
   Sample s = ood(r, "architecture", "member counts, spans and loads");
   s.input = "The atrium scheme uses " + columns + " glulam columns spaced " + spacing + " m apart to carry a " +
             tonnes + "-tonne green roof; " + architect + " wants the spacing cut to " + target + " m.";

@@ -22,9 +22,15 @@ std::string fixed(int64_t scaled, int places) {
   return std::to_string(scaled / unit) + "." + fraction;
 }
 
-std::string num(Rng& r, int64_t lo, int64_t hi) { return std::to_string(r.between(lo, hi)); }
-std::string big(Rng& r, int64_t lo, int64_t hi) { return grouped(r.between(lo, hi)); }
-std::string dec(Rng& r, int64_t lo, int64_t hi, int places) { return fixed(r.between(lo, hi), places); }
+std::string num(Rng& r, int64_t lo, int64_t hi) {
+  return std::to_string(r.between(lo, hi));
+}
+std::string big(Rng& r, int64_t lo, int64_t hi) {
+  return grouped(r.between(lo, hi));
+}
+std::string dec(Rng& r, int64_t lo, int64_t hi, int places) {
+  return fixed(r.between(lo, hi), places);
+}
 
 std::string expand(Rng& r, const std::string& t) {
   std::string out;
@@ -58,7 +64,9 @@ std::string lowered(std::string s) {
   return s;
 }
 
-std::string basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string basename(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
 
 std::string fit(std::initializer_list<std::string> options) {
   for (const std::string& o : options)
@@ -114,7 +122,11 @@ const std::vector<std::string> kMonths = {"January", "February", "March",     "A
 const std::vector<std::string> kSurnames = {"Okafor",  "Lindqvist", "Moreau",  "Haddad",   "Castillo", "Nakamura",
                                             "Brennan", "Petrov",    "Adeyemi", "Kowalski", "Fischer",  "Ramos"};
 
-std::string line_no(Rng& r) { return num(r, 24, 480); }
-std::string version(Rng& r) { return expand(r, "v{0-4}.{0-24}.{0-12}"); }
+std::string line_no(Rng& r) {
+  return num(r, 24, 480);
+}
+std::string version(Rng& r) {
+  return expand(r, "v{0-4}.{0-24}.{0-12}");
+}
 
 }  // namespace bespoke::task::encoding::samples

@@ -187,7 +187,9 @@ Sample twin_side(int frame, const TwinTopic& t, const TwinOption& chosen, const 
 
 }  // namespace
 
-size_t twin_topic_count() { return kTwinTopics.size(); }
+size_t twin_topic_count() {
+  return kTwinTopics.size();
+}
 
 // Side A picks the topic's first option, side B the second, each with two of its own reasons.
 TwinPair twins(Rng& r, size_t topic) {
