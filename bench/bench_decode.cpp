@@ -7,21 +7,17 @@
 // process start excluded. Both sides report the median of --repeats runs. Output: JSON.
 // llama.cpp runs on the CPU; --device cuda times Bespoke alone on the GPU.
 // Run: build/bench/bench_decode [--threads 2] [--prompt 64] [--new 32] [--repeats 5]
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "bespoke/core/error.h"
 #include "bespoke/export/gguf_export.h"
 #include "bespoke/model/generate.h"
 #include "bespoke/model/transformer.h"
+#include "bespoke/pipeline/llama_cpp.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -44,67 +40,6 @@ bespoke::model::ModelSpec bench_spec() {
   return s;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-// Reading the clock after the device has finished what was queued, not when it was queued.
-double now(const torch::Device& device) {
-  if (device.is_cuda()) torch::cuda::synchronize();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-struct Runs {
-  std::vector<double> prefill, decode;
-  std::vector<int64_t> tokens;  // the last run's: the prompt's next token, then the decoded ones
-};
-
-Runs bespoke_runs(bespoke::model::Transformer& net, const torch::Tensor& prompt, int64_t n_new, int repeats) {
-  torch::NoGradGuard no_grad;
-  Runs runs;
-  for (int r = 0; r < repeats; ++r) {
-    bespoke::model::Stepper stepper(net, prompt);
-    const double start = now(prompt.device());
-    std::vector<torch::Tensor> chosen = {stepper.next_logits().argmax(-1, /*keepdim=*/true)};
-    const double prefilled = now(prompt.device());
-    for (int64_t i = 0; i < n_new; ++i) {
-      stepper.append(chosen.back());
-      chosen.push_back(stepper.next_logits().argmax(-1, /*keepdim=*/true));
-    }
-    const double done = now(prompt.device());
-    runs.prefill.push_back(prefilled - start);
-    runs.decode.push_back(done - prefilled);
-    const torch::Tensor tokens = torch::cat(chosen, 1)[0].to(torch::kCPU).contiguous();
-    runs.tokens.assign(tokens.data_ptr<int64_t>(), tokens.data_ptr<int64_t>() + tokens.numel());
-  }
-  return runs;
-}
-
-// llama.cpp's runs on `gguf` through the interop harness; throws when it does not run.
-Runs llama_cpp_runs(const std::string& gguf, const std::vector<int64_t>& prompt, int64_t n_new, int repeats,
-                    int threads) {
-  std::string ids;
-  for (const int64_t id : prompt) ids += (ids.empty() ? "" : ",") + std::to_string(id);
-  const std::string cmd = "node " + std::string(BESPOKE_INTEROP) + "/eval.mjs " + gguf + " --ids " + ids +
-                          " --time-decode " + std::to_string(n_new) + " --repeats " + std::to_string(repeats) +
-                          " --threads " + std::to_string(threads);
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) bespoke::fail(bespoke::ErrorKind::kIo, "cannot run the llama.cpp harness: " + cmd);
-  std::string out;
-  char buf[1 << 16];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int status = pclose(p);
-  const size_t line = out.rfind("\n{");  // the result is the last line; llama.cpp's log may come before it
-  const json j = json::parse(out.substr(line == std::string::npos ? 0 : line + 1), nullptr, false);
-  if (status != 0 || !j.is_object() || !j.contains("decode_seconds"))
-    bespoke::fail(bespoke::ErrorKind::kIo, "the llama.cpp harness (eval.mjs --time-decode on " + gguf +
-                                               ") failed (exit " + std::to_string(WEXITSTATUS(status)) + ")");
-  return {j["prefill_seconds"].get<std::vector<double>>(), j["decode_seconds"].get<std::vector<double>>(),
-          j["greedy"].get<std::vector<int64_t>>()};
-}
-
 // `net`'s weights in a model built on `device`.
 bespoke::model::Transformer copy_to(bespoke::model::Transformer& net, const torch::Device& device) {
   if (device.is_cpu()) return net;
@@ -115,8 +50,8 @@ bespoke::model::Transformer copy_to(bespoke::model::Transformer& net, const torc
   return out;
 }
 
-json summary(const Runs& runs, int64_t prompt_len, int64_t n_new) {
-  const double prefill = median(runs.prefill), decode = median(runs.decode);
+json summary(const bespoke::model::DecodeTimes& runs, int64_t prompt_len, int64_t n_new) {
+  const double prefill = runs.median_prefill(), decode = runs.median_decode();
   return {{"prefill_seconds", prefill},
           {"prefill_tokens_per_s", prompt_len / prefill},
           {"decode_seconds", decode},
@@ -155,9 +90,11 @@ int main(int argc, char** argv) {
     bespoke::exporter::export_gguf(net, std::string(BESPOKE_FIXTURES) + "/hf/llama", gguf, bespoke::io::GgmlType::kF32);
     const torch::Tensor prompt = torch::randint(bench_spec().vocab_size, {1, prompt_len}, torch::kInt64);
     const std::vector<int64_t> prompt_ids(prompt.data_ptr<int64_t>(), prompt.data_ptr<int64_t>() + prompt_len);
-    const Runs theirs = llama_cpp_runs(gguf, prompt_ids, n_new, repeats, threads);
+    const bespoke::model::DecodeTimes theirs =
+        bespoke::pipeline::time_llama_cpp_decode(BESPOKE_INTEROP, gguf, prompt_ids, n_new, repeats, threads);
     bespoke::model::Transformer on_device = copy_to(net, device);
-    const Runs ours = bespoke_runs(on_device, prompt.to(device), n_new, repeats);
+    const bespoke::model::DecodeTimes ours =
+        bespoke::model::time_greedy_decode(on_device, prompt.to(device), n_new, repeats);
     const json ours_json = summary(ours, prompt_len, n_new), theirs_json = summary(theirs, prompt_len, n_new);
     const json result = {{"bench", "decode"},
                          {"device", device.str()},

@@ -79,7 +79,6 @@ if (ids.length && timeDecode) {
   const results = await step(ids);
   out.logprobs = results.map((r) => toLogprobs(r.next.probabilities));
   out.greedy = [];
-  const started = performance.now();
   let last = results[results.length - 1].next.probabilities;
   for (let i = 0; i < greedy; ++i) {
     let best = -1, bestP = -1;
@@ -87,7 +86,6 @@ if (ids.length && timeDecode) {
     out.greedy.push(best);
     last = (await step([best]))[0].next.probabilities;
   }
-  out.greedy_seconds = (performance.now() - started) / 1000;
 }
 // process.exit right after a write to a pipe can cut the output short: exit once it is flushed.
 process.stdout.write(JSON.stringify(out) + "\n", () => process.exit(0));

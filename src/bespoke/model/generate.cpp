@@ -1,5 +1,8 @@
 #include "bespoke/model/generate.h"
 
+#include <algorithm>
+#include <chrono>
+
 namespace bespoke::model {
 namespace {
 
@@ -12,6 +15,18 @@ bool rope_switches(const ModelSpec& spec, int64_t past, int64_t total) {
     if (l.rope.type == RopeType::kLongRope && past > 0 && past <= switch_at && total > switch_at) return true;
   }
   return false;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double now(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -42,6 +57,33 @@ torch::Tensor generate_greedy(Transformer& model, const torch::Tensor& prompt, i
     stepper.append(chosen.back());
   }
   return chosen.empty() ? torch::zeros({prompt.size(0), 0}, prompt.options()) : torch::cat(chosen, 1);
+}
+
+double DecodeTimes::median_prefill() const {
+  return median(prefill);
+}
+double DecodeTimes::median_decode() const {
+  return median(decode);
+}
+
+DecodeTimes time_greedy_decode(Transformer& model, const torch::Tensor& prompt, int64_t n_new, int repeats) {
+  torch::NoGradGuard no_grad;
+  DecodeTimes times;
+  for (int r = 0; r < repeats; ++r) {
+    Stepper stepper(model, prompt);
+    const double start = now(prompt.device());
+    std::vector<torch::Tensor> chosen = {stepper.next_logits().argmax(-1, /*keepdim=*/true)};
+    const double prefilled = now(prompt.device());
+    for (int64_t i = 0; i < n_new; ++i) {
+      stepper.append(chosen.back());
+      chosen.push_back(stepper.next_logits().argmax(-1, /*keepdim=*/true));
+    }
+    times.decode.push_back(now(prompt.device()) - prefilled);
+    times.prefill.push_back(prefilled - start);
+    const torch::Tensor tokens = torch::cat(chosen, 1)[0].to(torch::kCPU).contiguous();
+    times.tokens.assign(tokens.data_ptr<int64_t>(), tokens.data_ptr<int64_t>() + tokens.numel());
+  }
+  return times;
 }
 
 }  // namespace bespoke::model

@@ -25,4 +25,17 @@ class Stepper {
 // step feeding only the new token through the cache.
 torch::Tensor generate_greedy(Transformer& model, const torch::Tensor& prompt, int64_t max_new);
 
+// Greedy decoding timed in two parts per run: the prompt (prefill, which also yields the first
+// token) and the tokens after it, one at a time (decode). Seconds per run.
+struct DecodeTimes {
+  std::vector<double> prefill, decode;
+  std::vector<int64_t> tokens;  // the last run's: the prompt's next token, then the decoded ones
+  double median_prefill() const;
+  double median_decode() const;
+};
+
+// `repeats` runs of `prompt` ([1, T]) and `n_new` tokens after its next one, the clock read once
+// the device has finished what was queued.
+DecodeTimes time_greedy_decode(Transformer& model, const torch::Tensor& prompt, int64_t n_new, int repeats);
+
 }  // namespace bespoke::model

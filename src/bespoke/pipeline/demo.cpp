@@ -312,7 +312,8 @@ double max_abs_diff(const std::vector<std::vector<double>>& theirs, const torch:
 }
 
 // Each GGUF type run in llama.cpp on the start of an evaluation prompt: log-probabilities against
-// Bespoke's, and greedy decoding speed in both.
+// Bespoke's, and greedy decoding speed in both: the decoded tokens alone (prompt, model load and
+// process start excluded), the median of three runs with the same prompt, tokens and threads.
 Json export_stage(const DemoConfig& c, const std::string& dir, const std::string& trained,
                   const std::string& eval_data) {
   model::Transformer net = model::load_model(trained);
@@ -322,15 +323,13 @@ Json export_stage(const DemoConfig& c, const std::string& dir, const std::string
   const std::vector<int64_t> ids(first.ids.begin(), first.ids.begin() + n);
   constexpr int64_t kGreedy = 32;
   const torch::Tensor prompt = torch::tensor(ids, torch::kLong).unsqueeze(0);
+  constexpr int kRepeats = 3;
   torch::Tensor ours;
-  double bespoke_seconds = 0;
   {
     torch::NoGradGuard no_grad;
     ours = torch::log_softmax(net->forward(prompt).logits[0].to(torch::kFloat64), -1);
-    const auto start = std::chrono::steady_clock::now();
-    model::generate_greedy(net, prompt, kGreedy);
-    bespoke_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
+  const double bespoke_decode = model::time_greedy_decode(net, prompt, kGreedy, kRepeats).median_decode();
   // The GGUF carries the tokenizer too: llama.cpp must cut the record's texts into our tokens.
   const std::vector<std::string> texts = message_texts(eval_data, /*first_only=*/true);
   const auto tokenizer = text::load_tokenizer(trained);
@@ -355,13 +354,19 @@ Json export_stage(const DemoConfig& c, const std::string& dir, const std::string
       // F32 must agree to llama.cpp's arithmetic; Q8_0 only to its rounding of the weights.
       file["llama_cpp_ok"] = file["tokenizer_agrees"].get<bool>() && diff < (type == io::GgmlType::kF32 ? 1e-3 : 0.5);
       file["max_logprob_diff"] = diff;
-      file["llama_cpp_tokens_per_s"] =
-          run.greedy_seconds > 0 ? static_cast<double>(run.greedy.size()) / run.greedy_seconds : 0.0;
+      try {
+        file["llama_cpp_tokens_per_s"] =
+            kGreedy /
+            time_llama_cpp_decode(c.interop, path, ids, kGreedy, kRepeats, at::get_num_threads()).median_decode();
+      } catch (const Error& e) {
+        file["llama_cpp_ok"] = false;
+        file["error"] = e.what();
+      }
     } else {
       file["error"] = run.error;
       log("llama.cpp could not run " + path + ": " + run.error);
     }
-    file["bespoke_tokens_per_s"] = kGreedy / bespoke_seconds;
+    file["bespoke_tokens_per_s"] = kGreedy / bespoke_decode;
     all_ok = all_ok && file["llama_cpp_ok"].get<bool>();
     files.push_back(file);
     paths.push_back(path);

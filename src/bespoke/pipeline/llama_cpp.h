@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "bespoke/model/generate.h"
+
 namespace bespoke::pipeline {
 
 struct LlamaCppRun {
@@ -13,11 +15,16 @@ struct LlamaCppRun {
   std::string error;                          // why not, when !ok
   std::vector<std::vector<double>> logprobs;  // [position][token]
   std::vector<int64_t> greedy;                // tokens after the prompt
-  double greedy_seconds = 0;
-  std::vector<std::vector<int64_t>> tokens;  // llama.cpp's tokens of each text (no BOS added)
+  std::vector<std::vector<int64_t>> tokens;   // llama.cpp's tokens of each text (no BOS added)
 };
 
 LlamaCppRun run_llama_cpp(const std::string& interop_dir, const std::string& gguf, const std::vector<int64_t>& ids,
                           int64_t greedy, const std::vector<std::string>& texts = {});
+
+// llama.cpp's greedy decoding of `ids` timed as model::time_greedy_decode times Bespoke's
+// (eval.mjs --time-decode: the greedy token only, model load and process start excluded).
+// Throws Error(kIo) when the harness does not run.
+model::DecodeTimes time_llama_cpp_decode(const std::string& interop_dir, const std::string& gguf,
+                                         const std::vector<int64_t>& ids, int64_t n_new, int repeats, int threads);
 
 }  // namespace bespoke::pipeline

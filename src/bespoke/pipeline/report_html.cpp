@@ -334,8 +334,8 @@ std::string export_section(const Json& exp) {
       "; max |&Delta; log p|: " + fixed(field(exp, "max_logprob_diff"), "%.2e") + "</p>";
   html +=
       "<table id=\"export-table\"><thead><tr><th>file</th><th>type</th><th class=\"num\">size (MB)</th>"
-      "<th class=\"num\">max |&Delta; log p|</th><th class=\"num\">llama.cpp tok/s</th>"
-      "<th class=\"num\">Bespoke tok/s</th><th>ok</th></tr></thead><tbody>";
+      "<th class=\"num\">max |&Delta; log p|</th><th class=\"num\">llama.cpp decode tok/s</th>"
+      "<th class=\"num\">Bespoke decode tok/s</th><th>ok</th></tr></thead><tbody>";
   // Without per-file details the bare list of written files still says what was exported.
   Json files = field(exp, "files");
   if (!files.is_array() || files.empty()) {
