@@ -1,6 +1,7 @@
-// Extraction against the model it must equal: the source with every dropped unit's weights
-// zeroed (and a dropped layer made the identity). Each unit type alone, and all at once, for
-// every fixture family; keeping everything gives the model back bit for bit.
+// Extraction against the two models it must equal: the source with every dropped unit's weights
+// zeroed (and a dropped layer made the identity), and the source running with the selection's
+// 0/1 masks. Each unit type alone, and all at once, for every fixture family; keeping
+// everything, or masking with ones, gives the model back bit for bit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "bespoke/model/load.h"
 #include "bespoke/model/tensor_table.h"
 #include "bespoke/prune/extract.h"
+#include "bespoke/prune/masks.h"
 #include "test_util.h"
 
 namespace bespoke {
@@ -141,6 +143,56 @@ TEST_P(Extract, EachUnitTypeAloneAndAllAtOnceComputeWhatTheZeroedSourceDoes) {
       const double d = test::max_abs_diff(small->forward(ids).logits, zeroed(net, sel)->forward(ids).logits);
       EXPECT_LT(d, bound) << family << ": " << what << " in " << dtype;
     }
+  }
+}
+
+// The selection's masks on the full model compute what the cut model computes, within the same
+// bounds as above.
+TEST_P(Extract, TheMaskedForwardIsTheExtractedForward) {
+  const std::string family = GetParam();
+  model::Transformer loaded = model::load_model(test::fixture_dir(family));
+  model::ModelSpec spec = loaded->spec();
+  const bool full_width = spec.qk_norm == model::QkNorm::kFullWidth;
+  if (full_width) spec.norm_eps = 1e-20;
+  model::Transformer net = test::with_spec(loaded, spec);
+  const torch::Tensor ids = io::SafetensorsFile(test::fixture_dir(family) + "/reference.safetensors").get("input_ids");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor plain = net->forward(ids).logits;
+  net->set_masks(std::make_shared<model::UnitMasks>(prune::masks_of(spec, prune::keep_everything(spec))));
+  EXPECT_TRUE(torch::equal(net->forward(ids).logits, plain)) << family << ": all-ones masks";
+  const std::pair<const char*, Cut> cuts[] = {{"query heads", {true, false, false, false}},
+                                              {"KV groups", {false, true, false, false}},
+                                              {"FFN neurons", {false, false, true, false}},
+                                              {"a layer", {false, false, false, true}},
+                                              {"everything", {true, true, true, true}}};
+  for (const auto& [what, cut] : cuts) {
+    const prune::Selection sel = choose(spec, cut, 11);
+    net->set_masks(nullptr);
+    model::Transformer small = prune::extract(net, sel);
+    net->set_masks(std::make_shared<model::UnitMasks>(prune::masks_of(spec, sel)));
+    const double d = test::max_abs_diff(net->forward(ids).logits, small->forward(ids).logits);
+    EXPECT_LT(d, family.rfind("gemma4", 0) == 0 ? 3e-5 : 1e-5) << family << ": " << what;
+  }
+}
+
+// Masks that require gradients get them, through a checkpointed model too, for learned masks.
+TEST(Extract, MasksTakeGradients) {
+  model::Transformer net = model::load_model(test::fixture_dir("qwen3"));
+  net->set_activation_checkpointing(true);
+  auto masks = std::make_shared<model::UnitMasks>(prune::masks_of(net->spec(), prune::keep_everything(net->spec())));
+  for (torch::Tensor& m : masks->ffn) m.requires_grad_(true);
+  masks->layers.requires_grad_(true);
+  net->set_masks(masks);
+  net->forward(torch::tensor({{1, 2, 3, 4}}, torch::kInt64)).logits.pow(2).mean().backward();
+  for (const torch::Tensor& m : masks->ffn) EXPECT_GT(m.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_GT(masks->layers.grad().abs().sum().item<double>(), 0.0);
+  model::UnitMasks wrong = *masks;
+  wrong.ffn[1] = torch::ones({3});
+  try {
+    net->set_masks(std::make_shared<model::UnitMasks>(wrong));
+    FAIL() << "took an FFN mask of the wrong size";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 1: its FFN mask needs"), std::string::npos) << e.what();
   }
 }
 

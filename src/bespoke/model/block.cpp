@@ -55,6 +55,11 @@ BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer, cons
   if (spec.layer_output_scale) layer_output_scale = register_module("layer_output_scale", Scalar(options));
 }
 
+torch::Tensor BlockImpl::mask(const LayerContext& ctx, std::vector<torch::Tensor> UnitMasks::*kind) const {
+  if (!ctx.masks || (ctx.masks->*kind).empty()) return {};
+  return (ctx.masks->*kind)[layer_];
+}
+
 const torch::Tensor& BlockImpl::tap(const LayerContext& ctx, const char* what, const torch::Tensor& value) const {
   if (ctx.taps) (*ctx.taps)(layer_tensor_name(layer_, what), value);
   return value;
@@ -84,7 +89,10 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
   const bool full_width_norm = spec_.qk_norm == QkNorm::kFullWidth;
   const bool per_head_norm = spec_.qk_norm == QkNorm::kPerHead;
 
-  torch::Tensor q = attn_q(x);  // [B, T, H * hd]
+  const torch::Tensor head_mask = mask(ctx, &UnitMasks::heads);
+  const torch::Tensor kv_mask = mask(ctx, &UnitMasks::kv);  // a layer reading another's values reads them masked
+  torch::Tensor q = attn_q(x);                              // [B, T, H * hd]
+  if (full_width_norm && head_mask.defined()) q = q * head_mask.repeat_interleave(hd).to(q.dtype());
   if (full_width_norm) q = tap(ctx, "attn_q_norm", attn_q_norm(q));
   q = q.view({B, T, H, hd});
   if (per_head_norm) q = tap(ctx, "attn_q_norm", attn_q_norm(q));
@@ -96,12 +104,14 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
     v = (*ctx.values)[l.kv_source];
   } else {
     k = attn_k(x);
+    if (full_width_norm && kv_mask.defined()) k = k * kv_mask.repeat_interleave(hd).to(k.dtype());
     if (full_width_norm) k = tap(ctx, "attn_k_norm", attn_k_norm(k));
     k = k.view({B, T, KV, hd});
     if (per_head_norm) k = tap(ctx, "attn_k_norm", attn_k_norm(k));
     k = apply_rope(k, *ctx.rope).transpose(1, 2);  // [B, KV, T, hd]
     v = attn_v(x).view({B, T, KV, hd});
     if (v_norm) v = tap(ctx, "v_norm", v_norm(v));
+    if (kv_mask.defined()) v = v * kv_mask.view({1, 1, KV, 1}).to(v.dtype());
     v = v.transpose(1, 2);
     if (ctx.cache && ctx.cache->keys[layer_].defined()) {
       k = torch::cat({ctx.cache->keys[layer_], k}, 2);  // [B, KV, S, hd]
@@ -136,11 +146,15 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
     const torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.dtype());
     out = torch::matmul(probs, v);
   }
+  if (head_mask.defined()) out = out * head_mask.view({1, H, 1, 1}).to(out.dtype());
   return attn_output(tap(ctx, "attn_output.input", out.transpose(1, 2).reshape({B, T, H * hd})));
 }
 
 torch::Tensor BlockImpl::mlp(const torch::Tensor& x, const LayerContext& ctx) {
-  return ffn_down(tap(ctx, "ffn_down.input", activation(ffn_gate(x)) * ffn_up(x)));
+  torch::Tensor a = activation(ffn_gate(x)) * ffn_up(x);
+  const torch::Tensor ffn_mask = mask(ctx, &UnitMasks::ffn);
+  if (ffn_mask.defined()) a = a * ffn_mask.to(a.dtype());
+  return ffn_down(tap(ctx, "ffn_down.input", a));
 }
 
 torch::Tensor BlockImpl::activation(const torch::Tensor& x) const {

@@ -15,6 +15,7 @@
 #include "bespoke/model/rms_norm.h"
 #include "bespoke/model/rope.h"
 #include "bespoke/model/spec.h"
+#include "bespoke/model/unit_masks.h"
 
 namespace bespoke::model {
 
@@ -39,6 +40,7 @@ struct LayerContext {
   std::vector<torch::Tensor>* values = nullptr;  // cached positions included
   KvCache* cache = nullptr;                      // null: no incremental decoding
   const TapObserver* taps = nullptr;             // null: nobody observes
+  const UnitMasks* masks = nullptr;              // null: every unit counts fully
 };
 
 // A learned scalar that multiplies a whole layer's output (Gemma 4's layer_scalar).
@@ -60,6 +62,8 @@ class BlockImpl : public torch::nn::Module {
  private:
   torch::Tensor attention(const torch::Tensor& x, const LayerContext& ctx);
   torch::Tensor mlp(const torch::Tensor& x, const LayerContext& ctx);
+  // This layer's mask of one kind (UnitMasks::heads, kv or ffn), or undefined.
+  torch::Tensor mask(const LayerContext& ctx, std::vector<torch::Tensor> UnitMasks::*kind) const;
   // `value`, reported as "blk.N.<what>" when someone observes.
   const torch::Tensor& tap(const LayerContext& ctx, const char* what, const torch::Tensor& value) const;
   torch::Tensor activation(const torch::Tensor& x) const;

@@ -39,6 +39,10 @@ class TransformerImpl : public torch::nn::Module {
   // memory for a second forward). Throws Error(kUnsupported) for models that share KV between
   // layers.
   void set_activation_checkpointing(bool on);
+  // Masks every forward applies (unit_masks.h) until set again; null removes them. A masked
+  // forward is not activation-checkpointed, so gradients reach the masks. Throws Error(kInput)
+  // for masks of other sizes than the units.
+  void set_masks(std::shared_ptr<const UnitMasks> masks);
   const ModelSpec& spec() const { return *model_; }
 
  private:
@@ -49,6 +53,7 @@ class TransformerImpl : public torch::nn::Module {
   torch::Tensor logits(const torch::Tensor& h);
 
   bool checkpointing_ = false;
+  std::shared_ptr<const UnitMasks> masks_;
   std::shared_ptr<const ModelSpec> model_;  // shared with the blocks
   const ModelSpec& spec_;                   // *model_
   Embedding token_embd{nullptr};

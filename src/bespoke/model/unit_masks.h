@@ -1,0 +1,29 @@
+// Per-unit multipliers on the running model, for measuring a selection without cutting it and
+// for learned masks: 1 keeps a unit, 0 removes it. Each acts in one place of the forward:
+//   heads[i]  [n_heads]     each query head's attention context, before attn_output (block.cpp)
+//   kv[i]     [n_kv_heads]  each KV group's values, before they are cached or read by a layer
+//                           that shares them, so that such a layer sees its source's mask
+//   ffn[i]    [ffn_dim]     the gated activation, before ffn_down (block.cpp)
+//   layers    [n_layers]    the block as a whole: m * block(h) + (1 - m) * h (transformer.cpp)
+// Where a family norms q or k over their whole width (OLMo 2), the head and KV masks also scale
+// q and k before that norm, so that it sees the kept heads only, as the cut model's norm does.
+// An undefined tensor masks nothing.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "bespoke/model/spec.h"
+
+namespace bespoke::model {
+
+struct UnitMasks {
+  std::vector<torch::Tensor> heads, kv, ffn;  // one per layer, or empty
+  torch::Tensor layers;
+};
+
+// Throws Error(kInput) naming the layer whose mask has another size than its units.
+void check_masks(const ModelSpec& spec, const UnitMasks& masks);
+
+}  // namespace bespoke::model
