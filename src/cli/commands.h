@@ -16,5 +16,6 @@ void add_teacher_logits(CLI::App& app);
 void add_encoding(CLI::App& app);  // data encoding, eval encoding
 void add_gate(CLI::App& app);
 void add_demo(CLI::App& app);
+void add_prune(CLI::App& app);
 
 }  // namespace bespoke::cli

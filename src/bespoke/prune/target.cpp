@@ -1,0 +1,106 @@
+#include "bespoke/prune/target.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "bespoke/core/error.h"
+#include "bespoke/model/tensor_table.h"
+
+namespace bespoke::prune {
+namespace {
+
+// `k` of `from`, drawn without replacement, ascending.
+std::vector<int64_t> draw(std::vector<int64_t> from, int64_t k, std::mt19937_64& rng) {
+  std::shuffle(from.begin(), from.end(), rng);
+  from.resize(k);
+  std::sort(from.begin(), from.end());
+  return from;
+}
+
+std::vector<int64_t> iota(int64_t n) {
+  std::vector<int64_t> v(n);
+  std::iota(v.begin(), v.end(), 0);
+  return v;
+}
+
+[[noreturn]] void bad(const std::string& key, const std::string& why) {
+  fail(ErrorKind::kInput, "target " + key + ": " + why);
+}
+
+}  // namespace
+
+Target parse_target(const std::string& text) {
+  Target t;
+  std::stringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    const size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    int64_t* field = key == "layers"     ? &t.layers
+                     : key == "heads"    ? &t.heads
+                     : key == "kv_heads" ? &t.kv_heads
+                     : key == "ffn"      ? &t.ffn
+                                         : nullptr;
+    if (key == "hidden") bad(key, "hidden-channel pruning is not built yet");
+    if (!field) bad(key, "unknown key (layers, heads, kv_heads, ffn)");
+    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9 ||
+        std::stoll(value) == 0)
+      bad(key, "'" + value + "' is not a positive integer");
+    *field = std::stoll(value);
+  }
+  return t;
+}
+
+void check_target(const model::ModelSpec& s, const Target& t) {
+  if (t.layers > s.n_layers())
+    bad("layers", std::to_string(t.layers) + " is more than the model's " + std::to_string(s.n_layers()));
+  for (int64_t i = 0; i < s.n_layers(); ++i) {
+    const model::LayerSpec& l = s.layers[i];
+    const std::string at = " (layer " + std::to_string(i) + ")";
+    if (t.ffn > l.ffn_dim)
+      bad("ffn", std::to_string(t.ffn) + " is more than the " + std::to_string(l.ffn_dim) + " there are" + at);
+    if (l.n_heads == 0) continue;  // no attention to cut
+    const int64_t heads = t.heads ? t.heads : l.n_heads, kv = t.kv_heads ? t.kv_heads : l.n_kv_heads;
+    if (heads > l.n_heads)
+      bad("heads", std::to_string(heads) + " is more than the " + std::to_string(l.n_heads) + " there are" + at);
+    if (kv > l.n_kv_heads)
+      bad("kv_heads", std::to_string(kv) + " is more than the " + std::to_string(l.n_kv_heads) + " there are" + at);
+    if (kv > 0 && heads % kv != 0)
+      bad("heads", std::to_string(heads) + " is not a multiple of kv_heads " + std::to_string(kv));
+    if (kv > 0 && heads / kv > l.n_heads / l.n_kv_heads)
+      bad("heads", std::to_string(heads / kv) + " query heads per KV group, where the groups hold " +
+                       std::to_string(l.n_heads / l.n_kv_heads) + at);
+  }
+}
+
+Selection random_selection(const model::ModelSpec& s, const Target& t, uint64_t seed) {
+  check_target(s, t);
+  std::mt19937_64 rng(seed);
+  Selection sel = keep_everything(s);
+  const std::vector<std::vector<int64_t>> readers = model::kv_readers(s);
+  std::vector<int64_t> droppable, fixed;
+  for (int64_t i = 0; i < s.n_layers(); ++i) (readers[i].size() > 1 ? fixed : droppable).push_back(i);
+  if (t.layers) {
+    if (t.layers < int64_t(fixed.size()))
+      bad("layers", "other layers read the keys and values of " + std::to_string(fixed.size()) + " layers, which stay");
+    sel.layers = draw(droppable, t.layers - int64_t(fixed.size()), rng);
+    sel.layers.insert(sel.layers.end(), fixed.begin(), fixed.end());
+    std::sort(sel.layers.begin(), sel.layers.end());
+  }
+  for (int64_t i = 0; i < s.n_layers(); ++i) {
+    const model::LayerSpec& l = s.layers[i];
+    LayerSelection& p = sel.per_layer[i];
+    if (t.ffn) p.ffn = draw(iota(l.ffn_dim), t.ffn, rng);
+    if (l.n_heads == 0) continue;
+    const int64_t group = l.n_heads / l.n_kv_heads, kv = t.kv_heads ? t.kv_heads : l.n_kv_heads;
+    const int64_t per_group = (t.heads ? t.heads : l.n_heads) / kv;
+    p.kv_groups = l.kv_source >= 0 ? sel.per_layer[l.kv_source].kv_groups : draw(iota(l.n_kv_heads), kv, rng);
+    p.q_heads.clear();
+    for (const int64_t g : p.kv_groups)
+      for (const int64_t h : draw(iota(group), per_group, rng)) p.q_heads.push_back(g * group + h);
+  }
+  return sel;
+}
+
+}  // namespace bespoke::prune

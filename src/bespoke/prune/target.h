@@ -1,0 +1,30 @@
+// What a pruned model should be: uniform sizes ("layers=20,heads=16,kv_heads=4,ffn=5504"); a
+// size left out keeps the source's. Hidden-channel targets are not built yet.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "bespoke/model/spec.h"
+#include "bespoke/prune/selection.h"
+
+namespace bespoke::prune {
+
+struct Target {
+  int64_t layers = 0, heads = 0, kv_heads = 0, ffn = 0;  // 0: the source's
+};
+
+// Throws Error(kInput) naming the key for an unknown key, a value that is not a positive
+// integer, or hidden= (not built yet).
+Target parse_target(const std::string& text);
+
+// Throws Error(kInput) naming the key for a target `source` cannot be cut to: more units than
+// it has, heads not a multiple of kv_heads, or more query heads per KV group than its groups
+// hold. Per-layer shapes in the source: every layer is checked.
+void check_target(const model::ModelSpec& source, const Target& target);
+
+// A selection of `target`'s sizes with each unit drawn uniformly (seeded): the control every
+// importance-based cut is compared against. Layers that others read keys and values from stay.
+Selection random_selection(const model::ModelSpec& source, const Target& target, uint64_t seed);
+
+}  // namespace bespoke::prune
