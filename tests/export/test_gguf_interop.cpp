@@ -24,6 +24,8 @@
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
+#include "bespoke/prune/extract.h"
+#include "bespoke/prune/target.h"
 #include "test_util.h"
 
 namespace bespoke {
@@ -156,6 +158,29 @@ TEST(GgufInterop, NonUniformLayersRunAsDeciOrOpenelm) {
     exporter::export_gguf(net, test::fixture_dir(family), gguf, io::GgmlType::kF32);
     EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], arch);
     expect_llama_cpp_runs_like(net, gguf, family, std::string(family) + " " + arch);
+  }
+}
+
+// Cut models in llama.cpp: a uniform random cut keeps its family's architecture; one whose layers
+// differ (layer 1 keeps one KV group, layer 2 fewer FFN neurons) goes out as deci (Llama) or
+// openelm (tied Qwen 3).
+TEST(GgufInterop, PrunedModelsRunInLlamaCpp) {
+  for (const char* family : {"llama", "qwen3"}) {
+    model::Transformer net = model::load_model(test::fixture_dir(family));
+    const prune::Target target = prune::parse_target("layers=3,heads=2,kv_heads=1,ffn=64");
+    model::Transformer uniform = prune::extract(net, prune::random_selection(net->spec(), target, 4));
+    prune::Selection uneven = prune::keep_everything(net->spec());
+    uneven.per_layer[1].kv_groups = {1};
+    uneven.per_layer[1].q_heads = {2, 3};
+    uneven.per_layer[2].ffn.resize(96);
+    model::Transformer irregular = prune::extract(net, uneven);
+    const std::string arch = std::string(family) == "llama" ? "deci" : "openelm";
+    for (auto [cut, want] : {std::pair{&uniform, std::string(family)}, std::pair{&irregular, arch}}) {
+      const std::string gguf = test::scratch_dir("pruned") + "/" + want + ".gguf";
+      exporter::export_gguf(*cut, test::fixture_dir(family), gguf, io::GgmlType::kF32);
+      EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], want);
+      expect_llama_cpp_runs_like(*cut, gguf, family, std::string(family) + " cut as " + want);
+    }
   }
 }
 
