@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "bespoke/model/rms_norm.h"
+#include "device_case.h"
 #include "test_util.h"
 
 namespace bespoke {
@@ -17,18 +18,7 @@ torch::Tensor reference_norm(const torch::Tensor& x, const torch::Tensor& w, dou
   return y * (w + offset).to(x.dtype());
 }
 
-// Each device and dtype is a case of its own, so that a CUDA case on a machine without a GPU is
-// reported as skipped rather than passed.
-struct NormCase {
-  torch::Device device;
-  torch::Dtype dtype;
-};
-
-std::ostream& operator<<(std::ostream& out, const NormCase& c) {
-  return out << c.device << " " << c.dtype;
-}
-
-class RmsNormTest : public ::testing::TestWithParam<NormCase> {};
+class RmsNormTest : public ::testing::TestWithParam<test::DeviceCase> {};
 
 TEST_P(RmsNormTest, OwnBackwardGivesTheGradientsOfTheReferenceFormula) {
   const auto [device, dtype] = GetParam();
@@ -74,11 +64,12 @@ TEST_P(RmsNormTest, OwnBackwardGivesTheGradientsOfTheReferenceFormula) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Devices, RmsNormTest,
-    ::testing::Values(NormCase{torch::kCPU, torch::kFloat32}, NormCase{torch::kCPU, torch::kBFloat16},
-                      NormCase{torch::kCUDA, torch::kFloat32}, NormCase{torch::kCUDA, torch::kBFloat16}),
-    [](const auto& info) { return info.param.device.str() + "_" + c10::toString(info.param.dtype); });
+INSTANTIATE_TEST_SUITE_P(Devices, RmsNormTest,
+                         ::testing::Values(test::DeviceCase{torch::kCPU, torch::kFloat32},
+                                           test::DeviceCase{torch::kCPU, torch::kBFloat16},
+                                           test::DeviceCase{torch::kCUDA, torch::kFloat32},
+                                           test::DeviceCase{torch::kCUDA, torch::kBFloat16}),
+                         [](const auto& info) { return test::device_case_name(info.param); });
 
 }  // namespace
 }  // namespace bespoke

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "bespoke/model/rope.h"
+#include "device_case.h"
 #include "test_util.h"
 
 namespace bespoke {
@@ -17,18 +18,7 @@ torch::Tensor reference_rope(const torch::Tensor& x, const torch::Tensor& cos, c
   return torch::cat({r * c + rotated * s, x.narrow(-1, rot, x.size(-1) - rot)}, -1);
 }
 
-// Each device and dtype is a case of its own, so that a CUDA case on a machine without a GPU is
-// reported as skipped rather than passed.
-struct RopeCase {
-  torch::Device device;
-  torch::Dtype dtype;
-};
-
-std::ostream& operator<<(std::ostream& out, const RopeCase& c) {
-  return out << c.device << " " << c.dtype;
-}
-
-class RopeTest : public ::testing::TestWithParam<RopeCase> {};
+class RopeTest : public ::testing::TestWithParam<test::DeviceCase> {};
 
 TEST_P(RopeTest, OwnBackwardIsTheTransposeOfTheReferenceRotation) {
   const auto [device, dtype] = GetParam();
@@ -61,12 +51,10 @@ TEST_P(RopeTest, OwnBackwardIsTheTransposeOfTheReferenceRotation) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, RopeTest,
-                         ::testing::Values(RopeCase{torch::kCPU, torch::kFloat32},
-                                           RopeCase{torch::kCPU, torch::kBFloat16},
-                                           RopeCase{torch::kCUDA, torch::kBFloat16}),
-                         [](const auto& info) {
-                           return info.param.device.str() + "_" + c10::toString(info.param.dtype);
-                         });
+                         ::testing::Values(test::DeviceCase{torch::kCPU, torch::kFloat32},
+                                           test::DeviceCase{torch::kCPU, torch::kBFloat16},
+                                           test::DeviceCase{torch::kCUDA, torch::kBFloat16}),
+                         [](const auto& info) { return test::device_case_name(info.param); });
 
 }  // namespace
 }  // namespace bespoke
