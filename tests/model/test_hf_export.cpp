@@ -125,6 +125,19 @@ void expect_same_layers(const model::ModelSpec& a, const model::ModelSpec& b) {
   }
 }
 
+// `net` written from `src` to `out`: returns the config's text part, and checks the directory
+// reads back as the same layers and logits.
+nlohmann::json export_and_reload(model::Transformer& net, const std::string& src, const std::string& out) {
+  model::export_hf(net, src, out);
+  const nlohmann::json c = nlohmann::json::parse(std::ifstream(out + "/config.json"));
+  model::Transformer back = model::load_model(out);
+  expect_same_layers(net->spec(), back->spec());
+  const torch::Tensor ids = io::SafetensorsFile(src + "/reference.safetensors").get("input_ids");
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(test::max_abs_diff(back->forward(ids).logits, net->forward(ids).logits), 0.0);
+  return c.contains("text_config") ? c["text_config"] : c;
+}
+
 // Gemma 4 with per-layer FFN widths and head counts: its own per_layer_config keeps the global
 // layers' head size, bespoke_layers the rest, and the directory reads back as the same model.
 TEST(HfExport, PerLayerGemma4ShapesRoundTrip) {
@@ -135,17 +148,9 @@ TEST(HfExport, PerLayerGemma4ShapesRoundTrip) {
   model::validate(spec);
   model::Transformer net(spec);
   model::init_random(net);
-  const std::string out = test::scratch_dir("hf") + "/g4";
-  model::export_hf(net, src, out);
-  const nlohmann::json c = nlohmann::json::parse(std::ifstream(out + "/config.json"));
-  const nlohmann::json& t = c.contains("text_config") ? c["text_config"] : c;
+  const nlohmann::json t = export_and_reload(net, src, test::scratch_dir("hf") + "/g4");
   EXPECT_EQ(t["per_layer_config"], nlohmann::json::parse(R"({"2": {"head_dim": 32}, "5": {"head_dim": 32}})"));
-  ASSERT_TRUE(t.contains("bespoke_layers"));
-  model::Transformer back = model::load_model(out);
-  expect_same_layers(net->spec(), back->spec());
-  const torch::Tensor ids = io::SafetensorsFile(src + "/reference.safetensors").get("input_ids");
-  torch::NoGradGuard no_grad;
-  EXPECT_EQ(test::max_abs_diff(back->forward(ids).logits, net->forward(ids).logits), 0.0);
+  EXPECT_TRUE(t.contains("bespoke_layers"));
 }
 
 // A Gemma 4 with a layer removed: per_layer_config is renumbered to the layers' new indices and
@@ -158,19 +163,11 @@ TEST(HfExport, Gemma4WithALayerRemovedIsRenumbered) {
     if (l.kv_source >= 0) l.kv_source -= 1;  // both sources (layers 3 and 2) sat after the removed layer
   model::Transformer net(spec);
   model::init_random(net);
-  const std::string out = test::scratch_dir("hf") + "/g4-removed";
-  model::export_hf(net, src, out);
-  const nlohmann::json c = nlohmann::json::parse(std::ifstream(out + "/config.json"));
-  const nlohmann::json& t = c.contains("text_config") ? c["text_config"] : c;
+  const nlohmann::json t = export_and_reload(net, src, test::scratch_dir("hf") + "/g4-removed");
   EXPECT_EQ(t["per_layer_config"], nlohmann::json::parse(R"({"1": {"head_dim": 32}, "4": {"head_dim": 32}})"));
   EXPECT_EQ(t["num_hidden_layers"], 5);
   EXPECT_EQ(t["num_kv_shared_layers"], 2);
   EXPECT_FALSE(t.contains("bespoke_layers"));
-  model::Transformer back = model::load_model(out);
-  expect_same_layers(net->spec(), back->spec());
-  const torch::Tensor ids = io::SafetensorsFile(src + "/reference.safetensors").get("input_ids");
-  torch::NoGradGuard no_grad;
-  EXPECT_EQ(test::max_abs_diff(back->forward(ids).logits, net->forward(ids).logits), 0.0);
 }
 
 }  // namespace
