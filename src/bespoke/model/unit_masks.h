@@ -21,6 +21,7 @@ namespace bespoke::model {
 struct UnitMasks {
   std::vector<torch::Tensor> heads, kv, ffn;  // one per layer, or empty
   torch::Tensor layers;
+  torch::Tensor hidden;  // [hidden_size]
 };
 
 // Throws Error(kInput) naming the layer whose mask has another size than its units.

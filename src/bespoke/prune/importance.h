@@ -19,6 +19,7 @@ namespace bespoke::prune {
 struct Importance {
   std::vector<torch::Tensor> heads, kv, ffn;  // one per layer, float64 on the CPU
   torch::Tensor layers;
+  torch::Tensor hidden;  // [hidden_size]
   int64_t tokens = 0;
 };
 

@@ -53,6 +53,7 @@ model::LayerSpec selected_layer(const model::LayerSpec& l, const LayerSelection&
 
 Selection keep_everything(const model::ModelSpec& s) {
   Selection sel;
+  sel.hidden = iota(s.hidden_size);
   sel.layers = iota(s.n_layers());
   for (const model::LayerSpec& l : s.layers)
     sel.per_layer.push_back({iota(l.n_kv_heads), iota(l.n_heads), iota(l.ffn_dim)});

@@ -1,7 +1,7 @@
 // Which units a pruned model keeps, as indices into the source's: its layers, and in each kept
 // layer its KV groups, the query heads within them and its FFN neurons. A selection is data,
 // derived from the tensor table's axes, so no family is special-cased; extract.h applies it by
-// slicing.
+// slicing, masks.h as masks.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@ struct LayerSelection {
 };
 
 struct Selection {
+  std::vector<int64_t> hidden;            // kept hidden channels, ascending: one set for the whole residual stream
   std::vector<int64_t> layers;            // kept source layers, ascending
   std::vector<LayerSelection> per_layer;  // one per source layer; a dropped layer's is ignored
 };

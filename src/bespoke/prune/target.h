@@ -11,7 +11,7 @@
 namespace bespoke::prune {
 
 struct Target {
-  int64_t layers = 0, heads = 0, kv_heads = 0, ffn = 0;  // 0: the source's
+  int64_t layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn = 0;  // 0: the source's
 };
 
 // Throws Error(kInput) naming the key for an unknown key, a value that is not a positive
