@@ -73,17 +73,19 @@ void synchronize(const std::string& device) {
 #endif
 }
 
-// The fastest of `repeats` runs of `pass`, in seconds, after one unmeasured run.
-double fastest(const Setup& s, const std::function<void()>& pass) {
-  pass();
-  double best = 1e300;
-  for (int64_t i = 0; i < s.repeats; ++i) {
-    synchronize(s.device);
-    const auto start = std::chrono::steady_clock::now();
-    pass();
-    synchronize(s.device);
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
+// The fastest of `repeats` runs of each pass, in seconds, after one unmeasured run of each. The
+// passes take turns, so that load from elsewhere on the machine falls on all of them alike.
+std::vector<double> fastest(const Setup& s, const std::vector<std::function<void()>>& passes) {
+  for (const auto& pass : passes) pass();
+  std::vector<double> best(passes.size(), 1e300);
+  for (int64_t r = 0; r < s.repeats; ++r)
+    for (size_t i = 0; i < passes.size(); ++i) {
+      synchronize(s.device);
+      const auto start = std::chrono::steady_clock::now();
+      passes[i]();
+      synchronize(s.device);
+      best[i] = std::min(best[i], std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
   return best;
 }
 
@@ -115,12 +117,13 @@ json timings(const Setup& s) {
   bespoke::model::Transformer net = build(s);
   const std::vector<torch::Tensor> batches = rows(s, net->spec().vocab_size);
   const torch::Device device(s.device);
-  const double forward = fastest(s, [&] {
-    torch::NoGradGuard no_grad;
-    for (const torch::Tensor& ids : batches) net->forward(ids.to(device));
-  });
-  const double minitron = fastest(s, [&] { bespoke::prune::activation_importance(net, batches); });
-  const double taylor = fastest(s, [&] { bespoke::prune::taylor_importance(net, batches); });
+  const std::vector<double> t = fastest(s, {[&] {
+                                              torch::NoGradGuard no_grad;
+                                              for (const torch::Tensor& ids : batches) net->forward(ids.to(device));
+                                            },
+                                            [&] { bespoke::prune::activation_importance(net, batches); },
+                                            [&] { bespoke::prune::taylor_importance(net, batches); }});
+  const double forward = t[0], minitron = t[1], taylor = t[2];
   const double tokens = double(s.samples * s.seq_len);
   return {{"forward_tokens_per_s", tokens / forward},
           {"minitron_tokens_per_s", tokens / minitron},
