@@ -17,5 +17,6 @@ void add_encoding(CLI::App& app);  // data encoding, eval encoding
 void add_gate(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_prune(CLI::App& app);
+void add_importance(CLI::App& app);
 
 }  // namespace bespoke::cli

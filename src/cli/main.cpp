@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   bespoke::cli::add_gate(app);
   bespoke::cli::add_demo(app);
   bespoke::cli::add_prune(app);
+  bespoke::cli::add_importance(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {  // a command's own exit status (`gate`: 1 for no-go)

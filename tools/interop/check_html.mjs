@@ -1,10 +1,10 @@
 // Opens an HTML report in headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core) and prints JSON: console errors, page errors, requests for anything but the
 // file itself, and the drawn size of the report's charts and tables. Exits 0 when the page
-// loads with no errors and no outside requests, #loss-chart and #metrics-table exist, and every
-// SVG has a non-zero bounding box with shapes drawn in it; 1 when a check fails; 2 when Chromium
-// cannot start.
-// Usage: node check_html.mjs FILE.html
+// loads with no errors and no outside requests, every required element exists (the IDs given,
+// or the demo report's #loss-chart and #metrics-table), and every SVG has a non-zero bounding box
+// with shapes drawn in it; 1 when a check fails; 2 when Chromium cannot start.
+// Usage: node check_html.mjs FILE.html [ID ...]
 import {chromium} from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
@@ -12,8 +12,10 @@ import {pathToFileURL} from "node:url";
 
 const executablePath = "/usr/bin/chromium";
 const file = process.argv[2];
-if (!file || process.argv.length > 3) {
-  console.error("usage: node check_html.mjs FILE.html");
+const required = process.argv.length > 3 ? process.argv.slice(3) : ["loss-chart", "metrics-table"];
+const measured = process.argv.length > 3 ? required : ["loss-chart", "metrics-table", "metrics-chart", "export-table", "stage-table"];
+if (!file) {
+  console.error("usage: node check_html.mjs FILE.html [ID ...]");
   process.exit(64);
 }
 if (!fs.existsSync(executablePath)) {
@@ -39,7 +41,7 @@ try {
   page.on("request", (r) => { if (r.url() !== url && !r.url().startsWith("data:")) result.outside_requests.push(r.url()); });
   await page.goto(url, {waitUntil: "load"});
 
-  for (const id of ["loss-chart", "metrics-table", "metrics-chart", "export-table", "stage-table"]) {
+  for (const id of measured) {
     const box = await page.locator(`#${id}`).boundingBox();
     result.elements[id] = box && {width: box.width, height: box.height};
   }
@@ -61,7 +63,7 @@ try {
 if (result.console_errors.length) result.failures.push("console errors");
 if (result.page_errors.length) result.failures.push("page errors");
 if (result.outside_requests.length) result.failures.push("requests outside the file");
-for (const id of ["loss-chart", "metrics-table"]) if (!result.elements[id]) result.failures.push(`no #${id}`);
+for (const id of required) if (!result.elements[id]) result.failures.push(`no #${id}`);
 if (!result.svgs.length) result.failures.push("no SVG");
 for (const s of result.svgs)
   if (!(s.width > 0 && s.height > 0 && s.shapes > 0)) result.failures.push(`SVG #${s.id} is not drawn`);

@@ -142,12 +142,14 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
                                            scale);
   }
 #endif
-  if (!out.defined()) {
+  // An observer also sees the probabilities, which the fused kernel never forms: for an observed
+  // pass they are computed here even when that kernel produced the output.
+  if (!out.defined() || ctx.taps) {
     torch::Tensor scores = torch::matmul(q, k.transpose(2, 3)) * scale;  // [B, H, T, S]
     if (spec_.attn_softcap > 0) scores = torch::tanh(scores / spec_.attn_softcap) * spec_.attn_softcap;
     scores = scores.masked_fill(ctx.allowed.logical_not(), -std::numeric_limits<float>::infinity());
-    const torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.dtype());
-    out = torch::matmul(probs, v);
+    const torch::Tensor probs = tap(ctx, "attn_probs", torch::softmax(scores, -1, torch::kFloat32).to(q.dtype()));
+    if (!out.defined()) out = torch::matmul(probs, v);
   }
   if (head_mask.defined()) out = out * head_mask.view({1, H, 1, 1}).to(out.dtype());
   return attn_output(tap(ctx, "attn_output.input", out.transpose(1, 2).reshape({B, T, H * hd})));

@@ -8,8 +8,13 @@
 #include <utility>
 #include <vector>
 
+#include "bespoke/core/html.h"
+
 namespace bespoke::pipeline {
 namespace {
+
+using html::escape;
+using html::format;
 
 using Json = nlohmann::ordered_json;
 
@@ -39,42 +44,6 @@ std::optional<double> number(const Json& v) {
   if (!v.is_number()) return std::nullopt;
   const double d = v.get<double>();
   return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
-}
-
-std::string escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-// snprintf rather than streams: a stream's imbued locale could group digits or change the
-// decimal point, and SVG coordinates must parse.
-template <typename... Args>
-std::string format(const char* spec, Args... args) {
-  std::string out(std::snprintf(nullptr, 0, spec, args...), '\0');
-  std::snprintf(out.data(), out.size() + 1, spec, args...);
-  return out;
 }
 
 std::string text(const Json& v) {
