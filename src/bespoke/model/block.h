@@ -24,6 +24,8 @@ namespace bespoke::model {
 //   input, output                  the block's input and output [B, T, E]
 //   attn_norm, ffn_norm,           every norm's output (attn_q_norm / attn_k_norm per head
 //   post_attention_norm, ...       where the family norms per head)
+//   attn_probs                     the attention probabilities [B, H, T, S] (recomputed for an
+//                                  observer where the fused kernel ran)
 //   attn_output.input              the attention context before the output projection [B, T, H * hd]
 //   ffn_down.input                 the gated activation before the down projection [B, T, ffn]
 // and output_norm [B, T, E] after the last layer (and per_layer_proj_norm [B, T, L, P] for
