@@ -52,11 +52,11 @@ nlohmann::json plan(const model::ModelSpec& source, const model::ModelSpec& cut)
 std::vector<torch::Tensor> check_inputs(const PruneOptions& o, const model::ModelSpec& source,
                                         std::optional<prune::Target>& target) {
   if (o.target.empty() == o.params.empty()) bad("give one of --target SPEC or --params N");
+  if (!o.params.empty() && o.dry_run) bad("--dry-run needs --target: a --params search measures losses");
   const bool ranks = prune::needs_importance(o.how.method) || !o.params.empty();
-  if (ranks && o.data.empty())
+  if (ranks && o.data.empty() && !o.dry_run)
     bad(!o.params.empty() ? "--params ranks shapes by calibration loss: give --data FILE.jsonl"
                           : "--method " + o.method + " ranks units by importance: give --data FILE.jsonl");
-  if (!o.params.empty() && o.dry_run) bad("--dry-run needs --target: a --params search measures losses");
   if (!o.dry_run && o.out.empty()) bad("--out is required unless --dry-run");
   if (!o.target.empty()) target = prune::parse_target(o.target);
   prune::check_method(source, o.how, target);

@@ -122,6 +122,13 @@ TEST(CliPrune, EachMethodWritesAModelOfThePlannedSize) {
     EXPECT_LT(params, source) << runs[j];
     EXPECT_EQ(test::run_bespoke("inspect " + out).exit_code, 0) << runs[j];
   }
+  // A dry run needs no data: the plan of a depth cut, with nothing written.
+  const test::CommandResult dry =
+      test::run_bespoke("prune " + src + " --method depth --target layers=2 --dry-run --out " + dir + "/dry");
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(plan_of(dry.out)["params"].get<int64_t>(),
+            model::parameter_count(model::load_model(dir + "/cut1")->spec()));
+  EXPECT_FALSE(fs::exists(dir + "/dry"));
   // The search printed its table above the plan, its best shape within the budget.
   const test::CommandResult again = test::run_bespoke("prune " + src + " " + runs[2] + " --out " + dir + "/again");
   EXPECT_NE(again.out.find("layers  heads  kv_heads"), std::string::npos) << again.out;
