@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "bespoke/io/gguf_reader.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/hf_config.h"
 #include "bespoke/model/load.h"
@@ -122,6 +123,10 @@ TEST(CliPrune, EachMethodWritesAModelOfThePlannedSize) {
     EXPECT_LT(params, source) << runs[j];
     EXPECT_EQ(test::run_bespoke("inspect " + out).exit_code, 0) << runs[j];
   }
+  // The per-layer cut goes out to llama.cpp as deci.
+  const test::CommandResult gguf = test::run_bespoke("export " + dir + "/cut0 --to gguf --out " + dir + "/cut0.gguf");
+  ASSERT_EQ(gguf.exit_code, 0) << gguf.err;
+  EXPECT_EQ(io::GgufFile(dir + "/cut0.gguf").metadata()["general.architecture"], "deci");
   // A dry run needs no data: the plan of a depth cut, with nothing written.
   const test::CommandResult dry =
       test::run_bespoke("prune " + src + " --method depth --target layers=2 --dry-run --out " + dir + "/dry");

@@ -45,61 +45,42 @@ std::pair<int64_t, int64_t> unit_costs(model::ModelSpec spec, int64_t k, int64_t
   return {slice, model::parameter_count(spec) - base};
 }
 
-}  // namespace
-
-int64_t ffn_block(int64_t ffn_dim) {
-  return ffn_dim >= 512 ? 64 : std::max<int64_t>(1, ffn_dim / 8);
+// Layer k's query-head slices above its floor, which it sets in `per_group`: slice j adds the
+// j-th best head of every kept group.
+void head_steps(const model::LayerSpec& l, const LayerSelection& p, const torch::Tensor& scores, int64_t k,
+                int64_t cost, int64_t& per_group, std::vector<Step>& steps) {
+  const int64_t kv = int64_t(p.kv_groups.size()), group = l.n_heads / l.n_kv_heads;
+  const std::vector<double> z = standardised(scores);
+  std::vector<std::vector<int64_t>> ranked;  // each kept group's heads, best first
+  for (const int64_t g : p.kv_groups) ranked.push_back(descending(z, g * group, group));
+  per_group = std::max<int64_t>(1, int64_t(p.q_heads.size()) / kv / 2);
+  for (int64_t j = per_group; j < group; ++j) {
+    double sum = 0;
+    for (const std::vector<int64_t>& heads : ranked) sum += z[heads[j]];
+    steps.push_back({k, true, j, j + 1, sum / double(kv), cost});
+  }
 }
 
-Selection non_uniform_selection(const model::ModelSpec& s, const Importance& imp, const Target& t, bool contiguous) {
-  Selection sel = ranked_selection(s, imp, t, contiguous);
-  model::ModelSpec cut = selected_spec(s, sel);
-  const int64_t budget = model::parameter_count(cut);
-  const int64_t n = cut.n_layers();
-  std::vector<int64_t> per_group(n, 0), ffn(n, 0);
-  std::vector<Step> steps;
-  for (int64_t k = 0; k < n; ++k) {
-    const int64_t i = sel.layers[k];
-    const model::LayerSpec& l = s.layers[i];
-    const LayerSelection& p = sel.per_layer[i];
-    const int64_t kv = int64_t(p.kv_groups.size()), q = ffn_block(l.ffn_dim), f = int64_t(p.ffn.size());
-    const auto [slice_cost, neuron_cost] = unit_costs(cut, k, kv);
-    if (kv > 0) {
-      const int64_t group = l.n_heads / l.n_kv_heads;
-      const std::vector<double> z = standardised(imp.heads[i]);
-      std::vector<std::vector<int64_t>> ranked;  // each kept group's heads, best first
-      for (const int64_t g : p.kv_groups) ranked.push_back(descending(z, g * group, group));
-      per_group[k] = std::max<int64_t>(1, int64_t(p.q_heads.size()) / kv / 2);
-      for (int64_t j = per_group[k]; j < group; ++j) {
-        double sum = 0;
-        for (const std::vector<int64_t>& heads : ranked) sum += z[heads[j]];
-        steps.push_back({k, true, j, j + 1, sum / double(kv), slice_cost});
-      }
-    }
-    if (l.ffn_dim > 0) {
-      const std::vector<double> z = standardised(imp.ffn[i]);
-      const std::vector<int64_t> ranked = descending(z, 0, l.ffn_dim);
-      ffn[k] = f < q ? f : std::max(q, f / 2 / q * q);
-      for (int64_t from = ffn[k]; from < l.ffn_dim; from += q) {
-        const int64_t to = std::min(from + q, l.ffn_dim);
-        double sum = 0;
-        for (int64_t r = from; r < to; ++r) sum += z[ranked[r]];
-        steps.push_back({k, false, from, to, sum / double(to - from), (to - from) * neuron_cost});
-      }
-    }
+// Layer k's FFN blocks above its floor, which it sets in `ffn`; `kept` is the uniform width.
+void ffn_steps(const model::LayerSpec& l, int64_t kept, const torch::Tensor& scores, int64_t k, int64_t neuron_cost,
+               int64_t& ffn, std::vector<Step>& steps) {
+  const int64_t q = ffn_block(l.ffn_dim);
+  const std::vector<double> z = standardised(scores);
+  const std::vector<int64_t> ranked = descending(z, 0, l.ffn_dim);
+  ffn = kept < q ? kept : std::max(q, kept / 2 / q * q);
+  for (int64_t from = ffn; from < l.ffn_dim; from += q) {
+    const int64_t to = std::min(from + q, l.ffn_dim);
+    double sum = 0;
+    for (int64_t r = from; r < to; ++r) sum += z[ranked[r]];
+    steps.push_back({k, false, from, to, sum / double(to - from), (to - from) * neuron_cost});
   }
-  model::ModelSpec floor = cut;
-  for (int64_t k = 0; k < n; ++k)
-    floor.layers[k].n_heads = per_group[k] * floor.layers[k].n_kv_heads, floor.layers[k].ffn_dim = ffn[k];
-  int64_t left = budget - model::parameter_count(floor);
-  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.score > b.score; });
-  for (const Step& st : steps) {
-    int64_t& now = st.heads ? per_group[st.layer] : ffn[st.layer];
-    if (now != st.from || st.cost > left) continue;  // a layer grows in order, within the budget
-    now = st.to;
-    left -= st.cost;
-  }
-  for (int64_t k = 0; k < n; ++k) {
+}
+
+// Each kept layer k of `sel` with its per_group[k] best query heads in every kept group and its
+// ffn[k] best neurons.
+void keep_best(const model::ModelSpec& s, const Importance& imp, const std::vector<int64_t>& per_group,
+               const std::vector<int64_t>& ffn, Selection& sel) {
+  for (size_t k = 0; k < sel.layers.size(); ++k) {
     const int64_t i = sel.layers[k];
     const model::LayerSpec& l = s.layers[i];
     LayerSelection& p = sel.per_layer[i];
@@ -111,6 +92,40 @@ Selection non_uniform_selection(const model::ModelSpec& s, const Importance& imp
       for (const int64_t h : top(imp.heads[i].view({l.n_kv_heads, group})[g], per_group[k]))
         p.q_heads.push_back(g * group + h);
   }
+}
+
+}  // namespace
+
+int64_t ffn_block(int64_t ffn_dim) {
+  return ffn_dim >= 512 ? 64 : std::max<int64_t>(1, ffn_dim / 8);
+}
+
+Selection non_uniform_selection(const model::ModelSpec& s, const Importance& imp, const Target& t, bool contiguous) {
+  Selection sel = ranked_selection(s, imp, t, contiguous);
+  const model::ModelSpec cut = selected_spec(s, sel);
+  const int64_t n = cut.n_layers();
+  std::vector<int64_t> per_group(n, 0), ffn(n, 0);
+  std::vector<Step> steps;
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t i = sel.layers[k];
+    const LayerSelection& p = sel.per_layer[i];
+    const auto [slice_cost, neuron_cost] = unit_costs(cut, k, int64_t(p.kv_groups.size()));
+    if (!p.kv_groups.empty()) head_steps(s.layers[i], p, imp.heads[i], k, slice_cost, per_group[k], steps);
+    if (s.layers[i].ffn_dim > 0)
+      ffn_steps(s.layers[i], int64_t(p.ffn.size()), imp.ffn[i], k, neuron_cost, ffn[k], steps);
+  }
+  model::ModelSpec floor = cut;
+  for (int64_t k = 0; k < n; ++k)
+    floor.layers[k].n_heads = per_group[k] * floor.layers[k].n_kv_heads, floor.layers[k].ffn_dim = ffn[k];
+  int64_t left = model::parameter_count(cut) - model::parameter_count(floor);
+  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.score > b.score; });
+  for (const Step& st : steps) {
+    int64_t& now = st.heads ? per_group[st.layer] : ffn[st.layer];
+    if (now != st.from || st.cost > left) continue;  // a layer grows in order, within the budget
+    now = st.to;
+    left -= st.cost;
+  }
+  keep_best(s, imp, per_group, ffn, sel);
   return sel;
 }
 
