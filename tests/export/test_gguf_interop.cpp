@@ -169,7 +169,7 @@ TEST(GgufInterop, NonUniformLayersRunAsDeciOrOpenelm) {
 TEST(GgufInterop, PrunedModelsRunInLlamaCpp) {
   for (const char* family : {"llama", "qwen3"}) {
     model::Transformer net = model::load_model(test::fixture_dir(family));
-    const prune::Target target = prune::parse_target("layers=3,heads=2,kv_heads=1,ffn=64");
+    const prune::Target target = prune::parse_target("layers=3,hidden=48,heads=2,kv_heads=1,ffn=64");
     model::Transformer uniform = prune::extract(net, prune::random_selection(net->spec(), target, 4));
     prune::Selection uneven = prune::keep_everything(net->spec());
     uneven.per_layer[1].kv_groups = {1};
@@ -183,6 +183,25 @@ TEST(GgufInterop, PrunedModelsRunInLlamaCpp) {
       EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], want);
       expect_llama_cpp_runs_like(*cut, gguf, family, std::string(family) + " cut as " + want);
     }
+  }
+}
+
+// llama.cpp, like transformers, scales Gemma's embeddings by sqrt of the hidden size it reads:
+// a hidden cut folds the old scale into the embeddings (and the tied head's norm), so the cut
+// runs in its own architecture as Bespoke computes it. Gemma 4 also divides its per-layer
+// projection by sqrt(hidden).
+TEST(GgufInterop, HiddenCutsOfGemmaRunInTheirOwnArchitecture) {
+  for (const char* family : {"gemma2", "gemma3", "gemma4"}) {
+    model::Transformer net = model::load_model(test::fixture_dir(family));
+    model::Transformer cut =
+        prune::extract(net, prune::random_selection(net->spec(), prune::parse_target("hidden=40"), 3));
+    ASSERT_EQ(cut->spec().hidden_size, 40);
+    const std::string gguf = test::scratch_dir("hidden") + "/" + family + ".gguf";
+    exporter::export_gguf(cut, test::fixture_dir(family), gguf, io::GgmlType::kF32);
+    EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], family);
+    model::Transformer emulated = with_llama_cpp_gelu(cut);
+    expect_llama_cpp_runs_like(emulated, gguf, family, std::string(family) + " hidden cut",
+                               std::string(family) == "gemma4" ? kGemma4Fp16GeluTolerance : kFp16GeluTolerance);
   }
 }
 

@@ -33,14 +33,16 @@ std::vector<int64_t> some(int64_t n, int64_t k, std::mt19937& rng) {
 }
 
 struct Cut {
-  bool heads = false, groups = false, ffn = false, layer = false;
+  bool heads = false, groups = false, ffn = false, layer = false, hidden = false;
 };
 
 // A selection of `s` cutting what `cut` names: half of each group's query heads, half of the
-// KV groups (with all their heads), half of the FFN neurons, and one layer that no other reads.
+// KV groups (with all their heads), half of the FFN neurons, one layer that no other reads, and
+// a quarter of the hidden channels.
 prune::Selection choose(const model::ModelSpec& s, const Cut& cut, uint32_t seed) {
   std::mt19937 rng(seed);
   prune::Selection sel = prune::keep_everything(s);
+  if (cut.hidden) sel.hidden = some(s.hidden_size, s.hidden_size * 3 / 4, rng);
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];
     prune::LayerSelection& p = sel.per_layer[i];
@@ -67,16 +69,28 @@ prune::Selection choose(const model::ModelSpec& s, const Cut& cut, uint32_t seed
 }
 
 // The source computing what `sel` keeps: dropped units' slices zeroed in every tensor along
-// their axis, and a dropped layer's outputs zeroed so that it passes its input through.
+// their axis, and a dropped layer's outputs zeroed so that it passes its input through. A
+// dropped hidden channel stays zero in the residual stream, where the norms still count it.
 model::Transformer zeroed(model::Transformer& source, const prune::Selection& sel) {
   const model::ModelSpec& s = source->spec();
   model::Transformer out = test::with_spec(source, s);
   out->to(source->parameters().front().scalar_type());
   torch::NoGradGuard no_grad;
   auto params = out->named_parameters();
+  const auto zero_dropped = [](torch::Tensor t, size_t d, const model::TensorInfo& info,
+                               const std::vector<int64_t>& kept) {
+    torch::Tensor keep = torch::zeros({info.units(d)});
+    for (const int64_t u : kept) keep[u] = 1.0;
+    std::vector<int64_t> shape(t.dim(), 1);
+    shape[d] = t.size(d);
+    t.mul_(keep.repeat_interleave(info.unit_width[d]).view(shape).to(t.dtype()));
+  };
   for (const model::TensorInfo& info : model::tensor_table(s)) {
-    if (info.layer < 0) continue;
     torch::Tensor t = params[info.name];
+    const bool norm = info.name.find("norm") != std::string::npos;  // its weight scales zeros only
+    for (size_t d = 0; d < info.axes.size(); ++d)
+      if (info.axes[d] == Axis::kHidden && !norm) zero_dropped(t, d, info, sel.hidden);
+    if (info.layer < 0) continue;
     const prune::LayerSelection& p = sel.per_layer[info.layer];
     const bool dropped = std::find(sel.layers.begin(), sel.layers.end(), info.layer) == sel.layers.end();
     const std::string suffix = model::layer_tensor_suffix(info.name);
@@ -91,15 +105,17 @@ model::Transformer zeroed(model::Transformer& source, const prune::Selection& se
                                          : info.axes[d] == Axis::kKv  ? &p.kv_groups
                                          : info.axes[d] == Axis::kFfn ? &p.ffn
                                                                       : nullptr;
-      if (!kept) continue;
-      torch::Tensor keep = torch::zeros({info.units(d)});
-      for (const int64_t u : *kept) keep[u] = 1.0;
-      std::vector<int64_t> shape(t.dim(), 1);
-      shape[d] = t.size(d);
-      t.mul_(keep.repeat_interleave(info.unit_width[d]).view(shape).to(t.dtype()));
+      if (kept) zero_dropped(t, d, info, *kept);
     }
   }
   return out;
+}
+
+// `source` with its norms' epsilon at 1e-20 where `tiny`, as it is otherwise.
+model::Transformer with_tiny_eps(model::Transformer& source, bool tiny) {
+  model::ModelSpec s = source->spec();
+  if (tiny) s.norm_eps = 1e-20;
+  return test::with_spec(source, s);
 }
 
 const std::vector<std::string> kFamilies = {"llama",  "mistral",     "qwen2", "qwen3", "gemma2", "gemma3",
@@ -115,28 +131,29 @@ TEST_P(Extract, KeepingEverythingGivesTheModelBack) {
 }
 
 // In fp64 the two agree to 1e-10 (the slicing is exact); in fp32 to 1e-5, Gemma 4 to 3e-5 (its
-// attention is unscaled; measured 2.2e-5). OLMo 2 runs with eps 1e-20 here: its full-width q/k
-// norms are rescaled to their new width, exact only as eps -> 0 (at the fixture's own eps the
-// tiny model's logits move by up to 0.09, since its q and k are near zero); those norms compute
-// in fp32 over other widths on the two sides, so OLMo 2 gets 1e-5 in fp64 too (measured 3.4e-6).
+// attention is unscaled; measured 2.2e-5). A cut that shrinks a norm's width (every norm of the
+// residual stream after a hidden cut, OLMo 2's full-width q/k norms after a head cut) runs with
+// eps 1e-20: such a norm is rescaled to its new width, exact only as eps -> 0 (at the fixture's
+// own eps OLMo 2's tiny logits move by up to 0.09, since its q and k are near zero). Norms
+// compute in fp32, there over other widths on the two sides, so those cuts get 1e-5 in fp64 too
+// (OLMo 2: measured 3.4e-6).
 TEST_P(Extract, EachUnitTypeAloneAndAllAtOnceComputeWhatTheZeroedSourceDoes) {
   const std::string family = GetParam();
   model::Transformer loaded = model::load_model(test::fixture_dir(family));
-  model::ModelSpec spec = loaded->spec();
-  if (spec.qk_norm == model::QkNorm::kFullWidth) spec.norm_eps = 1e-20;
+  const model::ModelSpec& spec = loaded->spec();
+  const bool full_width = spec.qk_norm == model::QkNorm::kFullWidth;
   const torch::Tensor ids = io::SafetensorsFile(test::fixture_dir(family) + "/reference.safetensors").get("input_ids");
-  const std::pair<const char*, Cut> cuts[] = {{"query heads", {true, false, false, false}},
-                                              {"KV groups", {false, true, false, false}},
-                                              {"FFN neurons", {false, false, true, false}},
-                                              {"a layer", {false, false, false, true}},
-                                              {"everything", {true, true, true, true}}};
+  const std::pair<const char*, Cut> cuts[] = {
+      {"query heads", {true, false, false, false, false}},     {"KV groups", {false, true, false, false, false}},
+      {"FFN neurons", {false, false, true, false, false}},     {"a layer", {false, false, false, true, false}},
+      {"hidden channels", {false, false, false, false, true}}, {"everything", {true, true, true, true, true}}};
   torch::NoGradGuard no_grad;
   for (const auto dtype : {torch::kFloat64, torch::kFloat32}) {
-    model::Transformer net = test::with_spec(loaded, spec);
-    net->to(dtype);
-    const bool full_width = spec.qk_norm == model::QkNorm::kFullWidth;  // its norms see other widths, in fp32
-    const double bound = dtype == torch::kFloat64 && !full_width ? 1e-10 : family.rfind("gemma4", 0) == 0 ? 3e-5 : 1e-5;
     for (const auto& [what, cut] : cuts) {
+      model::Transformer net = with_tiny_eps(loaded, full_width || cut.hidden);
+      net->to(dtype);
+      const bool exact = dtype == torch::kFloat64 && !full_width && !cut.hidden;
+      const double bound = exact ? 1e-10 : family.rfind("gemma4", 0) == 0 ? 3e-5 : 1e-5;
       const prune::Selection sel = choose(spec, cut, 7);
       model::Transformer small = prune::extract(net, sel);
       EXPECT_LT(model::parameter_count(small->spec()), model::parameter_count(spec)) << family << ": " << what;
@@ -151,23 +168,21 @@ TEST_P(Extract, EachUnitTypeAloneAndAllAtOnceComputeWhatTheZeroedSourceDoes) {
 TEST_P(Extract, TheMaskedForwardIsTheExtractedForward) {
   const std::string family = GetParam();
   model::Transformer loaded = model::load_model(test::fixture_dir(family));
-  model::ModelSpec spec = loaded->spec();
+  const model::ModelSpec& spec = loaded->spec();
   const bool full_width = spec.qk_norm == model::QkNorm::kFullWidth;
-  if (full_width) spec.norm_eps = 1e-20;
-  model::Transformer net = test::with_spec(loaded, spec);
+  model::Transformer net = with_tiny_eps(loaded, false);
   const torch::Tensor ids = io::SafetensorsFile(test::fixture_dir(family) + "/reference.safetensors").get("input_ids");
   torch::NoGradGuard no_grad;
   const torch::Tensor plain = net->forward(ids).logits;
   net->set_masks(std::make_shared<model::UnitMasks>(prune::masks_of(spec, prune::keep_everything(spec))));
   EXPECT_TRUE(torch::equal(net->forward(ids).logits, plain)) << family << ": all-ones masks";
-  const std::pair<const char*, Cut> cuts[] = {{"query heads", {true, false, false, false}},
-                                              {"KV groups", {false, true, false, false}},
-                                              {"FFN neurons", {false, false, true, false}},
-                                              {"a layer", {false, false, false, true}},
-                                              {"everything", {true, true, true, true}}};
+  const std::pair<const char*, Cut> cuts[] = {
+      {"query heads", {true, false, false, false, false}},     {"KV groups", {false, true, false, false, false}},
+      {"FFN neurons", {false, false, true, false, false}},     {"a layer", {false, false, false, true, false}},
+      {"hidden channels", {false, false, false, false, true}}, {"everything", {true, true, true, true, true}}};
   for (const auto& [what, cut] : cuts) {
     const prune::Selection sel = choose(spec, cut, 11);
-    net->set_masks(nullptr);
+    net = with_tiny_eps(loaded, full_width || cut.hidden);
     model::Transformer small = prune::extract(net, sel);
     net->set_masks(std::make_shared<model::UnitMasks>(prune::masks_of(spec, sel)));
     const double d = test::max_abs_diff(net->forward(ids).logits, small->forward(ids).logits);
@@ -202,7 +217,7 @@ INSTANTIATE_TEST_SUITE_P(Families, Extract, ::testing::ValuesIn(kFamilies),
 // A cut model is a model directory like any other: it reads back with the same logits.
 TEST(Extract, ACutModelIsAModelDirectory) {
   model::Transformer net = model::load_model(test::fixture_dir("gemma4_full"));
-  model::Transformer small = prune::extract(net, choose(net->spec(), {true, true, true, true}, 3));
+  model::Transformer small = prune::extract(net, choose(net->spec(), {true, true, true, true, true}, 3));
   const std::string out = test::scratch_dir("extract") + "/cut";
   model::export_hf(small, test::fixture_dir("gemma4_full"), out);
   model::Transformer back = model::load_model(out);
@@ -235,7 +250,10 @@ TEST(Extract, SelectionsNoModelCanHaveAreRefusedNamingTheLayer) {
   expect_refused(llama, sel, "layer 0: kept FFN neurons must be ascending");
   sel = prune::keep_everything(llama);
   sel.layers = {};
-  expect_refused(llama, sel, "at least one");
+  expect_refused(llama, sel, "kept layers must be ascending");
+  sel = prune::keep_everything(llama);
+  sel.hidden = {0, 2, 1};
+  expect_refused(llama, sel, "kept hidden channels must be ascending");
   const model::ModelSpec g4 = model::load_model(test::fixture_dir("gemma4_full"))->spec();  // layer 4 reads layer 3
   sel = prune::keep_everything(g4);
   sel.layers = {0, 1, 2, 4, 5};

@@ -33,7 +33,7 @@ TEST(Target, TargetsNoCutCanMeetAreRefusedNamingTheKey) {
   expect_bad_target("heads=3x", "target heads: '3x' is not a positive integer");
   expect_bad_target("ffn=0", "target ffn: '0' is not a positive integer");
   expect_bad_target("width=3", "target width: unknown key");
-  expect_bad_target("hidden=32", "target hidden: hidden-channel pruning is not built yet");
+  expect_bad_target("hidden=96", "target hidden: 96 is more than the model's 64");
   expect_bad_target("heads=3,kv_heads=2", "target heads: 3 is not a multiple of kv_heads 2");
   expect_bad_target("heads=8", "target heads: 8 is more than the 4 there are");
   expect_bad_target("heads=4,kv_heads=1", "target heads: 4 query heads per KV group, where the groups hold 2");
@@ -43,13 +43,15 @@ TEST(Target, TargetsNoCutCanMeetAreRefusedNamingTheKey) {
 
 TEST(Target, TheRandomMethodIsSeededAndMeetsTheTarget) {
   const model::ModelSpec s = model::read_hf_config(test::fixture_dir("llama"));
-  const prune::Target t = prune::parse_target("layers=3,heads=2,kv_heads=1,ffn=64");
+  const prune::Target t = prune::parse_target("layers=3,hidden=48,heads=2,kv_heads=1,ffn=64");
   const prune::Selection a = prune::random_selection(s, t, 5), b = prune::random_selection(s, t, 5);
   EXPECT_EQ(a.layers, b.layers);
+  EXPECT_EQ(a.hidden, b.hidden);
   EXPECT_EQ(a.per_layer[0].ffn, b.per_layer[0].ffn);
   EXPECT_NE(prune::random_selection(s, t, 6).per_layer[0].ffn, a.per_layer[0].ffn);
   const model::ModelSpec cut = prune::selected_spec(s, a);
   ASSERT_EQ(cut.n_layers(), 3);
+  EXPECT_EQ(cut.hidden_size, 48);
   for (const model::LayerSpec& l : cut.layers) {
     EXPECT_EQ(l.n_heads, 2);
     EXPECT_EQ(l.n_kv_heads, 1);

@@ -68,17 +68,20 @@ const torch::Tensor& BlockImpl::tap(const LayerContext& ctx, const char* what, c
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const LayerContext& ctx) {
   torch::Tensor h = tap(ctx, "input", x);
   if (attn_q) {
-    torch::Tensor a = attention(attn_norm ? tap(ctx, "attn_norm", attn_norm(h)) : h, ctx);
+    torch::Tensor a = mask_hidden(ctx.masks, attention(attn_norm ? tap(ctx, "attn_norm", attn_norm(h)) : h, ctx));
     if (post_attention_norm) a = tap(ctx, "post_attention_norm", post_attention_norm(a));
     h = residual_add(h, a, spec_.residual_scale);
   }
   if (ffn_down) {
-    torch::Tensor m = mlp(ffn_norm ? tap(ctx, "ffn_norm", ffn_norm(h)) : h, ctx);
+    torch::Tensor m = mask_hidden(ctx.masks, mlp(ffn_norm ? tap(ctx, "ffn_norm", ffn_norm(h)) : h, ctx));
     if (post_ffw_norm) m = tap(ctx, "post_ffw_norm", post_ffw_norm(m));
     h = residual_add(h, m, spec_.residual_scale);
   }
 
-  if (inp_gate) h = h + tap(ctx, "post_norm", post_norm(proj(activation(inp_gate(h)) * ctx.per_layer_input)));
+  if (inp_gate) {
+    const torch::Tensor p = mask_hidden(ctx.masks, proj(activation(inp_gate(h)) * ctx.per_layer_input));
+    h = h + tap(ctx, "post_norm", post_norm(p));
+  }
   if (layer_output_scale) h = layer_output_scale(h);
   return tap(ctx, "output", h);
 }

@@ -54,6 +54,9 @@ struct Family {
   // Rewrites the config keys only this family has for a model whose layers changed (Gemma 4's
   // per_layer_config, renumbered); null where the generic writer (hf_export.cpp) covers all.
   void (*write_config)(const ModelSpec& spec, nlohmann::json& text_config);
+  // Sets what the family derives from the hidden size anew after a cut changed it (Gemma's
+  // sqrt(hidden) embedding scale); null where nothing is.
+  void (*resize_hidden)(ModelSpec& spec) = nullptr;
 };
 
 // The names shared by the Llama-like families; families copy and amend them.

@@ -93,7 +93,7 @@ torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std
   torch::Tensor distance = positions.unsqueeze(1) - key_pos.unsqueeze(0);  // [T, S]
   torch::Tensor causal = distance >= 0;
 
-  torch::Tensor h = embed(ids);
+  torch::Tensor h = mask_hidden(masks_.get(), embed(ids));
   torch::Tensor pli = spec_.per_layer_input_dim > 0 ? per_layer_inputs(ids, h, taps) : torch::Tensor();
   if (hidden) hidden->push_back(h);
 

@@ -20,6 +20,11 @@ void check_one(const std::vector<torch::Tensor>& masks, const ModelSpec& s, cons
 
 }  // namespace
 
+torch::Tensor mask_hidden(const UnitMasks* masks, const torch::Tensor& x) {
+  if (!masks || !masks->hidden.defined()) return x;
+  return x * masks->hidden.to(x.device(), x.scalar_type());
+}
+
 void check_masks(const ModelSpec& s, const UnitMasks& m) {
   check_one(m.heads, s, "query-head", [](const LayerSpec& l) { return l.n_heads; });
   check_one(m.kv, s, "KV-group", [](const LayerSpec& l) { return l.n_kv_heads; });
@@ -31,6 +36,8 @@ void check_masks(const ModelSpec& s, const UnitMasks& m) {
                                   ", whose KV mask it takes: it has none of its own");
   if (m.layers.defined() && (m.layers.dim() != 1 || m.layers.size(0) != s.n_layers()))
     fail(ErrorKind::kInput, "the layer mask needs " + std::to_string(s.n_layers()) + " entries");
+  if (m.hidden.defined() && (m.hidden.dim() != 1 || m.hidden.size(0) != s.hidden_size))
+    fail(ErrorKind::kInput, "the hidden-channel mask needs " + std::to_string(s.hidden_size) + " entries");
 }
 
 }  // namespace bespoke::model

@@ -5,6 +5,10 @@
 //                           that shares them, so that such a layer sees its source's mask
 //   ffn[i]    [ffn_dim]     the gated activation, before ffn_down (block.cpp)
 //   layers    [n_layers]    the block as a whole: m * block(h) + (1 - m) * h (transformer.cpp)
+//   hidden    [hidden_size] each channel of the residual stream, wherever something writes to it:
+//                           the embeddings and every sublayer's output (mask_hidden, called by
+//                           transformer.cpp and block.cpp). The norms that read the stream still
+//                           divide by the full width: a dropped channel is a zero channel.
 // Where a family norms q or k over their whole width (OLMo 2), the head and KV masks also scale
 // q and k before that norm, so that it sees the kept heads only, as the cut model's norm does.
 // An undefined tensor masks nothing.
@@ -23,6 +27,9 @@ struct UnitMasks {
   torch::Tensor layers;
   torch::Tensor hidden;  // [hidden_size]
 };
+
+// `x` [..., hidden_size] with the hidden-channel mask applied; `x` itself without one.
+torch::Tensor mask_hidden(const UnitMasks* masks, const torch::Tensor& x);
 
 // Throws Error(kInput) naming the layer whose mask has another size than its units.
 void check_masks(const ModelSpec& spec, const UnitMasks& masks);

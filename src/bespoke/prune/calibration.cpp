@@ -6,16 +6,16 @@
 
 namespace bespoke::prune {
 
-std::vector<torch::Tensor> calibration_batches(const std::vector<text::Example>& examples,
-                                               const CalibrationOptions& o, const std::string& source) {
+std::vector<torch::Tensor> calibration_batches(const std::vector<text::Example>& examples, const CalibrationOptions& o,
+                                               const std::string& source) {
   if (o.seq_len < 2 || o.batch < 1 || o.samples < 0)
     fail(ErrorKind::kInput, "calibration needs --seq-len of at least 2 and --batch of at least 1");
   std::vector<int64_t> stream;
   for (const text::Example& e : examples) stream.insert(stream.end(), e.ids.begin(), e.ids.end());
   int64_t rows = int64_t(stream.size()) / o.seq_len;
   if (rows == 0)
-    fail(ErrorKind::kInput, source + ": " + std::to_string(stream.size()) + " tokens, fewer than one row of " +
-                                std::to_string(o.seq_len));
+    fail(ErrorKind::kInput,
+         source + ": " + std::to_string(stream.size()) + " tokens, fewer than one row of " + std::to_string(o.seq_len));
   if (o.samples > 0) rows = std::min(rows, o.samples);
   const torch::Tensor all = torch::tensor(stream, torch::kInt64).narrow(0, 0, rows * o.seq_len).view({rows, o.seq_len});
   std::vector<torch::Tensor> out;

@@ -9,8 +9,9 @@ namespace bespoke::prune {
 
 // The model `selection` keeps of `source`, on source's device and dtype. What the dropped units
 // contributed is gone: the result computes what `source` computes with their weights zeroed.
-// A norm over the whole query or key width (OLMo 2) is rescaled to its new width, exact up to
-// its epsilon.
+// Norms over a width that shrank (OLMo 2's full-width q/k norms after a head cut, every norm of
+// the residual stream after a hidden cut) are rescaled to the new width, exact up to their
+// epsilon; after a hidden cut the embeddings keep the scale they entered the stream with.
 model::Transformer extract(model::Transformer& source, const Selection& selection);
 
 }  // namespace bespoke::prune

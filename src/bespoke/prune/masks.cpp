@@ -15,6 +15,7 @@ model::UnitMasks masks_of(const model::ModelSpec& s, const Selection& sel) {
   selected_spec(s, sel);
   model::UnitMasks m;
   m.layers = ones_at(s.n_layers(), sel.layers);
+  m.hidden = ones_at(s.hidden_size, sel.hidden);
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];
     const LayerSelection& p = sel.per_layer[i];

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "bespoke/core/error.h"
+#include "bespoke/model/family.h"
 
 namespace bespoke::prune {
 namespace {
@@ -67,9 +68,15 @@ model::ModelSpec selected_spec(const model::ModelSpec& s, const Selection& sel) 
   if (sel.layers.empty() || !ascending_below(sel.layers, s.n_layers()))
     fail(ErrorKind::kInput,
          "kept layers must be ascending indices below " + std::to_string(s.n_layers()) + ", at least one");
+  if (sel.hidden.empty() || !ascending_below(sel.hidden, s.hidden_size))
+    fail(ErrorKind::kInput,
+         "kept hidden channels must be ascending indices below " + std::to_string(s.hidden_size) + ", at least one");
   std::vector<int64_t> new_index(s.n_layers(), -1);
   for (size_t k = 0; k < sel.layers.size(); ++k) new_index[sel.layers[k]] = int64_t(k);
   model::ModelSpec out = s;
+  out.hidden_size = int64_t(sel.hidden.size());
+  const model::Family& family = model::family_named(s.family);
+  if (out.hidden_size != s.hidden_size && family.resize_hidden) family.resize_hidden(out);
   out.layers.clear();
   for (const int64_t i : sel.layers) {
     model::LayerSpec l = selected_layer(s.layers[i], sel.per_layer[i], i);

@@ -38,12 +38,12 @@ Target parse_target(const std::string& text) {
     const size_t eq = item.find('=');
     const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
     int64_t* field = key == "layers"     ? &t.layers
+                     : key == "hidden"   ? &t.hidden
                      : key == "heads"    ? &t.heads
                      : key == "kv_heads" ? &t.kv_heads
                      : key == "ffn"      ? &t.ffn
                                          : nullptr;
-    if (key == "hidden") bad(key, "hidden-channel pruning is not built yet");
-    if (!field) bad(key, "unknown key (layers, heads, kv_heads, ffn)");
+    if (!field) bad(key, "unknown key (layers, hidden, heads, kv_heads, ffn)");
     if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9 ||
         std::stoll(value) == 0)
       bad(key, "'" + value + "' is not a positive integer");
@@ -55,6 +55,8 @@ Target parse_target(const std::string& text) {
 void check_target(const model::ModelSpec& s, const Target& t) {
   if (t.layers > s.n_layers())
     bad("layers", std::to_string(t.layers) + " is more than the model's " + std::to_string(s.n_layers()));
+  if (t.hidden > s.hidden_size)
+    bad("hidden", std::to_string(t.hidden) + " is more than the model's " + std::to_string(s.hidden_size));
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];
     const std::string at = " (layer " + std::to_string(i) + ")";
@@ -78,6 +80,7 @@ Selection random_selection(const model::ModelSpec& s, const Target& t, uint64_t 
   check_target(s, t);
   std::mt19937_64 rng(seed);
   Selection sel = keep_everything(s);
+  if (t.hidden) sel.hidden = draw(sel.hidden, t.hidden, rng);
   const std::vector<std::vector<int64_t>> readers = model::kv_readers(s);
   std::vector<int64_t> droppable, fixed;
   for (int64_t i = 0; i < s.n_layers(); ++i) (readers[i].size() > 1 ? fixed : droppable).push_back(i);

@@ -1,5 +1,5 @@
-// What a pruned model should be: uniform sizes ("layers=20,heads=16,kv_heads=4,ffn=5504"); a
-// size left out keeps the source's. Hidden-channel targets are not built yet.
+// What a pruned model should be: uniform sizes ("layers=20,hidden=2048,heads=16,kv_heads=4,ffn=5504");
+// a size left out keeps the source's.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@ struct Target {
 };
 
 // Throws Error(kInput) naming the key for an unknown key, a value that is not a positive
-// integer, or hidden= (not built yet).
+// integer.
 Target parse_target(const std::string& text);
 
 // Throws Error(kInput) naming the key for a target `source` cannot be cut to: more units than

@@ -19,11 +19,15 @@ void configure_gemma_common(const nlohmann::json& c, ModelSpec& s) {
   s.norm_weight_offset = 1.0;
   s.norm_weight_in_fp32 = true;
   s.attn_post_norm = s.ffn_post_norm = true;
-  s.embedding_scale = std::sqrt(static_cast<double>(s.hidden_size));
+  gemma_resize_hidden(s);
   const double scalar = config_double(c, "query_pre_attn_scalar", 0.0);
   if (scalar > 0) s.attn_scale = 1.0 / std::sqrt(scalar);
   s.attn_softcap = config_double(c, "attn_logit_softcapping", 0.0);
   s.final_softcap = config_double(c, "final_logit_softcapping", 0.0);
+}
+
+void gemma_resize_hidden(ModelSpec& s) {
+  s.embedding_scale = std::sqrt(static_cast<double>(s.hidden_size));
 }
 
 std::vector<NameRule> gemma_layer_names() {
@@ -134,7 +138,8 @@ constexpr const char* kGemma3Defaults = R"({"vocab_size": 262208, "hidden_size":
 
 extern const Family kGemma2Family{"gemma2",           {"gemma2"},           kGemma2Defaults,     configure_gemma_common,
                                   gemma2_layer_types, llama_global_names(), gemma_layer_names(), {},
-                                  gemma_gguf,         {"gemma2"},           gemma_gguf_config,   nullptr};
+                                  gemma_gguf,         {"gemma2"},           gemma_gguf_config,   nullptr,
+                                  gemma_resize_hidden};
 extern const Family kGemma3Family{"gemma3",
                                   {"gemma3_text", "gemma3"},
                                   kGemma3Defaults,
@@ -146,6 +151,7 @@ extern const Family kGemma3Family{"gemma3",
                                   gemma_gguf,
                                   {"gemma3"},
                                   gemma_gguf_config,
-                                  nullptr};
+                                  nullptr,
+                                  gemma_resize_hidden};
 
 }  // namespace bespoke::model

@@ -271,6 +271,7 @@ extern const Family kGemma4Family{"gemma4",
                                   gemma4_gguf,
                                   {"gemma4"},
                                   gemma4_gguf_config,
-                                  write_gemma4_config};
+                                  write_gemma4_config,
+                                  gemma_resize_hidden};
 
 }  // namespace bespoke::model

@@ -10,6 +10,8 @@ namespace bespoke::model {
 
 // Sandwich norms, (1 + w) norms, sqrt(hidden) embedding scale, soft-caps, tied output.
 void configure_gemma_common(const nlohmann::json& config, ModelSpec& spec);
+// Embeddings times sqrt(hidden), recomputed by transformers from the config's hidden_size.
+void gemma_resize_hidden(ModelSpec& spec);
 // Llama names with the four Gemma norms.
 std::vector<NameRule> gemma_layer_names();
 
