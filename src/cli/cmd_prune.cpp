@@ -1,24 +1,37 @@
-// bespoke prune MODEL_DIR --method random --target SPEC [--seed N] [--dry-run] --out DIR
+// bespoke prune MODEL_DIR --method minitron|taylor|depth|random --target SPEC | --params N
+//   [--data FILE.jsonl [--samples N] [--seq-len L] [--batch B]] [--non-uniform] [--contiguous]
+//   [--seed S] [--candidates K] [--dry-run] --out DIR
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "bespoke/core/error.h"
+#include "bespoke/io/safetensors.h"
 #include "bespoke/model/hf_config.h"
 #include "bespoke/model/hf_export.h"
 #include "bespoke/model/load.h"
+#include "bespoke/prune/calibration.h"
 #include "bespoke/prune/extract.h"
-#include "bespoke/prune/target.h"
+#include "bespoke/prune/method.h"
+#include "bespoke/text/encoder.h"
+#include "bespoke/train/data.h"
 #include "commands.h"
 
 namespace bespoke::cli {
 
 struct PruneOptions {
-  std::string model, method, target, out;
-  uint64_t seed = 0;
+  std::string model, method, target, params, data, out;
+  prune::CalibrationOptions calibration;
+  prune::MethodOptions how;
+  int64_t candidates = 6;
   bool dry_run = false;
 };
 
 namespace {
+
+[[noreturn]] void bad(const std::string& why) {
+  fail(ErrorKind::kInput, why);
+}
 
 // The cut's sizes before any work: parameters (embeddings included), their share of the
 // source's, and the KV cache's bytes per token at F16.
@@ -34,15 +47,59 @@ nlohmann::json plan(const model::ModelSpec& source, const model::ModelSpec& cut)
           {"layers", cut.n_layers()}};
 }
 
-void run(const PruneOptions& o) {
-  if (o.method != "random") fail(ErrorKind::kUnsupported, "--method " + o.method + ": only random is built yet");
+// Every check that needs no weights loaded: the method's options, the target or budget, the
+// weights' presence and the calibration data. Returns the calibration batches (none without --data).
+std::vector<torch::Tensor> check_inputs(const PruneOptions& o, const model::ModelSpec& source,
+                                        std::optional<prune::Target>& target) {
+  if (o.target.empty() == o.params.empty()) bad("give one of --target SPEC or --params N");
+  if (!o.params.empty() && o.dry_run) bad("--dry-run needs --target: a --params search measures losses");
+  const bool ranks = prune::needs_importance(o.how.method) || !o.params.empty();
+  if (ranks && o.data.empty() && !o.dry_run)
+    bad(!o.params.empty() ? "--params ranks shapes by calibration loss: give --data FILE.jsonl"
+                          : "--method " + o.method + " ranks units by importance: give --data FILE.jsonl");
+  if (!o.dry_run && o.out.empty()) bad("--out is required unless --dry-run");
+  if (!o.target.empty()) target = prune::parse_target(o.target);
+  prune::check_method(source, o.how, target);
+  if (!o.params.empty()) {
+    const int64_t budget = prune::parse_param_count(o.params), floor = prune::embedding_params(source);
+    if (budget < floor)
+      bad("--params " + o.params + " is below the " + std::to_string(floor) +
+          " parameters of the embeddings and output head alone");
+  }
+  io::Checkpoint weights(o.model);  // a directory without weights is refused here
+  if (o.data.empty() || o.dry_run) return {};
+  const text::Encoder encoder(o.model);
+  return prune::calibration_batches(train::read_examples(o.data, encoder), o.calibration, o.data);
+}
+
+// The shape search: the candidates' table on stdout, and the best one's target.
+prune::Target search(const PruneOptions& o, model::Transformer& net, const prune::Importance* imp,
+                     const std::vector<torch::Tensor>& batches) {
+  const model::ModelSpec& s = net->spec();
+  std::vector<prune::Shape> shapes =
+      prune::method_shapes(s, o.how, imp, prune::parse_param_count(o.params), o.candidates);
+  prune::score_shapes(
+      net, [&](const prune::Target& t) { return prune::select_units(s, o.how, imp, t); }, batches, shapes);
+  std::cout << prune::shape_table(shapes, model::parameter_count(s));
+  return shapes.front().target;
+}
+
+void run(PruneOptions o) {
+  o.how.method = prune::method_names().parse(o.method);
   const model::ModelSpec source = model::read_hf_config(o.model);
-  const prune::Selection selection = prune::random_selection(source, prune::parse_target(o.target), o.seed);
-  const model::ModelSpec cut = prune::selected_spec(source, selection);
-  std::cout << plan(source, cut).dump() << "\n";
-  if (o.dry_run) return;
-  if (o.out.empty()) fail(ErrorKind::kInput, "--out is required unless --dry-run");
+  std::optional<prune::Target> target;
+  const std::vector<torch::Tensor> batches = check_inputs(o, source, target);
+  if (o.dry_run) {  // sizes fix the count where layers are alike, whichever units stay
+    std::cout << plan(source, prune::selected_spec(source, prune::random_selection(source, *target, 0))).dump() << "\n";
+    return;
+  }
   model::Transformer net = model::load_model(o.model);
+  std::optional<prune::Importance> imp;
+  if (prune::needs_importance(o.how.method)) imp = prune::activation_importance(net, batches);
+  const prune::Importance* scores = imp ? &*imp : nullptr;
+  if (!target) target = search(o, net, scores, batches);
+  const prune::Selection selection = prune::select_units(source, o.how, scores, *target);
+  std::cout << plan(source, prune::selected_spec(source, selection)).dump() << "\n";
   model::Transformer small = prune::extract(net, selection);
   model::export_hf(small, o.model, o.out);
 }
@@ -53,9 +110,17 @@ void add_prune(CLI::App& app) {
   auto opt = std::make_shared<PruneOptions>();
   CLI::App* cmd = app.add_subcommand("prune", "Cut a model to a target shape and write it as a model directory");
   cmd->add_option("MODEL_DIR", opt->model, "Hugging Face model directory")->required();
-  cmd->add_option("--method", opt->method, "how units are chosen: random (seeded, the control)")->required();
-  cmd->add_option("--target", opt->target, "sizes, e.g. layers=20,heads=16,kv_heads=4,ffn=5504")->required();
-  cmd->add_option("--seed", opt->seed, "seed of the random method");
+  cmd->add_option("--method", opt->method, "how units are chosen: " + prune::method_names().choices())->required();
+  cmd->add_option("--target", opt->target, "sizes, e.g. layers=20,heads=16,kv_heads=4,ffn=5504");
+  cmd->add_option("--params", opt->params, "a parameter budget (1.5B, 800M, 123456789): search uniform shapes");
+  cmd->add_option("--data", opt->data, "calibration JSONL for importance and the shape search's losses");
+  cmd->add_option("--samples", opt->calibration.samples, "calibration rows (0: all the data fills)");
+  cmd->add_option("--seq-len", opt->calibration.seq_len, "tokens per calibration row")->capture_default_str();
+  cmd->add_option("--batch", opt->calibration.batch, "calibration rows per forward")->capture_default_str();
+  cmd->add_flag("--non-uniform", opt->how.non_uniform, "per-layer head and FFN counts under the target's budget");
+  cmd->add_flag("--contiguous", opt->how.contiguous, "drop one block of consecutive layers");
+  cmd->add_option("--seed", opt->how.seed, "seed of the random method");
+  cmd->add_option("--candidates", opt->candidates, "shapes the search scores")->capture_default_str();
   cmd->add_flag("--dry-run", opt->dry_run, "print the cut's sizes and stop");
   cmd->add_option("--out", opt->out, "output model directory");
   cmd->callback([opt] { run(*opt); });

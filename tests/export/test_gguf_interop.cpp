@@ -25,6 +25,8 @@
 #include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
 #include "bespoke/prune/extract.h"
+#include "bespoke/prune/importance.h"
+#include "bespoke/prune/rank.h"
 #include "bespoke/prune/target.h"
 #include "test_util.h"
 
@@ -205,6 +207,29 @@ TEST(GgufInterop, HiddenCutsOfGemmaRunInTheirOwnArchitecture) {
 
 // Puzzle-style no-op blocks in llama.cpp's deci: an MLP-only layer, an identity layer and an
 // attention-only layer (a zero 1-wide FFN keeps llama.cpp from dropping its attention).
+// Depth cuts of Gemma 2 and 3 by importance run in their own architecture, which marks local
+// layers by a period: the layer scores would keep both global layers, which no period gives, so
+// the cut keeps the best pattern one does (llama.cpp's fp16 GELU emulated, as above).
+TEST(GgufInterop, GemmaDepthCutsRunInTheirOwnArchitecture) {
+  for (const std::string family : {"gemma2", "gemma3"}) {
+    model::Transformer net = model::load_model(test::fixture_dir(family));
+    const torch::Tensor ids =
+        io::SafetensorsFile(test::fixture_dir(family) + "/reference.safetensors").get("input_ids");
+    prune::Importance imp = prune::activation_importance(net, {ids});
+    imp.layers = torch::tensor({0.1, 1.0, 0.3, 0.9}, torch::kFloat64);  // local, global, local, global
+    for (const int64_t n : {2, 3}) {
+      const prune::Target target = prune::parse_target("layers=" + std::to_string(n));
+      model::Transformer cut = prune::extract(net, prune::ranked_selection(net->spec(), imp, target));
+      const std::string gguf = test::scratch_dir("gemma_depth") + "/cut.gguf";
+      exporter::export_gguf(cut, test::fixture_dir(family), gguf, io::GgmlType::kF32);
+      EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], family);
+      model::Transformer emulated = with_llama_cpp_gelu(cut);
+      expect_llama_cpp_runs_like(emulated, gguf, family, family + " cut to " + std::to_string(n) + " layers",
+                                 kFp16GeluTolerance);
+    }
+  }
+}
+
 TEST(GgufInterop, AttentionFreeAndMlpFreeLayersRunAsDeci) {
   for (const char* family : {"llama", "granite"}) {
     model::Transformer net = test::cut_fixture(family, {4, 0, 0, 3}, {2, 0, 0, 1}, {160, 64, 0, 0});
