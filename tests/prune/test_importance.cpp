@@ -2,8 +2,8 @@
 // each score equal to a direct computation of its definition (the aggregation of the tapped
 // activations, the entropy of the attention distribution, a finite difference of the loss in a
 // unit mask, the loss with a layer skipped); and it ranks units by what they do: on a model
-// trained in the test, masking each layer's least important FFN neurons or query heads raises
-// the calibration loss less than masking the most important.
+// trained in the test, masking each layer's least important FFN neurons or query heads (or the model's least important
+// hidden channels) raises the calibration loss less than masking the most important.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -289,10 +289,20 @@ TEST(Importance, SkipLossIsTheLossWithTheLayerSkipped) {
   EXPECT_FALSE(prune::activation_importance(net, rows).skip_loss.defined()) << "only when asked";
 }
 
+enum class Unit { kFfn, kHeads, kHidden };
+
 // Each layer's `k` least (or most) important FFN neurons masked out; for heads, the least (or
-// most) important query head of each KV group, since heads are ranked within their group.
-prune::Selection without(const model::ModelSpec& s, const prune::Importance& imp, int64_t k, bool most, bool heads) {
+// most) important query head of each KV group, since heads are ranked within their group; for
+// hidden channels, the model's `k` least (or most) important.
+prune::Selection without(const model::ModelSpec& s, const prune::Importance& imp, int64_t k, bool most, Unit unit) {
   prune::Selection sel = prune::keep_everything(s);
+  if (unit == Unit::kHidden) {
+    const Tensor order = imp.hidden.argsort(0, most);
+    for (int64_t j = 0; j < k; ++j)
+      sel.hidden.erase(std::find(sel.hidden.begin(), sel.hidden.end(), order[j].item<int64_t>()));
+    return sel;
+  }
+  const bool heads = unit == Unit::kHeads;
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];
     std::vector<int64_t> drop;
@@ -338,16 +348,17 @@ TEST(Importance, MaskingTheLeastImportantCostsLessThanTheMost) {
     rows.push_back(torch::tensor(e.ids, torch::kInt64).unsqueeze(0));
   const double base = loss(net, rows);
   for (const prune::Importance& imp : both(net, rows)) {
-    for (const bool heads : {false, true}) {
+    for (const Unit unit : {Unit::kFfn, Unit::kHeads, Unit::kHidden}) {
       const auto masked_loss = [&](bool most) {
         const model::ModelSpec& s = net->spec();
-        net->set_masks(std::make_shared<model::UnitMasks>(prune::masks_of(s, without(s, imp, 32, most, heads))));
+        const int64_t k = unit == Unit::kHidden ? 16 : 32;
+        net->set_masks(std::make_shared<model::UnitMasks>(prune::masks_of(s, without(s, imp, k, most, unit))));
         const double l = loss(net, rows);
         net->set_masks(nullptr);
         return l;
       };
       const double least = masked_loss(false), most = masked_loss(true);
-      const std::string what = imp.method + (heads ? " heads" : " ffn");
+      const std::string what = imp.method + (unit == Unit::kHeads ? " heads" : unit == Unit::kFfn ? " ffn" : " hidden");
       EXPECT_LT(least, most) << what << ": base " << base;
       EXPECT_LT(base, most) << what;
     }
