@@ -1,7 +1,8 @@
 // Claim: a one-shot prune of the demo's model (pipeline/demo.h: vocabulary 2048, hidden 128, 4
 // layers, 4 query heads in 2 KV groups, FFN 384) takes well under a second after its importance
 // pass, and that pass costs little more than a plain forward over the same tokens. Random
-// weights, random token rows. Each step is the median of --repeats runs. Output: JSON.
+// weights, random token rows. Each step is the median of --repeats runs. Also: the shape
+// search's enumeration for a Llama-3-8B-shaped spec (no weights) at half its size. Output: JSON.
 // Run: build/bench/bench_prune --threads 2
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "bespoke/prune/importance.h"
 #include "bespoke/prune/non_uniform.h"
 #include "bespoke/prune/rank.h"
+#include "bespoke/prune/shape_search.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -47,6 +49,15 @@ double median_s(int repeats, F&& work) {
   }
   std::sort(s.begin(), s.end());
   return s[s.size() / 2];
+}
+
+json llama8b_config() {
+  return {{"model_type", "llama"},        {"hidden_size", 4096},
+          {"num_hidden_layers", 32},      {"num_attention_heads", 32},
+          {"num_key_value_heads", 8},     {"intermediate_size", 14336},
+          {"vocab_size", 128256},         {"max_position_embeddings", 8192},
+          {"rms_norm_eps", 1e-5},         {"rope_theta", 500000.0},
+          {"tie_word_embeddings", false}, {"hidden_act", "silu"}};
 }
 
 }  // namespace
@@ -92,6 +103,16 @@ int main(int argc, char** argv) {
   const double export_s =
       median_s(repeats, [&] { bespoke::model::export_hf(cut, dir, dir + "/cut" + std::to_string(run++)); });
   fs::remove_all(dir);
+  const bespoke::model::ModelSpec big = bespoke::model::spec_from_hf_config(llama8b_config());
+  const prune::LayerChoice first = [](int64_t n) {
+    std::vector<int64_t> v(n);
+    for (int64_t i = 0; i < n; ++i) v[i] = i;
+    return v;
+  };
+  std::vector<prune::Shape> shapes;
+  const double search_s = median_s(1, [&] {
+    shapes = prune::candidate_shapes(big, bespoke::model::parameter_count(big) / 2, first, true, true, 8);
+  });
   const json result = {{"model", {{"params", bespoke::model::parameter_count(spec)}, {"shape", "demo"}}},
                        {"target", target},
                        {"cut_params", bespoke::model::parameter_count(cut->spec())},
@@ -104,6 +125,13 @@ int main(int argc, char** argv) {
                        {"extract_s", extract_s},
                        {"export_hf_s", export_s},
                        {"prune_and_extract_s", rank_s + extract_s},
+                       {"search_8b_half_s", search_s},
+                       {"search_8b_best",
+                        {{"params", shapes.front().params},
+                         {"layers", shapes.front().target.layers},
+                         {"heads", shapes.front().target.heads},
+                         {"kv_heads", shapes.front().target.kv_heads},
+                         {"ffn", shapes.front().target.ffn}}},
                        {"threads", at::get_num_threads()},
                        {"repeats", repeats},
                        {"libtorch", TORCH_VERSION}};

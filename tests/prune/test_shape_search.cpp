@@ -1,7 +1,7 @@
 // The shape search: budgets parse or are refused naming --params; every candidate keeps the
-// kernel rules and fits the budget, the search finds the largest shape that fits (every shape of
-// the grid tried here), and the cut it picks has, tensor by tensor, the predicted parameter count
-// and the loss it was ranked by.
+// kernel rules, fits the budget and is about as large as the largest shape that fits, the most
+// even first (every shape of the grid tried here), and the cut it picks has, tensor by tensor,
+// the predicted parameter count and the loss it was ranked by.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -56,6 +56,11 @@ int64_t count_of(const model::ModelSpec& s, const prune::Target& t) {
   return model::parameter_count(prune::selected_spec(s, prune::random_selection(s, t, 0)));
 }
 
+// The largest share of the wide spec any axis of `t` removes.
+double deepest_cut(const prune::Target& t) {
+  return std::max({1 - t.layers / 4.0, 1 - t.heads / 8.0, 1 - t.kv_heads / 2.0, 1 - t.ffn / 512.0});
+}
+
 TEST(ShapeSearch, CandidatesKeepTheKernelRulesFitTheBudgetAndAreTheLargest) {
   const model::ModelSpec s = wide_spec();
   const int64_t source = model::parameter_count(s);
@@ -79,17 +84,28 @@ TEST(ShapeSearch, CandidatesKeepTheKernelRulesFitTheBudgetAndAreTheLargest) {
       EXPECT_LE(t.heads / t.kv_heads, 4);
       EXPECT_TRUE(t.layers >= 1 && t.layers <= 4);
       EXPECT_EQ(t.hidden, 0);  // the source's 64: a multiple of 64
-      if (j > 0) EXPECT_LE(shapes[j].params, shapes[j - 1].params);
+      if (j > 0) EXPECT_LE(deepest_cut(shapes[j - 1].target), deepest_cut(t));
     }
-    // Every shape of the grid: none that fits is larger than the first candidate.
+    // Every shape of the grid: the candidates are within 2% of the largest that fits, and the
+    // first is the most even of the widest-FFN shapes in that window.
     int64_t largest = 0;
+    std::vector<prune::Target> widest;
     for (int64_t n = 1; n <= 4; ++n)
       for (int64_t kv = 1; kv <= 2; ++kv)
-        for (int64_t g = 1; g <= 4; ++g)
+        for (int64_t g = 1; g <= 4; ++g) {
+          prune::Target best;
           for (int64_t f = 64; f <= 512; f += 64)
             if (const int64_t p = count_of(s, prune::Target{n, 0, kv * g, kv, f}); p <= budget)
-              largest = std::max(largest, p);
-    EXPECT_EQ(shapes[0].params, largest) << share;
+              largest = std::max(largest, p), best = prune::Target{n, 0, kv * g, kv, f};
+          if (best.ffn) widest.push_back(best);
+        }
+    for (const prune::Shape& sh : shapes) EXPECT_GE(sh.params, largest - largest / 50) << share;
+    for (const prune::Target& t : widest)
+      if (count_of(s, t) >= largest - largest / 50) EXPECT_LE(deepest_cut(shapes[0].target), deepest_cut(t)) << share;
+    EXPECT_TRUE(
+        std::any_of(shapes.begin(), shapes.end(), [&](const prune::Shape& sh) { return sh.params == largest; }) ||
+        shapes.size() == 5u)
+        << share;
   }
   try {
     prune::candidate_shapes(s, prune::embedding_params(s) - 1, first, true, true, 5);

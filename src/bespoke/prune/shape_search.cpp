@@ -60,6 +60,18 @@ Room room_of(const model::ModelSpec& s) {
   return r;
 }
 
+// Shapes within 1/kSizeWindow of the largest that fits count as equally large.
+constexpr int64_t kSizeWindow = 50;
+
+// The largest share of the source any axis of `t` removes (layers, query heads, KV groups, FFN):
+// of shapes of about one size, the most even cut comes first (pruning-methods §2.2 caps each
+// axis rather than the total).
+double deepest_cut(const model::ModelSpec& s, const Room& room, const Target& t) {
+  const auto cut = [](int64_t kept, int64_t of) { return kept > 0 && of > 0 ? 1.0 - double(kept) / double(of) : 0.0; };
+  return std::max({cut(t.layers, s.n_layers()), cut(t.heads, room.kv * room.per_group), cut(t.kv_heads, room.kv),
+                   cut(t.ffn, room.ffn)});
+}
+
 double cut_loss(model::Transformer& net, const Selection& sel, const std::vector<torch::Tensor>& batches) {
   net->set_masks(std::make_shared<model::UnitMasks>(masks_of(net->spec(), sel)));
   torch::NoGradGuard no_grad;
@@ -110,7 +122,7 @@ std::vector<Shape> candidate_shapes(const model::ModelSpec& s, int64_t budget, c
     bad(std::to_string(budget) + " is below the " + std::to_string(floor) +
         " parameters of the embeddings and output head alone");
   const int64_t L = s.n_layers();
-  const Room room = width ? room_of(s) : Room{};
+  const Room room = room_of(s);
   std::vector<int64_t> ffns;
   for (int64_t f = ffn_step(room.ffn); f < room.ffn; f += ffn_step(room.ffn)) ffns.push_back(f);
   if (room.ffn > 0) ffns.push_back(room.ffn);
@@ -144,7 +156,16 @@ std::vector<Shape> candidate_shapes(const model::ModelSpec& s, int64_t budget, c
       }
   }
   if (fits.empty()) bad(std::to_string(budget) + ": no shape of this model fits");
-  std::stable_sort(fits.begin(), fits.end(), [](const Shape& a, const Shape& b) { return a.params > b.params; });
+  int64_t largest = 0;
+  for (const Shape& sh : fits) largest = std::max(largest, sh.params);
+  fits.erase(std::remove_if(fits.begin(), fits.end(),
+                            [&](const Shape& sh) { return sh.params < largest - largest / kSizeWindow; }),
+             fits.end());
+  const auto order = [&](const Shape& a, const Shape& b) {
+    const double ca = deepest_cut(s, room, a.target), cb = deepest_cut(s, room, b.target);
+    return ca != cb ? ca < cb : a.params > b.params;
+  };
+  std::stable_sort(fits.begin(), fits.end(), order);
   if (int64_t(fits.size()) > few) fits.resize(few);
   return fits;
 }

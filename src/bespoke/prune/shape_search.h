@@ -32,13 +32,15 @@ struct Shape {
 // The layers a cut to `n` layers keeps (ranked_layers() of the importance, for instance).
 using LayerChoice = std::function<std::vector<int64_t>(int64_t n)>;
 
-// Uniform shapes of `source` within `budget` parameters, the `few` largest first. Each keeps
-// the source's hidden size and head_dim and an equal number of query heads per KV group; with
-// `width`, every KV-group count, heads per group and FFN width that is a multiple of
-// ffn_step() (or the source's own) is tried, and for each layer count, KV groups and heads
-// only the widest FFN that fits; with `depth`, every layer count (layers() says which stay). A
-// shape's count is that of the cut keeping layers(n). Throws Error(kInput) naming --params when
-// the budget is below embedding_params() or no shape fits.
+// Uniform shapes of `source` within `budget` parameters and within 2% of the largest that fits,
+// the `few` most even first: ordered by the largest share any one axis (layers, query heads, KV
+// groups, FFN) removes, then by size. Each keeps the source's hidden size and head_dim and an
+// equal number of query heads per KV group; with `width`, every KV-group count, heads per group
+// and FFN width that is a multiple of ffn_step() (or the source's own) is tried, and for each
+// layer count, KV groups and heads only the widest FFN that fits; with `depth`, every layer
+// count (layers() says which stay). A shape's count is that of the cut keeping layers(n).
+// Throws Error(kInput) naming --params when the budget is below embedding_params() or no
+// shape fits.
 std::vector<Shape> candidate_shapes(const model::ModelSpec& source, int64_t budget, const LayerChoice& layers,
                                     bool width, bool depth, int64_t few);
 
