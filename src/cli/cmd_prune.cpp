@@ -1,5 +1,6 @@
 // bespoke prune MODEL_DIR --method minitron|taylor|depth|random --target SPEC | --params N
-//   [--data FILE.jsonl [--samples N] [--seq-len L] [--batch B]] [--non-uniform] [--contiguous]
+//   [--importance DIR | --data FILE.jsonl [--samples N] [--seq-len L] [--batch B] [--skip-loss]]
+//   [--non-uniform] [--contiguous]
 //   [--seed S] [--candidates K] [--dry-run] --out DIR
 #include <iostream>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "bespoke/model/load.h"
 #include "bespoke/prune/calibration.h"
 #include "bespoke/prune/extract.h"
+#include "bespoke/prune/importance_io.h"
 #include "bespoke/prune/method.h"
 #include "bespoke/text/encoder.h"
 #include "bespoke/train/data.h"
@@ -20,11 +22,11 @@
 namespace bespoke::cli {
 
 struct PruneOptions {
-  std::string model, method, target, params, data, out;
+  std::string model, method, target, params, data, importance, out;
   prune::CalibrationOptions calibration;
   prune::MethodOptions how;
   int64_t candidates = 6;
-  bool dry_run = false;
+  bool skip_loss = false, dry_run = false;
 };
 
 namespace {
@@ -48,15 +50,20 @@ nlohmann::json plan(const model::ModelSpec& source, const model::ModelSpec& cut)
 }
 
 // Every check that needs no weights loaded: the method's options, the target or budget, the
-// weights' presence and the calibration data. Returns the calibration batches (none without --data).
+// weights' presence, an importance file's model and method, and the calibration data. Returns
+// the calibration batches (none without --data), and the importance read from --importance.
 std::vector<torch::Tensor> check_inputs(const PruneOptions& o, const model::ModelSpec& source,
-                                        std::optional<prune::Target>& target) {
+                                        std::optional<prune::Target>& target, std::optional<prune::Importance>& imp) {
   if (o.target.empty() == o.params.empty()) bad("give one of --target SPEC or --params N");
   if (!o.params.empty() && o.dry_run) bad("--dry-run needs --target: a --params search measures losses");
-  const bool ranks = prune::needs_importance(o.how.method) || !o.params.empty();
-  if (ranks && o.data.empty() && !o.dry_run)
-    bad(!o.params.empty() ? "--params ranks shapes by calibration loss: give --data FILE.jsonl"
-                          : "--method " + o.method + " ranks units by importance: give --data FILE.jsonl");
+  const bool ranks = prune::needs_importance(o.how.method);
+  if (!o.params.empty() && o.data.empty() && !o.dry_run)
+    bad("--params ranks shapes by calibration loss: give --data FILE.jsonl");
+  if (ranks && o.data.empty() && o.importance.empty() && !o.dry_run)
+    bad("--method " + o.method + " ranks units by importance: give --importance DIR or --data FILE.jsonl");
+  if (!o.importance.empty() && !ranks) bad("--importance: --method " + o.method + " ranks nothing by importance");
+  if (!o.importance.empty() && o.skip_loss)
+    bad("--skip-loss is measured with --data; the importance file holds its own");
   if (!o.dry_run && o.out.empty()) bad("--out is required unless --dry-run");
   if (!o.target.empty()) target = prune::parse_target(o.target);
   prune::check_method(source, o.how, target);
@@ -67,6 +74,11 @@ std::vector<torch::Tensor> check_inputs(const PruneOptions& o, const model::Mode
           " parameters of the embeddings and output head alone");
   }
   io::Checkpoint weights(o.model);  // a directory without weights is refused here
+  if (!o.importance.empty() && !o.dry_run) {
+    imp = prune::read_importance(o.importance, source);
+    if (o.how.method != prune::Method::kDepth && imp->method != o.method)
+      bad("--importance " + o.importance + " holds " + imp->method + " scores, not " + o.method + " ones");
+  }
   if (o.data.empty() || o.dry_run) return {};
   const text::Encoder encoder(o.model);
   return prune::calibration_batches(train::read_examples(o.data, encoder), o.calibration, o.data);
@@ -88,14 +100,18 @@ void run(PruneOptions o) {
   o.how.method = prune::method_names().parse(o.method);
   const model::ModelSpec source = model::read_hf_config(o.model);
   std::optional<prune::Target> target;
-  const std::vector<torch::Tensor> batches = check_inputs(o, source, target);
+  std::optional<prune::Importance> imp;
+  const std::vector<torch::Tensor> batches = check_inputs(o, source, target, imp);
   if (o.dry_run) {  // sizes fix the count where layers are alike, whichever units stay
     std::cout << plan(source, prune::selected_spec(source, prune::random_selection(source, *target, 0))).dump() << "\n";
     return;
   }
   model::Transformer net = model::load_model(o.model);
-  std::optional<prune::Importance> imp;
-  if (prune::needs_importance(o.how.method)) imp = prune::activation_importance(net, batches);
+  if (prune::needs_importance(o.how.method) && !imp) {
+    const prune::ImportanceOptions measure{o.skip_loss};
+    imp = o.how.method == prune::Method::kTaylor ? prune::taylor_importance(net, batches, measure)
+                                                 : prune::activation_importance(net, batches, measure);
+  }
   const prune::Importance* scores = imp ? &*imp : nullptr;
   if (!target) target = search(o, net, scores, batches);
   const prune::Selection selection = prune::select_units(source, o.how, scores, *target);
@@ -113,7 +129,10 @@ void add_prune(CLI::App& app) {
   cmd->add_option("--method", opt->method, "how units are chosen: " + prune::method_names().choices())->required();
   cmd->add_option("--target", opt->target, "sizes, e.g. layers=20,heads=16,kv_heads=4,ffn=5504");
   cmd->add_option("--params", opt->params, "a parameter budget (1.5B, 800M, 123456789): search uniform shapes");
+  cmd->add_option("--importance", opt->importance, "an importance directory (bespoke importance) to rank by");
   cmd->add_option("--data", opt->data, "calibration JSONL for importance and the shape search's losses");
+  cmd->add_flag("--skip-loss", opt->skip_loss,
+                "depth: rank layers by the loss increase when skipped (a forward per layer)");
   cmd->add_option("--samples", opt->calibration.samples, "calibration rows (0: all the data fills)");
   cmd->add_option("--seq-len", opt->calibration.seq_len, "tokens per calibration row")->capture_default_str();
   cmd->add_option("--batch", opt->calibration.batch, "calibration rows per forward")->capture_default_str();

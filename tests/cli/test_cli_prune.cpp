@@ -15,6 +15,7 @@
 #include "bespoke/prune/calibration.h"
 #include "bespoke/prune/extract.h"
 #include "bespoke/prune/importance.h"
+#include "bespoke/prune/importance_io.h"
 #include "bespoke/prune/rank.h"
 #include "bespoke/text/encoder.h"
 #include "bespoke/train/data.h"
@@ -51,6 +52,11 @@ TEST(CliPrune, BadInputGetsOneLineAndExit2BeforeAnyWork) {
   for (const char* name : {"config.json", "tokenizer.json", "tokenizer_config.json"})
     fs::copy_file(src + "/" + name, bare + "/" + name);
   const std::string prune = "prune " + src + " ";
+  const std::string other = dir + "/qwen3_importance";  // scores of another model
+  ASSERT_EQ(
+      test::run_bespoke("importance " + test::fixture_dir("qwen3") + " --data " + data + " --seq-len 16 --out " + other)
+          .exit_code,
+      0);
   const std::vector<std::pair<std::string, std::string>> cases = {
       {prune + "--method minitron --target heads=3 --data " + data, "target heads: 3 is not a multiple of kv_heads 2"},
       {prune + "--method minitron --target ffn=999 --data " + data, "target ffn: 999 is more than the 160"},
@@ -62,10 +68,13 @@ TEST(CliPrune, BadInputGetsOneLineAndExit2BeforeAnyWork) {
       {"prune " + bare + " --method random --target ffn=64", "model.safetensors"},
       {prune + "--method random --target ffn=64 --params 1M", "give one of --target SPEC or --params N"},
       {prune + "--method random", "give one of --target SPEC or --params N"},
-      {prune + "--method minitron --target ffn=64", "--method minitron ranks units by importance: give --data"},
+      {prune + "--method minitron --target ffn=64", "--method minitron ranks units by importance: give --importance"},
+      {prune + "--method minitron --target ffn=64 --importance " + other, "importance file from another model"},
+      {prune + "--method random --target ffn=64 --importance " + other, "--method random ranks nothing"},
+      {prune + "--method minitron --target ffn=64 --importance " + dir + "/none", "no such file"},
       {prune + "--method random --params 100K", "--params ranks shapes by calibration loss: give --data"},
       {prune + "--method depth --target ffn=64 --data " + data, "--method depth cuts layers only"},
-      {prune + "--method taylor --target ffn=64 --data " + data, "Taylor importance is not built yet"},
+      {prune + "--method depth --target layers=2 --skip-loss --importance " + other, "--skip-loss is measured"},
       {prune + "--method random --target ffn=64 --non-uniform", "--non-uniform: per-layer shapes come from importance"},
       {prune + "--method random --target layers=2 --contiguous", "--contiguous"},
       {prune + "--method pick --target ffn=64", "unknown method 'pick'"},
@@ -104,6 +113,46 @@ TEST(CliPrune, MinitronWritesTheRankedCutAsAModelThatLoadsAndRuns) {
   EXPECT_EQ(logits.exit_code, 0) << logits.err;
 }
 
+// Taylor scores, skip-loss depth and an importance directory: each cut is the one the library
+// ranks from the same scores; a directory of other scores than the method's is refused.
+TEST(CliPrune, TaylorSkipLossAndImportanceDirectoriesRankAsTheLibraryDoes) {
+  const std::string src = test::fixture_dir("llama"), dir = test::scratch_dir("prune_taylor");
+  const std::string data = write_data(dir), scores = dir + "/taylor";
+  ASSERT_EQ(
+      test::run_bespoke("importance " + src + " --data " + data + " --seq-len 16 --taylor --out " + scores).exit_code,
+      0);
+  model::Transformer net = model::load_model(src);
+  const text::Encoder encoder(src);
+  const std::vector<torch::Tensor> rows =
+      prune::calibration_batches(train::read_examples(data, encoder), {0, 16, 8}, data);
+  const prune::Importance taylor = prune::taylor_importance(net, rows);
+  const prune::Importance skip = prune::activation_importance(net, rows, {true});
+  const std::string width = "heads=2,kv_heads=1,ffn=64";
+  const std::pair<std::string, prune::Selection> runs[] = {
+      {"--method taylor --target " + width + " --importance " + scores,
+       prune::ranked_selection(net->spec(), prune::read_importance(scores, net->spec()), prune::parse_target(width))},
+      {"--method taylor --target " + width + " --data " + data,
+       prune::ranked_selection(net->spec(), taylor, prune::parse_target(width))},
+      {"--method depth --target layers=2 --skip-loss --data " + data,
+       prune::ranked_selection(net->spec(), skip, prune::parse_target("layers=2"))},
+  };
+  const torch::Tensor ids = io::SafetensorsFile(src + "/reference.safetensors").get("input_ids");
+  torch::NoGradGuard no_grad;
+  for (size_t j = 0; j < std::size(runs); ++j) {
+    const std::string out = dir + "/cut" + std::to_string(j);
+    const test::CommandResult r =
+        test::run_bespoke("prune " + src + " " + runs[j].first + " --seq-len 16 --batch 8 --out " + out);
+    ASSERT_EQ(r.exit_code, 0) << runs[j].first << "\n" << r.err;
+    model::Transformer want = prune::extract(net, runs[j].second);
+    EXPECT_LT(test::max_abs_diff(model::load_model(out)->forward(ids).logits, want->forward(ids).logits), 1e-5)
+        << runs[j].first;
+  }
+  const test::CommandResult mixed = test::run_bespoke("prune " + src + " --method minitron --target " + width +
+                                                      " --importance " + scores + " --out " + dir + "/mixed");
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.err.find("holds taylor scores, not minitron ones"), std::string::npos) << mixed.err;
+}
+
 TEST(CliPrune, EachMethodWritesAModelOfThePlannedSize) {
   const std::string src = test::fixture_dir("llama"), dir = test::scratch_dir("prune_methods");
   const std::string data = write_data(dir) + " --seq-len 16 --batch 4";
@@ -136,7 +185,7 @@ TEST(CliPrune, EachMethodWritesAModelOfThePlannedSize) {
   EXPECT_FALSE(fs::exists(dir + "/dry"));
   // The search printed its table above the plan, its best shape within the budget.
   const test::CommandResult again = test::run_bespoke("prune " + src + " " + runs[2] + " --out " + dir + "/again");
-  EXPECT_NE(again.out.find("layers  heads  kv_heads"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("layers  hidden  heads  kv_heads"), std::string::npos) << again.out;
   EXPECT_LE(plan_of(again.out)["params"].get<int64_t>(), source * 7 / 10);
   EXPECT_EQ(model::load_model(dir + "/cut1")->spec().n_layers(), 2);
 }

@@ -8,6 +8,8 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/io/safetensors.h"
+#include "bespoke/model/family.h"
+#include "bespoke/model/gguf_arch.h"
 #include "bespoke/model/hf_config.h"
 #include "bespoke/model/load.h"
 #include "bespoke/prune/extract.h"
@@ -61,6 +63,16 @@ TEST(Target, TheRandomMethodIsSeededAndMeetsTheTarget) {
   const model::ModelSpec g4 = model::read_hf_config(test::fixture_dir("gemma4_full"));
   const prune::Selection g = prune::random_selection(g4, prune::parse_target("layers=4"), 1);
   for (const int64_t source : {2, 3}) EXPECT_NE(std::find(g.layers.begin(), g.layers.end(), source), g.layers.end());
+  // Gemma 2 and 3's random depth cuts keep a local/global pattern llama.cpp's period expresses,
+  // so they export in their own architecture (gguf_arch refuses the others).
+  for (const char* family : {"gemma2", "gemma3"}) {
+    const model::ModelSpec gs = model::read_hf_config(test::fixture_dir(family));
+    for (uint64_t seed = 0; seed < 8; ++seed) {
+      const model::ModelSpec cut =
+          prune::selected_spec(gs, prune::random_selection(gs, prune::parse_target("layers=2"), seed));
+      EXPECT_NO_THROW(model::family_named(family).gguf_arch(cut)) << family << " seed " << seed;
+    }
+  }
 }
 
 TEST(Target, PruneWritesTheCutAsAModelDirectoryOfThePredictedSize) {

@@ -20,10 +20,8 @@ bool needs_importance(Method m) {
 }
 
 void check_method(const model::ModelSpec& s, const MethodOptions& o, const std::optional<Target>& t) {
-  if (o.method == Method::kTaylor)
-    fail(ErrorKind::kUnsupported, "--method taylor: Taylor importance is not built yet (use minitron)");
-  if (o.non_uniform && o.method != Method::kMinitron)
-    fail(ErrorKind::kInput, "--non-uniform: per-layer shapes come from importance; use --method minitron");
+  if (o.non_uniform && o.method != Method::kMinitron && o.method != Method::kTaylor)
+    fail(ErrorKind::kInput, "--non-uniform: per-layer shapes come from importance; use --method minitron or taylor");
   if (o.contiguous && !needs_importance(o.method))
     fail(ErrorKind::kInput, "--contiguous: the block of layers is chosen by importance; use --method depth");
   if (!t) return;
@@ -42,7 +40,7 @@ std::vector<Shape> method_shapes(const model::ModelSpec& s, const MethodOptions&
                                  int64_t budget, int64_t few) {
   const LayerChoice layers = [&](int64_t n) {
     if (!needs_importance(o.method)) return random_selection(s, Target{n}, o.seed).layers;
-    return ranked_layers(s, imp->layers, n, o.contiguous);
+    return ranked_layers(s, layer_scores(*imp), n, o.contiguous);
   };
   return candidate_shapes(s, budget, layers, o.method != Method::kDepth, true, few);
 }

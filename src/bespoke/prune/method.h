@@ -1,7 +1,8 @@
 // One-shot pruning methods: how each turns a target (or a parameter budget) into a selection.
 //   minitron  units of highest activation importance (rank.h); --non-uniform: per-layer shapes
-//   taylor    the same ranking over Taylor scores (not built yet: no Taylor importance)
-//   depth     layers only, by block influence (depth.h); --contiguous: one block
+//   taylor    the same ranking over Taylor scores (importance.h)
+//   depth     layers only, by the loss increase when skipped where measured, else block
+//             influence (depth.h); --contiguous: one block
 //   random    uniformly random units, seeded: the control every comparison needs
 #pragma once
 
@@ -31,8 +32,8 @@ struct MethodOptions {
 bool needs_importance(Method method);
 
 // Throws Error(kInput) for options the method cannot take (--non-uniform or --contiguous
-// without importance to rank by, a depth target with widths) and Error(kUnsupported) for
-// Taylor; `target` is checked against `source` as check_target() does.
+// without importance to rank by, a depth target with widths); `target` is checked against `source` as check_target()
+// does.
 void check_method(const model::ModelSpec& source, const MethodOptions& options, const std::optional<Target>& target);
 
 // The selection the method makes of `source` at `target`; `importance` is needed where

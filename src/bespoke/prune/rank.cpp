@@ -19,6 +19,10 @@ void check_count(const torch::Tensor& t, int64_t want, int64_t layer, const std:
 
 }  // namespace
 
+const torch::Tensor& layer_scores(const Importance& imp) {
+  return imp.skip_loss.defined() ? imp.skip_loss : imp.layers;
+}
+
 void check_importance(const model::ModelSpec& s, const Importance& imp) {
   if (int64_t(imp.heads.size()) != s.n_layers() || int64_t(imp.kv.size()) != s.n_layers() ||
       int64_t(imp.ffn.size()) != s.n_layers() || !imp.layers.defined() || imp.layers.numel() != s.n_layers())
@@ -53,7 +57,7 @@ Selection ranked_selection(const model::ModelSpec& s, const Importance& imp, con
                                   std::to_string(s.hidden_size) + " hidden channels");
     sel.hidden = top(imp.hidden, t.hidden);
   }
-  if (t.layers) sel.layers = ranked_layers(s, imp.layers, t.layers, contiguous);
+  if (t.layers) sel.layers = ranked_layers(s, layer_scores(imp), t.layers, contiguous);
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];
     LayerSelection& p = sel.per_layer[i];

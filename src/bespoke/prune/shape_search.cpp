@@ -63,13 +63,13 @@ Room room_of(const model::ModelSpec& s) {
 // Shapes within 1/kSizeWindow of the largest that fits count as equally large.
 constexpr int64_t kSizeWindow = 50;
 
-// The largest share of the source any axis of `t` removes (layers, query heads, KV groups, FFN):
+// The largest share of the source any axis of `t` removes (layers, hidden, query heads, KV groups, FFN):
 // of shapes of about one size, the most even cut comes first (pruning-methods §2.2 caps each
 // axis rather than the total).
 double deepest_cut(const model::ModelSpec& s, const Room& room, const Target& t) {
   const auto cut = [](int64_t kept, int64_t of) { return kept > 0 && of > 0 ? 1.0 - double(kept) / double(of) : 0.0; };
-  return std::max({cut(t.layers, s.n_layers()), cut(t.heads, room.kv * room.per_group), cut(t.kv_heads, room.kv),
-                   cut(t.ffn, room.ffn)});
+  return std::max({cut(t.layers, s.n_layers()), cut(t.hidden, s.hidden_size), cut(t.heads, room.kv * room.per_group),
+                   cut(t.kv_heads, room.kv), cut(t.ffn, room.ffn)});
 }
 
 double cut_loss(model::Transformer& net, const Selection& sel, const std::vector<torch::Tensor>& batches) {
@@ -115,6 +115,14 @@ int64_t ffn_step(int64_t source_ffn) {
   return source_ffn >= 4096 ? 256 : 64;
 }
 
+std::vector<int64_t> hidden_sizes(int64_t source) {
+  std::vector<int64_t> out;
+  for (int64_t h = 64; h < source; h += h < 1024 ? 64 : 128)
+    if (4 * h >= source && (h < 1024 || h % 128 == 0)) out.push_back(h);
+  out.push_back(source);
+  return out;
+}
+
 std::vector<Shape> candidate_shapes(const model::ModelSpec& s, int64_t budget, const LayerChoice& layers, bool width,
                                     bool depth, int64_t few) {
   const int64_t floor = embedding_params(s);
@@ -134,25 +142,38 @@ std::vector<Shape> candidate_shapes(const model::ModelSpec& s, int64_t budget, c
     } catch (const Error&) {
       continue;  // no depth cut keeps n layers (others read their keys and values, or a period)
     }
-    const auto count = [&](const Target& t) { return model::parameter_count(selected_spec(s, leading(s, kept, t))); };
     if (!width) {
       const Target t{n};
-      if (const int64_t p = count(t); p <= budget) fits.push_back({t, p});
+      if (const int64_t p = model::parameter_count(selected_spec(s, leading(s, kept, t))); p <= budget)
+        fits.push_back({t, p});
       continue;
     }
     for (int64_t kv = 1; kv <= std::max<int64_t>(room.kv, 1); ++kv)
       for (int64_t g = 1; g <= std::max<int64_t>(room.per_group, 1); ++g) {
-        const auto at = [&](size_t f) { return Target{n, 0, kv * g * (room.kv > 0), kv * (room.kv > 0), ffns[f]}; };
-        // the widest FFN that fits: counts grow with the width
-        size_t lo = 0, hi = ffns.size();
-        while (lo < hi) {
-          const size_t mid = (lo + hi) / 2;
-          if (count(at(mid)) <= budget)
-            lo = mid + 1;
-          else
-            hi = mid;
+        const int64_t heads = kv * g * (room.kv > 0), groups = kv * (room.kv > 0);
+        // The cut's spec at these heads, its hidden size and FFN widths then set directly: a
+        // selection of every FFN neuron costs more than the count.
+        const model::ModelSpec base = selected_spec(s, leading(s, kept, Target{n, 0, heads, groups, 0}));
+        for (const int64_t h : hidden_sizes(s.hidden_size)) {
+          const auto at = [&](size_t f) { return Target{n, h == s.hidden_size ? 0 : h, heads, groups, ffns[f]}; };
+          const auto count = [&](size_t f) {
+            model::ModelSpec cut = base;
+            cut.hidden_size = h;
+            for (model::LayerSpec& l : cut.layers)
+              if (l.ffn_dim > 0) l.ffn_dim = ffns[f];
+            return model::parameter_count(cut);
+          };
+          // the widest FFN that fits: counts grow with the width
+          size_t lo = 0, hi = ffns.size();
+          while (lo < hi) {
+            const size_t mid = (lo + hi) / 2;
+            if (count(mid) <= budget)
+              lo = mid + 1;
+            else
+              hi = mid;
+          }
+          if (lo > 0) fits.push_back({at(lo - 1), count(lo - 1)});
         }
-        if (lo > 0) fits.push_back({at(lo - 1), count(at(lo - 1))});
       }
   }
   if (fits.empty()) bad(std::to_string(budget) + ": no shape of this model fits");
@@ -177,7 +198,7 @@ void score_shapes(model::Transformer& net, const std::function<Selection(const T
 }
 
 std::string shape_table(const std::vector<Shape>& shapes, int64_t source_params) {
-  std::string out = "layers  heads  kv_heads    ffn        params   share    loss\n";
+  std::string out = "layers  hidden  heads  kv_heads    ffn        params   share    loss\n";
   char line[160], loss[32];
   for (const Shape& sh : shapes) {
     const Target& t = sh.target;
@@ -186,9 +207,9 @@ std::string shape_table(const std::vector<Shape>& shapes, int64_t source_params)
       std::snprintf(loss, sizeof loss, "%7.4f", sh.loss);
     else
       std::snprintf(loss, sizeof loss, "%7s", "-");
-    std::snprintf(line, sizeof line, "%6s %6s %9s %6s %13lld %7.3f %s\n", size(t.layers).c_str(), size(t.heads).c_str(),
-                  size(t.kv_heads).c_str(), size(t.ffn).c_str(), (long long)sh.params,
-                  double(sh.params) / double(source_params), loss);
+    std::snprintf(line, sizeof line, "%6s %7s %6s %9s %6s %13lld %7.3f %s\n", size(t.layers).c_str(),
+                  size(t.hidden).c_str(), size(t.heads).c_str(), size(t.kv_heads).c_str(), size(t.ffn).c_str(),
+                  (long long)sh.params, double(sh.params) / double(source_params), loss);
     out += line;
   }
   return out;

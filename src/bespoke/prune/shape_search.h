@@ -23,6 +23,10 @@ int64_t embedding_params(const model::ModelSpec& spec);
 // The FFN widths the search tries: multiples of 256 for a source FFN from 4096 up, else of 64.
 int64_t ffn_step(int64_t source_ffn);
 
+// The hidden sizes the search tries: multiples of 64 below 1024 and of 128 from 1024 up, from a
+// quarter of the source's, and the source's own (last).
+std::vector<int64_t> hidden_sizes(int64_t source_hidden);
+
 struct Shape {
   Target target;
   int64_t params = 0;  // exact, embeddings included
@@ -34,10 +38,10 @@ using LayerChoice = std::function<std::vector<int64_t>(int64_t n)>;
 
 // Uniform shapes of `source` within `budget` parameters and within 2% of the largest that fits,
 // the `few` most even first: ordered by the largest share any one axis (layers, query heads, KV
-// groups, FFN) removes, then by size. Each keeps the source's hidden size and head_dim and an
-// equal number of query heads per KV group; with `width`, every KV-group count, heads per group
-// and FFN width that is a multiple of ffn_step() (or the source's own) is tried, and for each
-// layer count, KV groups and heads only the widest FFN that fits; with `depth`, every layer
+// groups, FFN) removes, then by size. Each keeps the source's head_dim and an equal number of
+// query heads per KV group; with `width`, every hidden size of hidden_sizes(), KV-group count,
+// heads per group and FFN width that is a multiple of ffn_step() (or the source's own) is tried,
+// and for each layer count, hidden size, KV groups and heads only the widest FFN that fits; with `depth`, every layer
 // count (layers() says which stay). A shape's count is that of the cut keeping layers(n).
 // Throws Error(kInput) naming --params when the budget is below embedding_params() or no
 // shape fits.

@@ -7,6 +7,7 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/model/tensor_table.h"
+#include "bespoke/prune/depth.h"
 
 namespace bespoke::prune {
 namespace {
@@ -81,15 +82,11 @@ Selection random_selection(const model::ModelSpec& s, const Target& t, uint64_t 
   std::mt19937_64 rng(seed);
   Selection sel = keep_everything(s);
   if (t.hidden) sel.hidden = draw(sel.hidden, t.hidden, rng);
-  const std::vector<std::vector<int64_t>> readers = model::kv_readers(s);
-  std::vector<int64_t> droppable, fixed;
-  for (int64_t i = 0; i < s.n_layers(); ++i) (readers[i].size() > 1 ? fixed : droppable).push_back(i);
-  if (t.layers) {
-    if (t.layers < int64_t(fixed.size()))
-      bad("layers", "other layers read the keys and values of " + std::to_string(fixed.size()) + " layers, which stay");
-    sel.layers = draw(droppable, t.layers - int64_t(fixed.size()), rng);
-    sel.layers.insert(sel.layers.end(), fixed.begin(), fixed.end());
-    std::sort(sel.layers.begin(), sel.layers.end());
+  if (t.layers) {  // random scores under the rules every depth cut keeps (depth.h)
+    std::uniform_real_distribution<double> uniform;
+    torch::Tensor scores = torch::empty({s.n_layers()}, torch::kFloat64);
+    for (int64_t i = 0; i < s.n_layers(); ++i) scores[i] = uniform(rng);
+    sel.layers = ranked_layers(s, scores, t.layers, false);
   }
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];

@@ -24,7 +24,8 @@ Target parse_target(const std::string& text);
 void check_target(const model::ModelSpec& source, const Target& target);
 
 // A selection of `target`'s sizes with each unit drawn uniformly (seeded): the control every
-// importance-based cut is compared against. Layers that others read keys and values from stay.
+// importance-based cut is compared against. Its layers keep what every depth cut keeps
+// (depth.h): the layers others read keys and values from, and a pattern llama.cpp can express.
 Selection random_selection(const model::ModelSpec& source, const Target& target, uint64_t seed);
 
 }  // namespace bespoke::prune
