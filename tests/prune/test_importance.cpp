@@ -32,15 +32,18 @@ std::vector<prune::Importance> both(model::Transformer& net, const std::vector<T
 
 // The models run in fp64 here, so that a split changes nothing but the order of the sums kept in
 // fp32: each batch's mask gradients and the per-batch reductions of the taps, an error of about
-// 1e-7 of the largest term, whatever the size of the result. So every score is compared at
-// 1e-6 of the largest of its kind (a gradient summed over terms of both signs can be
-// near zero); a skip-loss, a difference of two losses of ~ln(vocab) summed in fp32, at `floor`.
+// 1e-7 of the largest term, whatever the size of the result. A Taylor score sums terms of both
+// signs, so its result can be far below its terms: gemma4_full's layer-0 KV scores moved by up to
+// 6.5e-6 of the largest score in one run of the suite (the order of fp32 sums follows the
+// thread count). So every score is compared at 5e-5 of the largest of its kind, on fixed rows; a skip-loss, a difference of two losses of ~ln(vocab)
+// summed in fp32, at `floor`. A dependence on the batching (a mean over the wrong count, a
+// state carried between batches) moves scores by far more.
 void expect_close(const Tensor& a, const Tensor& b, const std::string& what, double floor = 0) {
   ASSERT_EQ(a.defined(), b.defined()) << what;
   if (!a.defined()) return;
   ASSERT_EQ(a.sizes(), b.sizes()) << what;
   if (a.numel() == 0) return;
-  const double atol = std::max(1e-6 * a.abs().max().item<double>(), floor);
+  const double atol = std::max(5e-5 * a.abs().max().item<double>(), floor);
   EXPECT_TRUE(torch::allclose(a, b, 1e-6, atol))
       << what << ": max diff " << test::max_abs_diff(a, b) << " of values up to " << a.abs().max().item<double>();
 }
@@ -64,6 +67,7 @@ void expect_same(const prune::Importance& a, const prune::Importance& b) {
 TEST(Importance, EveryFieldTheSameForAnyBatchSplit) {
   // qwen3: GQA and per-head q/k norms; gemma4_full: KV-sharing layers, sliding windows, sandwich
   // and per-layer-input norms, tied embeddings.
+  torch::manual_seed(18);
   for (const std::string family : {"qwen3", "gemma4_full"}) {
     model::Transformer net = model::load_model(test::fixture_dir(family));
     for (auto& p : net->parameters()) p.set_data(p.to(torch::kFloat64));
