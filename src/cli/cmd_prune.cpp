@@ -56,6 +56,9 @@ std::vector<torch::Tensor> check_inputs(const PruneOptions& o, const model::Mode
                                         std::optional<prune::Target>& target, std::optional<prune::Importance>& imp) {
   if (o.target.empty() == o.params.empty()) bad("give one of --target SPEC or --params N");
   if (!o.params.empty() && o.dry_run) bad("--dry-run needs --target: a --params search measures losses");
+  if (o.how.non_uniform && o.dry_run)
+    bad("--dry-run with --non-uniform: importance sets the per-layer counts, within the count --dry-run prints "
+        "without it");
   const bool ranks = prune::needs_importance(o.how.method);
   if (!o.params.empty() && o.data.empty() && !o.dry_run)
     bad("--params ranks shapes by calibration loss: give --data FILE.jsonl");
@@ -65,6 +68,7 @@ std::vector<torch::Tensor> check_inputs(const PruneOptions& o, const model::Mode
   if (!o.importance.empty() && o.skip_loss)
     bad("--skip-loss is measured with --data; the importance file holds its own");
   if (!o.dry_run && o.out.empty()) bad("--out is required unless --dry-run");
+  if (o.candidates < 1) bad("--candidates must be at least 1");
   if (!o.target.empty()) target = prune::parse_target(o.target);
   prune::check_method(source, o.how, target);
   if (!o.params.empty()) {
@@ -81,7 +85,9 @@ std::vector<torch::Tensor> check_inputs(const PruneOptions& o, const model::Mode
   }
   if (o.data.empty() || o.dry_run) return {};
   const text::Encoder encoder(o.model);
-  return prune::calibration_batches(train::read_examples(o.data, encoder), o.calibration, o.data);
+  const std::vector<text::Example> examples = train::read_examples(o.data, encoder);
+  train::check_token_ids(examples, source.input_vocab_size(), o.data);
+  return prune::calibration_batches(examples, o.calibration, o.data);
 }
 
 // The shape search: the candidates' table on stdout, and the best one's target.

@@ -47,6 +47,8 @@ TEST(CliPrune, BadInputGetsOneLineAndExit2BeforeAnyWork) {
   std::ofstream(dir + "/empty.jsonl").close();
   std::ofstream(dir + "/blank.jsonl") << R"({"text": ""})"
                                       << "\n";
+  std::ofstream(dir + "/ids.jsonl") << R"({"ids": [1, 2, 99999, 3]})"
+                                    << "\n";
   const std::string bare = dir + "/bare";  // a model directory without weights
   fs::create_directories(bare);
   for (const char* name : {"config.json", "tokenizer.json", "tokenizer_config.json"})
@@ -77,6 +79,9 @@ TEST(CliPrune, BadInputGetsOneLineAndExit2BeforeAnyWork) {
       {prune + "--method depth --target layers=2 --skip-loss --importance " + other, "--skip-loss is measured"},
       {prune + "--method random --target ffn=64 --non-uniform", "--non-uniform: per-layer shapes come from importance"},
       {prune + "--method random --target layers=2 --contiguous", "--contiguous"},
+      {prune + "--method minitron --target ffn=64 --data " + dir + "/ids.jsonl", "token id 99999 is not below"},
+      {prune + "--method minitron --params 100K --candidates 0 --data " + data, "--candidates must be at least 1"},
+      {prune + "--method minitron --target heads=2 --non-uniform --dry-run", "--dry-run with --non-uniform"},
       {prune + "--method pick --target ffn=64", "unknown method 'pick'"},
   };
   for (const auto& [args, needle] : cases) {

@@ -205,8 +205,6 @@ TEST(GgufInterop, HiddenCutsOfGemmaRunInTheirOwnArchitecture) {
   }
 }
 
-// Puzzle-style no-op blocks in llama.cpp's deci: an MLP-only layer, an identity layer and an
-// attention-only layer (a zero 1-wide FFN keeps llama.cpp from dropping its attention).
 // Depth cuts of Gemma 2 and 3 by importance run in their own architecture, which marks local
 // layers by a period: the layer scores would keep both global layers, which no period gives, so
 // the cut keeps the best pattern one does (llama.cpp's fp16 GELU emulated, as above).
@@ -230,6 +228,8 @@ TEST(GgufInterop, GemmaDepthCutsRunInTheirOwnArchitecture) {
   }
 }
 
+// Puzzle-style no-op blocks in llama.cpp's deci: an MLP-only layer, an identity layer and an
+// attention-only layer (a zero 1-wide FFN keeps llama.cpp from dropping its attention).
 TEST(GgufInterop, AttentionFreeAndMlpFreeLayersRunAsDeci) {
   for (const char* family : {"llama", "granite"}) {
     model::Transformer net = test::cut_fixture(family, {4, 0, 0, 3}, {2, 0, 0, 1}, {160, 64, 0, 0});

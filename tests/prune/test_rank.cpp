@@ -55,7 +55,7 @@ TEST(Rank, KeepsTheHighestScoringUnitsWithEqualHeadsPerGroup) {
   for (const uint64_t seed : {1, 2, 3}) {
     const prune::Importance imp = random_importance(s, seed);
     prune::Target t = prune::parse_target("layers=3,heads=2,kv_heads=1,ffn=64");
-    t.hidden = 40;  // the selection names them; extraction of hidden channels is main's
+    t.hidden = 40;
     const prune::Selection sel = prune::ranked_selection(s, imp, t);
     EXPECT_EQ(as_set(sel.hidden), top_set(imp.hidden, 40));
     EXPECT_EQ(as_set(sel.layers), top_set(imp.layers, 3));

@@ -122,7 +122,7 @@ TEST(ShapeSearch, CandidatesKeepTheKernelRulesFitTheBudgetAndAreTheLargest) {
   }
   const std::vector<prune::Shape> depth = prune::candidate_shapes(s, source * 3 / 4, first, false, true, 5);
   for (const prune::Shape& sh : depth) {
-    EXPECT_EQ(sh.target.ffn + sh.target.heads + sh.target.kv_heads, 0);
+    EXPECT_EQ(sh.target.ffn + sh.target.heads + sh.target.kv_heads + sh.target.hidden, 0);
     EXPECT_LE(sh.params, source * 3 / 4);
   }
 }

@@ -8,8 +8,9 @@ namespace bespoke::prune {
 
 std::vector<torch::Tensor> calibration_batches(const std::vector<text::Example>& examples, const CalibrationOptions& o,
                                                const std::string& source) {
-  if (o.seq_len < 2 || o.batch < 1 || o.samples < 0)
+  if (o.seq_len < 2 || o.batch < 1)
     fail(ErrorKind::kInput, "calibration needs --seq-len of at least 2 and --batch of at least 1");
+  if (o.samples < 0) fail(ErrorKind::kInput, "--samples must be 0 (all the data fills) or more");
   std::vector<int64_t> stream;
   for (const text::Example& e : examples) stream.insert(stream.end(), e.ids.begin(), e.ids.end());
   int64_t rows = int64_t(stream.size()) / o.seq_len;

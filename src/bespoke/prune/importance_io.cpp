@@ -49,9 +49,9 @@ std::vector<double> values(const Tensor& t) {
   return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
-// Indices of `scores`, most important first.
+// Indices of `scores`, most important first; ties in index order, as the pruner takes them.
 std::vector<int64_t> ranking(const Tensor& scores) {
-  const Tensor order = scores.argsort(0, true).contiguous();
+  const Tensor order = std::get<1>(scores.sort(/*stable=*/true, 0, /*descending=*/true)).contiguous();
   return {order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + order.numel()};
 }
 

@@ -23,7 +23,8 @@ void check_method(const model::ModelSpec& s, const MethodOptions& o, const std::
   if (o.non_uniform && o.method != Method::kMinitron && o.method != Method::kTaylor)
     fail(ErrorKind::kInput, "--non-uniform: per-layer shapes come from importance; use --method minitron or taylor");
   if (o.contiguous && !needs_importance(o.method))
-    fail(ErrorKind::kInput, "--contiguous: the block of layers is chosen by importance; use --method depth");
+    fail(ErrorKind::kInput,
+         "--contiguous: the block of layers is chosen by importance; use --method depth, minitron or taylor");
   if (!t) return;
   check_target(s, *t);
   if (o.method == Method::kDepth && (t->hidden || t->heads || t->kv_heads || t->ffn || !t->layers))

@@ -41,8 +41,8 @@ void check_method(const model::ModelSpec& source, const MethodOptions& options, 
 Selection select_units(const model::ModelSpec& source, const MethodOptions& options, const Importance* importance,
                        const Target& target);
 
-// The shape search's candidates for the method: width and depth for minitron and random, depth
-// alone for depth, each cut to n layers keeping the layers the method would keep.
+// The shape search's candidates for the method: width and depth for minitron, taylor and
+// random, depth alone for depth, each cut to n layers keeping the layers the method would keep.
 std::vector<Shape> method_shapes(const model::ModelSpec& source, const MethodOptions& options,
                                  const Importance* importance, int64_t budget, int64_t few);
 

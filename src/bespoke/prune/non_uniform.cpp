@@ -68,8 +68,8 @@ void ffn_steps(const model::LayerSpec& l, int64_t kept, const torch::Tensor& sco
   const std::vector<double> z = standardised(scores);
   const std::vector<int64_t> ranked = descending(z, 0, l.ffn_dim);
   ffn = kept < q ? kept : std::max(q, kept / 2 / q * q);
-  for (int64_t from = ffn; from < l.ffn_dim; from += q) {
-    const int64_t to = std::min(from + q, l.ffn_dim);
+  for (int64_t from = ffn, to; from < l.ffn_dim; from = to) {
+    to = std::min((from / q + 1) * q, l.ffn_dim);  // a floor below one block first grows to one
     double sum = 0;
     for (int64_t r = from; r < to; ++r) sum += z[ranked[r]];
     steps.push_back({k, false, from, to, sum / double(to - from), (to - from) * neuron_cost});

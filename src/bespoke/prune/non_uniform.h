@@ -13,7 +13,8 @@
 namespace bespoke::prune {
 
 // The FFN granularity of a layer `ffn_dim` wide: 64 neurons from 512 up (kernels tile by 64),
-// else an eighth of the width (test-sized models). A layer keeps a multiple of it, or all.
+// else an eighth of the width (test-sized models). A layer keeps a multiple of it, or all (or
+// the uniform width, where that is below one block).
 int64_t ffn_block(int64_t ffn_dim);
 
 // The layers, hidden channels and KV groups of ranked_selection(spec, importance, target), and in

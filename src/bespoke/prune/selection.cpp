@@ -75,8 +75,10 @@ model::ModelSpec selected_spec(const model::ModelSpec& s, const Selection& sel) 
   for (size_t k = 0; k < sel.layers.size(); ++k) new_index[sel.layers[k]] = int64_t(k);
   model::ModelSpec out = s;
   out.hidden_size = int64_t(sel.hidden.size());
-  const model::Family& family = model::family_named(s.family);
-  if (out.hidden_size != s.hidden_size && family.resize_hidden) family.resize_hidden(out);
+  if (out.hidden_size != s.hidden_size) {
+    const model::Family& family = model::family_named(s.family);
+    if (family.resize_hidden) family.resize_hidden(out);
+  }
   out.layers.clear();
   for (const int64_t i : sel.layers) {
     model::LayerSpec l = selected_layer(s.layers[i], sel.per_layer[i], i);

@@ -77,7 +77,9 @@ double cut_loss(model::Transformer& net, const Selection& sel, const std::vector
   torch::NoGradGuard no_grad;
   double sum = 0;
   int64_t rows = 0;
-  for (const torch::Tensor& ids : batches) {
+  const torch::Device device = net->parameters().front().device();
+  for (const torch::Tensor& cpu : batches) {
+    const torch::Tensor ids = cpu.to(device);
     sum += next_token_loss(net->forward(ids).logits, ids) * double(ids.size(0));
     rows += ids.size(0);
   }
