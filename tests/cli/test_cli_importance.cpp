@@ -126,7 +126,22 @@ TEST(CliImportance, RefusesAFileFromAnotherModelARunsMixAndCorruptFiles) {
                               " --samples 2 --out " + b)
                 .exit_code,
             0);
+  // c: other rows, as many tokens as b's, so only the scores tell the two runs apart.
+  std::vector<std::string> lines;
+  std::ifstream in(data);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::ofstream reversed(dir + "/reversed.jsonl");
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) reversed << *it << "\n";
+  reversed.close();
+  const std::string c = dir + "/c";
+  ASSERT_EQ(test::run_bespoke("importance " + test::fixture_dir("llama") + " --data " + dir + "/reversed.jsonl" +
+                              kArgs + " --samples 2 --out " + c)
+                .exit_code,
+            0);
   const model::ModelSpec llama = model::read_hf_config(test::fixture_dir("llama"));
+  EXPECT_EQ(prune::read_importance(c, llama).tokens, prune::read_importance(b, llama).tokens);
+  fs::copy_file(b + "/importance.safetensors", c + "/importance.safetensors", fs::copy_options::overwrite_existing);
+  expect_input_error([&] { prune::read_importance(c, llama); }, "another run");
   expect_input_error([&] { prune::read_importance(a, model::read_hf_config(test::fixture_dir("qwen3"))); },
                      "importance file from another model");
   fs::copy_file(b + "/importance.json", a + "/importance.json", fs::copy_options::overwrite_existing);

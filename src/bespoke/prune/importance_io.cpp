@@ -1,5 +1,6 @@
 #include "bespoke/prune/importance_io.h"
 
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -107,6 +108,21 @@ std::vector<std::pair<std::string, Tensor>> tensors(const Importance& imp, const
   return out;
 }
 
+// What tells two runs apart when their model, method and token count agree: every score.
+std::string scores_fingerprint(const Importance& imp, const model::ModelSpec& s) {
+  Fingerprint f;
+  for (const auto& [name, t] : tensors(imp, s)) {
+    f.add(name);
+    const Tensor c = t.to(torch::kFloat64).contiguous();
+    for (int64_t k = 0; k < c.numel(); ++k) {
+      uint64_t bits;
+      std::memcpy(&bits, c.data_ptr<double>() + k, sizeof bits);
+      f.add(bits);
+    }
+  }
+  return f.hex();
+}
+
 // `file`'s float64 tensor `name` of `n` elements; anything else is a corrupt file.
 Tensor vector_of(const io::SafetensorsFile& file, const std::string& name, int64_t n) {
   const auto it = file.entries().find(name);
@@ -154,7 +170,9 @@ void write_importance(const std::string& dir, const Importance& imp, const model
                                                        {"tokens", std::to_string(imp.tokens)},
                                                        {"model", shape_fingerprint(s)}};
   io::write_safetensors((fs::path(dir) / kTensors).string(), tensors(imp, s), metadata);
-  const std::string json = summary(imp, s).dump(1);
+  Json j = summary(imp, s);
+  j["scores"] = scores_fingerprint(imp, s);
+  const std::string json = j.dump(1);
   write_file_atomic((fs::path(dir) / kSummary).string(), [&](std::ostream& out) { out << json << "\n"; });
 }
 
@@ -181,6 +199,8 @@ Importance read_importance(const std::string& dir, const model::ModelSpec& s) {
   imp.residual = vector_of(file, "residual", s.n_layers());
   imp.drift = vector_of(file, "drift", s.n_layers());
   if (file.entries().count("skip_loss")) imp.skip_loss = vector_of(file, "skip_loss", s.n_layers());
+  if (config_string(j, "scores", "") != scores_fingerprint(imp, s))
+    fail(ErrorKind::kInput, tensors_path + ": does not belong to " + summary_path + " (another run's file)");
   return imp;
 }
 
