@@ -19,6 +19,7 @@
 #include "bespoke/core/allocator.h"
 #include "bespoke/model/hf_config.h"
 #include "bespoke/prune/importance.h"
+#include "llama_shape.h"
 
 #ifdef BESPOKE_BENCH_CUDA  // set by CMake when libtorch has CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -36,19 +37,8 @@ struct Setup {
 
 // config.json of the shape: "8b" is Llama 3 8B's; "small" fits a 2-core CPU.
 json llama_config(const std::string& shape) {
-  const bool big = shape == "8b";
-  return {{"model_type", "llama"},
-          {"hidden_size", big ? 4096 : 512},
-          {"num_hidden_layers", big ? 32 : 6},
-          {"num_attention_heads", big ? 32 : 8},
-          {"num_key_value_heads", big ? 8 : 4},
-          {"intermediate_size", big ? 14336 : 1536},
-          {"vocab_size", big ? 128256 : 4096},
-          {"max_position_embeddings", 8192},
-          {"rms_norm_eps", 1e-5},
-          {"rope_theta", 500000.0},
-          {"tie_word_embeddings", false},
-          {"hidden_act", "silu"}};
+  return bench::llama_config(shape == "8b" ? bench::kLlama3_8B
+                                           : bench::LlamaShape{512, 6, 8, 4, 1536, 4096, 8192, 500000.0});
 }
 
 bespoke::model::Transformer build(const Setup& s) {

@@ -24,6 +24,7 @@
 #include "bespoke/prune/non_uniform.h"
 #include "bespoke/prune/rank.h"
 #include "bespoke/prune/shape_search.h"
+#include "llama_shape.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -49,15 +50,6 @@ double median_s(int repeats, F&& work) {
   }
   std::sort(s.begin(), s.end());
   return s[s.size() / 2];
-}
-
-json llama8b_config() {
-  return {{"model_type", "llama"},        {"hidden_size", 4096},
-          {"num_hidden_layers", 32},      {"num_attention_heads", 32},
-          {"num_key_value_heads", 8},     {"intermediate_size", 14336},
-          {"vocab_size", 128256},         {"max_position_embeddings", 8192},
-          {"rms_norm_eps", 1e-5},         {"rope_theta", 500000.0},
-          {"tie_word_embeddings", false}, {"hidden_act", "silu"}};
 }
 
 }  // namespace
@@ -103,7 +95,7 @@ int main(int argc, char** argv) {
   const double export_s =
       median_s(repeats, [&] { bespoke::model::export_hf(cut, dir, dir + "/cut" + std::to_string(run++)); });
   fs::remove_all(dir);
-  const bespoke::model::ModelSpec big = bespoke::model::spec_from_hf_config(llama8b_config());
+  const bespoke::model::ModelSpec big = bespoke::model::spec_from_hf_config(bench::llama_config(bench::kLlama3_8B));
   const prune::LayerChoice first = [](int64_t n) {
     std::vector<int64_t> v(n);
     for (int64_t i = 0; i < n; ++i) v[i] = i;

@@ -30,6 +30,7 @@
 #include "bespoke/model/hf_config.h"
 #include "bespoke/model/load.h"
 #include "bespoke/train/trainer.h"
+#include "llama_shape.h"
 
 #ifdef BESPOKE_BENCH_CUDA  // set by CMake when libtorch has CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -42,19 +43,8 @@ namespace {
 
 // config.json of the shape: "1.3b" is DESIGN.md's LLaMA 1.345B; "small" fits a 2-core CPU.
 json llama_config(const std::string& shape) {
-  const bool big = shape == "1.3b";
-  return {{"model_type", "llama"},
-          {"hidden_size", big ? 2048 : 256},
-          {"num_hidden_layers", big ? 24 : 4},
-          {"num_attention_heads", big ? 16 : 8},
-          {"num_key_value_heads", big ? 16 : 8},
-          {"intermediate_size", big ? 5504 : 688},
-          {"vocab_size", big ? 32000 : 4096},
-          {"max_position_embeddings", 4096},
-          {"rms_norm_eps", 1e-5},
-          {"rope_theta", 10000.0},
-          {"tie_word_embeddings", false},
-          {"hidden_act", "silu"}};
+  return bench::llama_config(shape == "1.3b" ? bench::LlamaShape{2048, 24, 16, 16, 5504, 32000, 4096, 10000.0}
+                                             : bench::LlamaShape{256, 4, 8, 8, 688, 4096, 4096, 10000.0});
 }
 
 void write_model(const std::string& dir, const json& config) {
