@@ -6,8 +6,6 @@
 // backward per batch) is reported beside them. Output: JSON.
 // Run (CPU): build/bench/bench_importance --threads 2
 // Run (GPU): build/bench/bench_importance --shape 8b --device cuda --dtype bf16 --samples 16 --seq-len 2048 --batch 4
-#include <sys/resource.h>
-
 #include <torch/version.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -20,10 +18,7 @@
 #include "bespoke/model/hf_config.h"
 #include "bespoke/prune/importance.h"
 #include "llama_shape.h"
-
-#ifdef BESPOKE_BENCH_CUDA  // set by CMake when libtorch has CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
+#include "measure.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -79,16 +74,6 @@ std::vector<double> fastest(const Setup& s, const std::vector<std::function<void
   return best;
 }
 
-double peak_gib(const std::string& device) {
-#ifdef BESPOKE_BENCH_CUDA
-  if (device.rfind("cuda", 0) == 0)
-    return c10::cuda::CUDACachingAllocator::getDeviceStats(0).allocated_bytes[0].peak / double(1ull << 30);
-#endif
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / double(1 << 20);  // KiB -> GiB (host memory)
-}
-
 // One importance pass in this process: its peak memory and throughput.
 json measure_memory(const Setup& s) {
   bespoke::model::Transformer net = build(s);
@@ -99,7 +84,7 @@ json measure_memory(const Setup& s) {
   synchronize(s.device);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return {{"samples", s.samples},
-          {"peak_gib", peak_gib(s.device)},
+          {"peak_gib", bench::peak_gib(s.device)},
           {"tokens_per_s", double(s.samples * s.seq_len) / seconds}};
 }
 
@@ -120,20 +105,6 @@ json timings(const Setup& s) {
           {"taylor_tokens_per_s", tokens / taylor},
           {"minitron_over_forward", minitron / forward},
           {"taylor_over_forward", taylor / forward}};
-}
-
-// The last line of `command`'s output as JSON, or {"error"}.
-json run_child(const std::string& command) {
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return {{"error", "cannot run: " + command}};
-  std::string out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  const int status = pclose(p);
-  const size_t start = out.find_last_of('\n', out.size() >= 2 ? out.size() - 2 : 0);
-  const json j = json::parse(out.substr(start == std::string::npos ? 0 : start + 1), nullptr, false);
-  if (status == 0 && j.is_object()) return j;
-  return {{"error", "failed: " + command}, {"output", out.substr(0, 2000)}};
 }
 
 }  // namespace
@@ -168,9 +139,10 @@ int main(int argc, char** argv) {
   result["time"] = timings(s);
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   const auto child = [&](int64_t samples) {
-    return run_child(self + " --memory-only --shape " + s.shape + " --device " + s.device + " --dtype " + s.dtype +
-                     " --samples " + std::to_string(samples) + " --seq-len " + std::to_string(s.seq_len) + " --batch " +
-                     std::to_string(s.batch) + " --threads " + std::to_string(threads));
+    return bench::run_measurement(self + " --memory-only --shape " + s.shape + " --device " + s.device + " --dtype " +
+                                  s.dtype + " --samples " + std::to_string(samples) + " --seq-len " +
+                                  std::to_string(s.seq_len) + " --batch " + std::to_string(s.batch) + " --threads " +
+                                  std::to_string(threads));
   };
   const json small = child(s.samples), large = child(4 * s.samples);
   result["memory"] = {{"n", small}, {"4n", large}};

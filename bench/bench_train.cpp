@@ -12,9 +12,6 @@
 // those. Every measured run, ours and the baseline's, is a process of its own, so the peak
 // memory each reports (peak RSS on CPU, the allocator's peak on CUDA) is that run's alone, and
 // each starts on an idle device.
-#include <sys/resource.h>
-#include <sys/wait.h>
-
 #include <torch/version.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -31,10 +28,7 @@
 #include "bespoke/model/load.h"
 #include "bespoke/train/trainer.h"
 #include "llama_shape.h"
-
-#ifdef BESPOKE_BENCH_CUDA  // set by CMake when libtorch has CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
+#include "measure.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -79,32 +73,6 @@ double steady_tokens_per_s(const std::string& metrics, int64_t skip) {
          (b["elapsed_s"].get<double>() - a["elapsed_s"].get<double>());
 }
 
-// The peak memory of this process, which measures one run only.
-double peak_gib(const std::string& device) {
-#ifdef BESPOKE_BENCH_CUDA
-  if (device.rfind("cuda", 0) == 0)
-    return c10::cuda::CUDACachingAllocator::getDeviceStats(0).allocated_bytes[0].peak / double(1ull << 30);
-#endif
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / double(1 << 20);  // KiB -> GiB (host memory)
-}
-
-// The JSON a measuring process prints as its last line, or {"error", "output"}.
-json run_measurement(const std::string& command) {
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return {{"error", "cannot run: " + command}};
-  std::string out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  const int status = pclose(p);
-  const size_t start = out.find_last_of('\n', out.size() >= 2 ? out.size() - 2 : 0);
-  const json j = json::parse(out.substr(start == std::string::npos ? 0 : start + 1), nullptr, false);
-  if (j.is_object() && (status == 0 || j.contains("error"))) return j;  // a failed run may say why itself
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return {{"error", "failed (exit " + std::to_string(code) + "): " + command}, {"output", out.substr(0, 2000)}};
-}
-
 // `s` as one shell word.
 std::string shell_word(const std::string& s) {
   std::string q = "'";
@@ -132,9 +100,10 @@ json measure(const std::string& work, int64_t micro, const std::string& device, 
   try {
     bespoke::train::train(c, run);
   } catch (const std::exception& e) {  // out of memory, say: the run reports it
-    return {{"error", std::string(e.what()).substr(0, 200)}, {"peak_gib", peak_gib(device)}};
+    return {{"error", std::string(e.what()).substr(0, 200)}, {"peak_gib", bench::peak_gib(device)}};
   }
-  return {{"tokens_per_s", steady_tokens_per_s(c.out + "/metrics.jsonl", kWarmup)}, {"peak_gib", peak_gib(device)}};
+  return {{"tokens_per_s", steady_tokens_per_s(c.out + "/metrics.jsonl", kWarmup)},
+          {"peak_gib", bench::peak_gib(device)}};
 }
 
 }  // namespace
@@ -189,8 +158,8 @@ int main(int argc, char** argv) {
   for (const int64_t micro : micros) {
     json one = {{"micro_batch", micro}};
     // The baseline first: each side is a fresh process on an idle device.
-    if (!baseline.empty()) one["baseline"] = run_measurement(theirs + " --micro-batch " + std::to_string(micro));
-    one["bespoke"] = run_measurement(ours + " --measure " + std::to_string(micro));
+    if (!baseline.empty()) one["baseline"] = bench::run_measurement(theirs + " --micro-batch " + std::to_string(micro));
+    one["bespoke"] = bench::run_measurement(ours + " --measure " + std::to_string(micro));
     if (one["bespoke"].contains("tokens_per_s") && one.contains("baseline") &&
         one["baseline"].contains("tokens_per_s")) {
       const double speedup =
