@@ -17,6 +17,7 @@
 #include "bespoke/prune/non_uniform.h"
 #include "bespoke/prune/rank.h"
 #include "test_util.h"
+#include "wide_llama.h"
 
 namespace bespoke {
 namespace {
@@ -157,17 +158,7 @@ TEST(Rank, GemmaDepthCutsKeepALocalGlobalPatternLlamaCppExpresses) {
 
 // A model wide enough for 64-neuron FFN blocks: 4 layers, 8 query heads in 2 groups, FFN 512.
 model::ModelSpec wide_spec() {
-  return model::spec_from_hf_config({{"model_type", "llama"},
-                                     {"hidden_size", 64},
-                                     {"num_hidden_layers", 4},
-                                     {"num_attention_heads", 8},
-                                     {"num_key_value_heads", 2},
-                                     {"head_dim", 16},
-                                     {"intermediate_size", 512},
-                                     {"vocab_size", 256},
-                                     {"max_position_embeddings", 128},
-                                     {"rms_norm_eps", 1e-5},
-                                     {"tie_word_embeddings", false}});
+  return test::wide_llama(64, 1e-5);
 }
 
 TEST(Rank, NonUniformShapesStayWithinTheUniformBudgetAndUseIt) {

@@ -16,6 +16,7 @@
 #include "bespoke/prune/rank.h"
 #include "bespoke/prune/shape_search.h"
 #include "test_util.h"
+#include "wide_llama.h"
 
 namespace bespoke {
 namespace {
@@ -40,17 +41,7 @@ TEST(ShapeSearch, BudgetsParseOrAreRefusedNamingTheKey) {
 // 1e-12: a hidden cut rescales them to the new width, exact as eps -> 0 (extract.h), and this
 // random model's activations are small enough for 1e-5 to show in the loss.
 model::ModelSpec wide_spec() {
-  return model::spec_from_hf_config({{"model_type", "llama"},
-                                     {"hidden_size", 256},
-                                     {"num_hidden_layers", 4},
-                                     {"num_attention_heads", 8},
-                                     {"num_key_value_heads", 2},
-                                     {"head_dim", 16},
-                                     {"intermediate_size", 512},
-                                     {"vocab_size", 256},
-                                     {"max_position_embeddings", 128},
-                                     {"rms_norm_eps", 1e-12},
-                                     {"tie_word_embeddings", false}});
+  return test::wide_llama(256, 1e-12);
 }
 
 // The exact count of `t` on `s` keeping the first n layers (all layers here are alike).
