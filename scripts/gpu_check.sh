@@ -7,7 +7,9 @@
 #   hf     every fixture's HF export loaded in transformers, logits compared
 #          (tools/oracle/hf_export_check.py)
 #   bench  bench_train on DESIGN.md's LLaMA 1.3B shape in bf16 against HF transformers
-#          (tools/bench/hf_train_step.py) in the same run
+#          (tools/bench/hf_train_step.py) in the same run; bench_l0: a mask-learning step
+#          against a plain step on the GPU, and frozen-weight mask learning on a Llama 3 8B
+#          shape in bf16 (peak memory, tokens/s)
 # Header-only and small libraries the machine lacks come from DEPS (Debian packages unpacked
 # with dpkg -x); results go to OUT.
 # Usage: scripts/gpu_check.sh DEPS OUT [tests] [hf] [bench]
@@ -41,7 +43,7 @@ record configure $rc
 if [[ $rc != 0 ]]; then tail -40 "$out/configure.log"; record build skipped; summary; fi
 grep -E "BESPOKE_HAS_NCCL" "$out/configure.log"
 step build
-cmake --build build-gpu -j"$(nproc)" --target bespoke_cli bespoke_tests bench_train > "$out/build.log" 2>&1
+cmake --build build-gpu -j"$(nproc)" --target bespoke_cli bespoke_tests bench_train bench_l0 > "$out/build.log" 2>&1
 rc=$?
 record build $rc
 if [[ $rc != 0 ]]; then grep -B2 -A12 "error" "$out/build.log" | head -150; summary; fi
@@ -87,5 +89,10 @@ if [[ " $steps " == *" bench "* ]]; then
     --baseline "python3 tools/bench/hf_train_step.py --shape 1.3b --batch 8 --seq-len 2048 --steps 6" 2>&1 |
     tee "$out/bench_train.json"
   record bench "${PIPESTATUS[0]}"
+  build-gpu/bench/bench_l0 --device cuda --dtype bf16 --batch 8 --seq-len 1024 | tee "$out/bench_l0.json"
+  record bench_l0 "${PIPESTATUS[0]}"
+  build-gpu/bench/bench_l0 --shape 8b --device cuda --dtype bf16 --batch 1 --seq-len 2048 --repeats 3 |
+    tee "$out/bench_l0_8b.json"
+  record bench_l0_8b "${PIPESTATUS[0]}"
 fi
 summary

@@ -2,6 +2,9 @@
 //   [--importance DIR | --data FILE.jsonl [--samples N] [--seq-len L] [--batch B] [--skip-loss]]
 //   [--non-uniform] [--contiguous]
 //   [--seed S] [--candidates K] [--dry-run] --out DIR
+// bespoke prune MODEL_DIR --method l0 --target SPEC --data FILE.jsonl --steps N [--freeze-weights]
+//   [--teacher self|DIR] [--init-from DIR] [--mask-lr R] [--lambda-lr R] [--mask-warmup F]
+//   [the training engine's flags] [--run-dir DIR] --out DIR
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -18,6 +21,7 @@
 #include "bespoke/text/encoder.h"
 #include "bespoke/train/data.h"
 #include "commands.h"
+#include "prune_l0.h"
 
 namespace bespoke::cli {
 
@@ -27,6 +31,7 @@ struct PruneOptions {
   prune::MethodOptions how;
   int64_t candidates = 6;
   bool skip_loss = false, dry_run = false;
+  L0Flags l0;  // --method l0's
 };
 
 namespace {
@@ -102,7 +107,24 @@ prune::Target search(const PruneOptions& o, model::Transformer& net, const prune
   return shapes.front().target;
 }
 
+// --method l0: masks learned at the target on --data, then the cut.
+void run_learned(PruneOptions& o) {
+  if (o.target.empty()) bad("--method l0 learns masks at a shape: give --target SPEC");
+  if (o.data.empty()) bad("--method l0 learns on data: give --data FILE.jsonl");
+  if (o.out.empty()) bad("--out is required");
+  if (!o.importance.empty()) bad("--method l0 starts its gates from importance with --init-from DIR");
+  if (o.how.non_uniform || o.how.contiguous || o.dry_run || o.skip_loss)
+    bad("--non-uniform, --contiguous, --skip-loss and --dry-run are for the one-shot methods");
+  const model::ModelSpec source = model::read_hf_config(o.model);
+  const prune::Target target = prune::parse_target(o.target);
+  prune::check_target(source, target);
+  io::Checkpoint weights(o.model);  // a directory without weights is refused here
+  run_l0(o.l0, o.model, target, o.data, o.calibration.seq_len, o.calibration.batch, o.how.seed, o.out);
+}
+
 void run(PruneOptions o) {
+  if (o.method == "l0") return run_learned(o);
+  refuse_l0_flags(o.l0, o.method);
   o.how.method = prune::method_names().parse(o.method);
   const model::ModelSpec source = model::read_hf_config(o.model);
   std::optional<prune::Target> target;
@@ -132,7 +154,8 @@ void add_prune(CLI::App& app) {
   auto opt = std::make_shared<PruneOptions>();
   CLI::App* cmd = app.add_subcommand("prune", "Cut a model to a target shape and write it as a model directory");
   cmd->add_option("MODEL_DIR", opt->model, "Hugging Face model directory")->required();
-  cmd->add_option("--method", opt->method, "how units are chosen: " + prune::method_names().choices())->required();
+  cmd->add_option("--method", opt->method, "how units are chosen: " + prune::method_names().choices() + ", l0")
+      ->required();
   cmd->add_option("--target", opt->target, "sizes, e.g. layers=20,heads=16,kv_heads=4,ffn=5504");
   cmd->add_option("--params", opt->params, "a parameter budget (1.5B, 800M, 123456789): search uniform shapes");
   cmd->add_option("--importance", opt->importance, "an importance directory (bespoke importance) to rank by");
@@ -148,6 +171,7 @@ void add_prune(CLI::App& app) {
   cmd->add_option("--candidates", opt->candidates, "shapes the search scores")->capture_default_str();
   cmd->add_flag("--dry-run", opt->dry_run, "print the cut's sizes and stop");
   cmd->add_option("--out", opt->out, "output model directory");
+  add_l0_flags(cmd, opt->l0);
   cmd->callback([opt] { run(*opt); });
 }
 

@@ -65,24 +65,42 @@ const torch::Tensor& BlockImpl::tap(const LayerContext& ctx, const char* what, c
   return value;
 }
 
+torch::Tensor BlockImpl::branch_scale(const LayerContext& ctx, torch::Tensor UnitMasks::*block) const {
+  if (!ctx.masks) return {};
+  const torch::Tensor& layer = ctx.masks->layers;
+  const torch::Tensor own = block ? ctx.masks->*block : torch::Tensor();
+  if (!layer.defined()) return own.defined() ? own[layer_] : own;
+  return own.defined() ? layer[layer_] * own[layer_] : layer[layer_];
+}
+
+torch::Tensor BlockImpl::join(const LayerContext& ctx, torch::Tensor out, RmsNorm& norm, const char* norm_name,
+                              torch::Tensor UnitMasks::*block) {
+  torch::Tensor scale = branch_scale(ctx, block);
+  if (norm)
+    out = tap(ctx, norm_name, norm(mask_hidden(ctx.masks, out)));
+  else if (ctx.masks && ctx.masks->hidden.defined())  // both masks in one pass over the activations
+    scale = scale.defined() ? ctx.masks->hidden * scale : ctx.masks->hidden;
+  return scale.defined() ? out * scale.to(out.device(), out.scalar_type()) : out;
+}
+
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const LayerContext& ctx) {
   torch::Tensor h = tap(ctx, "input", x);
   if (attn_q) {
-    torch::Tensor a = mask_hidden(ctx.masks, attention(attn_norm ? tap(ctx, "attn_norm", attn_norm(h)) : h, ctx));
-    if (post_attention_norm) a = tap(ctx, "post_attention_norm", post_attention_norm(a));
-    h = residual_add(h, a, spec_.residual_scale);
+    const torch::Tensor a = attention(attn_norm ? tap(ctx, "attn_norm", attn_norm(h)) : h, ctx);
+    h = residual_add(h, join(ctx, a, post_attention_norm, "post_attention_norm", &UnitMasks::attn),
+                     spec_.residual_scale);
   }
   if (ffn_down) {
-    torch::Tensor m = mask_hidden(ctx.masks, mlp(ffn_norm ? tap(ctx, "ffn_norm", ffn_norm(h)) : h, ctx));
-    if (post_ffw_norm) m = tap(ctx, "post_ffw_norm", post_ffw_norm(m));
-    h = residual_add(h, m, spec_.residual_scale);
+    const torch::Tensor m = mlp(ffn_norm ? tap(ctx, "ffn_norm", ffn_norm(h)) : h, ctx);
+    h = residual_add(h, join(ctx, m, post_ffw_norm, "post_ffw_norm", &UnitMasks::mlp), spec_.residual_scale);
   }
-
-  if (inp_gate) {
-    const torch::Tensor p = mask_hidden(ctx.masks, proj(activation(inp_gate(h)) * ctx.per_layer_input));
-    h = h + tap(ctx, "post_norm", post_norm(p));
+  if (inp_gate) h = h + join(ctx, proj(activation(inp_gate(h)) * ctx.per_layer_input), post_norm, "post_norm", nullptr);
+  if (layer_output_scale) {
+    // A skipped layer passes its input on unscaled: the scalar is 1 + z (s - 1).
+    const torch::Tensor z = branch_scale(ctx, nullptr);
+    const torch::Tensor& s = layer_output_scale->weight;
+    h = z.defined() ? h * (1 + z.to(s.device()) * (s - 1)).to(h.scalar_type()) : layer_output_scale(h);
   }
-  if (layer_output_scale) h = layer_output_scale(h);
   return tap(ctx, "output", h);
 }
 
@@ -96,6 +114,7 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
   const torch::Tensor kv_mask = mask(ctx, &UnitMasks::kv);  // a layer reading another's values reads them masked
   torch::Tensor q = attn_q(x);                              // [B, T, H * hd]
   if (full_width_norm && head_mask.defined()) q = q * head_mask.repeat_interleave(hd).to(q.dtype());
+  if (full_width_norm && kv_mask.defined()) q = q * kv_mask.repeat_interleave(H / KV * hd).to(q.dtype());
   if (full_width_norm) q = tap(ctx, "attn_q_norm", attn_q_norm(q));
   q = q.view({B, T, H, hd});
   if (per_head_norm) q = tap(ctx, "attn_q_norm", attn_q_norm(q));

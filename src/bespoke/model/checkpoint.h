@@ -9,9 +9,9 @@
 
 namespace bespoke::model {
 
-// block(x, ctx) with its activations recomputed in the backward pass. Gradients reach x, the
-// per-layer input and the block's parameters. The keys and values it computes stay inside it,
-// so no later layer may read them (TransformerImpl refuses checkpointing for KV sharing).
-torch::Tensor checkpointed_block(Block& block, const torch::Tensor& x, const LayerContext& ctx);
+// block(x, ctx), layer `layer`, with its activations recomputed in the backward pass. Gradients
+// reach x, the per-layer input, the block's parameters and the masks it reads. The keys and values it computes stay
+// inside it, so no later layer may read them (TransformerImpl refuses checkpointing for KV sharing).
+torch::Tensor checkpointed_block(Block& block, int64_t layer, const torch::Tensor& x, const LayerContext& ctx);
 
 }  // namespace bespoke::model

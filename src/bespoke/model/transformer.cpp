@@ -118,14 +118,8 @@ torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std
     ctx.taps = taps;
     ctx.masks = masks_.get();
     Block block(blk->ptr<BlockImpl>(i));
-    const bool checkpoint = checkpointing_ && !cache && !taps && !masks_ && torch::GradMode::is_enabled();
-    const torch::Tensor out = checkpoint ? checkpointed_block(block, h, ctx) : block->forward(h, ctx);
-    if (masks_ && masks_->layers.defined()) {  // exact at 1 and at 0: 1 * out + 0 * h is out
-      const torch::Tensor m = masks_->layers[i].to(h.dtype());
-      h = m * out + (1 - m) * h;
-    } else {
-      h = out;
-    }
+    const bool checkpoint = checkpointing_ && !cache && !taps && torch::GradMode::is_enabled();
+    h = checkpoint ? checkpointed_block(block, i, h, ctx) : block->forward(h, ctx);
     if (hidden && i + 1 < spec_.n_layers()) hidden->push_back(h);
   }
   if (cache) cache->length = S;

@@ -39,10 +39,11 @@ class TransformerImpl : public torch::nn::Module {
   // memory for a second forward). Throws Error(kUnsupported) for models that share KV between
   // layers.
   void set_activation_checkpointing(bool on);
-  // Masks every forward applies (unit_masks.h) until set again; null removes them. A masked
-  // forward is not activation-checkpointed, so gradients reach the masks. Throws Error(kInput)
-  // for masks of other sizes than the units.
+  // Masks every forward applies (unit_masks.h) until set again; null removes them. Gradients
+  // reach masks that require them, checkpointed layers included. Throws Error(kInput) for masks
+  // of other sizes than the units.
   void set_masks(std::shared_ptr<const UnitMasks> masks);
+  const std::shared_ptr<const UnitMasks>& masks() const { return masks_; }
   const ModelSpec& spec() const { return *model_; }
 
  private:

@@ -34,8 +34,9 @@ void check_masks(const ModelSpec& s, const UnitMasks& m) {
       fail(ErrorKind::kInput, "layer " + std::to_string(i) + " reads the keys and values of layer " +
                                   std::to_string(s.layers[i].kv_source) +
                                   ", whose KV mask it takes: it has none of its own");
-  if (m.layers.defined() && (m.layers.dim() != 1 || m.layers.size(0) != s.n_layers()))
-    fail(ErrorKind::kInput, "the layer mask needs " + std::to_string(s.n_layers()) + " entries");
+  for (const auto& [mask, what] : {std::pair(&m.layers, "layer"), {&m.attn, "attention-block"}, {&m.mlp, "MLP-block"}})
+    if (mask->defined() && (mask->dim() != 1 || mask->size(0) != s.n_layers()))
+      fail(ErrorKind::kInput, std::string("the ") + what + " mask needs " + std::to_string(s.n_layers()) + " entries");
   if (m.hidden.defined() && (m.hidden.dim() != 1 || m.hidden.size(0) != s.hidden_size))
     fail(ErrorKind::kInput, "the hidden-channel mask needs " + std::to_string(s.hidden_size) + " entries");
 }

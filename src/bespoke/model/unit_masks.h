@@ -4,13 +4,19 @@
 //   kv[i]     [n_kv_heads]  each KV group's values, before they are cached or read by a layer
 //                           that shares them, so that such a layer sees its source's mask
 //   ffn[i]    [ffn_dim]     the gated activation, before ffn_down (block.cpp)
-//   layers    [n_layers]    the block as a whole: m * block(h) + (1 - m) * h (transformer.cpp)
+//   layers    [n_layers]    the layer as a whole: it scales each of the layer's branches
+//                           (attention, MLP, per-layer input) where they join the stream, and
+//                           the departure of its output scalar from 1 (Gemma 4), so that 0 skips
+//                           the layer and a value in between folds into the weights
+//   attn, mlp [n_layers]    one branch's output, after its post-norm where the family has one
+//                           (a scale before an RMSNorm would be normalised away) (block.cpp)
 //   hidden    [hidden_size] each channel of the residual stream, wherever something writes to it:
 //                           the embeddings and every sublayer's output (mask_hidden, called by
 //                           transformer.cpp and block.cpp). The norms that read the stream still
 //                           divide by the full width: a dropped channel is a zero channel.
 // Where a family norms q or k over their whole width (OLMo 2), the head and KV masks also scale
-// q and k before that norm, so that it sees the kept heads only, as the cut model's norm does.
+// q (a KV group's mask its query heads) and k before that norm, so that it sees the kept heads
+// only, as the cut model's norm does.
 // An undefined tensor masks nothing.
 #pragma once
 
@@ -24,8 +30,8 @@ namespace bespoke::model {
 
 struct UnitMasks {
   std::vector<torch::Tensor> heads, kv, ffn;  // one per layer, or empty
-  torch::Tensor layers;
-  torch::Tensor hidden;  // [hidden_size]
+  torch::Tensor layers, attn, mlp;            // [n_layers] each
+  torch::Tensor hidden;                       // [hidden_size]
 };
 
 // `x` [..., hidden_size] with the hidden-channel mask applied; `x` itself without one.

@@ -27,6 +27,8 @@ void check_method(const model::ModelSpec& s, const MethodOptions& o, const std::
          "--contiguous: the block of layers is chosen by importance; use --method depth, minitron or taylor");
   if (!t) return;
   check_target(s, *t);
+  if (t->attn_blocks || t->mlp_blocks)
+    fail(ErrorKind::kInput, "attn_blocks and mlp_blocks: which blocks to drop is learned; use --method l0");
   if (o.method == Method::kDepth && (t->hidden || t->heads || t->kv_heads || t->ffn || !t->layers))
     fail(ErrorKind::kInput, "--method depth cuts layers only: give --target layers=N");
 }

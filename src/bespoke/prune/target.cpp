@@ -38,13 +38,15 @@ Target parse_target(const std::string& text) {
   for (std::string item; std::getline(items, item, ',');) {
     const size_t eq = item.find('=');
     const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
-    int64_t* field = key == "layers"     ? &t.layers
-                     : key == "hidden"   ? &t.hidden
-                     : key == "heads"    ? &t.heads
-                     : key == "kv_heads" ? &t.kv_heads
-                     : key == "ffn"      ? &t.ffn
-                                         : nullptr;
-    if (!field) bad(key, "unknown key (layers, hidden, heads, kv_heads, ffn)");
+    int64_t* field = key == "layers"        ? &t.layers
+                     : key == "hidden"      ? &t.hidden
+                     : key == "heads"       ? &t.heads
+                     : key == "kv_heads"    ? &t.kv_heads
+                     : key == "ffn"         ? &t.ffn
+                     : key == "attn_blocks" ? &t.attn_blocks
+                     : key == "mlp_blocks"  ? &t.mlp_blocks
+                                            : nullptr;
+    if (!field) bad(key, "unknown key (layers, hidden, heads, kv_heads, ffn, attn_blocks, mlp_blocks)");
     if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9 ||
         std::stoll(value) == 0)
       bad(key, "'" + value + "' is not a positive integer");
@@ -56,6 +58,11 @@ Target parse_target(const std::string& text) {
 void check_target(const model::ModelSpec& s, const Target& t) {
   if (t.layers > s.n_layers())
     bad("layers", std::to_string(t.layers) + " is more than the model's " + std::to_string(s.n_layers()));
+  const int64_t layers = t.layers ? t.layers : s.n_layers();
+  if (t.attn_blocks > layers)
+    bad("attn_blocks", std::to_string(t.attn_blocks) + " is more than the " + std::to_string(layers) + " layers kept");
+  if (t.mlp_blocks > layers)
+    bad("mlp_blocks", std::to_string(t.mlp_blocks) + " is more than the " + std::to_string(layers) + " layers kept");
   if (t.hidden > s.hidden_size)
     bad("hidden", std::to_string(t.hidden) + " is more than the model's " + std::to_string(s.hidden_size));
   for (int64_t i = 0; i < s.n_layers(); ++i) {

@@ -4,8 +4,10 @@ namespace bespoke::train {
 
 torch::Tensor MasterWeights::add(const std::string& name, const torch::Tensor& param, bool frozen) {
   param.requires_grad_(!frozen);
-  const torch::Tensor master = param.scalar_type() == torch::kFloat32 ? param : param.detach().to(torch::kFloat32);
+  const torch::Tensor master =
+      frozen || param.scalar_type() == torch::kFloat32 ? param : param.detach().to(torch::kFloat32);
   names_.push_back(name);
+  frozen_.push_back(frozen);
   params_.push_back(param);
   masters_.push_back(master);
   if (!frozen) trainable_.push_back(master);

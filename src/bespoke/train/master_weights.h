@@ -13,8 +13,8 @@ namespace bespoke::train {
 
 class MasterWeights {
  public:
-  // Takes `param` (named `name`) and returns its master. A frozen parameter keeps a master,
-  // since checkpoints save every weight, but never gets a gradient.
+  // Takes `param` (named `name`) and returns its master. A frozen parameter is its own master,
+  // in its own dtype, and never gets a gradient: checkpoints keep only what trains.
   torch::Tensor add(const std::string& name, const torch::Tensor& param, bool frozen);
 
   // After each micro-batch's backward: moves the bf16 parameters' gradients into their masters'.
@@ -29,11 +29,13 @@ class MasterWeights {
   const std::vector<torch::Tensor>& masters() const { return masters_; }
   // The trainable masters, in the model's order.
   const std::vector<torch::Tensor>& trainable() const { return trainable_; }
+  bool frozen(size_t i) const { return frozen_[i]; }
 
  private:
   std::vector<std::string> names_;
   std::vector<torch::Tensor> params_, masters_;  // masters_[i] is params_[i] when it is fp32
   std::vector<torch::Tensor> trainable_;
+  std::vector<bool> frozen_;
 };
 
 }  // namespace bespoke::train

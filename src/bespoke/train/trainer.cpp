@@ -157,7 +157,8 @@ void save_checkpoint(const std::string& out, const MasterWeights& w, const std::
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   std::vector<std::pair<std::string, torch::Tensor>> weights;
-  for (size_t i = 0; i < w.names().size(); ++i) weights.push_back({w.names()[i], w.masters()[i].detach().cpu()});
+  for (size_t i = 0; i < w.names().size(); ++i)
+    if (!w.frozen(i)) weights.push_back({w.names()[i], w.masters()[i].detach().cpu()});
   io::write_safetensors(tmp + "/model.safetensors", weights);
   if (!extra.empty()) {
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
@@ -208,7 +209,8 @@ Checkpointed load_checkpoint(const std::string& dir, const nlohmann::json& ident
   const io::SafetensorsFile weights(dir + "/model.safetensors");
   {
     torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < w.names().size(); ++i) w.masters()[i].copy_(weights.get(w.names()[i]));
+    for (size_t i = 0; i < w.names().size(); ++i)
+      if (!w.frozen(i)) w.masters()[i].copy_(weights.get(w.names()[i]));
     if (!extra.empty()) {
       const io::SafetensorsFile tensors(dir + "/extra.safetensors");
       for (const ParamGroup& g : extra)
@@ -266,6 +268,7 @@ struct Run {
   std::string examples_hash;
   bool split = false;  // some documents are longer than seq_len, and split into windows of it
   model::Transformer net{nullptr}, teacher{nullptr};
+  bool shared_teacher = false;  // teacher "self" with every weight frozen: `teacher` is `net`
   std::unique_ptr<TeacherTopK> topk;
   std::unique_ptr<DomainMix> mix;
   std::vector<text::Example> eval_examples;
@@ -337,6 +340,18 @@ void load_data(Run& run) {
   run.split = examples.size() != records.size();
 }
 
+bool frozen(const std::string& name, const std::vector<std::string>& freeze) {
+  for (const std::string& f : freeze)
+    if (name.find(f) != std::string::npos) return true;
+  return false;
+}
+
+bool every_weight_frozen(model::Transformer& net, const std::vector<std::string>& freeze) {
+  for (const auto& p : net->named_parameters())
+    if (!frozen(p.key(), freeze)) return false;
+  return true;
+}
+
 // The student, and the teacher or its top-K file, each checked against the data and each other.
 void load_models(Run& run) {
   const TrainConfig& cfg = run.cfg;
@@ -345,8 +360,11 @@ void load_models(Run& run) {
   model::Transformer& net = run.net;
   check_token_ids(run.examples, net->spec().vocab_size, cfg.data);
   net->set_activation_checkpointing(cfg.checkpoint_layers);
-  if (!cfg.teacher.empty()) {
-    run.teacher = model::load_model(cfg.teacher, load);
+  if (cfg.teacher == "self" && every_weight_frozen(net, cfg.freeze)) {
+    run.teacher = net;
+    run.shared_teacher = true;
+  } else if (!cfg.teacher.empty()) {
+    run.teacher = model::load_model(cfg.teacher == "self" ? cfg.model : cfg.teacher, load);
     run.teacher->eval();
     if (run.teacher->spec().vocab_size != net->spec().vocab_size)
       fail(ErrorKind::kInput, cfg.teacher + ": the teacher's vocabulary (" +
@@ -371,10 +389,16 @@ void load_models(Run& run) {
   if (!cfg.eval_data.empty()) check_token_ids(run.eval_examples, net->spec().vocab_size, cfg.eval_data);
 }
 
+void before_forward(Run& run, Pass pass) {
+  if (run.ext.before_forward) run.ext.before_forward(run.net, pass, run.state.step);
+}
+
 // Each domain's loss on the evaluation data, a micro-batch of rows per forward. Every rank
 // measures and they take the mean, so every rank's mix moves the same way even on a device
-// whose sums are not bit-reproducible.
-std::vector<double> measure_domains(Run& run, model::Transformer model) {
+// whose sums are not bit-reproducible. The student's measurement (`student`) sets its masks
+// first; a reference is measured as the model stands before training.
+std::vector<double> measure_domains(Run& run, model::Transformer model, bool student) {
+  if (student) before_forward(run, Pass::kMeasure);
   std::vector<double> losses = domain_losses(model, run.eval_examples, *run.mix, run.cfg.seq_len, run.micro);
   for (double& loss : losses) loss = run.dp.sum(loss) / run.dp.world();
   return losses;
@@ -387,7 +411,7 @@ void make_sampler(Run& run) {
   if (!cfg.domains.empty())
     run.mix = std::make_unique<DomainMix>(DomainMix::make(cfg.domains, cfg.domain_weights, cfg.domain_cap));
   if (run.mix && cfg.mix_every > 0)
-    run.reference = cfg.reference_losses.empty() ? measure_domains(run, run.teacher ? run.teacher : run.net)
+    run.reference = cfg.reference_losses.empty() ? measure_domains(run, run.teacher ? run.teacher : run.net, false)
                                                  : read_reference_losses(cfg.reference_losses, *run.mix);
   run.sampler = std::make_unique<Sampler>(run.examples, run.mix.get(), cfg.seed, cfg.bucket, cfg.batch);
 }
@@ -404,13 +428,12 @@ void make_optimizer(Run& run) {
   }
   std::vector<std::vector<torch::Tensor>> decay(multiples.size()), no_decay(multiples.size());
   for (auto& p : run.net->named_parameters()) {
-    bool frozen = false;
-    for (const std::string& f : cfg.freeze) frozen = frozen || p.key().find(f) != std::string::npos;
-    const torch::Tensor master = run.weights.add(p.key(), p.value(), frozen);
+    const bool held = frozen(p.key(), cfg.freeze);
+    const torch::Tensor master = run.weights.add(p.key(), p.value(), held);
     size_t g = 0;
     for (size_t i = 0; i < cfg.lr_groups.size() && g == 0; ++i)
       if (p.key().find(cfg.lr_groups[i].first) != std::string::npos) g = i + 1;
-    if (!frozen) (p.value().dim() >= 2 ? decay : no_decay)[g].push_back(master);
+    if (!held) (p.value().dim() >= 2 ? decay : no_decay)[g].push_back(master);
   }
   const auto options = [&](double wd) {
     return std::make_unique<torch::optim::AdamWOptions>(
@@ -483,6 +506,17 @@ void start_or_resume(Run& run) {
   run.start = std::chrono::steady_clock::now();
 }
 
+// The teacher's final features for `ids`: a model of its own, or the student with its masks lifted.
+torch::Tensor teacher_features(Run& run, const torch::Tensor& ids) {
+  torch::NoGradGuard no_grad;
+  if (!run.shared_teacher) return run.teacher->features(ids);
+  const std::shared_ptr<const model::UnitMasks> masks = run.net->masks();
+  run.net->set_masks(nullptr);
+  const torch::Tensor h = run.net->features(ids);
+  run.net->set_masks(masks);
+  return h;
+}
+
 // One micro-batch's loss: distillation (from the resident teacher or its top-K file) mixed with
 // cross-entropy by kd_weight, plus the extra terms (their values added to `terms`, times `share`).
 torch::Tensor micro_batch_loss(Run& run, const std::vector<int64_t>& rows, const Batch& b, double share,
@@ -492,6 +526,7 @@ torch::Tensor micro_batch_loss(Run& run, const std::vector<int64_t>& rows, const
   const train::Head head = [net](const torch::Tensor& h) mutable { return net->head(h); };
   const train::CollectGrads collect = [&run] { run.weights.accumulate_grads(); };
   const torch::Tensor ids = b.ids.to(run.device);
+  before_forward(run, Pass::kTrain);
   const torch::Tensor h = net->features(ids).flatten(0, 1);
   const torch::Tensor targets = b.targets.flatten().to(run.device), mask = b.mask.flatten().to(run.device);
   torch::Tensor kd;
@@ -504,11 +539,7 @@ torch::Tensor micro_batch_loss(Run& run, const std::vector<int64_t>& rows, const
   } else if (run.teacher) {
     model::Transformer teacher = run.teacher;
     const train::Head teacher_head = [teacher](const torch::Tensor& x) mutable { return teacher->head(x); };
-    torch::Tensor teacher_h;
-    {
-      torch::NoGradGuard no_grad;
-      teacher_h = teacher->features(ids).flatten(0, 1);
-    }
+    const torch::Tensor teacher_h = teacher_features(run, ids).flatten(0, 1);
     kd = chunked_kl_divergence(head, h, teacher_head, teacher_h, mask, cfg.kd_tau, cfg.chunk, collect);
   }
   const double w = kd.defined() ? cfg.kd_weight : 0.0;
@@ -599,6 +630,7 @@ nlohmann::json metrics_line(const Run& run, const StepResult& s) {
     for (size_t i = 0; i < s.terms.size(); ++i) terms[run.ext.terms[i].name] = s.terms[i];
     line["terms"] = terms;
   }
+  if (run.ext.metrics) line.update(run.ext.metrics());
   return line;
 }
 
@@ -606,7 +638,7 @@ nlohmann::json metrics_line(const Run& run, const StepResult& s) {
 void mix_domains(Run& run, nlohmann::json& line) {
   if (!run.mix) return;
   if (run.cfg.mix_every > 0 && run.state.step % run.cfg.mix_every == 0) {
-    const std::vector<double> losses = measure_domains(run, run.net);
+    const std::vector<double> losses = measure_domains(run, run.net, true);
     run.mix->update(losses, run.reference);
     line["domain_losses"] = losses;
   }
@@ -619,6 +651,7 @@ void evaluate(Run& run, nlohmann::json& line) {
   const TrainConfig& cfg = run.cfg;
   const int64_t step = run.state.step;
   if (cfg.eval_every <= 0 || (step % cfg.eval_every != 0 && step != cfg.steps) || !run.dp.leader()) return;
+  before_forward(run, Pass::kMeasure);
   const double eval_loss = mean_loss(run.net, run.eval_examples, run.eval_rows, cfg.seq_len, run.micro);
   line["eval_loss"] = eval_loss;
   std::fprintf(stderr, "%sstep %lld: eval loss %.4f\n", cfg.progress ? "\n" : "", (long long)step, eval_loss);
@@ -700,7 +733,9 @@ TrainResult train(const TrainConfig& cfg, const std::atomic<bool>& stop, const E
   r.steps = run.state.step;
   r.tokens = run.state.tokens;
   r.first_loss = run.state.first_loss;
-  if (!r.interrupted && run.dp.leader()) model::export_hf(run.net, cfg.model, (fs::path(cfg.out) / "final").string());
+  r.model = run.net;
+  if (!r.interrupted && cfg.write_final && run.dp.leader())
+    model::export_hf(run.net, cfg.model, (fs::path(cfg.out) / "final").string());
   run.dp.barrier();  // the run is complete when its checkpoint and final directory are
   return r;
 }

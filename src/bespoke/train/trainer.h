@@ -1,7 +1,8 @@
 // The training loop: distillation or plain fine-tuning of a model directory on JSONL data,
 // with checkpoints that resume bit-exactly on CPU.
 //
-// OUT/checkpoints/step-N/   model.safetensors (canonical names, fp32), optimizer.pt,
+// OUT/checkpoints/step-N/   model.safetensors (the trained weights, canonical names, fp32;
+//                           frozen ones are the model directory's), optimizer.pt,
 //                           state.json (step, data position, tokens, first loss),
 //                           rng.safetensors (the global generators' states)
 // OUT/metrics.jsonl         one line per step
@@ -12,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,7 @@ namespace bespoke::train {
 struct TrainConfig {
   std::string model, data, out;
   std::string chat_template;  // a format name to render chat records with instead of the model's template
-  std::string teacher;        // a model directory; empty: plain cross-entropy
+  std::string teacher;        // a model directory, or "self" (below); empty: plain cross-entropy
   std::string teacher_topk;   // or a file of its top-K log-probabilities (teacher_cache.h)
   double kd_weight = 1.0;     // with a teacher: loss = w * KD + (1 - w) * CE
   double kd_tau = 1.0;
@@ -61,8 +63,9 @@ struct TrainConfig {
   bool bf16 = false;               // bf16 weights and activations, fp32 master weights and optimizer
   bool checkpoint_layers = false;  // recompute each layer's activations in the backward pass
   bool resume = false;
-  bool progress = false;  // a progress line on stderr, redrawn in place (for a terminal)
-  int64_t log_every = 0;  // > 0 without `progress`: a plain stderr line every that many steps
+  bool write_final = true;  // OUT/final at the end
+  bool progress = false;    // a progress line on stderr, redrawn in place (for a terminal)
+  int64_t log_every = 0;    // > 0 without `progress`: a plain stderr line every that many steps
 };
 
 struct TrainResult {
@@ -70,7 +73,8 @@ struct TrainResult {
   int64_t steps = 0;       // the step count reached
   int64_t tokens = 0;      // trained target tokens, all runs together
   double first_loss = 0, final_loss = 0;
-  bool interrupted = false;  // stopped by `stop`: a checkpoint was saved, unless before the first step
+  bool interrupted = false;           // stopped by `stop`: a checkpoint was saved, unless before the first step
+  model::Transformer model{nullptr};  // the trained model as it ended, on its device and dtype
 };
 
 // Tensors trained beside the model's parameters: a spoke's adapters, a pruning mask's logits and
@@ -97,11 +101,24 @@ struct LossTerm {
   std::function<torch::Tensor(model::Transformer& model, const Batch& batch, int64_t step)> loss;
 };
 
+// Called before each forward of the model: a micro-batch of step `step` (kTrain), or a
+// measurement of held-out or domain losses (kMeasure). Learned masks are drawn here.
+enum class Pass { kTrain, kMeasure };
+using BeforeForward = std::function<void(model::Transformer& model, Pass pass, int64_t step)>;
+
 // What a caller adds to training from outside.
 struct Extensions {
   std::vector<ParamGroup> groups;
   std::vector<LossTerm> terms;
+  BeforeForward before_forward;  // may be empty
+  // More fields for each step's line in metrics.jsonl, after the step; may be empty.
+  std::function<nlohmann::json()> metrics;
 };
+
+// teacher = "self": the model itself without its masks (model/unit_masks.h) is the teacher.
+// When every weight is frozen that is the same weights with the masks lifted for the teacher's
+// forward (no second copy); otherwise the model directory is loaded once more, and the teacher
+// is the starting model.
 
 // Runs until config.steps, config.stop_at, or until `stop` becomes true (checked before the first
 // step, and after every step, once its checkpoint is written). Throws Error for bad input.
