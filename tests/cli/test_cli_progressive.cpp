@@ -69,7 +69,7 @@ TEST(CliProgressive, EncodingRecordsAddTheTaskColumns) {
             0);
   const test::CommandResult r = test::run_bespoke(
       "prune " + src + " --method random --targets 'layers=3;layers=2,ffn=128' --recover-tokens 1024 --data " + data +
-      " --seq-len 512 --batch 2 --lr 1e-3 --task-items 2 --max-new-tokens 48 --prompt-template " + prompt + " --out " +
+      " --seq-len 512 --batch 2 --lr 1e-3 --task-items 2 --max-new-tokens 256 --prompt-template " + prompt + " --out " +
       out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("EPR"), std::string::npos) << r.out;
