@@ -1,7 +1,9 @@
 // bespoke prune MODEL_DIR --method minitron|taylor|depth|random --target SPEC | --params N
 //   [--importance DIR | --data FILE.jsonl [--samples N] [--seq-len L] [--batch B] [--skip-loss]]
 //   [--non-uniform] [--contiguous]
-//   [--seed S] [--candidates K] [--dry-run] --out DIR
+//   [--seed S] [--candidates K] [--device D] [--dry-run] --out DIR
+// bespoke prune MODEL_DIR --method M --targets 4B,2B | "2B;layers=2,ffn=256" --recover-tokens N
+//   --data FILE.jsonl [--eval-data FILE.jsonl] [--lr LR] [--task-items K] [--max-new-tokens T] ... --out DIR
 // bespoke prune MODEL_DIR --method l0 --target SPEC --data FILE.jsonl --steps N [--freeze-weights]
 //   [--teacher self|DIR] [--init-from DIR] [--mask-lr R] [--lambda-lr R] [--mask-warmup F]
 //   [the training engine's flags] [--run-dir DIR] --out DIR
@@ -14,10 +16,11 @@
 #include "bespoke/model/hf_config.h"
 #include "bespoke/model/hf_export.h"
 #include "bespoke/model/load.h"
+#include "bespoke/pipeline/progressive.h"
 #include "bespoke/prune/calibration.h"
-#include "bespoke/prune/extract.h"
 #include "bespoke/prune/importance_io.h"
 #include "bespoke/prune/method.h"
+#include "bespoke/prune/one_shot.h"
 #include "bespoke/text/encoder.h"
 #include "bespoke/train/data.h"
 #include "commands.h"
@@ -26,11 +29,15 @@
 namespace bespoke::cli {
 
 struct PruneOptions {
-  std::string model, method, target, params, data, importance, out;
+  std::string model, method, target, params, data, importance, out, device = "cpu";
   prune::CalibrationOptions calibration;
   prune::MethodOptions how;
   int64_t candidates = 6;
   bool skip_loss = false, dry_run = false;
+  // progressive
+  std::string targets, eval_data, prompt_template;
+  int64_t recover_tokens = 0, task_items = 8, max_new_tokens = 512;
+  double lr = 1e-4;
   L0Flags l0;  // --method l0's
 };
 
@@ -95,18 +102,6 @@ std::vector<torch::Tensor> check_inputs(const PruneOptions& o, const model::Mode
   return prune::calibration_batches(examples, o.calibration, o.data);
 }
 
-// The shape search: the candidates' table on stdout, and the best one's target.
-prune::Target search(const PruneOptions& o, model::Transformer& net, const prune::Importance* imp,
-                     const std::vector<torch::Tensor>& batches) {
-  const model::ModelSpec& s = net->spec();
-  std::vector<prune::Shape> shapes =
-      prune::method_shapes(s, o.how, imp, prune::parse_param_count(o.params), o.candidates);
-  prune::score_shapes(
-      net, [&](const prune::Target& t) { return prune::select_units(s, o.how, imp, t); }, batches, shapes);
-  std::cout << prune::shape_table(shapes, model::parameter_count(s));
-  return shapes.front().target;
-}
-
 // --method l0: masks learned at the target on --data, then the cut.
 void run_learned(PruneOptions& o) {
   if (o.target.empty()) bad("--method l0 learns masks at a shape: give --target SPEC");
@@ -119,6 +114,10 @@ void run_learned(PruneOptions& o) {
   const prune::Target target = prune::parse_target(o.target);
   prune::check_target(source, target);
   io::Checkpoint weights(o.model);  // a directory without weights is refused here
+  train::TrainConfig& cfg = o.l0.train.cfg;
+  cfg.device = o.device;
+  cfg.schedule.peak = o.lr;
+  cfg.eval_data = o.eval_data;
   run_l0(o.l0, o.model, target, o.data, o.calibration.seq_len, o.calibration.batch, o.how.seed, o.out);
 }
 
@@ -134,18 +133,45 @@ void run(PruneOptions o) {
     std::cout << plan(source, prune::selected_spec(source, prune::random_selection(source, *target, 0))).dump() << "\n";
     return;
   }
-  model::Transformer net = model::load_model(o.model);
-  if (prune::needs_importance(o.how.method) && !imp) {
-    const prune::ImportanceOptions measure{o.skip_loss};
-    imp = o.how.method == prune::Method::kTaylor ? prune::taylor_importance(net, batches, measure)
-                                                 : prune::activation_importance(net, batches, measure);
-  }
-  const prune::Importance* scores = imp ? &*imp : nullptr;
-  if (!target) target = search(o, net, scores, batches);
-  const prune::Selection selection = prune::select_units(source, o.how, scores, *target);
-  std::cout << plan(source, prune::selected_spec(source, selection)).dump() << "\n";
-  model::Transformer small = prune::extract(net, selection);
-  model::export_hf(small, o.model, o.out);
+  model::Transformer net = model::load_model(o.model, {torch::kFloat32, torch::Device(o.device)});
+  const prune::Goal goal = {target, target ? 0 : prune::parse_param_count(o.params)};
+  prune::OneShot cut =
+      prune::prune_once(net, {o.how, {o.skip_loss}, o.candidates}, goal, batches, imp ? &*imp : nullptr);
+  if (!cut.shapes.empty()) std::cout << prune::shape_table(cut.shapes, model::parameter_count(source));
+  std::cout << plan(source, prune::selected_spec(source, cut.selection)).dump() << "\n";
+  model::export_hf(cut.model, o.model, o.out);
+}
+
+// Every check of a progressive run that needs no weights loaded; returns its rounds' targets.
+std::vector<pipeline::RoundTarget> check_progressive(const PruneOptions& o, const model::ModelSpec& source) {
+  if (!o.target.empty() || !o.params.empty())
+    bad("--targets gives every round's target: not with --target or --params");
+  if (o.recover_tokens < 1) bad("--targets recovers each round by distillation: give --recover-tokens N (per round)");
+  if (o.data.empty()) bad("--targets calibrates and recovers on --data FILE.jsonl: give it");
+  if (!o.importance.empty())
+    bad("--importance scores the source alone: --targets measures each round's model on --data");
+  if (o.dry_run) bad("--dry-run prints one cut's sizes: not with --targets");
+  if (o.out.empty()) bad("--out is required");
+  if (o.candidates < 1) bad("--candidates must be at least 1");
+  if (o.task_items < 1 || o.max_new_tokens < 1) bad("--task-items and --max-new-tokens must be at least 1");
+  const std::vector<pipeline::RoundTarget> targets = pipeline::parse_round_targets(o.targets);
+  prune::check_method(source, o.how, std::nullopt);
+  pipeline::check_round_targets(source, o.how, targets);
+  io::Checkpoint weights(o.model);  // a directory without weights is refused here
+  return targets;
+}
+
+void run_rounds(PruneOptions o) {
+  o.how.method = prune::method_names().parse(o.method);
+  pipeline::ProgressiveConfig c;
+  c.targets = check_progressive(o, model::read_hf_config(o.model));
+  c.source = o.model, c.data = o.data, c.eval_data = o.eval_data, c.out = o.out, c.method = o.method;
+  c.recover_tokens = o.recover_tokens, c.seq_len = o.calibration.seq_len, c.batch = o.calibration.batch;
+  c.lr = o.lr, c.seed = o.how.seed, c.device = o.device;
+  c.task_items = o.task_items, c.task_max_new_tokens = o.max_new_tokens, c.prompt_template = o.prompt_template;
+  const pipeline::Json quality = pipeline::run_progressive(
+      c, pipeline::one_shot_round({o.how, {o.skip_loss}, o.candidates}, o.calibration, o.device));
+  std::cout << pipeline::quality_table(quality);
 }
 
 }  // namespace
@@ -170,9 +196,35 @@ void add_prune(CLI::App& app) {
   cmd->add_option("--seed", opt->how.seed, "seed of the random method");
   cmd->add_option("--candidates", opt->candidates, "shapes the search scores")->capture_default_str();
   cmd->add_flag("--dry-run", opt->dry_run, "print the cut's sizes and stop");
-  cmd->add_option("--out", opt->out, "output model directory");
-  add_l0_flags(cmd, opt->l0);
-  cmd->callback([opt] { run(*opt); });
+  cmd->add_option("--device", opt->device, "where the model runs: cpu, cuda, cuda:N")->capture_default_str();
+  cmd->add_option("--out", opt->out, "output model directory (with --targets: the run's directory)");
+  cmd->add_option("--targets", opt->targets,
+                  "progressive rounds, each cut from the one before: budgets 4B,2B,1.5B, or ';' between items "
+                  "when shapes are among them (\"2B;layers=2,ffn=256\")");
+  // Options of progressive runs alone: refused without --targets.
+  const std::vector<CLI::Option*> progressive = {
+      cmd->add_option("--recover-tokens", opt->recover_tokens,
+                      "with --targets: tokens of distillation from the round before, per round"),
+      cmd->add_option("--eval-data", opt->eval_data,
+                      "with --targets: held-out JSONL (default: every 10th --data record); l0: as train's"),
+      cmd->add_option("--lr", opt->lr, "with --targets: the recovery's peak learning rate; l0: the weights'")
+          ->capture_default_str(),
+      cmd->add_option("--task-items", opt->task_items, "with --targets: encoding-task items evaluated per model")
+          ->capture_default_str(),
+      cmd->add_option("--max-new-tokens", opt->max_new_tokens, "with --targets: per encoding-task answer")
+          ->capture_default_str(),
+      cmd->add_option("--prompt-template", opt->prompt_template,
+                      "with --targets: the encoding records' prompt wording (default: the built-in)")};
+  // --device, --lr and --eval-data are prune's own: mask learning takes them from there.
+  add_l0_flags(cmd, opt->l0, {"--device", "--lr", "--eval-data"});
+  cmd->callback([opt, progressive] {
+    if (!opt->targets.empty()) return run_rounds(*opt);
+    const bool learned = opt->method == "l0";
+    for (const CLI::Option* p : progressive)
+      if (p->count() > 0 && !(learned && (p->get_name() == "--lr" || p->get_name() == "--eval-data")))
+        bad(p->get_name() + " is an option of progressive runs: give --targets");
+    run(*opt);
+  });
 }
 
 }  // namespace bespoke::cli

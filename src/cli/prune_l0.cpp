@@ -20,7 +20,7 @@ void request_stop(int) {
 
 }  // namespace
 
-void add_l0_flags(CLI::App* cmd, L0Flags& f) {
+void add_l0_flags(CLI::App* cmd, L0Flags& f, const std::vector<std::string>& except) {
   const size_t before = cmd->get_options().size();
   train::TrainConfig& cfg = f.train.cfg;
   pipeline::L0Options& o = f.l0;
@@ -35,7 +35,7 @@ void add_l0_flags(CLI::App* cmd, L0Flags& f) {
   cmd->add_option("--init-from", o.init_from, "l0: start the gates from this importance directory");
   cmd->add_option("--run-dir", f.run_dir,
                   "l0: the training run's directory (checkpoints, metrics.jsonl); default OUT-run");
-  add_engine_flags(cmd, f.train);
+  add_engine_flags(cmd, f.train, except);
   const std::vector<CLI::Option*> all = cmd->get_options();
   f.options.assign(all.begin() + before, all.end());
 }

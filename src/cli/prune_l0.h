@@ -19,7 +19,8 @@ struct L0Flags {
   std::vector<CLI::Option*> options;  // every flag registered here, to refuse them for other methods
 };
 
-void add_l0_flags(CLI::App* cmd, L0Flags& flags);
+// The engine's flags named in `except` are left to the command, which fills them in.
+void add_l0_flags(CLI::App* cmd, L0Flags& flags, const std::vector<std::string>& except);
 
 // Throws Error(kUsage) naming a mask-learning flag given to another method.
 void refuse_l0_flags(const L0Flags& flags, const std::string& method);

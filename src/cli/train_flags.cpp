@@ -1,5 +1,6 @@
 #include "train_flags.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "bespoke/core/error.h"
@@ -47,8 +48,9 @@ void parse_domains(const std::string& text, train::TrainConfig& cfg) {
 
 }  // namespace
 
-void add_engine_flags(CLI::App* cmd, TrainFlags& f) {
+void add_engine_flags(CLI::App* cmd, TrainFlags& f, const std::vector<std::string>& except) {
   train::TrainConfig& cfg = f.cfg;
+  const auto own = [&](const char* name) { return std::find(except.begin(), except.end(), name) == except.end(); };
   cmd->add_option(
       "--chat-template", cfg.chat_template,
       "render chat records in this format instead of the model's template: " + text::chat_format_names().choices());
@@ -56,7 +58,7 @@ void add_engine_flags(CLI::App* cmd, TrainFlags& f) {
   cmd->add_option("--micro-batch", cfg.micro_batch, "rows per forward pass (gradient accumulation); 0: --batch");
   cmd->add_option("--bucket", cfg.bucket,
                   "batch rows of like length, sorted within windows of this many batches; 0: off");
-  cmd->add_option("--lr", cfg.schedule.peak, "peak learning rate")->capture_default_str();
+  if (own("--lr")) cmd->add_option("--lr", cfg.schedule.peak, "peak learning rate")->capture_default_str();
   cmd->add_option("--schedule", cfg.schedule.kind, "cosine, wsd or constant")->capture_default_str();
   cmd->add_option("--warmup", cfg.schedule.warmup, "linear warmup steps")->capture_default_str();
   cmd->add_option("--final-lr-ratio", cfg.schedule.final_ratio, "last rate / peak (cosine, wsd)")
@@ -73,7 +75,7 @@ void add_engine_flags(CLI::App* cmd, TrainFlags& f) {
       ->capture_default_str();
   cmd->add_option("--freeze", cfg.freeze, "keep parameters whose name contains this fixed (repeatable)");
   cmd->add_flag("--resume", cfg.resume, "continue from the newest checkpoint in --out");
-  cmd->add_option("--device", cfg.device, "cpu, cuda or cuda:N")->capture_default_str();
+  if (own("--device")) cmd->add_option("--device", cfg.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_flag("--checkpoint-layers", cfg.checkpoint_layers, "recompute layer activations in backward (less memory)");
   cmd->add_option("--dtype", f.dtype, "f32, or bf16 (bf16 compute, fp32 master weights and optimizer)")
       ->check(CLI::IsMember({"f32", "bf16"}))
@@ -84,7 +86,8 @@ void add_engine_flags(CLI::App* cmd, TrainFlags& f) {
   cmd->add_option("--domains", f.domains, "mix by record domain: NAME=WEIGHT,... (or NAME,... for equal weights)");
   cmd->add_option("--domain-cap", cfg.domain_cap, "the largest share any domain may take")->capture_default_str();
   cmd->add_option("--mix-every", cfg.mix_every, "dynamic batch loading: update the mix every N steps from --eval-data");
-  cmd->add_option("--eval-data", cfg.eval_data, "held-out JSONL (with every domain, for --mix-every)");
+  if (own("--eval-data"))
+    cmd->add_option("--eval-data", cfg.eval_data, "held-out JSONL (with every domain, for --mix-every)");
   cmd->add_option("--eval-every", cfg.eval_every, "the loss on --eval-data every N steps and at the end; 0: never");
   cmd->add_option("--reference-losses", cfg.reference_losses,
                   "JSON {domain: loss}; default: the teacher's (or the starting model's) loss on --eval-data");

@@ -17,8 +17,9 @@ struct TrainFlags {
   std::vector<std::string> lr_groups;
 };
 
-// Registers the flags on `cmd`, writing into `flags` (which must outlive the parse).
-void add_engine_flags(CLI::App* cmd, TrainFlags& flags);
+// Registers the flags on `cmd`, writing into `flags` (which must outlive the parse), but those
+// named in `except`, which the command has of its own.
+void add_engine_flags(CLI::App* cmd, TrainFlags& flags, const std::vector<std::string>& except = {});
 
 // --dtype, --lr-group and --domains into cfg. Throws Error(kUsage) naming a malformed one.
 void finish_engine_flags(TrainFlags& flags);
