@@ -3,7 +3,7 @@
 // than a plain training step of the same model in the same process; the anchor is PyTorch eager
 // with hooks at 1.073x. The frozen-weight step (gates and multipliers only: no weight gradient
 // is formed) against the same plain step. Random weights and token rows; each figure is the
-// median of --repeats steps after one warm-up step. With --shape 8b (Llama 3 8B's shape, for a
+// median of --repeats steps after one warm-up step, the three taking turns. With --shape 8b (Llama 3 8B's shape, for a
 // GPU: --device cuda --dtype bf16) only the frozen step runs, and its peak memory is reported.
 // Output: JSON.
 // Run: build/bench/bench_l0 --threads 2
@@ -59,21 +59,29 @@ struct Step {
   }
 };
 
-double median_step_s(Step& step, const torch::Tensor& ids, int repeats, const std::string& device) {
+// The median seconds of each step over `repeats` rounds, the steps taking turns within a round so
+// that a machine's drift falls on all of them alike; one warm-up step each first.
+std::vector<double> median_step_s(std::vector<Step*> steps, const torch::Tensor& ids, int repeats,
+                                  const std::string& device) {
   const auto sync = [&] {
     if (device != "cpu") torch::cuda::synchronize();
   };
-  step.run(ids);  // warm-up
+  for (Step* step : steps) step->run(ids);
   sync();
-  std::vector<double> s;
-  for (int r = 0; r < repeats; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    step.run(ids);
-    sync();
-    s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  std::vector<std::vector<double>> s(steps.size());
+  for (int r = 0; r < repeats; ++r)
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      steps[i]->run(ids);
+      sync();
+      s[i].push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  std::vector<double> out;
+  for (std::vector<double>& v : s) {
+    std::sort(v.begin(), v.end());
+    out.push_back(v[v.size() / 2]);
   }
-  std::sort(s.begin(), s.end());
-  return s[s.size() / 2];
+  return out;
 }
 
 Step make_step(const model::ModelSpec& spec, const Setup& o, bool masks, bool frozen) {
@@ -137,16 +145,15 @@ int main(int argc, char** argv) {
               {"params", model::parameter_count(spec)}};
   if (o.shape == "8b") {
     Step frozen = make_step(spec, o, true, true);
-    const double s = median_step_s(frozen, ids, o.repeats, o.device);
+    const double s = median_step_s({&frozen}, ids, o.repeats, o.device)[0];
     out["frozen"] = {{"step_s", s}, {"tokens_per_s", tokens / s}, {"peak_gib", bench::peak_gib(o.device)}};
     std::cout << out.dump() << "\n";
     return 0;
   }
   Step plain = make_step(spec, o, false, false), joint = make_step(spec, o, true, false),
        frozen = make_step(spec, o, true, true);
-  const double p = median_step_s(plain, ids, o.repeats, o.device);
-  const double j = median_step_s(joint, ids, o.repeats, o.device);
-  const double f = median_step_s(frozen, ids, o.repeats, o.device);
+  const std::vector<double> t = median_step_s({&plain, &joint, &frozen}, ids, o.repeats, o.device);
+  const double p = t[0], j = t[1], f = t[2];
   out["plain"] = {{"step_s", p}, {"tokens_per_s", tokens / p}};
   out["masks_joint"] = {{"step_s", j}, {"tokens_per_s", tokens / j}, {"vs_plain", j / p}};
   out["masks_frozen"] = {{"step_s", f}, {"tokens_per_s", tokens / f}, {"vs_plain", f / p}};

@@ -4,6 +4,7 @@
 //   [--seed S] [--candidates K] [--device D] [--dry-run] --out DIR
 // bespoke prune MODEL_DIR --method M --targets 4B,2B | "2B;layers=2,ffn=256" --recover-tokens N
 //   --data FILE.jsonl [--eval-data FILE.jsonl] [--lr LR] [--task-items K] [--max-new-tokens T] ... --out DIR
+// bespoke prune MODEL_DIR --method slicegpt --target hidden=N --data FILE.jsonl [--device D] --out DIR
 // bespoke prune MODEL_DIR --method l0 --target SPEC --data FILE.jsonl --steps N [--freeze-weights]
 //   [--teacher self|DIR] [--init-from DIR] [--mask-lr R] [--lambda-lr R] [--mask-warmup F]
 //   [the training engine's flags] [--run-dir DIR] --out DIR
@@ -21,6 +22,7 @@
 #include "bespoke/prune/importance_io.h"
 #include "bespoke/prune/method.h"
 #include "bespoke/prune/one_shot.h"
+#include "bespoke/prune/slicegpt.h"
 #include "bespoke/text/encoder.h"
 #include "bespoke/train/data.h"
 #include "commands.h"
@@ -61,6 +63,14 @@ nlohmann::json plan(const model::ModelSpec& source, const model::ModelSpec& cut)
           {"layers", cut.n_layers()}};
 }
 
+// The rows of --data, packed as calibration rows of --seq-len.
+std::vector<torch::Tensor> calibration(const PruneOptions& o, const model::ModelSpec& source) {
+  const text::Encoder encoder(o.model);
+  const std::vector<text::Example> examples = train::read_examples(o.data, encoder);
+  train::check_token_ids(examples, source.input_vocab_size(), o.data);
+  return prune::calibration_batches(examples, o.calibration, o.data);
+}
+
 // Every check that needs no weights loaded: the method's options, the target or budget, the
 // weights' presence, an importance file's model and method, and the calibration data. Returns
 // the calibration batches (none without --data), and the importance read from --importance.
@@ -96,10 +106,7 @@ std::vector<torch::Tensor> check_inputs(const PruneOptions& o, const model::Mode
       bad("--importance " + o.importance + " holds " + imp->method + " scores, not " + o.method + " ones");
   }
   if (o.data.empty() || o.dry_run) return {};
-  const text::Encoder encoder(o.model);
-  const std::vector<text::Example> examples = train::read_examples(o.data, encoder);
-  train::check_token_ids(examples, source.input_vocab_size(), o.data);
-  return prune::calibration_batches(examples, o.calibration, o.data);
+  return calibration(o, source);
 }
 
 // --method l0: masks learned at the target on --data, then the cut.
@@ -121,8 +128,36 @@ void run_learned(PruneOptions& o) {
   run_l0(o.l0, o.model, target, o.data, o.calibration.seq_len, o.calibration.batch, o.how.seed, o.out);
 }
 
+// --method slicegpt: the residual stream rotated by its principal directions on --data and cut
+// to --target hidden=N (prune/slicegpt.h).
+void run_sliced(PruneOptions& o) {
+  refuse_l0_flags(o.l0, o.method);
+  const auto only_hidden = [](const prune::Target& t) {
+    return t.hidden && !t.layers && !t.heads && !t.kv_heads && !t.ffn && !t.attn_blocks && !t.mlp_blocks;
+  };
+  if (o.target.empty() || !only_hidden(prune::parse_target(o.target)))
+    bad("--method slicegpt cuts the hidden size alone: give --target hidden=N");
+  if (o.data.empty()) bad("--method slicegpt rotates by the calibration activations: give --data FILE.jsonl");
+  if (o.out.empty()) bad("--out is required");
+  if (!o.importance.empty() || o.how.non_uniform || o.how.contiguous || o.skip_loss || o.dry_run)
+    bad("--importance, --non-uniform, --contiguous, --skip-loss and --dry-run are for the other methods");
+  const model::ModelSpec source = model::read_hf_config(o.model);
+  const prune::Target target = prune::parse_target(o.target);
+  prune::check_target(source, target);
+  io::Checkpoint weights(o.model);  // a directory without weights is refused here
+  const std::vector<torch::Tensor> batches = calibration(o, source);
+  model::Transformer net = model::load_model(o.model, {torch::kFloat32, torch::Device(o.device)});
+  prune::SliceResult cut = prune::slice_gpt(net, batches, target.hidden);
+  nlohmann::json line = plan(source, cut.model->spec());
+  line["dropped_energy"] = cut.dropped_energy;
+  line["untied"] = cut.untied;
+  std::cout << line.dump() << "\n";
+  model::export_hf(cut.model, o.model, o.out);
+}
+
 void run(PruneOptions o) {
   if (o.method == "l0") return run_learned(o);
+  if (o.method == "slicegpt") return run_sliced(o);
   refuse_l0_flags(o.l0, o.method);
   o.how.method = prune::method_names().parse(o.method);
   const model::ModelSpec source = model::read_hf_config(o.model);
@@ -162,15 +197,28 @@ std::vector<pipeline::RoundTarget> check_progressive(const PruneOptions& o, cons
 }
 
 void run_rounds(PruneOptions o) {
-  o.how.method = prune::method_names().parse(o.method);
+  const bool learned = o.method == "l0";  // the checks below then take the random method's rules
+  if (!learned) {
+    refuse_l0_flags(o.l0, o.method);
+    o.how.method = prune::method_names().parse(o.method);
+  }
   pipeline::ProgressiveConfig c;
   c.targets = check_progressive(o, model::read_hf_config(o.model));
   c.source = o.model, c.data = o.data, c.eval_data = o.eval_data, c.out = o.out, c.method = o.method;
   c.recover_tokens = o.recover_tokens, c.seq_len = o.calibration.seq_len, c.batch = o.calibration.batch;
   c.lr = o.lr, c.seed = o.how.seed, c.device = o.device;
   c.task_items = o.task_items, c.task_max_new_tokens = o.max_new_tokens, c.prompt_template = o.prompt_template;
-  const pipeline::Json quality = pipeline::run_progressive(
-      c, pipeline::one_shot_round({o.how, {o.skip_loss}, o.candidates}, o.calibration, o.device));
+  pipeline::RoundPrune cut;
+  if (learned) {
+    TrainFlags& engine = o.l0.train;
+    finish_engine_flags(engine);
+    engine.cfg.device = o.device;
+    engine.cfg.schedule.peak = o.lr;
+    cut = l0_round(o.l0, o.calibration.seq_len, o.calibration.batch, o.how.seed);
+  } else {
+    cut = pipeline::one_shot_round({o.how, {o.skip_loss}, o.candidates}, o.calibration, o.device);
+  }
+  const pipeline::Json quality = pipeline::run_progressive(c, cut);
   std::cout << pipeline::quality_table(quality);
 }
 
@@ -180,7 +228,8 @@ void add_prune(CLI::App& app) {
   auto opt = std::make_shared<PruneOptions>();
   CLI::App* cmd = app.add_subcommand("prune", "Cut a model to a target shape and write it as a model directory");
   cmd->add_option("MODEL_DIR", opt->model, "Hugging Face model directory")->required();
-  cmd->add_option("--method", opt->method, "how units are chosen: " + prune::method_names().choices() + ", l0")
+  cmd->add_option("--method", opt->method,
+                  "how units are chosen: " + prune::method_names().choices() + ", l0, slicegpt")
       ->required();
   cmd->add_option("--target", opt->target, "sizes, e.g. layers=20,heads=16,kv_heads=4,ffn=5504");
   cmd->add_option("--params", opt->params, "a parameter budget (1.5B, 800M, 123456789): search uniform shapes");

@@ -43,23 +43,31 @@ void add_l0_flags(CLI::App* cmd, L0Flags& f, const std::vector<std::string>& exc
 void refuse_l0_flags(const L0Flags& f, const std::string& method) {
   for (const CLI::Option* opt : f.options)
     if (opt->count() > 0)
-      fail(ErrorKind::kUsage, opt->get_name() + " trains masks: it is for --method l0, not " + method);
+      fail(ErrorKind::kInput, opt->get_name() + " trains masks: it is for --method l0, not " + method);
 }
 
-void run_l0(L0Flags& f, const std::string& model, const prune::Target& target, const std::string& data, int64_t seq_len,
-            int64_t batch, uint64_t seed, const std::string& out) {
-  finish_engine_flags(f.train);
+namespace {
+
+// The options of one learning run: the flags', on `model` and `data`, into `run_dir`.
+pipeline::L0Options l0_options(const L0Flags& f, const std::string& model, const prune::Target& target,
+                               const std::string& data, int64_t seq_len, int64_t batch, uint64_t seed,
+                               const std::string& run_dir) {
   pipeline::L0Options o = f.l0;
   o.train = f.train.cfg;
   o.train.model = model;
   o.train.data = data;
-  o.train.out = f.run_dir.empty() ? out + "-run" : f.run_dir;
+  o.train.out = run_dir;
   o.train.seq_len = seq_len;
   o.train.batch = batch;
   o.train.seed = seed;
   o.train.progress = ::isatty(STDERR_FILENO);
   o.target = target;
   o.seed = seed;
+  return o;
+}
+
+// Learns, or exits 130 when interrupted (a checkpoint is in the run's directory).
+pipeline::L0Result learn_or_exit(const pipeline::L0Options& o) {
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   pipeline::L0Result r = pipeline::learn_masks(o, stop_requested);
@@ -68,6 +76,27 @@ void run_l0(L0Flags& f, const std::string& model, const prune::Target& target, c
               << "\n";
     std::exit(130);
   }
+  return r;
+}
+
+}  // namespace
+
+pipeline::RoundPrune l0_round(const L0Flags& flags, int64_t seq_len, int64_t batch, uint64_t seed) {
+  return [flags, seq_len, batch, seed](const pipeline::RoundInput& in) {
+    if (!in.target.goal.shape)
+      fail(ErrorKind::kInput, "--targets " + in.target.text + ": --method l0 learns masks at a shape, not a budget");
+    pipeline::L0Result r = learn_or_exit(
+        l0_options(flags, in.model_dir, *in.target.goal.shape, in.data, seq_len, batch, seed, in.work_dir + "/l0"));
+    return pipeline::cut_learned(r.run.model, r.binarised);
+  };
+}
+
+void run_l0(L0Flags& f, const std::string& model, const prune::Target& target, const std::string& data, int64_t seq_len,
+            int64_t batch, uint64_t seed, const std::string& out) {
+  finish_engine_flags(f.train);
+  const pipeline::L0Options o =
+      l0_options(f, model, target, data, seq_len, batch, seed, f.run_dir.empty() ? out + "-run" : f.run_dir);
+  pipeline::L0Result r = learn_or_exit(o);
   model::Transformer small = pipeline::cut_learned(r.run.model, r.binarised);
   model::export_hf(small, model, out);
   std::cerr << "learned masks for " << r.run.steps << " steps (" << r.run.tokens << " tokens; run in " << o.train.out

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bespoke/pipeline/l0.h"
+#include "bespoke/pipeline/progressive.h"
 #include "train_flags.h"
 
 namespace bespoke::cli {
@@ -30,5 +31,10 @@ void refuse_l0_flags(const L0Flags& flags, const std::string& method);
 // written, exit 130 (rerun with --resume).
 void run_l0(L0Flags& flags, const std::string& model, const prune::Target& target, const std::string& data,
             int64_t seq_len, int64_t batch, uint64_t seed, const std::string& out);
+
+// Mask learning as a progressive run's cut: each round learns masks on its input model and the
+// round's data, at the round's shape (a budget is refused: masks learn at a shape), into
+// OUT/round-K/l0/.
+pipeline::RoundPrune l0_round(const L0Flags& flags, int64_t seq_len, int64_t batch, uint64_t seed);
 
 }  // namespace bespoke::cli

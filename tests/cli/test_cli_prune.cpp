@@ -83,6 +83,16 @@ TEST(CliPrune, BadInputGetsOneLineAndExit2BeforeAnyWork) {
       {prune + "--method minitron --params 100K --candidates 0 --data " + data, "--candidates must be at least 1"},
       {prune + "--method minitron --target heads=2 --non-uniform --dry-run", "--dry-run with --non-uniform"},
       {prune + "--method pick --target ffn=64", "unknown method 'pick'"},
+      {prune + "--method l0 --params 1M --data " + data, "--method l0 learns masks at a shape: give --target"},
+      {prune + "--method l0 --target ffn=64", "--method l0 learns on data"},
+      {prune + "--method l0 --target ffn=64 --data " + data + " --importance " + other, "--init-from DIR"},
+      {prune + "--method l0 --target ffn=999 --data " + data, "target ffn: 999 is more than the 160"},
+      {prune + "--method l0 --target ffn=160 --data " + data, "--target cuts nothing"},
+      {prune + "--method random --target ffn=64 --freeze-weights", "--freeze-weights trains masks"},
+      {prune + "--method minitron --target attn_blocks=2 --data " + data, "use --method l0"},
+      {prune + "--method slicegpt --target ffn=64 --data " + data, "--method slicegpt cuts the hidden size alone"},
+      {prune + "--method slicegpt --target hidden=48", "give --data"},
+      {"prune " + test::fixture_dir("gemma2") + " --method slicegpt --target hidden=48 --data " + data, "gemma2"},
   };
   for (const auto& [args, needle] : cases) {
     const test::CommandResult r = test::run_bespoke(args + " --samples 2 --out " + out);
@@ -193,6 +203,49 @@ TEST(CliPrune, EachMethodWritesAModelOfThePlannedSize) {
   EXPECT_NE(again.out.find("layers  hidden  heads  kv_heads"), std::string::npos) << again.out;
   EXPECT_LE(plan_of(again.out)["params"].get<int64_t>(), source * 7 / 10);
   EXPECT_EQ(model::load_model(dir + "/cut1")->spec().n_layers(), 2);
+}
+
+// SliceGPT from the command line: a model of the cut's hidden size, untied from a tied source,
+// that loads back with the head of its own.
+TEST(CliPrune, SliceGptWritesAPlainModelOfTheCutWidth) {
+  const std::string src = test::fixture_dir("qwen3"), dir = test::scratch_dir("prune_slicegpt");
+  const std::string data = write_data(dir), out = dir + "/sliced";
+  const test::CommandResult r = test::run_bespoke("prune " + src + " --method slicegpt --target hidden=48 --data " +
+                                                  data + " --seq-len 16 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(plan_of(r.out)["untied"].get<bool>());
+  model::Transformer cut = model::load_model(out);
+  EXPECT_EQ(cut->spec().hidden_size, 48);
+  EXPECT_FALSE(cut->spec().tie_embeddings);
+  EXPECT_EQ(model::parameter_count(cut->spec()), plan_of(r.out)["params"].get<int64_t>());
+}
+
+// Learned masks from the command line: frozen weights and the model itself as the teacher, a
+// model of exactly the target's shape written to --out, the training run beside it; and as a
+// progressive run's cut, a round per shape.
+TEST(CliPrune, LearnedMasksWriteTheTargetShapeAndRunAsProgressiveRounds) {
+  const std::string src = test::fixture_dir("llama"), dir = test::scratch_dir("prune_l0");
+  const std::string data = write_data(dir), out = dir + "/cut";
+  const test::CommandResult r =
+      test::run_bespoke("prune " + src + " --method l0 --target hidden=48,heads=2,ffn=96,mlp_blocks=3 --data " + data +
+                        " --seq-len 16 --batch 4 --steps 4 --freeze-weights --teacher self --mask-lr 0.1 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const model::ModelSpec cut = model::load_model(out)->spec();
+  EXPECT_EQ(cut.hidden_size, 48);
+  int64_t mlp = 0;
+  for (const model::LayerSpec& l : cut.layers) {
+    EXPECT_EQ(l.n_heads, 2);
+    mlp += l.ffn_dim > 0;
+    if (l.ffn_dim > 0) EXPECT_EQ(l.ffn_dim, 96);
+  }
+  EXPECT_EQ(mlp, 3);
+  EXPECT_TRUE(fs::exists(out + "-run/metrics.jsonl"));
+  const test::CommandResult rounds =
+      test::run_bespoke("prune " + src + " --method l0 --targets \"ffn=128;ffn=96\" --recover-tokens 64 --data " +
+                        data + " --seq-len 16 --batch 4 --steps 3 --freeze-weights --out " + dir + "/rounds");
+  ASSERT_EQ(rounds.exit_code, 0) << rounds.err;
+  EXPECT_EQ(model::load_model(dir + "/rounds/round-2")->spec().layers[0].ffn_dim, 96);
+  EXPECT_TRUE(fs::exists(dir + "/rounds/round-1/l0/metrics.jsonl"));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "bespoke/prune/importance_io.h"
 #include "bespoke/prune/non_uniform.h"
 #include "bespoke/prune/rank.h"
+#include "bespoke/prune/slicegpt.h"
 #include "bespoke/text/encoder.h"
 #include "bespoke/train/data.h"
 #include "bespoke/train/trainer.h"
@@ -160,8 +161,8 @@ TEST(PruneVsRandom, ImportanceBeatsRandomZeroShotAfterDistillationAndInDepth) {
 
 // The methods compared at one target every one of them can cut, 40 of the 64 hidden channels:
 // one-shot importance (Minitron), learned masks (frozen weights, started from that importance,
-// distilled from the model itself), and random channels; each then distilled from the teacher
-// for the same 24 steps. Printed as a table; what holds on this teacher is asserted.
+// distilled from the model itself), SliceGPT (one rotation of the stream), and random channels; each then distilled
+// from the teacher for the same 24 steps. Printed as a table; what holds on this teacher is asserted.
 TEST(PruneVsRandom, MethodsComparedAtOneHiddenTarget) {
   const Fixture& f = trained_teacher();
   model::Transformer teacher = model::load_model(f.teacher);
@@ -191,8 +192,9 @@ TEST(PruneVsRandom, MethodsComparedAtOneHiddenTarget) {
   pipeline::L0Result learned = pipeline::learn_masks(o, run);
   model::Transformer l0 = pipeline::cut_learned(learned.run.model, learned.binarised);
 
+  model::Transformer sliced = prune::slice_gpt(teacher, f.calibration, 40).model;
   std::vector<std::pair<std::string, model::Transformer>> arms = {
-      {"minitron", minitron}, {"l0", l0}, {"random", random}};
+      {"minitron", minitron}, {"l0", l0}, {"slicegpt", sliced}, {"random", random}};
   std::map<std::string, std::pair<double, double>> losses;  // zero-shot, after distillation
   for (auto& [name, net] : arms) losses[name] = {loss(net, f.held_out), distilled_loss(f, net, "hidden-" + name)};
   std::cout << "hidden 64 -> 40, held-out loss (zero-shot / after 24 distillation steps); dense "

@@ -21,9 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 
 // The first layer whose sizes, kind or KV sharing differ between `a` and `b` (0 where the
-// model-wide sizes do), or -1.
+// model-wide sizes or the tying of the head do), or -1.
 int64_t first_difference(const model::ModelSpec& a, const model::ModelSpec& b) {
-  if (a.vocab_size != b.vocab_size || a.hidden_size != b.hidden_size || a.n_layers() != b.n_layers()) return 0;
+  if (a.vocab_size != b.vocab_size || a.hidden_size != b.hidden_size || a.n_layers() != b.n_layers() ||
+      a.tie_embeddings != b.tie_embeddings)
+    return 0;
   for (int64_t i = 0; i < a.n_layers(); ++i) {
     const model::LayerSpec &x = a.layers[i], &y = b.layers[i];
     if (x.n_heads != y.n_heads || x.n_kv_heads != y.n_kv_heads || x.head_dim != y.head_dim || x.ffn_dim != y.ffn_dim ||
@@ -75,6 +77,8 @@ nlohmann::json updated_config(const model::ModelSpec& s, const std::string& sour
   c["num_attention_heads"] = l0.n_heads;
   c["num_key_value_heads"] = l0.n_kv_heads;
   c["intermediate_size"] = l0.ffn_dim;
+  c["tie_word_embeddings"] = s.tie_embeddings;  // an untied cut of a tied source (SliceGPT) has a head of its own
+  if (&c != &config && config.contains("tie_word_embeddings")) config["tie_word_embeddings"] = s.tie_embeddings;
   if (c.contains("head_dim") || l0.head_dim * l0.n_heads != s.hidden_size) c["head_dim"] = l0.head_dim;
   const model::Family& family = model::family_named(s.family);
   if (family.write_config) family.write_config(s, c);

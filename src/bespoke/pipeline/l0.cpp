@@ -49,7 +49,7 @@ nlohmann::json mask_metrics(const MaskRun& m) {
 }
 
 void check(const L0Options& o, const MaskRun& m) {
-  const auto usage = [](const std::string& why) { fail(ErrorKind::kUsage, why); };
+  const auto usage = [](const std::string& why) { fail(ErrorKind::kInput, why); };
   if (m.gates.empty()) usage("--target cuts nothing this method could learn: give sizes below the model's");
   if (!(o.mask_lr > 0) || !(o.lambda_lr > 0)) usage("--mask-lr and --lambda-lr must be positive");
   if (!(o.warmup_fraction >= 0 && o.warmup_fraction <= 1)) usage("--mask-warmup must be in [0, 1]");

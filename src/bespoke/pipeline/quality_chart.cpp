@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bespoke/core/html.h"
+#include "bespoke/pipeline/json_fields.h"
 
 namespace bespoke::pipeline {
 namespace {
@@ -15,20 +16,6 @@ using html::format;
 using Json = nlohmann::ordered_json;
 
 constexpr double kWidth = 640, kPanel = 320, kLeft = 72, kRight = 24, kTop = 52, kBottom = 56;
-
-// `j[key]`, or null where `j` is no object or lacks the key.
-const Json& field(const Json& j, const char* key) {
-  static const Json none;
-  if (!j.is_object()) return none;
-  const auto it = j.find(key);
-  return it == j.end() ? none : *it;
-}
-
-std::optional<double> number(const Json& v) {
-  if (!v.is_number()) return std::nullopt;
-  const double d = v.get<double>();
-  return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
-}
 
 struct Axis {
   double lo, hi, step;

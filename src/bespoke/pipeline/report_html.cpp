@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bespoke/core/html.h"
+#include "bespoke/pipeline/json_fields.h"
 
 namespace bespoke::pipeline {
 namespace {
@@ -30,21 +31,6 @@ constexpr Column kColumns[] = {{"untrained", "untrained", "#9aa0a6"},
                                {"untrained_constrained", "untrained + constrained", "#f9ab00"},
                                {"trained", "trained", "#1a73e8"},
                                {"trained_constrained", "trained + constrained", "#188038"}};
-
-// `j[key]`, or null when `j` is not an object or has no such key: every lookup tolerates a
-// section that is missing or null.
-const Json& field(const Json& j, const char* key) {
-  static const Json none;
-  if (!j.is_object()) return none;
-  const auto it = j.find(key);
-  return it == j.end() ? none : *it;
-}
-
-std::optional<double> number(const Json& v) {
-  if (!v.is_number()) return std::nullopt;
-  const double d = v.get<double>();
-  return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
-}
 
 std::string text(const Json& v) {
   return v.is_string() ? escape(v.get<std::string>()) : kDash;
