@@ -144,6 +144,7 @@ void run_sliced(PruneOptions& o) {
   const model::ModelSpec source = model::read_hf_config(o.model);
   const prune::Target target = prune::parse_target(o.target);
   prune::check_target(source, target);
+  prune::check_rotatable(source);
   io::Checkpoint weights(o.model);  // a directory without weights is refused here
   const std::vector<torch::Tensor> batches = calibration(o, source);
   model::Transformer net = model::load_model(o.model, {torch::kFloat32, torch::Device(o.device)});

@@ -200,8 +200,13 @@ TEST(PruneVsRandom, MethodsComparedAtOneHiddenTarget) {
   std::cout << "hidden 64 -> 40, held-out loss (zero-shot / after 24 distillation steps); dense "
             << loss(teacher, f.held_out) << "\n";
   for (const auto& [name, l] : losses) std::cout << "  " << name << " " << l.first << " / " << l.second << "\n";
+  // Measured: dense 1.205; SliceGPT 1.647 / 1.178, learned masks 2.953 / 1.425, Minitron
+  // 2.954 / 1.425, random 3.340 / 1.473. A rotation keeps far more of the stream than any
+  // choice of channels; 40 frozen-weight steps from the importance start barely move the masks.
   EXPECT_LT(losses["minitron"].second, losses["random"].second);
   EXPECT_LT(losses["l0"].second, losses["random"].second);
+  EXPECT_LT(losses["slicegpt"].first, losses["minitron"].first);
+  EXPECT_LT(losses["slicegpt"].second, losses["minitron"].second);
 }
 
 }  // namespace

@@ -9,10 +9,6 @@
 #include "bespoke/model/tensor_table.h"
 
 namespace bespoke::prune {
-namespace {
-
-using model::Axis;
-
 // A norm on what a branch writes scales it per channel after the branch: the rotated stream
 // would need Qᵀ diag(w) Q there, which is no norm the family has.
 void check_rotatable(const model::ModelSpec& s) {
@@ -25,6 +21,10 @@ void check_rotatable(const model::ModelSpec& s) {
                                       " adds a normed per-layer input to the residual stream, and no rotation of the "
                                       "stream commutes with that norm's weight");
 }
+
+namespace {
+
+using model::Axis;
 
 // The norm whose output each reader of the stream reads (layer-relative, or global for the head).
 const std::map<std::string, std::string>& norm_of_reader() {

@@ -36,6 +36,9 @@
 
 namespace bespoke::prune {
 
+// Throws Error(kUnsupported) in one line for a family that cannot be rotated into a plain model.
+void check_rotatable(const model::ModelSpec& spec);
+
 struct BasisOptions {
   // Scale each position's stream vector to unit length before it enters Σ xᵀx, so that the
   // positions and layers with large norms (late layers, the first token) do not choose the basis
