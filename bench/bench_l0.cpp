@@ -121,17 +121,21 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads")->capture_default_str();
   app.add_option("--device", o.device, "cpu or cuda")->capture_default_str();
   app.add_option("--dtype", o.dtype, "f32 or bf16")->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
-  app.add_option("--shape", o.shape, "small (hidden 512, 4 layers) or 8b (Llama 3 8B: frozen step only)")
-      ->check(CLI::IsMember({"small", "8b"}))
+  app.add_option("--shape", o.shape,
+                 "small (hidden 512, 4 layers), wide (hidden 2048, 2 layers: the masks' elementwise work against "
+                 "wider matmuls) or 8b (Llama 3 8B: frozen step only)")
+      ->check(CLI::IsMember({"small", "wide", "8b"}))
       ->capture_default_str();
   app.add_option("--batch", o.batch, "rows per step")->capture_default_str();
   app.add_option("--seq-len", o.seq_len, "tokens per row")->capture_default_str();
   app.add_option("--repeats", o.repeats, "timed steps (the median is reported)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   torch::set_num_threads(threads);
-  const bench::LlamaShape small{512, 4, 8, 2, 1536, 4096, 1024, 10000.0};
-  const model::ModelSpec spec =
-      model::spec_from_hf_config(bench::llama_config(o.shape == "8b" ? bench::kLlama3_8B : small));
+  const bench::LlamaShape small{512, 4, 8, 2, 1536, 4096, 1024, 10000.0},
+      wide{2048, 2, 16, 4, 5632, 4096, 1024, 10000.0};
+  const model::ModelSpec spec = model::spec_from_hf_config(bench::llama_config(o.shape == "8b"     ? bench::kLlama3_8B
+                                                                               : o.shape == "wide" ? wide
+                                                                                                   : small));
   const torch::Tensor ids =
       torch::randint(spec.vocab_size, {o.batch, o.seq_len + 1}, torch::TensorOptions().dtype(torch::kInt64))
           .to(o.device);
