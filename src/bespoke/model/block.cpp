@@ -73,28 +73,32 @@ torch::Tensor BlockImpl::branch_scale(const LayerContext& ctx, torch::Tensor Uni
   return own.defined() ? layer[layer_] * own[layer_] : layer[layer_];
 }
 
-torch::Tensor BlockImpl::join(const LayerContext& ctx, torch::Tensor out, RmsNorm& norm, const char* norm_name,
-                              torch::Tensor UnitMasks::*block) {
+torch::Tensor BlockImpl::join(const LayerContext& ctx, const torch::Tensor& h, torch::Tensor out, RmsNorm& norm,
+                              const char* norm_name, torch::Tensor UnitMasks::*block, double residual_scale) {
   torch::Tensor scale = branch_scale(ctx, block);
   if (norm)
     out = tap(ctx, norm_name, norm(mask_hidden(ctx.masks, out)));
   else if (ctx.masks && ctx.masks->hidden.defined())  // both masks in one pass over the activations
     scale = scale.defined() ? ctx.masks->hidden * scale : ctx.masks->hidden;
-  return scale.defined() ? out * scale.to(out.device(), out.scalar_type()) : out;
+  if (!scale.defined()) return residual_add(h, out, residual_scale);
+  // The scale and the add in one pass; a family's residual scale keeps its own multiply, so that
+  // masks of ones compute bit for bit what no masks do.
+  const torch::Tensor by = scale.to(out.device(), out.scalar_type());
+  return residual_scale == 1.0 ? torch::addcmul(h, out, by) : residual_add(h, out * by, residual_scale);
 }
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const LayerContext& ctx) {
   torch::Tensor h = tap(ctx, "input", x);
   if (attn_q) {
     const torch::Tensor a = attention(attn_norm ? tap(ctx, "attn_norm", attn_norm(h)) : h, ctx);
-    h = residual_add(h, join(ctx, a, post_attention_norm, "post_attention_norm", &UnitMasks::attn),
-                     spec_.residual_scale);
+    h = join(ctx, h, a, post_attention_norm, "post_attention_norm", &UnitMasks::attn, spec_.residual_scale);
   }
   if (ffn_down) {
     const torch::Tensor m = mlp(ffn_norm ? tap(ctx, "ffn_norm", ffn_norm(h)) : h, ctx);
-    h = residual_add(h, join(ctx, m, post_ffw_norm, "post_ffw_norm", &UnitMasks::mlp), spec_.residual_scale);
+    h = join(ctx, h, m, post_ffw_norm, "post_ffw_norm", &UnitMasks::mlp, spec_.residual_scale);
   }
-  if (inp_gate) h = h + join(ctx, proj(activation(inp_gate(h)) * ctx.per_layer_input), post_norm, "post_norm", nullptr);
+  if (inp_gate)
+    h = join(ctx, h, proj(activation(inp_gate(h)) * ctx.per_layer_input), post_norm, "post_norm", nullptr, 1.0);
   if (layer_output_scale) {
     // A skipped layer passes its input on unscaled: the scalar is 1 + z (s - 1).
     const torch::Tensor z = branch_scale(ctx, nullptr);

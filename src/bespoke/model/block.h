@@ -69,10 +69,11 @@ class BlockImpl : public torch::nn::Module {
   // The scale of one branch where it joins the stream: the layer's mask times the block's own
   // (UnitMasks::attn or mlp; null: the layer's alone), or undefined where neither is set.
   torch::Tensor branch_scale(const LayerContext& ctx, torch::Tensor UnitMasks::*block) const;
-  // A branch's output as it joins the stream: the hidden mask on what it writes, its post-norm
-  // (reported as `norm_name`) where it has one, then the branch's scale.
-  torch::Tensor join(const LayerContext& ctx, torch::Tensor out, RmsNorm& norm, const char* norm_name,
-                     torch::Tensor UnitMasks::*block);
+  // The stream `h` with a branch's output joined: the hidden mask on what it writes, its
+  // post-norm (reported as `norm_name`) where it has one, then the branch's scale and the
+  // family's residual scale, added in one pass.
+  torch::Tensor join(const LayerContext& ctx, const torch::Tensor& h, torch::Tensor out, RmsNorm& norm,
+                     const char* norm_name, torch::Tensor UnitMasks::*block, double residual_scale);
   // `value`, reported as "blk.N.<what>" when someone observes.
   const torch::Tensor& tap(const LayerContext& ctx, const char* what, const torch::Tensor& value) const;
   torch::Tensor activation(const torch::Tensor& x) const;
