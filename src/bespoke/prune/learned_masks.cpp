@@ -139,7 +139,9 @@ torch::Tensor hold_open(const torch::Tensor& gates, const std::vector<bool>& hel
   return gates * free + (1 - free);
 }
 
-model::UnitMasks hold_read_layers(const model::ModelSpec& s, model::UnitMasks m) {
+// The gates learning never moves: the layer gates of layers others read from, the attention
+// gates of layers that share keys and values.
+model::UnitMasks hold_fixed_gates(const model::ModelSpec& s, model::UnitMasks m) {
   m.layers = hold_open(m.layers, layers_read_by_others(s));
   m.attn = hold_open(m.attn, attention_shared(s));
   return m;
@@ -148,11 +150,11 @@ model::UnitMasks hold_read_layers(const model::ModelSpec& s, model::UnitMasks m)
 }  // namespace
 
 model::UnitMasks sample_masks(const model::ModelSpec& s, const model::UnitMasks& log_alpha) {
-  return hold_read_layers(s, map_gates(log_alpha, sample_gates));
+  return hold_fixed_gates(s, map_gates(log_alpha, sample_gates));
 }
 
 model::UnitMasks open_probabilities(const model::ModelSpec& s, const model::UnitMasks& log_alpha) {
-  return hold_read_layers(s, map_gates(log_alpha, gate_open_probability));
+  return hold_fixed_gates(s, map_gates(log_alpha, gate_open_probability));
 }
 
 }  // namespace bespoke::prune
