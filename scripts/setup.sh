@@ -14,7 +14,8 @@ with_tests=0
 
 packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-json3-dev
           libcli11-dev libgtest-dev libgmock-dev libopenblas-dev
-          libpcre2-dev libutf8proc-dev)
+          libpcre2-dev libutf8proc-dev libtomlplusplus-dev
+          libpython3-stdlib)  # Python's standard library source: the demo's general domain
 command -v node > /dev/null || packages+=(nodejs npm)
 if [ $with_tests = 1 ]; then
   packages+=(sentencepiece)  # spm_train / spm_encode / spm_decode as the SentencePiece oracle
