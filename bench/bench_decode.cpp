@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
     const torch::Tensor prompt = torch::randint(bench_spec().vocab_size, {1, prompt_len}, torch::kInt64);
     const std::vector<int64_t> prompt_ids(prompt.data_ptr<int64_t>(), prompt.data_ptr<int64_t>() + prompt_len);
     const bespoke::model::DecodeTimes theirs =
-        bespoke::pipeline::time_llama_cpp_decode(BESPOKE_INTEROP, gguf, prompt_ids, n_new, repeats, threads);
+        bespoke::pipeline::time_llama_cpp_decode(BESPOKE_INTEROP, gguf, prompt_ids, n_new, repeats, threads).times;
     bespoke::model::Transformer on_device = copy_to(net, device);
     const bespoke::model::DecodeTimes ours =
         bespoke::model::time_greedy_decode(on_device, prompt.to(device), n_new, repeats);

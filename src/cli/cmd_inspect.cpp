@@ -5,10 +5,12 @@
 #include <filesystem>
 
 #include "bespoke/core/error.h"
+#include "bespoke/core/json.h"
 #include "bespoke/io/gguf_reader.h"
 #include "bespoke/model/describe.h"
 #include "bespoke/model/gguf_load.h"
 #include "bespoke/model/hf_config.h"
+#include "bespoke/pipeline/feasibility.h"
 #include "commands.h"
 
 namespace bespoke::cli {
@@ -51,6 +53,18 @@ void inspect_gguf(const std::string& path, bool as_json) {
   std::cout << "\n" << table;
 }
 
+// A model directory's spec, config.json alone being enough. A hybrid, mixture-of-experts or
+// unrecognised config is refused by its class first: the spec reader would name only a key or
+// a model_type, or read the attention layers of a model that holds more.
+model::ModelSpec read_dense_config(const std::string& dir) {
+  const std::string path = (std::filesystem::path(dir) / "config.json").string();
+  if (std::filesystem::is_regular_file(path)) {
+    const std::string cls = pipeline::architecture_class(read_json(path));
+    if (cls != "dense") fail(ErrorKind::kUnsupported, path + ": class " + cls + ": " + pipeline::class_reason(cls));
+  }
+  return model::read_hf_config(dir);
+}
+
 }  // namespace
 
 void add_inspect(CLI::App& app) {
@@ -61,7 +75,7 @@ void add_inspect(CLI::App& app) {
   cmd->callback([opt] {
     if (std::filesystem::is_regular_file(opt->model) && io::is_gguf(opt->model))
       return inspect_gguf(opt->model, opt->json);
-    const model::ModelSpec spec = model::read_hf_config(opt->model);
+    const model::ModelSpec spec = read_dense_config(opt->model);
     if (opt->json)
       std::cout << model::describe_json(spec).dump(2) << "\n";
     else

@@ -2,6 +2,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+
+namespace bespoke::pipeline {
+struct RunOptions;
+}
 
 namespace bespoke::cli {
 
@@ -16,7 +21,11 @@ void add_teacher_logits(CLI::App& app);
 void add_encoding(CLI::App& app);  // data encoding, eval encoding
 void add_gate(CLI::App& app);
 void add_demo(CLI::App& app);
+void add_run(CLI::App& app);
 void add_prune(CLI::App& app);
 void add_importance(CLI::App& app);
+
+// Reads the experiment file, runs it (signals checkpoint and stop) and prints the summary.
+void run_experiment_file(const std::string& path, pipeline::RunOptions options);
 
 }  // namespace bespoke::cli

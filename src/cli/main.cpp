@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   bespoke::cli::add_encoding(app);
   bespoke::cli::add_gate(app);
   bespoke::cli::add_demo(app);
+  bespoke::cli::add_run(app);
   bespoke::cli::add_prune(app);
   bespoke::cli::add_importance(app);
   try {

@@ -6,6 +6,8 @@
 // run evaluates the prompt (prefill_seconds) and then N tokens one at a time (decode_seconds),
 // asking llama.cpp for the greedy token only; the tokens are printed too (prompt's next first).
 // `--threads T` sets llama.cpp's threads (default: 2, or fewer CPUs).
+// Always: load_seconds (the model's load), peak_rss_bytes (the process's peak resident set) and
+// base_rss_bytes (what it held before the load).
 // Exact comparisons need an F32 KV cache and no flash attention (which keeps F16 K/V).
 // Usage: node eval.mjs MODEL.gguf [--ids 1,2,3] [--greedy 16] [--text "..."]... [--texts F.json]
 //        node eval.mjs MODEL.gguf --ids 1,2,3 --time-decode 32 [--repeats 5] [--threads 2]
@@ -32,6 +34,10 @@ for (let i = 1; i < args.length; i += 2) {
 const log = [];
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.warn,
                               logger: (level, message) => log.push(message)});
+// Kilobytes of a /proc/self/status field: the resident set now (VmRSS) or at its peak (VmHWM).
+const statusKb = (field) => Number(fs.readFileSync("/proc/self/status", "utf8").match(new RegExp(`${field}:\\s+(\\d+)`))[1]);
+const rssBeforeLoad = statusKb("VmRSS");
+const loadStarted = performance.now();
 let model;
 try {
   model = await llama.loadModel({modelPath});
@@ -39,7 +45,7 @@ try {
   console.error(`llama.cpp could not load ${modelPath}: ${log.join(" ").trim()}`);
   process.exit(3);
 }
-const out = {};
+const out = {load_seconds: (performance.now() - loadStarted) / 1000};
 const newContext = (tokens) => model.createContext({
   contextSize: Math.max(64, tokens + 8), threads, flashAttention: false,
   experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32"});
@@ -87,5 +93,8 @@ if (ids.length && timeDecode) {
     last = (await step([best]))[0].next.probabilities;
   }
 }
+// The process's peak, and what it held before the model: node and llama.cpp's library.
+out.peak_rss_bytes = statusKb("VmHWM") * 1024;
+out.base_rss_bytes = rssBeforeLoad * 1024;
 // process.exit right after a write to a pipe can cut the output short: exit once it is flushed.
 process.stdout.write(JSON.stringify(out) + "\n", () => process.exit(0));

@@ -71,7 +71,7 @@ LlamaCppRun run_llama_cpp(const std::string& interop_dir, const std::string& ggu
   return run;
 }
 
-model::DecodeTimes time_llama_cpp_decode(const std::string& interop_dir, const std::string& gguf,
+LlamaCppTiming time_llama_cpp_decode(const std::string& interop_dir, const std::string& gguf,
                                          const std::vector<int64_t>& ids, int64_t n_new, int repeats, int threads) {
   const std::string command = "node '" + interop_dir + "/eval.mjs' '" + gguf + "' --ids " + id_list(ids) +
                               " --time-decode " + std::to_string(n_new) + " --repeats " + std::to_string(repeats) +
@@ -80,8 +80,11 @@ model::DecodeTimes time_llama_cpp_decode(const std::string& interop_dir, const s
   const nlohmann::json& j = node.result;
   if (node.status != 0 || !j.is_object() || !j.contains("decode_seconds"))
     fail(ErrorKind::kIo, "llama.cpp's timed decoding of " + gguf + " did not run: " + node.out.substr(0, 300));
-  return {j["prefill_seconds"].get<std::vector<double>>(), j["decode_seconds"].get<std::vector<double>>(),
-          j["greedy"].get<std::vector<int64_t>>()};
+  return {{j["prefill_seconds"].get<std::vector<double>>(), j["decode_seconds"].get<std::vector<double>>(),
+           j["greedy"].get<std::vector<int64_t>>()},
+          j["load_seconds"].get<double>(),
+          j["peak_rss_bytes"].get<int64_t>(),
+          j["base_rss_bytes"].get<int64_t>()};
 }
 
 }  // namespace bespoke::pipeline

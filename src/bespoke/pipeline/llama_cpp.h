@@ -21,10 +21,17 @@ struct LlamaCppRun {
 LlamaCppRun run_llama_cpp(const std::string& interop_dir, const std::string& gguf, const std::vector<int64_t>& ids,
                           int64_t greedy, const std::vector<std::string>& texts = {});
 
+struct LlamaCppTiming {
+  model::DecodeTimes times;
+  double load_seconds = 0;     // the model's load
+  int64_t peak_rss_bytes = 0;  // the harness process's peak resident set
+  int64_t base_rss_bytes = 0;  // what it held before the load (node and llama.cpp's library)
+};
+
 // llama.cpp's greedy decoding of `ids` timed as model::time_greedy_decode times Bespoke's
 // (eval.mjs --time-decode: the greedy token only, model load and process start excluded).
 // Throws Error(kIo) when the harness does not run.
-model::DecodeTimes time_llama_cpp_decode(const std::string& interop_dir, const std::string& gguf,
+LlamaCppTiming time_llama_cpp_decode(const std::string& interop_dir, const std::string& gguf,
                                          const std::vector<int64_t>& ids, int64_t n_new, int repeats, int threads);
 
 }  // namespace bespoke::pipeline

@@ -4,11 +4,16 @@
 #include <cmath>
 #include <cstdio>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include <fstream>
+#include <sstream>
+
 #include "bespoke/core/html.h"
+#include "bespoke/pipeline/quality_chart.h"
 #include "bespoke/pipeline/json_fields.h"
 
 namespace bespoke::pipeline {
@@ -20,17 +25,6 @@ using html::format;
 using Json = nlohmann::ordered_json;
 
 const char* const kDash = "\xe2\x80\x94";  // an em dash: the cell of a stage that did not run
-
-// The three evaluations, in column order, with their bar colours.
-struct Column {
-  const char* key;
-  const char* label;
-  const char* color;
-};
-constexpr Column kColumns[] = {{"untrained", "untrained", "#9aa0a6"},
-                               {"untrained_constrained", "untrained + constrained", "#f9ab00"},
-                               {"trained", "trained", "#1a73e8"},
-                               {"trained_constrained", "trained + constrained", "#188038"}};
 
 std::string text(const Json& v) {
   return v.is_string() ? escape(v.get<std::string>()) : kDash;
@@ -123,223 +117,246 @@ void frame(std::string& svg, const Axis& y, const char* label_spec, double label
   svg += format("<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", kLeft, kTop, kLeft, bottom);
 }
 
-std::string loss_chart(const Json& curve) {
+
+// ---- charts ----
+
+struct Series {
+  std::string label, color;
   std::vector<std::pair<double, double>> points;
-  if (curve.is_array()) {
-    for (const Json& p : curve) {
-      if (!p.is_array() || p.size() < 2) continue;
-      const std::optional<double> step = number(p[0]), loss = number(p[1]);
-      if (step && loss) points.emplace_back(*step, *loss);
-    }
+};
+
+std::vector<std::pair<double, double>> points_of(const Json& curve) {
+  std::vector<std::pair<double, double>> points;
+  if (!curve.is_array()) return points;
+  for (const Json& p : curve) {
+    if (!p.is_array() || p.size() < 2) continue;
+    const std::optional<double> x = number(p[0]), y = number(p[1]);
+    if (x && y) points.emplace_back(*x, *y);
   }
-  if (points.empty()) return format("<p class=\"none\">%s</p>", kDash);
+  return points;
+}
 
-  const auto [first_step, last_step] = std::minmax_element(points.begin(), points.end());
-  const auto [low, high] = std::minmax_element(points.begin(), points.end(),
-                                               [](const auto& a, const auto& b) { return a.second < b.second; });
-  const Axis x = nice_axis(first_step->first, last_step->first), y = nice_axis(low->second, high->second);
-
-  std::string svg = svg_open("loss-chart", "Training loss");
-  frame(svg, y, "%.6g", 1);
+// Curves on one pair of axes, each with its colour and a legend entry; `log_x` spaces the x axis
+// by powers of ten (token counts that grow geometrically).
+std::string line_chart(const char* id, const char* title, const std::vector<Series>& series, const char* x_label,
+                       const char* y_label, bool log_x) {
+  double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
+  const auto xv = [&](double x) { return log_x ? std::log10(std::max(x, 1.0)) : x; };
+  for (const Series& s : series)
+    for (const auto& [x, y] : s.points) {
+      x_lo = std::min(x_lo, xv(x)), x_hi = std::max(x_hi, xv(x));
+      y_lo = std::min(y_lo, y), y_hi = std::max(y_hi, y);
+    }
+  if (!std::isfinite(x_lo)) return format("<p class=\"none\">%s</p>", kDash);
+  const Axis x = nice_axis(x_lo, x_hi), y = nice_axis(y_lo, y_hi);
+  std::string svg = svg_open(id, title);
+  frame(svg, y, "%.4g", 1);
   for (const double t : ticks(x)) {
     const double px = to_x(t, x), bottom = kHeight - kBottom;
     svg += format("<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", px, bottom, px, bottom + 5);
-    svg += format("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.6g</text>", px, bottom + 18, t);
+    svg += format("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.4g</text>", px, bottom + 18,
+                  log_x ? std::pow(10, t) : t);
   }
-  svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">step</text>",
-                (kLeft + kWidth - kRight) / 2, kHeight - 12);
-  svg += format("<text class=\"label\" transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\">loss</text>",
-                (kTop + kHeight - kBottom) / 2);
-
-  svg += "<polyline class=\"curve\" points=\"";
-  for (size_t i = 0; i < points.size(); ++i)
-    svg += format(i ? " %.1f,%.1f" : "%.1f,%.1f", to_x(points[i].first, x), to_y(points[i].second, y));
-  svg += "\"/>";
-  // A polyline of one point draws nothing; the marker on the last point always shows.
-  const auto& [step, loss] = points.back();
-  svg += format("<circle class=\"last\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\">", to_x(step, x), to_y(loss, y));
-  svg += format("<title>step %.0f: loss %.4f</title></circle>", step, loss);
-  return svg + "</svg>";
-}
-
-// EPR, NP and SC of the evaluations side by side, 0-100%.
-std::string metrics_chart(const Json& eval) {
-  const char* const keys[] = {"epr", "np", "sc"};
-  const char* const names[] = {"EPR", "NP", "SC"};
-  constexpr int kRuns = static_cast<int>(std::size(kColumns));
-  std::optional<double> value[3][kRuns];
-  bool any = false;
-  for (int g = 0; g < 3; ++g)
-    for (int c = 0; c < kRuns; ++c) {
-      value[g][c] = number(field(field(field(eval, kColumns[c].key), "metrics"), keys[g]));
-      any = any || value[g][c];
-    }
-  if (!any) return format("<p class=\"none\">%s</p>", kDash);
-
-  const Axis y{0, 1, 0.25};
-  std::string svg = svg_open("metrics-chart", "EPR, NP and SC");
-  frame(svg, y, "%.0f%%", 100);
-  const double group = (kWidth - kLeft - kRight) / 3, bar = group / (kRuns + 2), bottom = kHeight - kBottom;
-  for (int g = 0; g < 3; ++g) {
-    const double center = kLeft + group * (g + 0.5);
-    svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", center, bottom + 18,
-                  names[g]);
-    for (int c = 0; c < kRuns; ++c) {
-      const double left = center + (c - (kRuns - 1) / 2.0) * bar * 1.1 - bar / 2;
-      if (!value[g][c]) {
-        svg += format("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", left + bar / 2,
-                      bottom - 4, kDash);
-        continue;
-      }
-      const double v = std::clamp(*value[g][c], 0.0, 1.0), top = to_y(v, y);
-      svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" ", left, top, bar, bottom - top);
-      svg += format("fill=\"%s\"><title>%s %s: ", kColumns[c].color, names[g], kColumns[c].label);
-      svg += percent(*value[g][c]) + "</title></rect>";
-      svg += format("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + bar / 2, top - 4);
-      svg += percent(*value[g][c]) + "</text>";
-    }
-  }
-  double left = kLeft;
-  for (int c = 0; c < kRuns; ++c) {  // each entry as wide as its label (about 6.5 px a character)
-    svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>", left, kHeight - 22,
-                  kColumns[c].color);
-    svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\">%s</text>", left + 18, kHeight - 12, kColumns[c].label);
-    left += 34 + 6.5 * std::char_traits<char>::length(kColumns[c].label);
+  svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
+                (kLeft + kWidth - kRight) / 2, kHeight - 26, x_label);
+  svg += format("<text class=\"label\" transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\">%s</text>",
+                (kTop + kHeight - kBottom) / 2, y_label);
+  double legend_x = kLeft;
+  for (const Series& s : series) {
+    if (s.points.empty()) continue;
+    svg += format("<polyline class=\"series\" stroke=\"%s\" points=\"", s.color.c_str());
+    for (size_t i = 0; i < s.points.size(); ++i)
+      svg += format(i ? " %.1f,%.1f" : "%.1f,%.1f", to_x(xv(s.points[i].first), x), to_y(s.points[i].second, y));
+    svg += "\"/>";
+    const auto& [lx, ly] = s.points.back();
+    svg += format("<circle fill=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"><title>%s: %.4g at %.4g</title></circle>",
+                  s.color.c_str(), to_x(xv(lx), x), to_y(ly, y), escape(s.label).c_str(), ly, lx);
+    svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>", legend_x, kHeight - 14,
+                  s.color.c_str());
+    svg += format("<text class=\"label\" x=\"%.1f\" y=\"%.1f\">%s</text>", legend_x + 14, kHeight - 5,
+                  escape(s.label).c_str());
+    legend_x += 24 + 6.5 * static_cast<double>(s.label.size());
   }
   return svg + "</svg>";
 }
 
 // ---- sections ----
 
-std::string stages_section(const Json& stages) {
+std::string stages_section(const Json& stages, const Json& ledger) {
   std::string html =
-      "<section id=\"stages\"><h2>Stages</h2><table id=\"stage-table\">"
-      "<thead><tr><th>stage</th><th>status</th><th class=\"num\">seconds</th></tr></thead><tbody>";
+      "<section id=\"stages\"><h2>Stages</h2><table id=\"stage-table\"><thead><tr><th>stage</th><th>status</th>"
+      "<th class=\"num\">seconds</th><th class=\"num\">device-hours (all attempts)</th><th class=\"num\">cost</th>"
+      "</tr></thead><tbody>";
   bool any = false;
   if (stages.is_array()) {
     for (const Json& s : stages) {
-      const Json& status = field(s, "status");
-      const char* cls = status == "done" ? "ok" : status == "failed" ? "bad" : "";
-      html += "<tr><td>" + text(field(s, "name")) + "</td><td class=\"" + cls + "\">" + text(status) +
-              "</td><td class=\"num\">" + fixed(field(s, "seconds"), "%.1f") + "</td></tr>";
+      const Json& spent = field(field(ledger, "stages"), s.value("name", std::string()).c_str());
+      html += "<tr><td>" + text(field(s, "name")) + "</td><td>" + text(field(s, "status")) + "</td><td class=\"num\">" +
+              fixed(field(s, "seconds"), "%.1f") + "</td><td class=\"num\">" +
+              fixed(field(spent, "device_hours"), "%.4f") + "</td><td class=\"num\">" +
+              fixed(field(spent, "cost"), "%.2f") + "</td></tr>";
       any = true;
     }
   }
-  if (!any) html += format("<tr><td>%s</td><td>%s</td><td class=\"num\">%s</td></tr>", kDash, kDash, kDash);
+  if (!any) html += format("<tr><td colspan=\"5\">%s</td></tr>", kDash);
+  html += "</tbody></table><p id=\"cost\">Spent: " + fixed(field(ledger, "cost"), "%.2f") + " of a cap of " +
+          fixed(field(ledger, "cost_cap"), "%.2f") + " (" + fixed(field(ledger, "device_hours"), "%.4f") +
+          " device-hours at " + fixed(field(ledger, "price_per_hour"), "%.2f") + " an hour; a cap of 0 is none)</p>";
+  return html + "</section>";
+}
+
+std::string feasibility_section(const Json& feasibility) {
+  std::string html =
+      "<section id=\"phase0\"><h2>Phase 0: feasibility</h2><table id=\"phase0-table\"><thead><tr>"
+      "<th class=\"num\">rank</th><th>candidate</th><th>class</th><th>prunable</th><th class=\"num\">parameters</th>"
+      "<th class=\"num\">target parameters</th><th class=\"num\">device-hours</th><th class=\"num\">cost</th>"
+      "<th>within cap</th><th class=\"num\">one-shot loss</th></tr></thead><tbody>";
+  const Json& rows = field(feasibility, "candidates");
+  if (rows.is_array())
+    for (const Json& c : rows)
+      html += "<tr><td class=\"num\">" + fixed(field(c, "rank"), "%.0f") + "</td><td>" + text(field(c, "name")) +
+              "</td><td>" + text(field(c, "class")) + "</td><td>" + yes_no(field(c, "supported")) +
+              "</td><td class=\"num\">" + fixed(field(c, "params"), "%.0f") + "</td><td class=\"num\">" +
+              fixed(field(field(c, "target"), "params"), "%.0f") + "</td><td class=\"num\">" +
+              fixed(field(c, "total_hours"), "%.4g") + "</td><td class=\"num\">" + fixed(field(c, "total_cost"), "%.2f") +
+              "</td><td>" + yes_no(field(c, "within_cap")) + "</td><td class=\"num\">" +
+              fixed(field(c, "one_shot_loss"), "%.4f") + "</td></tr>";
   return html + "</tbody></table></section>";
 }
 
-std::string train_section(const Json& train, const Json& tokenizer) {
-  const std::pair<const char*, std::string> rows[] = {
-      {"vocabulary (learned)", fixed(field(tokenizer, "vocab"), "%.0f")},
-      {"tokens per message", fixed(field(tokenizer, "tokens_per_message"), "%.0f") + " (base vocabulary: " +
-                                 fixed(field(tokenizer, "tokens_per_message_base"), "%.0f") + ")"},
-      {"steps", fixed(field(train, "steps"), "%.0f")},
-      {"tokens", fixed(field(train, "tokens"), "%.0f")},
-      {"first loss", fixed(field(train, "first_loss"), "%.4f")},
-      {"final loss", fixed(field(train, "final_loss"), "%.4f")},
-      {"eval loss", fixed(field(train, "eval_loss"), "%.4f")}};
-  std::string html = "<section id=\"train\"><h2>Training</h2><table id=\"train-table\"><tbody>";
-  for (const auto& [name, value] : rows)
-    html += std::string("<tr><th>") + name + "</th><td class=\"num\">" + value + "</td></tr>";
-  return html + "</tbody></table>" + loss_chart(field(train, "curve")) + "</section>";
+std::string curves_section(const Json& report) {
+  const std::pair<const char*, const char*> phases[] = {
+      {"pretrain", "#9aa0a6"}, {"finetune", "#1a73e8"}, {"recover", "#188038"}};
+  std::vector<Series> series;
+  for (const auto& [name, color] : phases) {
+    const Json& m = std::string(name) == "pretrain" ? field(field(report, "parent"), "pretrain") : field(report, name);
+    series.push_back({name, color, points_of(field(m, "curve"))});
+  }
+  return "<section id=\"curves\"><h2>Training loss per phase</h2>" +
+         line_chart("phase-loss-chart", "Training loss per phase", series, "step", "loss", false) + "</section>";
 }
 
-std::string eval_section(const Json& eval) {
-  using Cell = std::string (*)(const Json& report);
-  const std::pair<const char*, Cell> rows[] = {
-      {"valid JSON", [](const Json& r) { return share_of(field(r, "valid_json"), field(r, "n")); }},
-      {"SC", [](const Json& r) { return percent(number(field(field(r, "metrics"), "sc"))); }},
-      {"EPR", [](const Json& r) { return percent(number(field(field(r, "metrics"), "epr"))); }},
-      {"NP", [](const Json& r) { return percent(number(field(field(r, "metrics"), "np"))); }},
-      {"NP dense", [](const Json& r) { return percent(number(field(field(r, "metrics"), "np_dense"))); }},
-      {"FR", [](const Json& r) { return percent(number(field(field(r, "metrics"), "fr"))); }},
-      {"FR pooled", [](const Json& r) { return percent(number(field(field(r, "metrics"), "fr_pooled"))); }},
-      {"entities written", [](const Json& r) { return fixed(field(field(r, "metrics"), "entities_out"), "%.0f"); }},
-      {"TED failures", [](const Json& r) { return fixed(field(field(r, "metrics"), "ted_failures"), "%.0f"); }},
-      {"MIH",
-       [](const Json& r) {
-         return share_of(field(field(r, "metrics"), "mih_pass"), field(field(r, "metrics"), "mih_total"));
-       }},
-      {"CCS",
-       [](const Json& r) {
-         return share_of(field(field(r, "metrics"), "ccs_pass"), field(field(r, "metrics"), "ccs_pairs"));
-       }},
-      {"stress", [](const Json& r) {
-         return share_of(field(field(r, "stress"), "passed"), field(field(r, "stress"), "total"));
-       }}};
+std::string quality_section(const Json& prune) {
+  const Json& quality = field(prune, "quality");
+  std::string html = "<section id=\"quality\"><h2>Phase 2: quality against size (" + text(field(prune, "method")) +
+                     ")</h2><table id=\"quality-table\"><thead><tr><th>model</th><th class=\"num\">parameters</th>"
+                     "<th class=\"num\">share</th><th class=\"num\">loss after the cut</th>"
+                     "<th class=\"num\">loss recovered</th></tr></thead><tbody>";
+  const Json& rows = field(quality, "rows");
+  if (rows.is_array())
+    for (const Json& r : rows)
+      html += "<tr><td>" + (field(r, "target").is_string() ? text(field(r, "target")) : std::string("base")) +
+              "</td><td class=\"num\">" + fixed(field(r, "params"), "%.0f") + "</td><td class=\"num\">" +
+              percent(number(field(r, "share"))) + "</td><td class=\"num\">" + fixed(field(r, "loss_pruned"), "%.4f") +
+              "</td><td class=\"num\">" + fixed(field(r, "loss"), "%.4f") + "</td></tr>";
+  html += "</tbody></table>";
+  if (rows.is_array() && !rows.empty()) html += "<div id=\"quality-chart\">" + render_quality_svg(quality) + "</div>";
+  return html + "</section>";
+}
 
-  std::string html = "<section id=\"eval\"><h2>Evaluation</h2><table id=\"metrics-table\"><thead><tr><th>metric</th>";
-  for (const Column& c : kColumns) html += std::string("<th class=\"num\">") + c.label + "</th>";
-  html += "</tr></thead><tbody>";
-  for (const auto& [name, cell] : rows) {
-    html += std::string("<tr><th>") + name + "</th>";
-    for (const Column& c : kColumns) html += "<td class=\"num\">" + cell(field(eval, c.key)) + "</td>";
-    html += "</tr>";
+// The importance page's heatmaps, inlined with their style, scoped to their section.
+std::string importance_section(const Json& importance) {
+  std::string html = "<section id=\"importance\"><h2>Phase 1: importance</h2>";
+  const Json& path = field(importance, "html");
+  std::ifstream in(path.is_string() ? path.get<std::string>() : std::string());
+  if (!in) return html + format("<p class=\"none\">%s</p></section>", kDash);
+  std::stringstream page;
+  page << in.rdbuf();
+  const std::string s = page.str();
+  const size_t body = s.find("<body>"), end = s.rfind("</body>");
+  if (body == std::string::npos || end == std::string::npos) return html + "</section>";
+  return html + "<div id=\"importance-charts\">" + s.substr(body + 6, end - body - 6) + "</div></section>";
+}
+
+std::string gate_section(const Json& gate) {
+  std::string html = "<section id=\"gate\"><h2>Gate</h2><p id=\"verdict\">Verdict: <b>" + text(field(gate, "verdict")) +
+                     "</b> (worse on " + fixed(field(gate, "worse"), "%.0f") + " metrics; allowed " +
+                     fixed(field(gate, "max_worse"), "%.0f") + "; baseline: " + text(field(gate, "baseline_from")) +
+                     ")</p><table id=\"gate-table\"><thead><tr><th>metric</th><th class=\"num\">pruned</th>"
+                     "<th class=\"num\">baseline</th><th>worse</th></tr></thead><tbody>";
+  const Json& rows = field(gate, "table");
+  if (rows.is_array())
+    for (const Json& r : rows)
+      html += "<tr><td>" + text(field(r, "metric")) + "</td><td class=\"num\">" + fixed(field(r, "candidate"), "%.4g") +
+              "</td><td class=\"num\">" + fixed(field(r, "baseline"), "%.4g") + "</td><td>" +
+              (field(r, "worse").is_boolean() && field(r, "worse").get<bool>() ? "<span class=\"bad\">worse</span>" : "") +
+              "</td></tr>";
+  const Json& hard = field(gate, "hard_failures");
+  if (hard.is_array() && !hard.empty()) html += "<p class=\"note\">hard targets missed: " + escape(hard.dump()) + "</p>";
+  return html + "</tbody></table></section>";
+}
+
+std::string lottery_section(const Json& lottery) {
+  std::string html = "<section id=\"lottery\"><h2>Phase 4: lottery-ticket arms</h2>";
+  const Json& arms = field(lottery, "arms");
+  if (!arms.is_object()) return html + format("<p class=\"none\">%s</p></section>", kDash);
+  const std::map<std::string, std::string> colors = {{"A", "#188038"}, {"B", "#d93025"}, {"C", "#f9ab00"}, {"D", "#1a73e8"}};
+  std::vector<Series> series;
+  html += "<table id=\"lottery-table\"><thead><tr><th>arm</th><th>what</th><th class=\"num\">rate</th>"
+          "<th class=\"num\">final eval loss</th><th class=\"num\">sd</th><th class=\"num\">tokens</th></tr></thead><tbody>";
+  for (const auto& [arm, a] : arms.items()) {
+    html += "<tr><td>" + escape(arm) + "</td><td>" + text(field(a, "description")) +
+            (field(a, "skipped").is_string() ? " (skipped: " + text(field(a, "skipped")) + ")" : std::string()) +
+            "</td><td class=\"num\">" + fixed(field(a, "lr"), "%.3g") + "</td><td class=\"num\">" +
+            fixed(field(a, "final_eval_loss"), "%.4f") + "</td><td class=\"num\">" +
+            fixed(field(a, "final_eval_loss_sd"), "%.4f") + "</td><td class=\"num\">" + fixed(field(a, "tokens"), "%.0f") +
+            "</td></tr>";
+    const Json& seeds = field(a, "seeds");
+    if (seeds.is_array())
+      for (const Json& s : seeds)
+        series.push_back({arm + " seed " + field(s, "seed").dump(), colors.count(arm) ? colors.at(arm) : "#5f6368",
+                          points_of(field(s, "curve"))});
   }
-  html +=
-      "</tbody></table><p class=\"note\">FR, FR pooled and TED failures: lower is better; entities written is a count; "
-      "the rest: higher is better.</p>";
-  return html + metrics_chart(eval) + "</section>";
+  const Json& mult = field(lottery, "token_multiplier");
+  series.push_back({"B to k x", "#a142f4", points_of(field(mult, "b_curve"))});
+  html += "</tbody></table><p id=\"multiplier\">Tokens B needs to reach A's final loss: " + text(field(mult, "text")) +
+          "; A beats B at equal tokens: " + yes_no(field(lottery, "a_beats_b")) + " (B &minus; A: " +
+          fixed(field(lottery, "a_minus_b"), "%.4f") + ")</p>";
+  return html + line_chart("lottery-chart", "Eval loss against tokens, per arm and seed", series, "tokens", "eval loss", true) +
+         "</section>";
 }
 
 std::string export_section(const Json& exp) {
-  std::string html =
-      "<section id=\"export\"><h2>Export</h2><p>llama.cpp loads and agrees: " + yes_no(field(exp, "llama_cpp_ok")) +
-      "; max |&Delta; log p|: " + fixed(field(exp, "max_logprob_diff"), "%.2e") + "</p>";
+  std::string html = "<section id=\"export\"><h2>Phase 5: export</h2><p>llama.cpp loads and agrees on every file: " +
+                     yes_no(field(exp, "llama_cpp_ok")) + "</p>";
   html +=
-      "<table id=\"export-table\"><thead><tr><th>file</th><th>type</th><th class=\"num\">size (MB)</th>"
-      "<th class=\"num\">max |&Delta; log p|</th><th class=\"num\">llama.cpp decode tok/s</th>"
-      "<th class=\"num\">Bespoke decode tok/s</th><th>ok</th></tr></thead><tbody>";
-  // Without per-file details the bare list of written files still says what was exported.
-  Json files = field(exp, "files");
-  if (!files.is_array() || files.empty()) {
-    files = Json::array();
-    const Json& gguf = field(exp, "gguf");
-    if (gguf.is_array())
-      for (const Json& path : gguf) files.push_back({{"path", path}});
+      "<table id=\"export-table\"><thead><tr><th>model</th><th>type</th><th class=\"num\">MB</th>"
+      "<th class=\"num\">max |&Delta; log p|</th><th class=\"num\">load s</th><th class=\"num\">peak MB</th>"
+      "<th class=\"num\">llama.cpp tok/s</th><th>ok</th></tr></thead><tbody>";
+  for (const char* which : {"base", "pruned"}) {
+    const Json& files = field(field(exp, which), "files");
+    if (!files.is_array()) continue;
+    for (const Json& f : files) {
+      const std::optional<double> bytes = number(field(f, "bytes")), peak = number(field(f, "peak_rss_bytes"));
+      html += std::string("<tr><td>") + which + "</td><td>" + text(field(f, "type")) + "</td><td class=\"num\">" +
+              (bytes ? format("%.2f", *bytes / 1e6) : kDash) + "</td><td class=\"num\">" +
+              fixed(field(f, "max_logprob_diff"), "%.2e") + "</td><td class=\"num\">" +
+              fixed(field(f, "load_seconds"), "%.3f") + "</td><td class=\"num\">" +
+              (peak ? format("%.1f", *peak / 1e6) : kDash) + "</td><td class=\"num\">" +
+              fixed(field(f, "tokens_per_s"), "%.1f") + "</td><td>" + yes_no(field(f, "llama_cpp_ok")) + "</td></tr>";
+    }
   }
-  for (const Json& f : files) {
-    const std::optional<double> bytes = number(field(f, "bytes"));
-    html += "<tr><td>" + text(field(f, "path")) + "</td><td>" + text(field(f, "type")) + "</td><td class=\"num\">" +
-            (bytes ? format("%.2f", *bytes / 1e6) : kDash) + "</td><td class=\"num\">" +
-            fixed(field(f, "max_logprob_diff"), "%.2e") + "</td><td class=\"num\">" +
-            fixed(field(f, "llama_cpp_tokens_per_s"), "%.1f") + "</td><td class=\"num\">" +
-            fixed(field(f, "bespoke_tokens_per_s"), "%.1f") + "</td><td>" + yes_no(field(f, "llama_cpp_ok")) +
-            "</td></tr>";
+  html += "</tbody></table><table id=\"bespoke-table\"><thead><tr><th>in Bespoke</th><th class=\"num\">load s</th>"
+          "<th class=\"num\">resident MB added</th><th class=\"num\">tok/s</th></tr></thead><tbody>";
+  for (const char* which : {"base", "pruned"}) {
+    const Json& b = field(field(exp, which), "bespoke");
+    const std::optional<double> rss = number(field(b, "rss_bytes"));
+    html += std::string("<tr><td>") + which + "</td><td class=\"num\">" + fixed(field(b, "load_seconds"), "%.3f") +
+            "</td><td class=\"num\">" + (rss ? format("%.1f", *rss / 1e6) : kDash) + "</td><td class=\"num\">" +
+            fixed(field(b, "tokens_per_s"), "%.1f") + "</td></tr>";
   }
-  if (files.empty()) {
-    html += "<tr>";
-    for (int i = 0; i < 7; ++i) html += format("<td>%s</td>", kDash);
-    html += "</tr>";
-  }
-  return html + "</tbody></table></section>";
+  html += "</tbody></table><p id=\"speedup\">Decode speed-up of the pruned GGUF over the base's in llama.cpp:";
+  const Json& speedup = field(exp, "speedup");
+  if (speedup.is_object())
+    for (const auto& [type, v] : speedup.items()) html += " " + escape(type) + " " + fixed(v, "%.2f") + "&times;";
+  return html + "</p></section>";
 }
 
 std::string checks_section(const Json& checks) {
-  const std::pair<const char*, const char*> rows[] = {
-      {"loss_fell", "training loss fell"},
-      {"grammar_sc", "SC 100% under the grammar"},
-      {"llama_cpp_agrees", "llama.cpp agrees on every exported file"},
-      {"within_10_minutes", "within 10 minutes"},
-      {"trained_beats_untrained", "trained beats untrained (both under the grammar)"}};
+  if (!checks.is_object()) return "";
   std::string html = "<section id=\"checks\"><h2>Checks</h2><table id=\"checks-table\"><tbody>";
-  const Json& built_in = field(checks, "by_construction");
-  const auto by_construction = [&](const char* key) {
-    if (!built_in.is_array()) return false;
-    for (const Json& k : built_in)
-      if (k == key) return true;
-    return false;
-  };
-  for (const auto& [key, label] : rows) {
-    html += std::string("<tr><th>") + label + "</th><td>" + yes_no(field(checks, key));
-    if (by_construction(key)) html += " <span class=\"note by-construction\">by construction of the grammar</span>";
-    html += "</td></tr>";
-  }
-  const Json& comparison = field(checks, "trained_vs_untrained");
-  if (comparison.is_object())
-    for (const auto& [metric, verdict] : comparison.items())
-      html += "<tr><td class=\"note\">" + escape(metric) + "</td><td class=\"note\">" + text(verdict) + "</td></tr>";
+  for (const auto& [name, v] : checks.items())
+    html += "<tr><th>" + escape(name) + "</th><td>" + (v.is_boolean() ? yes_no(v) : escape(v.dump())) + "</td></tr>";
   return html + "</tbody></table></section>";
 }
 
@@ -360,17 +377,15 @@ svg text { font: 12px system-ui, sans-serif; fill: #3c4043; }
 svg .chart-title { font-size: 15px; font-weight: 600; }
 svg .grid { stroke: #ececec; }
 svg .axis { stroke: #5f6368; }
-svg .curve { fill: none; stroke: #1a73e8; stroke-width: 2; stroke-linejoin: round; }
-svg .last { fill: #1a73e8; }
+svg .series { fill: none; stroke-width: 2; stroke-linejoin: round; }
 )";
 
 }  // namespace
 
 std::string render_report_html(const nlohmann::ordered_json& report) {
   const Json& title_field = field(report, "title");
-  const std::string title = title_field.is_string() ? escape(title_field.get<std::string>()) : "Bespoke demo";
+  const std::string title = title_field.is_string() ? escape(title_field.get<std::string>()) : "Bespoke run";
   const std::optional<double> minutes = number(field(report, "minutes"));
-
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -379,11 +394,15 @@ std::string render_report_html(const nlohmann::ordered_json& report) {
   html += "<title>" + title + "</title><style>" + kStyle + "</style></head><body>\n";
   html += "<header><h1 id=\"title\">" + title + "</h1><p class=\"minutes\" id=\"minutes\">" +
           (minutes ? format("%.1f minutes in all", *minutes) : kDash) + "</p></header>\n";
-  html += stages_section(field(report, "stages")) + "\n";
-  html += train_section(field(report, "train"), field(report, "tokenizer")) + "\n";
-  html += eval_section(field(report, "eval")) + "\n";
-  html += export_section(field(report, "export")) + "\n";
   html += checks_section(field(report, "checks")) + "\n";
+  html += stages_section(field(report, "stages"), field(report, "ledger")) + "\n";
+  html += feasibility_section(field(report, "feasibility")) + "\n";
+  html += curves_section(report) + "\n";
+  html += importance_section(field(report, "importance")) + "\n";
+  html += quality_section(field(report, "prune")) + "\n";
+  html += gate_section(field(report, "gate")) + "\n";
+  html += lottery_section(field(report, "lottery")) + "\n";
+  html += export_section(field(report, "export")) + "\n";
   return html + "</body></html>\n";
 }
 
