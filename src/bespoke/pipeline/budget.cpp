@@ -21,7 +21,7 @@ Ledger::Ledger(const std::string& run_dir, const Rates& rates)
 
 void Ledger::add(const std::string& stage, double seconds) {
   Json& s = stages_[stage];
-  const double total = s.value("seconds", 0.0) + seconds;
+  const double total = (s.is_object() ? s.value("seconds", 0.0) : 0.0) + seconds;
   const double hours = total / 3600 * static_cast<double>(rates_.devices);
   s = {{"seconds", total}, {"device_hours", hours}, {"cost", hours * rates_.price_per_hour}};
   write_file_atomic(path_, [&](std::ostream& out) { out << json().dump(2) << "\n"; });

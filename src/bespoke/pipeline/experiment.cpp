@@ -99,7 +99,13 @@ class Table {
       out.emplace_back(a->get(i)->as_table(), name(key) + "[" + std::to_string(i) + "]", file_);
     return out;
   }
-  // Every key read: anything else is a mistake, most often a misspelling.
+  // The table's keys other than these are unknown, before any is read.
+  void close_except(std::initializer_list<const char*> keys) {
+    seen_.insert(keys.begin(), keys.end());
+    close();
+  }
+  // Every key read: anything else is a mistake, most often a misspelling. Called before a
+  // table's values are checked, so that a misspelt key is named as such.
   void close() const {
     if (!table_) return;
     for (const auto& [k, v] : *table_)
@@ -138,19 +144,19 @@ void at_key(const Table& t, const std::string& key, const std::function<void()>&
 void read_run(Table t, RunSettings& r) {
   t.get("seed", r.seed);
   t.get("device", r.device);
-  if (r.device != "cpu" && r.device.rfind("cuda", 0) != 0) t.fail_at("device", "must be cpu, cuda or cuda:N");
   std::string dtype = r.bf16 ? "bf16" : "f32";
   t.get("dtype", dtype);
-  if (dtype != "f32" && dtype != "bf16") t.fail_at("dtype", "must be f32 or bf16");
-  r.bf16 = dtype == "bf16";
   t.get("gpus", r.gpus, 1);
   t.get("seq_len", r.seq_len, 8);
   t.get("batch", r.batch, 1);
   t.get("micro_batch", r.micro_batch);
-  if (r.micro_batch > 0 && r.batch % r.micro_batch != 0) t.fail_at("micro_batch", "must divide run.batch");
   t.get("checkpoint_layers", r.checkpoint_layers);
   t.get("base", r.base);
   t.close();
+  if (r.device != "cpu" && r.device.rfind("cuda", 0) != 0) t.fail_at("device", "must be cpu, cuda or cuda:N");
+  if (dtype != "f32" && dtype != "bf16") t.fail_at("dtype", "must be f32 or bf16");
+  r.bf16 = dtype == "bf16";
+  if (r.micro_batch > 0 && r.batch % r.micro_batch != 0) t.fail_at("micro_batch", "must divide run.batch");
 }
 
 void read_budget(Table t, Budget& b) {
@@ -161,16 +167,15 @@ void read_budget(Table t, Budget& b) {
   t.get("minutes", b.minutes);
   t.get("tokens", b.tokens);
   t.get("steps", b.steps);
+  t.close();
   if (b.cost_cap > 0 && b.price_per_gpu_hour == 0)
     t.fail_at("cost_cap", "needs budget.price_per_gpu_hour to turn device-hours into money");
-  t.close();
 }
 
 void read_scratch(Table t, Scratch& s, const std::string& dir) {
   t.path("tokenizer", s.tokenizer, dir);
   t.get("vocab", s.vocab, 256);
   t.get("digits", s.digits);
-  if (s.digits != 0 && s.digits != 3) t.fail_at("digits", "must be 0 (the base's rule) or 3");
   t.get("hidden", s.hidden, 8);
   t.get("layers", s.layers, 1);
   t.get("heads", s.heads, 1);
@@ -179,10 +184,11 @@ void read_scratch(Table t, Scratch& s, const std::string& dir) {
   t.get("steps", s.steps, 1);
   t.get("lr", s.lr);
   t.get("warmup", s.warmup);
+  t.close();
+  if (s.digits != 0 && s.digits != 3) t.fail_at("digits", "must be 0 (the base's rule) or 3");
   if (s.hidden % s.heads != 0) t.fail_at("hidden", "must be a multiple of scratch.heads");
   if (s.heads % s.kv_heads != 0) t.fail_at("heads", "must be a multiple of scratch.kv_heads");
   if (s.tokenizer.empty()) t.fail_at("tokenizer", "is required for a candidate trained from scratch");
-  t.close();
 }
 
 void read_data(Table t, DataSettings& d, const std::string& dir) {
@@ -191,9 +197,11 @@ void read_data(Table t, DataSettings& d, const std::string& dir) {
   t.get("generate_train", d.generate_train);
   t.get("generate_eval", d.generate_eval);
   t.path("prompt_template", d.prompt_template, dir);
+  std::vector<Table> domains = t.tables("domains");
+  t.close();
   if (d.task.empty() == (d.generate_train == 0)) t.fail_at("task", "give data.task or data.generate_train, one of them");
   if (d.eval.empty() && d.generate_eval == 0) t.fail_at("eval", "give data.eval or data.generate_eval");
-  for (Table& dt : t.tables("domains")) {
+  for (Table& dt : domains) {
     Domain m;
     dt.get("name", m.name);
     dt.get("weight", m.weight);
@@ -203,19 +211,18 @@ void read_data(Table t, DataSettings& d, const std::string& dir) {
     dt.get("suffix", m.suffix);
     dt.get("max_records", m.max_records);
     dt.get("record_chars", m.record_chars, 64);
+    dt.close();
     if (m.name.empty()) dt.fail_at("name", "is required");
     const int sources = int(m.task) + int(!m.jsonl.empty()) + int(!m.source_dir.empty());
     if (sources != 1) dt.fail_at("name", "a domain takes exactly one of task = true, jsonl, source_dir");
     if (!(m.weight > 0)) dt.fail_at("weight", "must be positive");
     for (const Domain& o : d.domains)
       if (o.name == m.name) dt.fail_at("name", "\"" + m.name + "\" is already a domain");
-    dt.close();
     d.domains.push_back(m);
   }
   bool has_task = d.domains.empty();
   for (const Domain& m : d.domains) has_task = has_task || m.task;
   if (!has_task) t.fail_at("domains", "one domain must be the task's (task = true)");
-  t.close();
 }
 
 void read_prune(Table t, PruneSettings& p) {
@@ -228,6 +235,7 @@ void read_prune(Table t, PruneSettings& p) {
   t.get("freeze_weights", p.freeze_weights);
   t.get("mask_lr", p.mask_lr);
   t.get("lambda_lr", p.lambda_lr);
+  t.close();
   if (p.method != "l0") at_key(t, "method", [&] { prune::method_names().parse(p.method); });
   if (int(!p.target.empty()) + int(!p.params.empty()) + int(!p.targets.empty()) != 1)
     t.fail_at("target", "give exactly one of prune.target, prune.params, prune.targets");
@@ -240,7 +248,6 @@ void read_prune(Table t, PruneSettings& p) {
   } else if (t.has("steps") || t.has("freeze_weights")) {
     t.fail_at(t.has("steps") ? "steps" : "freeze_weights", "applies to method \"l0\" only");
   }
-  t.close();
 }
 
 void read_gate(Table t, GateSettings& g, const std::string& dir) {
@@ -252,33 +259,33 @@ void read_gate(Table t, GateSettings& g, const std::string& dir) {
   t.get("max_worse", g.max_worse);
   t.get("hard_targets", g.hard_targets);
   t.get("stop", g.stop);
+  t.close();
   if (int(!g.baseline_report.empty()) + int(!g.baseline_model.empty()) + int(!g.baseline_server.empty()) > 1)
     t.fail_at("baseline_report", "give at most one of baseline_report, baseline_model, baseline_server");
-  t.close();
 }
 
 void read_lottery(Table t, LotterySettings& l) {
   t.get("enabled", l.enabled);
   t.get("steps", l.steps);
   t.list("lrs", l.lrs, "positive numbers");
-  for (double lr : l.lrs)
-    if (!(lr > 0)) t.fail_at("lrs", "must be positive");
   t.get("sweep_steps", l.sweep_steps);
   t.list("seeds", l.seeds, "non-negative integers");
-  if (l.enabled && l.seeds.size() < 2) t.fail_at("seeds", "needs at least 2 seeds, to tell an arm from its noise");
   t.get("eval_points", l.eval_points, 2);
   t.get("max_multiple", l.max_multiple, 1);
   t.get("task_items", l.task_items);
   t.close();
+  for (double lr : l.lrs)
+    if (!(lr > 0)) t.fail_at("lrs", "must be positive");
+  if (l.enabled && l.seeds.size() < 2) t.fail_at("seeds", "needs at least 2 seeds, to tell an arm from its noise");
 }
 
 void read_export(Table t, ExportSettings& e, const std::string& dir) {
   t.list("types", e.types, "strings");
+  t.path("interop", e.interop, dir);
+  t.close();
   for (const std::string& type : e.types)
     if (type != "f32" && type != "f16" && type != "bf16" && type != "q8_0" && type != "q4_0")
       t.fail_at("types", "\"" + type + "\" is none of f32, f16, bf16, q8_0, q4_0");
-  t.path("interop", e.interop, dir);
-  t.close();
 }
 
 void require_path(const Table& t, const std::string& key, const std::string& path) {
@@ -334,6 +341,8 @@ Experiment parse_experiment(const std::string& text, const std::string& dir, con
   Experiment e;
   e.path = name;
   Table root(&doc, "", name);
+  root.close_except({"run", "budget", "candidates", "scratch", "data", "finetune", "importance", "prune", "recover",
+                     "gate", "lottery", "export"});
   read_run(root.table("run"), e.run);
   read_budget(root.table("budget"), e.budget);
   std::vector<Table> cts = root.tables("candidates");
@@ -344,12 +353,12 @@ Experiment parse_experiment(const std::string& text, const std::string& dir, con
     ct.get("name", c.name);
     ct.path("model", c.model, dir);
     ct.get("scratch", c.scratch);
+    ct.close();
     if (c.name.empty()) ct.fail_at("name", "is required");
     if (c.scratch == !c.model.empty()) ct.fail_at("model", "give model (a directory) or scratch = true, one of them");
     for (const Candidate& o : e.candidates)
       if (o.name == c.name) ct.fail_at("name", "\"" + c.name + "\" is already a candidate");
     any_scratch = any_scratch || c.scratch;
-    ct.close();
     e.candidates.push_back(c);
   }
   if (!e.run.base.empty()) {
@@ -384,15 +393,14 @@ Experiment parse_experiment(const std::string& text, const std::string& dir, con
     t.get("kd_weight", e.recover.kd_weight);
     t.get("mix_every", e.recover.mix_every);
     t.get("save_every", e.recover.save_every);
+    t.close();
     if (e.recover.kd_weight > 1) t.fail_at("kd_weight", "must be between 0 and 1");
     if (e.recover.mix_every > 0 && e.data.domains.size() < 2)
       t.fail_at("mix_every", "dynamic batch loading needs two domains or more in [[data.domains]]");
-    t.close();
   }
   read_gate(root.table("gate"), e.gate, dir);
   read_lottery(root.table("lottery"), e.lottery);
   read_export(root.table("export"), e.exporting, dir);
-  root.close();
 
   check_paths_and_targets(root, e);
   return e;

@@ -3,19 +3,20 @@
 // cut's shape, the data, the tokens and the optimiser; each trains at its own best rate:
 //   A  the method's cut with its inherited weights
 //   B  the same spec from a fresh random init (seeded)
-//   C  the cut's weights with each tensor's entries permuted (seeded): its value distribution
-//      and norms kept, its function gone
+//   C  the cut's weights with each matrix's entries permuted (seeded): its value distribution
+//      and norms kept, its function gone (norm and bias vectors stay as they are)
 //   D  random units of the source at the cut's sizes, with their inherited weights (seeded):
 //      tests the importance criterion rather than the init; skipped for a non-uniform cut
 // and B trains on to max_multiple x A's tokens, for the tokens it needs to reach A's loss.
 //
+// OUT/<arm>/init-<s>/          the arm's starting model at seed s (B, C, D; A starts from the cut)
 // OUT/<arm>/sweep/lr-<rate>/   one run per rate of the sweep (the first seed)
-// OUT/<arm>/seed-<s>/          the arm's run at seed s; init/ its starting model (B, C, D),
-//                              final/ the trained model
+// OUT/<arm>/seed-<s>/          the arm's run at seed s; final/ the trained model
 // OUT/B/extend/seed-<s>/       B's run to max_multiple x the steps
 // OUT/lottery.json             the comparison (run_lottery)
-// Every run writes result.json when done (its checkpoints are then removed): a rerun reads it
-// back, and resumes a run that has none from its checkpoint.
+// Every run keeps settings.json (what it was started with) and writes result.json when done
+// (its checkpoints are then removed): a rerun with the same settings reads it back, resumes a
+// run that has none from its checkpoint, and starts afresh a run whose settings changed.
 #pragma once
 
 #include <torch/torch.h>
@@ -65,9 +66,9 @@ struct LotteryConfig {
 //   b_curve [[tokens, loss]...]},
 //  a_beats_b, a_minus_b (B's mean final loss − A's: how much lower A's is), shape (the cut's
 //  sizes), notes [...]}
-// Runs are named relative to OUT. Throws Error(kInput) when `stop` interrupts a run ("run the
-// same command again to resume"), Error(kUsage) for a bad config or an OUT made with other
-// settings.
+// Runs are named relative to OUT. A rate of the sweep that diverges has a null loss; an arm
+// that diverges at its chosen rate is an Error(kInput). Throws Error(kInput) when `stop`
+// interrupts a run ("run the same command again to resume"), Error(kUsage) for a bad config.
 Json run_lottery(const LotteryConfig& config, const std::atomic<bool>& stop);
 
 // The tokens at which `curve` ([[tokens, loss], ...], tokens increasing) first reaches `loss`,

@@ -107,10 +107,7 @@ Json task_metrics(const std::string& dir, const HeldOut& h, const ProgressiveCon
   if (!c.prompt_template.empty()) options.prompt = enc::PromptTemplate::from_file(c.prompt_template);
   options.stress = false;
   const model::LoadOptions load{torch::kFloat32, torch::Device(c.device)};
-  const Json report = enc::evaluate(items, enc::local_responder({dir, c.task_max_new_tokens, true, load}), options);
-  const Json& m = report["metrics"];
-  return {{"n", report["n"]}, {"valid_json", report["valid_json"]}, {"epr", m["epr"]},
-          {"np", m["np"]},    {"fr_pooled", m["fr_pooled"]},        {"sc", m["sc"]}};
+  return enc::headline(enc::evaluate(items, enc::local_responder({dir, c.task_max_new_tokens, true, load}), options));
 }
 
 // Distils the cut in `student` from `teacher` for the configured tokens; the trained model ends

@@ -329,17 +329,15 @@ Json lottery_stage(const Experiment& e, const RunOptions& o, const std::string& 
   l.prompt_template = e.data.prompt_template;
   l.out = dir;
   Json result;
-  bool expired = false;
+  Deadline deadline(ledger.seconds_left(), stop);
   try {
-    Deadline deadline(ledger.seconds_left(), stop);
     result = run_lottery(l, deadline.stop());
-    expired = deadline.expired();
   } catch (const Error&) {
-    if (!ledger.exhausted().empty())
-      fail(ErrorKind::kInput, "stage lottery stopped (checkpointed): the budget is spent; raise the cap and run again");
+    if (deadline.expired())
+      fail(ErrorKind::kInput, "stage lottery stopped (checkpointed): the budget is spent; raise [budget] cost_cap or "
+                              "minutes and run the same command again to resume");
     throw;
   }
-  (void)expired;
   return {{"outputs", {{"lottery", dir + "/lottery.json"}}}, {"metrics", result}};
 }
 
@@ -474,7 +472,8 @@ FeasibilityConfig plan_config(const Experiment& e, const std::string& plan_dir) 
     const int64_t lrs = std::max<int64_t>(1, static_cast<int64_t>(e.lottery.lrs.size()));
     const int64_t steps = lottery_steps(e);
     const int64_t sweep = lrs > 1 ? 4 * lrs * (e.lottery.sweep_steps > 0 ? e.lottery.sweep_steps : steps / 4) : 0;
-    const double extension = (e.lottery.max_multiple - 1) * static_cast<double>(steps);
+    // B's extension is a run of its own, with its own schedule over k times the steps.
+    const double extension = e.lottery.max_multiple > 1 ? e.lottery.max_multiple * static_cast<double>(steps) : 0;
     f.phases.push_back(phase(
         "lottery", (4 * seeds * steps + sweep + static_cast<int64_t>(extension)) * tps, true, true, true));
   }
@@ -498,6 +497,7 @@ Json run_experiment(const Experiment& e, const RunOptions& o, const std::atomic<
 
   // Phase 0 from config.json alone: the caps are checked before anything runs.
   const Json plan = feasibility(plan_config(e, run + "/plan"));
+  fs::create_directories(fs::path(run) / "plan");
   write_json(fs::path(run) / "plan" / "feasibility.json", plan);
   std::cerr << feasibility_table(plan);
   if (o.plan_only) return {{"feasibility", plan}};

@@ -42,7 +42,7 @@ void check_config(const TrainConfig& c) {
   if (!(c.kd_tau > 0)) usage("--kd-tau must be positive");
   if (c.schedule.warmup < 0 || c.schedule.warmup >= c.steps) usage("--warmup must be below --steps");
   if (c.eval_every < 0) usage("--eval-every must not be negative");
-  if ((c.eval_every > 0 || c.mix_every > 0) && c.eval_data.empty())
+  if ((c.eval_every > 0 || c.mix_every > 0 || !c.eval_at.empty()) && c.eval_data.empty())
     usage("--eval-every and --mix-every need --eval-data");
 }
 
@@ -645,12 +645,14 @@ void mix_domains(Run& run, nlohmann::json& line) {
   line["domain_weights"] = run.mix->weights;
 }
 
-// Every eval_every steps and at the last, the held-out loss: measured by the leader alone (the
-// others wait for it at the next step).
+// Every eval_every steps and at the last, and at the eval_at steps, the held-out loss: measured by
+// the leader alone (the others wait for it at the next step).
 void evaluate(Run& run, nlohmann::json& line) {
   const TrainConfig& cfg = run.cfg;
   const int64_t step = run.state.step;
-  if (cfg.eval_every <= 0 || (step % cfg.eval_every != 0 && step != cfg.steps) || !run.dp.leader()) return;
+  const bool every = cfg.eval_every > 0 && (step % cfg.eval_every == 0 || step == cfg.steps);
+  const bool at = std::find(cfg.eval_at.begin(), cfg.eval_at.end(), step) != cfg.eval_at.end();
+  if (!(every || at) || !run.dp.leader()) return;
   before_forward(run, Pass::kMeasure);
   const double eval_loss = mean_loss(run.net, run.eval_examples, run.eval_rows, cfg.seq_len, run.micro);
   line["eval_loss"] = eval_loss;

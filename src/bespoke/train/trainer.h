@@ -59,6 +59,7 @@ struct TrainConfig {
   int64_t mix_every = 0;
   std::string eval_data, reference_losses;
   int64_t eval_every = 0;          // > 0: every that many steps and at the last, the loss on eval_data
+  std::vector<int64_t> eval_at;    // and at these steps (a curve's points; the last step included)
   std::string device = "cpu";      // cpu, cuda, cuda:N
   bool bf16 = false;               // bf16 weights and activations, fp32 master weights and optimizer
   bool checkpoint_layers = false;  // recompute each layer's activations in the backward pass

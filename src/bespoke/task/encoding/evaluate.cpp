@@ -30,4 +30,10 @@ Json evaluate(const std::vector<Item>& items, const Respond& respond, const Eval
   return report;
 }
 
+Json headline(const Json& report) {
+  const Json& m = report["metrics"];
+  return {{"n", report["n"]}, {"valid_json", report["valid_json"]}, {"epr", m["epr"]},
+          {"np", m["np"]},    {"fr_pooled", m["fr_pooled"]},        {"sc", m["sc"]}};
+}
+
 }  // namespace bespoke::task::encoding

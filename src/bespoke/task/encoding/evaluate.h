@@ -22,4 +22,8 @@ struct EvalOptions {
 // result under "stress" when asked for.
 Json evaluate(const std::vector<Item>& items, const Respond& respond, const EvalOptions& options);
 
+// A report's headline numbers, for tables that compare models: n, valid_json, and the metrics'
+// epr, np, fr_pooled and sc.
+Json headline(const Json& report);
+
 }  // namespace bespoke::task::encoding
