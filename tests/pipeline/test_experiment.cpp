@@ -93,6 +93,8 @@ TEST_F(ExperimentFile, WrongTypesAndValuesNameTheKey) {
             "exp.toml: export.types: \"q2_k\" is none of f32, f16, bf16, q8_0, q4_0");
   EXPECT_EQ(refusal(valid(dir_) + "[budget]\ncost_cap = 150\n"),
             "exp.toml: budget.cost_cap: needs budget.price_per_gpu_hour to turn device-hours into money");
+  EXPECT_EQ(refusal(valid(dir_) + "[gate]\nmax_new_tokens = 100\n").rfind("exp.toml: gate.max_new_tokens: must be at least ", 0),
+            0u);
   // TOML itself: the line and column.
   EXPECT_EQ(refusal("[run]\nseed = = 1\n").rfind("exp.toml:2:", 0), 0u);
 }

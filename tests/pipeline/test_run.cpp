@@ -47,7 +47,7 @@ std::string experiment(const std::string& dir, const std::string& extra_budget =
          "[importance]\nsamples = 4\n"
          "[prune]\nmethod = \"minitron\"\ntarget = \"hidden=32,heads=2,kv_heads=1,ffn=64\"\n"
          "[recover]\nsteps = 30\nlr = 0.003\nwarmup = 2\nmix_every = 10\nsave_every = 5\n"
-         "[gate]\nitems = " + std::to_string(gate_items) + "\nmax_new_tokens = 160\nhard_targets = false\nstop = false\n"
+         "[gate]\nitems = " + std::to_string(gate_items) + "\nmax_new_tokens = 280\nhard_targets = false\nstop = false\n"
          "[lottery]\nsteps = 6\nlrs = [0.003, 0.01]\nsweep_steps = 2\nseeds = [0, 1]\neval_points = 3\nmax_multiple = 2\n"
          "[export]\ntypes = [\"f16\", \"q8_0\"]\ninterop = \"" + std::string(BESPOKE_INTEROP) + "\"\n";
 }
@@ -144,16 +144,16 @@ TEST(Run, KilledRecoveryResumesAndARerunSkipsEveryStage) {
 TEST(Run, StopsAtItsCostCapWithACheckpoint) {
   const std::string dir = test::scratch_dir("run-cap");
   const std::string exp = dir + "/exp.toml", out = dir + "/out";
-  // One money unit a second, 12 to spend: more than the stages before pretraining take on any
-  // machine this runs on, far less than the whole run.
-  std::ofstream(exp) << experiment(dir, "price_per_gpu_hour = 3600\ncost_cap = 12\nflops_per_second = 1e8\n");
+  // One money unit a second, 3 to spend: more than the stages before pretraining take on any
+  // machine this runs on, far less than the whole run (about 11 s on 2 cores).
+  std::ofstream(exp) << experiment(dir, "price_per_gpu_hour = 3600\ncost_cap = 3\nflops_per_second = 1e8\n");
   const test::CommandResult r = test::run_bespoke("run " + exp + " --out " + out + " --over-budget");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   const bool in_stage = r.err.find("(checkpointed): the budget is spent") != std::string::npos;
   const bool between = r.err.find("the cost cap is reached") != std::string::npos;
   EXPECT_TRUE(in_stage || between) << r.err;
   const nlohmann::json ledger = read_json(out + "/ledger.json");
-  EXPECT_GE(ledger["cost"].get<double>(), 11.5) << ledger.dump();
+  EXPECT_GE(ledger["cost"].get<double>(), 2.5) << ledger.dump();
   EXPECT_FALSE(fs::exists(out + "/report.json"));
   // Without --over-budget the same plan is refused before any work.
   const test::CommandResult refused = test::run_bespoke("run " + exp + " --out " + dir + "/out2");

@@ -13,6 +13,7 @@
 #include "bespoke/prune/method.h"
 #include "bespoke/prune/shape_search.h"
 #include "bespoke/prune/target.h"
+#include "bespoke/task/encoding/grammar.h"
 
 namespace bespoke::pipeline {
 namespace {
@@ -260,6 +261,10 @@ void read_gate(Table t, GateSettings& g, const std::string& dir) {
   t.get("hard_targets", g.hard_targets);
   t.get("stop", g.stop);
   t.close();
+  const int64_t shortest = static_cast<int64_t>(task::encoding::RecordGrammar().completion_length());
+  if (g.max_new_tokens < shortest)
+    t.fail_at("max_new_tokens", "must be at least " + std::to_string(shortest) +
+                                    ", the tokens the shortest record under the grammar may take");
   if (int(!g.baseline_report.empty()) + int(!g.baseline_model.empty()) + int(!g.baseline_server.empty()) > 1)
     t.fail_at("baseline_report", "give at most one of baseline_report, baseline_model, baseline_server");
 }
