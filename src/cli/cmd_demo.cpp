@@ -1,4 +1,5 @@
 // bespoke demo [--config configs/demo.toml] [--out DIR] [--check]
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -25,8 +26,10 @@ void add_demo(CLI::App& app) {
     run_experiment_file(*config, *o);
     const pipeline::Json report = nlohmann::ordered_json::parse(std::ifstream(o->out + "/report.json"));
     const pipeline::Json& c = report["checks"];
-    std::cout << "demo      parent " << c["parent_over_student"].dump() << "x the student; gate "
-              << c["gate_verdict"].dump() << "; " << c["a_vs_b"].get<std::string>() << "\n";
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.2f", c["parent_over_student"].is_number() ? c["parent_over_student"].get<double>() : 0.0);
+    std::cout << "demo      the parent has " << ratio << "x the student's parameters; gate " << c["gate_verdict"].dump()
+              << "; " << c["a_vs_b"].get<std::string>() << "\n";
     std::string failed;
     if (!pipeline::demo_checks_hold(c, &failed)) {
       std::cerr << "bespoke: demo checks failed: " << failed << "\n";

@@ -193,6 +193,21 @@ TEST(EncodingGate, NoGoWhenWorseOnMoreThanTwoMetricsOrMissingAHardTarget) {
   EXPECT_THROW(enc::gate(Json::object(), baseline), Error);
 }
 
+TEST(EncodingGate, AnExperimentsRuleSetsTheAllowanceAndTheHardTargets) {
+  const Json baseline = report_with(0.95, 0.02, 0, 3, 3, 0.97, 1.0);
+  const Json candidate = report_with(0.99, 0.0, 0, 3, 3, 0.99, 0.9);  // better but SC: a hard target missed
+  enc::GateResult r = enc::gate(candidate, baseline, {2, false});
+  EXPECT_TRUE(r.go);
+  EXPECT_EQ(r.hard_failures, std::vector<std::string>{"SC below 100%"});  // still reported
+  EXPECT_NE(enc::gate_table(r).find("hard target missed (not applied): SC below 100%\nGO\n"), std::string::npos)
+      << enc::gate_table(r);
+  // Worse on one metric, none allowed.
+  r = enc::gate(report_with(0.93, 0.02, 0, 3, 3, 0.97, 1.0), baseline, {0, true});
+  EXPECT_EQ(r.worse, 1);
+  EXPECT_FALSE(r.go);
+  EXPECT_NE(enc::gate_table(r).find("(no-go above 0)"), std::string::npos);
+}
+
 TEST(EncodingStress, TermsAreFoundIgnoringCaseInTheAsciiDump) {
   const auto& cases = enc::stress_cases();
   ASSERT_EQ(cases.size(), 7u);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "bespoke/core/atomic_file.h"
 #include "bespoke/core/error.h"
@@ -278,8 +279,8 @@ Json gate_stage(const Experiment& e, const std::string& candidate, const std::st
   const Json base = baseline_report(e, items, options, finetuned);
   write_json(fs::path(dir) / "candidate.json", cand);
   write_json(fs::path(dir) / "baseline.json", base);
-  const enc::GateResult g = enc::gate(cand, base);
-  const bool go = g.worse <= e.gate.max_worse && (!e.gate.hard_targets || g.hard_failures.empty());
+  const enc::GateResult g = enc::gate(cand, base, {static_cast<int>(e.gate.max_worse), e.gate.hard_targets});
+  const bool go = g.go;
   Json rows = Json::array();
   for (const enc::GateRow& r : g.rows)
     rows.push_back({{"metric", r.metric},
@@ -743,10 +744,15 @@ std::string run_summary(const Json& r) {
     out += line;
   }
   for (const Json& row : r["prune"]["quality"]["rows"]) {
-    std::snprintf(line, sizeof line, "quality   %-28s %12lld params (%5.1f%%)  loss cut %.3f  recovered %.3f\n",
+    std::snprintf(line, sizeof line, "quality   %-28s %12lld params (%5.1f%%)  ",
                   row["target"].is_string() ? row["target"].get<std::string>().c_str() : "base",
-                  static_cast<long long>(row["params"].get<int64_t>()), 100 * num(row["share"]), num(row["loss_pruned"]),
-                  num(row["loss"]));
+                  static_cast<long long>(row["params"].get<int64_t>()), 100 * num(row["share"]));
+    out += line;
+    if (row["loss_pruned"].is_number())
+      std::snprintf(line, sizeof line, "held-out loss %.3f after the cut, %.3f after its recovery\n", num(row["loss_pruned"]),
+                    num(row["loss"]));
+    else
+      std::snprintf(line, sizeof line, "held-out loss %.3f\n", num(row["loss"]));
     out += line;
   }
   if (r["gate"].is_object()) {
@@ -756,6 +762,8 @@ std::string run_summary(const Json& r) {
                   static_cast<long long>(r["gate"]["max_worse"].get<int64_t>()),
                   r["gate"]["baseline_from"].get<std::string>().c_str());
     out += line;
+    std::istringstream table(r["gate"].value("text", std::string()));
+    for (std::string row; std::getline(table, row);) out += "gate        " + row + "\n";
   }
   if (r["lottery"].is_object()) {
     for (const auto& [arm, a] : r["lottery"]["arms"].items()) {
@@ -779,6 +787,14 @@ std::string run_summary(const Json& r) {
                       f["llama_cpp_ok"].get<bool>() ? "ok" : "FAILED", num(f["tokens_per_s"]));
         out += line;
       }
+  if (r["export"].is_object() && r["export"]["speedup"].is_object()) {
+    out += "speed-up  the pruned GGUF over the base's, decoding in llama.cpp:";
+    for (const auto& [type, x] : r["export"]["speedup"].items()) {
+      std::snprintf(line, sizeof line, " %s %.2fx", type.c_str(), num(x));
+      out += line;
+    }
+    out += "\n";
+  }
   if (r.contains("ledger")) {
     std::snprintf(line, sizeof line, "total     %.1f minutes, %.4f device-hours, cost %.2f\n", num(r["minutes"]),
                   num(r["ledger"]["device_hours"]), num(r["ledger"]["cost"]));

@@ -42,8 +42,9 @@ std::string cell(const std::optional<double>& v) {
 
 }  // namespace
 
-GateResult gate(const Json& candidate, const Json& baseline) {
+GateResult gate(const Json& candidate, const Json& baseline, const GateRule& rule) {
   GateResult r;
+  r.rule = rule;
   r.rows = measure(candidate, "the candidate");
   const std::vector<GateRow> base = measure(baseline, "the baseline");
   for (size_t i = 0; i < r.rows.size(); ++i) {
@@ -60,7 +61,7 @@ GateResult gate(const Json& candidate, const Json& baseline) {
   if (!at(1) || *at(1) > 0.05) r.hard_failures.push_back("FR above 0.05");
   if (!at(2) || *at(2) > 0) r.hard_failures.push_back("template echo");
   if (!at(6) || *at(6) < 1.0) r.hard_failures.push_back("SC below 100%");
-  r.go = r.worse <= 2 && r.hard_failures.empty();
+  r.go = r.worse <= rule.max_worse && (!rule.hard_targets || r.hard_failures.empty());
   return r;
 }
 
@@ -72,8 +73,9 @@ std::string gate_table(const GateResult& r) {
                   cell(row.baseline).c_str(), row.higher_is_better ? "higher" : "lower", row.worse ? "yes" : "");
     out += line;
   }
-  out += "worse on " + std::to_string(r.worse) + " of 7 (no-go above 2)";
-  for (const std::string& f : r.hard_failures) out += "; hard target missed: " + f;
+  out += "worse on " + std::to_string(r.worse) + " of 7 (no-go above " + std::to_string(r.rule.max_worse) + ")";
+  for (const std::string& f : r.hard_failures)
+    out += (r.rule.hard_targets ? "; hard target missed: " : "; hard target missed (not applied): ") + f;
   out += r.go ? "\nGO\n" : "\nNO-GO\n";
   return out;
 }
