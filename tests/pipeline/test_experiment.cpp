@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "bespoke/core/error.h"
 #include "bespoke/pipeline/experiment.h"
@@ -144,6 +145,31 @@ TEST_F(ExperimentFile, PlanOverItsCapIsRefusedBeforeAnyWork) {
   const test::CommandResult unknown = test::run_bespoke("run " + dir_ + "/missing.toml --out " + out);
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("missing.toml: cannot read the experiment file"), std::string::npos) << unknown.err;
+}
+
+// The experiments shipped in configs/ read as they are, and the Phase 0 table a real one shows in
+// its comments is the table `--plan` prints from its candidates' config.json alone.
+TEST_F(ExperimentFile, ShippedExperimentsReadAndShowTheirOwnPlan) {
+  const std::string configs = std::string(BESPOKE_FIXTURES) + "/../../configs";
+  EXPECT_NO_THROW(pipeline::read_experiment(configs + "/demo.toml"));
+  const std::string real = configs + "/dense-8b-to-1.5b.toml";
+  const pipeline::Experiment e = pipeline::read_experiment(real);
+  EXPECT_EQ(e.candidates.size(), 2u);
+  const test::CommandResult plan = test::run_bespoke("run " + real + " --plan --out " + dir_ + "/plan");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  std::ifstream in(real);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::istringstream printed(plan.err);
+  int rows = 0;
+  for (std::string line; std::getline(printed, line);) {
+    if (line.rfind("rank", 0) != 0 && line.find("  llama-3.1-8b  ") == std::string::npos &&
+        line.find("  mixtral-8x7b  ") == std::string::npos)
+      continue;
+    ++rows;
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    EXPECT_NE(text.find("#   " + line + "\n"), std::string::npos) << "not in the file's comments: " << line;
+  }
+  EXPECT_EQ(rows, 3);  // the header and both candidates
 }
 
 }  // namespace
