@@ -148,6 +148,21 @@ TEST(ReportHtml, EverySectionNullStillRenders) {
   }
 }
 
+// The importance page inlined: its body, and its style with every selector scoped to it, so that
+// its curves keep their look without restyling the report's own.
+TEST(ReportHtml, ImportancePageIsInlinedWithItsStyleScoped) {
+  const std::string page = test::scratch_dir("report-importance") + "/importance.html";
+  std::ofstream(page) << "<!DOCTYPE html><html><head><style>.curve{fill:none}.tick,.label{font-size:11px}</style>"
+                         "</head><body><svg id=\"layer-chart\"></svg></body></html>";
+  Json report = full_report();
+  report["importance"] = {{"html", page}};
+  const std::string html = pipeline::render_report_html(report);
+  EXPECT_NE(html.find("<style>#importance-charts .curve{fill:none}#importance-charts .tick,#importance-charts "
+                      ".label{font-size:11px}</style><div id=\"importance-charts\"><svg id=\"layer-chart\"></svg></div>"),
+            std::string::npos)
+      << html;
+}
+
 TEST(ReportHtml, OpensInHeadlessChromium) {
   const std::string path = test::scratch_dir("report-html") + "/report.html";
   std::ofstream(path) << pipeline::render_report_html(full_report());

@@ -136,4 +136,13 @@ Json write_run_data(const DataSettings& data, uint64_t seed, const std::string& 
           {"metrics", counts}};
 }
 
+std::vector<std::string> record_texts(const Json& record) {
+  std::vector<std::string> texts;
+  if (record.contains("messages"))
+    for (const Json& m : record["messages"]) texts.push_back(m.at("content").get<std::string>());
+  else if (record.contains("text"))
+    texts.push_back(record["text"].get<std::string>());
+  return texts;
+}
+
 }  // namespace bespoke::pipeline

@@ -27,6 +27,9 @@ Json write_run_data(const DataSettings& data, uint64_t seed, const std::string& 
 std::vector<std::string> domain_names(const DataSettings& data);
 std::vector<double> domain_weights(const DataSettings& data);
 
+// A record's texts: its chat messages' contents, or its text; none for other records.
+std::vector<std::string> record_texts(const Json& record);
+
 // Text records cut from the files under `dir` ending in `suffix`.
 std::vector<std::string> text_records(const std::string& dir, const std::string& suffix, int64_t record_chars,
                                       int64_t max_records);

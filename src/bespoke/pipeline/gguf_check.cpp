@@ -9,6 +9,7 @@
 #include "bespoke/export/gguf_export.h"
 #include "bespoke/model/generate.h"
 #include "bespoke/model/load.h"
+#include "bespoke/pipeline/domains.h"
 #include "bespoke/pipeline/llama_cpp.h"
 #include "bespoke/text/tokenizer.h"
 #include "bespoke/train/data.h"
@@ -48,13 +49,7 @@ std::vector<std::string> first_record_texts(const std::string& jsonl) {
   std::ifstream in(jsonl);
   std::string line;
   std::getline(in, line);
-  const Json record = Json::parse(line);
-  std::vector<std::string> texts;
-  if (record.contains("messages"))
-    for (const Json& m : record["messages"]) texts.push_back(m.at("content").get<std::string>());
-  else if (record.contains("text"))
-    texts.push_back(record["text"].get<std::string>());
-  return texts;
+  return record_texts(Json::parse(line));
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <iostream>
 
-#include "bespoke/core/atomic_file.h"
 #include "bespoke/core/error.h"
 #include "bespoke/model/hf_config.h"
 #include "bespoke/model/hf_export.h"
@@ -37,10 +36,6 @@ Json read_json(const fs::path& path) {
   std::ifstream in(path);
   Json j = Json::parse(in, nullptr, false);
   return j.is_discarded() ? Json(nullptr) : j;
-}
-
-void write_json(const fs::path& path, const Json& j) {
-  write_file_atomic(path.string(), [&](std::ostream& out) { out << j.dump(2) << "\n"; });
 }
 
 std::string description(const std::string& arm) {

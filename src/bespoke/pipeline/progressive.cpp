@@ -19,6 +19,7 @@
 #include "bespoke/train/data.h"
 #include "bespoke/train/evaluate.h"
 #include "bespoke/train/trainer.h"
+#include "bespoke/pipeline/stage.h"
 
 namespace bespoke::pipeline {
 namespace {
@@ -32,10 +33,6 @@ void log(const std::string& line) {
 
 [[noreturn]] void bad(const std::string& why) {
   fail(ErrorKind::kInput, why);
-}
-
-void write_json(const fs::path& path, const Json& j) {
-  write_file_atomic(path.string(), [&](std::ostream& out) { out << j.dump(2) << "\n"; });
 }
 
 // The non-blank lines of a JSONL file.

@@ -39,13 +39,6 @@ std::string percent(const std::optional<double>& share) {
   return share ? format("%.1f%%", *share * 100) : kDash;
 }
 
-// "95.0% (19/20)": a share that is only meaningful together with its count.
-std::string share_of(const Json& pass, const Json& total) {
-  const std::optional<double> p = number(pass), n = number(total);
-  if (!p || !n || *n <= 0) return kDash;
-  return format("%.1f%% (%.0f/%.0f)", *p / *n * 100, *p, *n);
-}
-
 std::string yes_no(const Json& v) {
   if (!v.is_boolean()) return kDash;
   return v.get<bool>() ? "<span class=\"ok\">yes</span>" : "<span class=\"bad\">no</span>";
@@ -254,6 +247,22 @@ std::string quality_section(const Json& prune) {
   return html + "</section>";
 }
 
+// `css` (rules "a,b{...}") with each selector prefixed by `scope`, so that a page's style inlined
+// here applies to that page's part alone.
+std::string scoped_css(const std::string& css, const std::string& scope) {
+  std::string out;
+  for (size_t at = 0; at < css.size();) {
+    const size_t open = css.find('{', at), close = css.find('}', open);
+    if (open == std::string::npos || close == std::string::npos) break;
+    std::stringstream selectors(css.substr(at, open - at));
+    std::string joined;
+    for (std::string sel; std::getline(selectors, sel, ',');) joined += (joined.empty() ? "" : ",") + scope + " " + sel;
+    out += joined + css.substr(open, close - open + 1);
+    at = close + 1;
+  }
+  return out;
+}
+
 // The importance page's heatmaps, inlined with their style, scoped to their section.
 std::string importance_section(const Json& importance) {
   std::string html = "<section id=\"importance\"><h2>Phase 1: importance</h2>";
@@ -265,6 +274,9 @@ std::string importance_section(const Json& importance) {
   const std::string s = page.str();
   const size_t body = s.find("<body>"), end = s.rfind("</body>");
   if (body == std::string::npos || end == std::string::npos) return html + "</section>";
+  const size_t style = s.find("<style>"), style_end = s.find("</style>");
+  if (style != std::string::npos && style_end != std::string::npos && style_end < body)
+    html += "<style>" + scoped_css(s.substr(style + 7, style_end - style - 7), "#importance-charts") + "</style>";
   return html + "<div id=\"importance-charts\">" + s.substr(body + 6, end - body - 6) + "</div></section>";
 }
 

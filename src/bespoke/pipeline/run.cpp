@@ -35,6 +35,7 @@
 #include "bespoke/train/data.h"
 #include "bespoke/train/evaluate.h"
 #include "bespoke/train/trainer.h"
+#include "bespoke/pipeline/stage.h"
 
 namespace bespoke::pipeline {
 namespace {
@@ -44,10 +45,6 @@ namespace enc = task::encoding;
 
 void log(const std::string& line) {
   std::cerr << "[run] " << line << "\n";
-}
-
-void write_json(const fs::path& path, const Json& j) {
-  write_file_atomic(path.string(), [&](std::ostream& out) { out << j.dump(2) << "\n"; });
 }
 
 int64_t tokens_per_step(const Experiment& e) {
@@ -430,9 +427,7 @@ FeasibilityConfig plan_config(const Experiment& e, const std::string& plan_dir) 
       if (!plan_dir.empty()) {
         fs::create_directories(dir);
         const nlohmann::json base = read_json(e.scratch.tokenizer + "/config.json");
-        write_file_atomic(dir + "/config.json", [&](std::ostream& out) {
-          out << scratch_config(e.scratch, base, e.run.seq_len).dump(2) << "\n";
-        });
+        write_json(dir + "/config.json", scratch_config(e.scratch, base, e.run.seq_len));
       }
     }
     f.candidates.emplace_back(c.name, dir);

@@ -4,23 +4,20 @@
 #include <fstream>
 #include <map>
 
-#include "bespoke/core/atomic_file.h"
 #include "bespoke/core/error.h"
 #include "bespoke/core/json.h"
 #include "bespoke/model/hf_config.h"
 #include "bespoke/model/hf_export.h"
 #include "bespoke/model/load.h"
+#include "bespoke/pipeline/domains.h"
 #include "bespoke/text/bpe_trainer.h"
 #include "bespoke/text/tokenizer.h"
+#include "bespoke/pipeline/stage.h"
 
 namespace bespoke::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
-
-void write_json(const fs::path& path, const Json& j) {
-  write_file_atomic(path.string(), [&](std::ostream& out) { out << j.dump(2) << "\n"; });
-}
 
 // Sets the special-token ids in a config (config.json, generation_config.json) from `renumber`.
 void renumber_token_ids(Json& config, const std::map<int64_t, int64_t>& renumber) {
@@ -40,17 +37,12 @@ void renumber_token_ids(Json& config, const std::map<int64_t, int64_t>& renumber
   }
 }
 
-// The texts a tokenizer learns from: chat messages' contents, or a text record's text.
-std::vector<std::string> record_texts(const std::string& jsonl) {
+// The texts a tokenizer learns from, every record's.
+std::vector<std::string> file_texts(const std::string& jsonl) {
   std::vector<std::string> texts;
   std::ifstream in(jsonl);
-  for (std::string line; std::getline(in, line);) {
-    const Json record = Json::parse(line);
-    if (record.contains("messages"))
-      for (const Json& m : record["messages"]) texts.push_back(m.at("content").get<std::string>());
-    else if (record.contains("text"))
-      texts.push_back(record["text"].get<std::string>());
-  }
+  for (std::string line; std::getline(in, line);)
+    for (std::string& text : record_texts(Json::parse(line))) texts.push_back(std::move(text));
   return texts;
 }
 
@@ -69,7 +61,7 @@ Json learn_tokenizer(const Scratch& s, const std::string& train_data, const std:
   const fs::path out = fs::path(dir) / "tokenizer";
   copy_model_files(s.tokenizer, out.string());
   const Json base = read_json(out / "tokenizer.json");
-  const std::vector<std::string> texts = record_texts(train_data);
+  const std::vector<std::string> texts = file_texts(train_data);
   const Json trained =
       text::train_byte_level_bpe(base, texts, static_cast<int32_t>(s.vocab), static_cast<int32_t>(s.digits));
   write_json(out / "tokenizer.json", trained);
@@ -122,7 +114,7 @@ Json init_scratch_model(const Scratch& s, int64_t seq_len, uint64_t seed, const 
   copy_model_files(tokenizer_dir, source.string());
   nlohmann::json config = scratch_config(s, nlohmann::json::parse(std::ifstream(source / "config.json")), seq_len);
   config["vocab_size"] = nlohmann::json::parse(std::ifstream(source / "config.json"))["vocab_size"];
-  write_file_atomic((source / "config.json").string(), [&](std::ostream& out) { out << config.dump(2) << "\n"; });
+  write_json((source / "config.json").string(), config);
   model::Transformer net(model::spec_from_hf_config(config));
   torch::manual_seed(seed);
   model::init_random(net);

@@ -82,9 +82,13 @@ Json run_stage(const std::string& run_dir, const std::string& name, const Json& 
               {"outputs", result.value("outputs", Json::object())},
               {"metrics", result.value("metrics", Json::object())},
               {"seconds", seconds}};
-  write_file_atomic(manifest_path.string(), [&](std::ostream& out) { out << manifest.dump(2) << "\n"; });
+  write_json(manifest_path.string(), manifest);
   manifest["skipped"] = false;
   return manifest;
+}
+
+void write_json(const std::string& path, const Json& j) {
+  write_file_atomic(path, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
 }
 
 }  // namespace bespoke::pipeline

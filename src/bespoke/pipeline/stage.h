@@ -22,6 +22,9 @@ using StageBody = std::function<Json(const std::string& stage_dir)>;
 Json run_stage(const std::string& run_dir, const std::string& name, const Json& config,
                const std::vector<std::string>& inputs, const StageBody& body);
 
+// `j` indented into `path`, written atomically.
+void write_json(const std::string& path, const Json& j);
+
 // FNV-1a of a file's bytes, or of a directory's files (names and bytes, in name order), as hex.
 std::string content_hash(const std::string& path);
 
