@@ -14,13 +14,14 @@ with_tests=0
 
 packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-json3-dev
           libcli11-dev libgtest-dev libgmock-dev libopenblas-dev
-          libpcre2-dev libutf8proc-dev libtomlplusplus-dev
+          libpcre2-dev libutf8proc-dev libtomlplusplus-dev libcpp-httplib-dev
           libpython3-stdlib)  # Python's standard library source: the demo's general domain
 command -v node > /dev/null || packages+=(nodejs npm)
 if [ $with_tests = 1 ]; then
   packages+=(sentencepiece)  # spm_train / spm_encode / spm_decode as the SentencePiece oracle
   packages+=(clang libclang-rt-14-dev)  # libFuzzer for the parser fuzz targets (fuzz/)
   packages+=(chromium)  # the headless browser that opens the demo's HTML report (tools/interop/check_html.mjs)
+  packages+=(json-schema-test-suite)  # the oracle of the structured-output grammar (text/json_schema_grammar)
 fi
 missing=()
 for p in "${packages[@]}"; do

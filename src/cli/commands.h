@@ -24,6 +24,7 @@ void add_demo(CLI::App& app);
 void add_run(CLI::App& app);
 void add_prune(CLI::App& app);
 void add_importance(CLI::App& app);
+void add_serve(CLI::App& app);
 
 // Reads the experiment file, runs it (signals checkpoint and stop) and prints the summary.
 void run_experiment_file(const std::string& path, pipeline::RunOptions options);

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   bespoke::cli::add_run(app);
   bespoke::cli::add_prune(app);
   bespoke::cli::add_importance(app);
+  bespoke::cli::add_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {  // a command's own exit status (`gate`: 1 for no-go)

@@ -1,5 +1,6 @@
 #include "bespoke/task/encoding/respond.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -66,25 +67,39 @@ Respond server_responder(const ServerOptions& options) {
   };
 }
 
+std::vector<int32_t> turn_stop_ids(const text::Encoder& encoder) {
+  std::vector<int32_t> stop;
+  if (encoder.eos_id >= 0) stop.push_back(encoder.eos_id);
+  text::ChatFormat format;
+  try {
+    format = encoder.chat_format();
+  } catch (const Error&) {
+    return stop;  // no template: plain completions end at EOS
+  }
+  // What the template writes after a reply, if it is a special token: one that vanishes when
+  // special tokens are skipped.
+  const std::vector<text::ChatMessage> probe = {{"user", "u"}, {"assistant", "a"}};
+  text::ChatOptions opened = encoder.options;
+  opened.add_generation_prompt = true;
+  const std::string before = text::render_chat(format, {probe[0]}, opened) + "a";
+  const std::string full = text::render_chat(format, probe, encoder.options);
+  if (full.size() > before.size() && full.compare(0, before.size(), before) == 0) {
+    const std::vector<int32_t> closing = encoder.tokenizer->encode(full.substr(before.size()), false);
+    if (!closing.empty() && encoder.tokenizer->decode({closing.front()}, /*skip_special=*/true).empty() &&
+        std::find(stop.begin(), stop.end(), closing.front()) == stop.end())
+      stop.push_back(closing.front());
+  }
+  return stop;
+}
+
 Respond local_responder(const LocalOptions& options) {
   auto net = std::make_shared<model::Transformer>(model::load_model(options.model_dir, options.load));
   auto encoder = std::make_shared<text::Encoder>(options.model_dir);
   if (!encoder->tokenizer) fail(ErrorKind::kInput, options.model_dir + ": no tokenizer to evaluate with");
   const text::ChatFormat format = encoder->chat_format();
-  // The token that closes an assistant turn: what the template writes after a reply.
-  const std::vector<text::ChatMessage> probe = {{"user", "u"}, {"assistant", "a"}};
   text::ChatOptions opened = encoder->options;
   opened.add_generation_prompt = true;
-  const std::string before = text::render_chat(format, {probe[0]}, opened) + "a";
-  const std::string full = text::render_chat(format, probe, encoder->options);
-  std::vector<int32_t> stop;
-  if (encoder->eos_id >= 0) stop.push_back(encoder->eos_id);
-  if (full.size() > before.size() && full.compare(0, before.size(), before) == 0) {
-    // Only a special token: one that vanishes when special tokens are skipped.
-    const std::vector<int32_t> closing = encoder->tokenizer->encode(full.substr(before.size()), false);
-    if (!closing.empty() && encoder->tokenizer->decode({closing.front()}, /*skip_special=*/true).empty())
-      stop.push_back(closing.front());
-  }
+  const std::vector<int32_t> stop = turn_stop_ids(*encoder);
   DecodeOptions decode;
   decode.max_new_tokens = options.max_new_tokens;
   decode.constrained = options.constrained;

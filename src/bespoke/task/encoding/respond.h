@@ -9,6 +9,7 @@
 
 #include "bespoke/model/load.h"
 #include "bespoke/text/chat_template.h"
+#include "bespoke/text/encoder.h"
 
 namespace bespoke::task::encoding {
 
@@ -36,6 +37,10 @@ struct LocalOptions {
   bool constrained = false;  // decode through the record's grammar
   model::LoadOptions load;
 };
+
+// The tokens that end a reply: EOS, and the special token the chat template writes after an
+// assistant turn (Gemma's <end_of_turn>, ChatML's <|im_end|>); EOS alone without a template.
+std::vector<int32_t> turn_stop_ids(const text::Encoder& encoder);
 
 // The model's chat template renders the conversation with the generation prompt; decoding
 // stops at EOS or at the token that closes an assistant turn.

@@ -1,0 +1,213 @@
+#include "bespoke/serve/generation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "bespoke/core/error.h"
+#include "bespoke/model/generate.h"
+#include "bespoke/task/encoding/grammar.h"
+#include "bespoke/task/encoding/record.h"
+#include "bespoke/task/encoding/respond.h"
+#include "bespoke/text/json_schema_grammar.h"
+
+namespace bespoke::serve {
+namespace {
+
+namespace enc = task::encoding;
+
+class RecordConstraint : public Constraint {
+ public:
+  bool take(const std::string& bytes) override {
+    enc::RecordGrammar next = grammar_;
+    for (unsigned char b : bytes)
+      if (!next.advance(b)) return false;
+    grammar_ = next;
+    return true;
+  }
+  bool complete() const override { return grammar_.done(); }
+
+ private:
+  enc::RecordGrammar grammar_;
+};
+
+class SchemaConstraint : public Constraint {
+ public:
+  explicit SchemaConstraint(text::JsonSchemaGrammar grammar) : grammar_(std::move(grammar)), state_(grammar_.start()) {}
+  bool take(const std::string& bytes) override { return grammar_.accept(state_, bytes); }
+  bool complete() const override { return grammar_.complete(state_); }
+
+ private:
+  text::JsonSchemaGrammar grammar_;
+  text::JsonSchemaGrammar::State state_;
+};
+
+// The length of the longest prefix of `s` that ends on a whole UTF-8 character.
+size_t whole_characters(const std::string& s) {
+  size_t end = s.size(), back = 0;
+  while (back < 4 && back < end && (static_cast<unsigned char>(s[end - 1 - back]) & 0xC0) == 0x80) ++back;
+  if (back == end) return end;
+  const unsigned char lead = static_cast<unsigned char>(s[end - 1 - back]);
+  const size_t need = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
+  return back + 1 >= need ? end : end - back - 1;
+}
+
+// How much of `text`'s end could still grow into one of the stop strings.
+size_t held_for_stops(const std::string& text, const std::vector<std::string>& stops) {
+  size_t held = 0;
+  for (const std::string& stop : stops)
+    for (size_t n = std::min(stop.size() - 1, text.size()); n > held; --n)
+      if (text.compare(text.size() - n, n, stop, 0, n) == 0) {
+        held = n;
+        break;
+      }
+  return held;
+}
+
+// Token ids in the order a step tries them: by logit for greedy decoding; by a draw from the
+// tempered, top-k and top-p filtered distribution otherwise, the rest after it by logit (what a
+// grammar refuses is passed over, so the draw is renormalised over what it allows).
+std::vector<int64_t> candidates(const torch::Tensor& logits, const Sampling& s, std::mt19937_64& rng) {
+  const torch::Tensor order = std::get<1>(logits.sort(/*dim=*/0, /*descending=*/true)).contiguous();
+  const int64_t* ids = order.data_ptr<int64_t>();
+  std::vector<int64_t> out(ids, ids + order.numel());
+  if (s.temperature <= 0) return out;
+  const int64_t k = s.top_k > 0 ? std::min<int64_t>(s.top_k, logits.numel()) : logits.numel();
+  const torch::Tensor top = logits.index_select(0, order.slice(0, 0, k)).to(torch::kDouble) / s.temperature;
+  torch::Tensor p = torch::softmax(top, 0).contiguous();
+  std::vector<double> probs(p.data_ptr<double>(), p.data_ptr<double>() + k);
+  double mass = 0;
+  size_t keep = 0;
+  while (keep < probs.size() && mass < s.top_p) mass += probs[keep++];
+  probs.resize(std::max<size_t>(keep, 1));
+  // Draw without replacement: each next candidate is a draw from what is left.
+  std::vector<int64_t> drawn;
+  std::vector<double> left = probs;
+  for (size_t i = 0; i < left.size(); ++i) {
+    std::discrete_distribution<size_t> pick(left.begin(), left.end());
+    const size_t at = pick(rng);
+    drawn.push_back(out[at]);
+    left[at] = 0;
+    if (std::all_of(left.begin(), left.end(), [](double x) { return x == 0; })) break;
+  }
+  for (int64_t id : out)
+    if (std::find(drawn.begin(), drawn.end(), id) == drawn.end()) drawn.push_back(id);
+  return drawn;
+}
+
+}  // namespace
+
+std::unique_ptr<Constraint> constraint_for(const ResponseFormat& format) {
+  if (format.kind == Format::kText) return nullptr;
+  if (format.kind == Format::kJsonObject)
+    return std::make_unique<SchemaConstraint>(text::JsonSchemaGrammar::any_object());
+  if (nlohmann::json(format.schema) == nlohmann::json(enc::json_schema())) return std::make_unique<RecordConstraint>();
+  try {
+    return std::make_unique<SchemaConstraint>(text::JsonSchemaGrammar::compile(format.schema));
+  } catch (const Error& e) {
+    throw ApiError(400, std::string("response_format.json_schema: ") + e.what(), "response_format");
+  }
+}
+
+ServedModel load_served_model(const std::string& path, const model::LoadOptions& load, int64_t context) {
+  ServedModel m;
+  m.name = path.substr(path.find_last_of('/', path.size() > 1 ? path.size() - 2 : 0) + 1);
+  while (!m.name.empty() && m.name.back() == '/') m.name.pop_back();
+  m.net = model::load_model(path, load);
+  m.net->eval();
+  m.encoder = std::make_unique<text::Encoder>(path);
+  if (!m.encoder->tokenizer) fail(ErrorKind::kInput, path + ": no tokenizer to serve with");
+  m.stop_ids = enc::turn_stop_ids(*m.encoder);
+  const int64_t positions = m.net->spec().max_position;
+  if (context > positions && positions > 0)
+    fail(ErrorKind::kInput, "--ctx " + std::to_string(context) + " is above the model's " + std::to_string(positions) +
+                                " positions");
+  m.context = context > 0 ? context : positions;
+  return m;
+}
+
+Generation generate(ServedModel& m, const std::vector<int32_t>& prompt, const Sampling& s, Constraint* constraint,
+                    const std::function<bool(const std::string&)>& on_text, const std::atomic<bool>& cancel) {
+  torch::NoGradGuard no_grad;
+  Generation g;
+  g.prompt_tokens = static_cast<int64_t>(prompt.size());
+  const int64_t budget = s.max_tokens > 0 ? s.max_tokens : m.context - g.prompt_tokens;
+  std::mt19937_64 rng(s.seed ? *s.seed : std::random_device{}());
+  const text::Tokenizer& tok = *m.encoder->tokenizer;
+  const int32_t vocab = std::min<int32_t>(tok.vocab_size(), static_cast<int32_t>(m.net->spec().input_vocab_size()));
+  const torch::Device device = m.net->parameters().front().device();
+  model::Stepper stepper(m.net, torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kLong)
+                                    .unsqueeze(0)
+                                    .to(device));
+  std::string text;   // everything generated
+  size_t sent = 0;    // of it, handed on
+  g.finish_reason = "length";
+  const auto is_stop = [&](int64_t id) { return std::find(m.stop_ids.begin(), m.stop_ids.end(), id) != m.stop_ids.end(); };
+  while (g.completion_tokens < budget) {
+    if (cancel) {
+      g.cancelled = true;
+      break;
+    }
+    const torch::Tensor logits = stepper.next_logits()[0].slice(0, 0, vocab).to(torch::kFloat32).cpu();
+    int64_t chosen = -1;
+    for (int64_t id : candidates(logits, s, rng)) {
+      if (is_stop(id)) {
+        if (!constraint || constraint->complete()) chosen = id;
+        if (chosen >= 0) break;
+        continue;
+      }
+      const std::string bytes = tok.token_bytes(static_cast<int32_t>(id));
+      if (bytes.empty()) continue;  // a special token is no text
+      if (constraint && !constraint->take(bytes)) continue;
+      chosen = id;
+      text += bytes;
+      break;
+    }
+    if (chosen < 0 || is_stop(chosen)) {
+      g.finish_reason = "stop";
+      break;
+    }
+    ++g.completion_tokens;
+    stepper.append(torch::tensor({{chosen}}, torch::kLong).to(device));
+    bool stopped = constraint && constraint->complete();
+    for (const std::string& stop : s.stop)
+      if (const size_t at = text.find(stop, sent > stop.size() ? sent - stop.size() : 0); at != std::string::npos) {
+        text.resize(at);
+        stopped = true;
+      }
+    const size_t ready = stopped ? text.size() : whole_characters(text.substr(0, text.size() - held_for_stops(text, s.stop)));
+    if (ready > sent) {
+      if (!on_text(text.substr(sent, ready - sent))) {
+        g.cancelled = true;
+        break;
+      }
+      sent = ready;
+    }
+    if (stopped) {
+      g.finish_reason = "stop";
+      break;
+    }
+  }
+  if (!g.cancelled && sent < text.size()) on_text(text.substr(sent));  // what a length stop left held
+  g.text = text;
+  return g;
+}
+
+std::vector<float> embed(ServedModel& m, const std::string& text, int64_t* tokens) {
+  torch::NoGradGuard no_grad;
+  const std::vector<int32_t> ids = m.encoder->tokenizer->encode(text, true);
+  if (static_cast<int64_t>(ids.size()) > m.context)
+    throw ApiError(400, "the input is " + std::to_string(ids.size()) + " tokens, above the context of " +
+                            std::to_string(m.context), "input", "context_length_exceeded");
+  *tokens += static_cast<int64_t>(ids.size());
+  const torch::Device device = m.net->parameters().front().device();
+  const torch::Tensor h = m.net->features(
+      torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kLong).unsqueeze(0).to(device));
+  const torch::Tensor v = torch::nn::functional::normalize(h[0].to(torch::kFloat32).mean(0), 
+                                                           torch::nn::functional::NormalizeFuncOptions().dim(0))
+                              .cpu()
+                              .contiguous();
+  return {v.data_ptr<float>(), v.data_ptr<float>() + v.numel()};
+}
+
+}  // namespace bespoke::serve
