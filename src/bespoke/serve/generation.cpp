@@ -18,10 +18,11 @@ namespace enc = task::encoding;
 
 class RecordConstraint : public Constraint {
  public:
-  bool take(const std::string& bytes) override {
+  bool take(const std::string& bytes, int64_t room) override {
     enc::RecordGrammar next = grammar_;
     for (unsigned char b : bytes)
       if (!next.advance(b)) return false;
+    if (static_cast<int64_t>(next.completion_length()) > room) return false;
     grammar_ = next;
     return true;
   }
@@ -34,7 +35,7 @@ class RecordConstraint : public Constraint {
 class SchemaConstraint : public Constraint {
  public:
   explicit SchemaConstraint(text::JsonSchemaGrammar grammar) : grammar_(std::move(grammar)), state_(grammar_.start()) {}
-  bool take(const std::string& bytes) override { return grammar_.accept(state_, bytes); }
+  bool take(const std::string& bytes, int64_t) override { return grammar_.accept(state_, bytes); }
   bool complete() const override { return grammar_.complete(state_); }
 
  private:
@@ -158,7 +159,7 @@ Generation generate(ServedModel& m, const std::vector<int32_t>& prompt, const Sa
       }
       const std::string bytes = tok.token_bytes(static_cast<int32_t>(id));
       if (bytes.empty()) continue;  // a special token is no text
-      if (constraint && !constraint->take(bytes)) continue;
+      if (constraint && !constraint->take(bytes, budget - g.completion_tokens - 1)) continue;
       chosen = id;
       text += bytes;
       break;

@@ -22,8 +22,10 @@ namespace bespoke::serve {
 class Constraint {
  public:
   virtual ~Constraint() = default;
-  // Takes every byte of `bytes` and returns true, or takes none and returns false.
-  virtual bool take(const std::string& bytes) = 0;
+  // Takes every byte of `bytes` and returns true, or takes none and returns false. `room`: the
+  // tokens that may follow; a grammar that knows its shortest completion refuses bytes after
+  // which the document could no longer be finished within it (a token writes a byte at least).
+  virtual bool take(const std::string& bytes, int64_t room) = 0;
   // A whole document has been read: decoding ends here.
   virtual bool complete() const = 0;
 };

@@ -30,9 +30,14 @@ std::string request_id(const char* prefix) {
   return id;
 }
 
+// Generated text may end inside a UTF-8 character (a length stop): it is written with U+FFFD.
+std::string dump(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 void send_json(httplib::Response& res, int status, const Json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(dump(body), "application/json");
 }
 
 void send_error(httplib::Response& res, const ApiError& e) {
@@ -143,11 +148,15 @@ class Service {
     res.set_chunked_content_provider("text/event-stream", [body](size_t, httplib::DataSink& sink) {
       bool open = true;
       const auto emit = [&](const Json& event) {
-        const std::string line = "data: " + event.dump() + "\n\n";
+        const std::string line = "data: " + dump(event) + "\n\n";
         open = open && sink.write(line.data(), line.size());
         return open;
       };
-      body(emit);
+      try {
+        body(emit);
+      } catch (const std::exception& e) {  // the status is sent: end the stream with an error event
+        emit(error_body(ApiError(500, e.what(), "", "server_error")));
+      }
       if (open) {
         const std::string done = "data: [DONE]\n\n";
         sink.write(done.data(), done.size());
