@@ -55,9 +55,9 @@ expect 1 "src/bespoke/train/final.cpp:1: train -> export" "sibling"
 rm "$tmp/tree/src/bespoke/train/final.cpp"
 
 # A folder off the ladder.
-plant src/bespoke/serve/server.cpp '#include "bespoke/model/load.h"'
-expect 1 "src/bespoke/serve/server.cpp:1: serve -> model" "not on the ladder"
-rm "$tmp/tree/src/bespoke/serve/server.cpp"
+plant src/bespoke/gui/window.cpp '#include "bespoke/model/load.h"'
+expect 1 "src/bespoke/gui/window.cpp:1: gui -> model" "not on the ladder"
+rm "$tmp/tree/src/bespoke/gui/window.cpp"
 
 expect 0
 if [[ $failures -ne 0 ]]; then echo "$failures check(s) failed"; exit 1; fi

@@ -180,6 +180,21 @@ TEST_F(Server, AStreamsDeltasMakeTheWholeAnswer) {
   EXPECT_EQ(finish, whole["choices"][0]["finish_reason"]);
 }
 
+TEST_F(Server, ASeedRepeatsASampledAnswer) {
+  Json body = {{"messages", {{{"role", "user"}, {"content", "Say something."}}}}, {"max_tokens", 32},
+               {"temperature", 1.0}, {"top_p", 0.95}, {"top_k", 200}, {"seed", 5}};
+  const Json a = post("/v1/chat/completions", body), b = post("/v1/chat/completions", body);
+  EXPECT_EQ(a["choices"][0]["message"]["content"], b["choices"][0]["message"]["content"]);
+  body["seed"] = 6;
+  const Json c = post("/v1/chat/completions", body);
+  body.erase("seed");
+  body["temperature"] = 0;
+  const Json greedy = post("/v1/chat/completions", body);
+  // A random fixture's next-token distribution is nearly flat: other draws give other text.
+  EXPECT_NE(a["choices"][0]["message"]["content"], c["choices"][0]["message"]["content"]);
+  EXPECT_NE(a["choices"][0]["message"]["content"], greedy["choices"][0]["message"]["content"]);
+}
+
 TEST_F(Server, ModelsHealthEmbeddingsAndTheKey) {
   httplib::Client keyless = client(false);
   const httplib::Result health = keyless.Get("/health");

@@ -65,9 +65,9 @@ size_t held_for_stops(const std::string& text, const std::vector<std::string>& s
   return held;
 }
 
-// Token ids in the order a step tries them: by logit for greedy decoding; by a draw from the
-// tempered, top-k and top-p filtered distribution otherwise, the rest after it by logit (what a
-// grammar refuses is passed over, so the draw is renormalised over what it allows).
+// Token ids in the order a step tries them: by logit for greedy decoding; otherwise first a
+// draw from the tempered, top-k and top-p filtered distribution, then the rest by logit (so a
+// token the grammar refuses gives way to the likeliest one it allows).
 std::vector<int64_t> candidates(const torch::Tensor& logits, const Sampling& s, std::mt19937_64& rng) {
   const torch::Tensor order = std::get<1>(logits.sort(/*dim=*/0, /*descending=*/true)).contiguous();
   const int64_t* ids = order.data_ptr<int64_t>();
@@ -75,25 +75,14 @@ std::vector<int64_t> candidates(const torch::Tensor& logits, const Sampling& s, 
   if (s.temperature <= 0) return out;
   const int64_t k = s.top_k > 0 ? std::min<int64_t>(s.top_k, logits.numel()) : logits.numel();
   const torch::Tensor top = logits.index_select(0, order.slice(0, 0, k)).to(torch::kDouble) / s.temperature;
-  torch::Tensor p = torch::softmax(top, 0).contiguous();
-  std::vector<double> probs(p.data_ptr<double>(), p.data_ptr<double>() + k);
-  double mass = 0;
+  const torch::Tensor p = torch::softmax(top, 0).contiguous();
+  const double* probs = p.data_ptr<double>();
   size_t keep = 0;
-  while (keep < probs.size() && mass < s.top_p) mass += probs[keep++];
-  probs.resize(std::max<size_t>(keep, 1));
-  // Draw without replacement: each next candidate is a draw from what is left.
-  std::vector<int64_t> drawn;
-  std::vector<double> left = probs;
-  for (size_t i = 0; i < left.size(); ++i) {
-    std::discrete_distribution<size_t> pick(left.begin(), left.end());
-    const size_t at = pick(rng);
-    drawn.push_back(out[at]);
-    left[at] = 0;
-    if (std::all_of(left.begin(), left.end(), [](double x) { return x == 0; })) break;
-  }
-  for (int64_t id : out)
-    if (std::find(drawn.begin(), drawn.end(), id) == drawn.end()) drawn.push_back(id);
-  return drawn;
+  for (double mass = 0; keep < static_cast<size_t>(k) && mass < s.top_p;) mass += probs[keep++];
+  std::discrete_distribution<size_t> pick(probs, probs + std::max<size_t>(keep, 1));
+  const auto drawn = out.begin() + static_cast<std::ptrdiff_t>(pick(rng));
+  std::rotate(out.begin(), drawn, drawn + 1);  // the draw first, the others still by logit
+  return out;
 }
 
 }  // namespace

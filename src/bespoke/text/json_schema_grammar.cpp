@@ -23,14 +23,15 @@ constexpr int kMaxRefHops = 64;             // $ref / anyOf chains that read no 
 
 enum Kind : uint8_t { kDoc, kValue, kLiteral, kString, kKey, kNumber, kInteger, kArray, kObject };
 // Array and object phases.
-enum : uint8_t { kOpen, kFirst, kAfterItem, kAfterComma, kAfterKey };
+constexpr uint8_t kOpen = 0, kFirst = 1, kAfterItem = 2, kAfterComma = 3, kAfterKey = 4;
 // Number phases.
-enum : uint8_t { kStart, kMinus, kZero, kInt, kDot, kFrac, kExp, kExpSign, kExpDigits };
+constexpr uint8_t kStart = 0, kMinus = 1, kZero = 2, kInt = 3, kDot = 4, kFrac = 5, kExp = 6, kExpSign = 7,
+    kExpDigits = 8;
 // String phases: escapes, \u digits (surrogates must pair), and UTF-8 continuation bytes.
-enum : uint8_t {
-  kQuote, kChars, kEscape, kU0, kUD, kHex3, kHex2, kHex1, kHiHex2, kHiHex1, kLowSlash, kLowU,
-  kLowD, kLowC, kCont1, kCont2, kCont3, kE0, kED, kF0, kF4
-};
+constexpr uint8_t kQuote = 0, kChars = 1, kEscape = 2, kU0 = 3, kUD = 4, kHex3 = 5, kHex2 = 6, kHex1 = 7,
+    kHiHex2 = 8, kHiHex1 = 9, kLowSlash = 10, kLowU = 11, kLowD = 12, kLowC = 13, kCont1 = 14, kCont2 = 15,
+    kCont3 = 16, kE0 = 17, kED = 18, kF0 = 19, kF4 = 20, kCanon0 = 21, kCanon1 = 22, kCanon2 = 23, kCanon00 = 24,
+    kCanon01 = 25;
 constexpr uint8_t kClosed = 254, kReject = 255;  // what string_next and number_next return besides a phase
 
 Frame frame(uint8_t kind, uint32_t id = 0, uint32_t a = 0, uint32_t b = 0) {
@@ -45,8 +46,9 @@ Frame frame(uint8_t kind, uint32_t id = 0, uint32_t a = 0, uint32_t b = 0) {
 bool is_ws(uint8_t b) { return b == ' ' || b == '\n' || b == '\t' || b == '\r'; }
 bool is_hex(uint8_t b) { return (b >= '0' && b <= '9') || ((b | 0x20) >= 'a' && (b | 0x20) <= 'f'); }
 
-// The string phase after byte b. `strict`: keys compared byte for byte with declared keys,
-// where \/ and \u would spell a key two ways.
+// The string phase after byte b. `strict`: a key compared byte for byte with the declared
+// keys, so it must be written as dump() writes it: no \/, and \u only as \u00XX for control
+// characters that have no short escape.
 uint8_t string_next(uint8_t phase, uint8_t b, bool strict) {
   const auto in = [b](int lo, int hi) { return b >= lo && b <= hi; };
   const auto hex = [b](uint8_t next) { return is_hex(b) ? next : kReject; };
@@ -68,7 +70,13 @@ uint8_t string_next(uint8_t phase, uint8_t b, bool strict) {
     case kEscape:
       if (std::string_view("\"\\bfnrt").find(char(b)) != std::string_view::npos) return kChars;
       if (b == '/') return strict ? kReject : kChars;
-      return b == 'u' && !strict ? kU0 : kReject;
+      if (b != 'u') return kReject;
+      return strict ? kCanon0 : kU0;
+    case kCanon0: return b == '0' ? kCanon1 : kReject;
+    case kCanon1: return b == '0' ? kCanon2 : kReject;
+    case kCanon2: return b == '0' ? kCanon00 : b == '1' ? kCanon01 : kReject;
+    case kCanon00: return in('0', '7') || b == 'b' || b == 'e' || b == 'f' ? kChars : kReject;  // not \b \t \n \f \r
+    case kCanon01: return in('0', '9') || in('a', 'f') ? kChars : kReject;
     case kU0: return (b | 0x20) == 'd' ? kUD : hex(kHex3);
     case kUD:
       if (in('0', '7')) return kHex2;
@@ -269,7 +277,8 @@ bool conforms(const Json& v, const Json& schema, const Json& root, int budget = 
 // The keys an object schema declares, in the order the grammar expects them.
 std::vector<std::string> declared_keys(const Json& schema) {
   std::vector<std::string> keys;
-  for (const auto& [k, v] : schema.value("properties", Json::object()).items()) keys.push_back(k);
+  const Json props = schema.value("properties", Json::object());
+  for (const auto& [k, v] : props.items()) keys.push_back(k);
   for (const Json& r : schema.value("required", Json::array()))
     if (r.is_string() && std::find(keys.begin(), keys.end(), r.get<std::string>()) == keys.end())
       keys.push_back(r.get<std::string>());
@@ -434,12 +443,16 @@ class Compiler {
     check_keywords(schema, at);
     if (schema.contains("$ref")) {
       alone(schema, "$ref", {}, at);
-      unions_[id].push_back(ref(schema["$ref"], at));
+      const uint32_t target = ref(schema["$ref"], at);  // before indexing: compiling adds nodes
+      unions_[id].push_back(target);
     } else if (schema.contains("anyOf")) {
       alone(schema, "anyOf", {}, at);
       const Json& alts = schema["anyOf"];
       if (!alts.is_array() || alts.empty()) fail(ErrorKind::kInput, "json schema: anyOf must be a non-empty list at " + where(at));
-      for (size_t i = 0; i < alts.size(); ++i) unions_[id].push_back(compile(alts[i], at + "/anyOf/" + std::to_string(i)));
+      for (size_t i = 0; i < alts.size(); ++i) {
+        const uint32_t alt = compile(alts[i], at + "/anyOf/" + std::to_string(i));
+        unions_[id].push_back(alt);
+      }
     } else if (schema.contains("enum") || schema.contains("const")) {
       alone(schema, schema.contains("enum") ? "enum" : "const", {"type", "enum", "const"}, at);
       literal_values(schema, at, id);
@@ -586,7 +599,7 @@ class Compiler {
     }
     if (f.kind != kObject) return true;
     const auto& props = p_.objects[f.id].props;
-    return std::all_of(props.begin(), props.end(), [&](const Program::Prop& p) { return !p.required || ne[p.node]; });
+    return std::all_of(props.begin(), props.end(), [&](const Program::Prop& p) { return !p.required || (p.node != kNone && ne[p.node]); });
   }
 
   // Which nodes match some finite document: the least fixpoint, so that a recursion with no

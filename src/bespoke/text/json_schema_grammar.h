@@ -18,8 +18,9 @@
 //   - Declared keys (properties, then required keys that properties lacks) come in that order,
 //     each at most once, required ones never skipped, each written as its compact JSON
 //     (nlohmann dump()). Unless additionalProperties is false, any other members may follow;
-//     their keys must differ from every declared key, and so may not use \/ or \u escapes
-//     (which keeps that comparison exact) when the object declares keys.
+//     their keys must differ from every declared key, and so, when the object declares keys,
+//     must be written as dump() writes them (no \/; \u only for control characters, as
+//     \u00XX), which keeps that comparison exact.
 //   - Whitespace (space, \t, \n, \r) between tokens: at most kJsonMaxWhitespace bytes a run.
 //   - Numbers: JSON's grammar; "integer" is -?(0|[1-9][0-9]*). At most kJsonMaxDigits digits in
 //     each of the integer, fraction and exponent runs.
