@@ -1,12 +1,14 @@
 // The schema becomes a table of nodes: each node lists the frames that can start one of its
 // values (anyOf and $ref are flattened into that list), and object/array specs hold the rest.
 // A state is a set of parse stacks; each byte advances every stack, forking where the grammar
-// is ambiguous (an anyOf, an optional key, a number that may end), and dead stacks drop out.
+// is ambiguous (an anyOf, a declared or another key, a number or enum value that may end), and
+// dead stacks drop out.
 #include "bespoke/text/json_schema_grammar.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <set>
 
 #include "bespoke/core/error.h"
@@ -21,30 +23,29 @@ constexpr uint32_t kNone = UINT32_MAX;
 constexpr size_t kMaxLiteral = UINT16_MAX;  // a literal position must fit Frame::c
 constexpr int kMaxRefHops = 64;             // $ref / anyOf chains that read no input
 
-enum Kind : uint8_t { kDoc, kValue, kLiteral, kString, kKey, kNumber, kInteger, kArray, kObject };
+enum Kind : uint8_t { kDoc, kValue, kLiteral, kMember, kString, kKey, kNumber, kInteger, kArray, kObject };
 // Array and object phases.
 constexpr uint8_t kOpen = 0, kFirst = 1, kAfterItem = 2, kAfterComma = 3, kAfterKey = 4;
 // Number phases.
 constexpr uint8_t kStart = 0, kMinus = 1, kZero = 2, kInt = 3, kDot = 4, kFrac = 5, kExp = 6, kExpSign = 7,
-    kExpDigits = 8;
+                  kExpDigits = 8;
 // String phases: escapes, \u digits (surrogates must pair), and UTF-8 continuation bytes.
-constexpr uint8_t kQuote = 0, kChars = 1, kEscape = 2, kU0 = 3, kUD = 4, kHex3 = 5, kHex2 = 6, kHex1 = 7,
-    kHiHex2 = 8, kHiHex1 = 9, kLowSlash = 10, kLowU = 11, kLowD = 12, kLowC = 13, kCont1 = 14, kCont2 = 15,
-    kCont3 = 16, kE0 = 17, kED = 18, kF0 = 19, kF4 = 20, kCanon0 = 21, kCanon1 = 22, kCanon2 = 23, kCanon00 = 24,
-    kCanon01 = 25;
+constexpr uint8_t kQuote = 0, kChars = 1, kEscape = 2, kU0 = 3, kUD = 4, kHex3 = 5, kHex2 = 6, kHex1 = 7, kHiHex2 = 8,
+                  kHiHex1 = 9, kLowSlash = 10, kLowU = 11, kLowD = 12, kLowC = 13, kCont1 = 14, kCont2 = 15,
+                  kCont3 = 16, kE0 = 17, kED = 18, kF0 = 19, kF4 = 20, kCanon0 = 21, kCanon1 = 22, kCanon2 = 23,
+                  kCanon00 = 24, kCanon01 = 25;
 constexpr uint8_t kClosed = 254, kReject = 255;  // what string_next and number_next return besides a phase
 
 Frame frame(uint8_t kind, uint32_t id = 0, uint32_t a = 0, uint32_t b = 0) {
-  Frame f;
-  f.kind = kind;
-  f.id = id;
-  f.a = a;
-  f.b = b;
-  return f;
+  return Frame{id, a, b, 0, kind, 0};
 }
 
-bool is_ws(uint8_t b) { return b == ' ' || b == '\n' || b == '\t' || b == '\r'; }
-bool is_hex(uint8_t b) { return (b >= '0' && b <= '9') || ((b | 0x20) >= 'a' && (b | 0x20) <= 'f'); }
+bool is_ws(uint8_t b) {
+  return b == ' ' || b == '\n' || b == '\t' || b == '\r';
+}
+bool is_hex(uint8_t b) {
+  return (b >= '0' && b <= '9') || ((b | 0x20) >= 'a' && (b | 0x20) <= 'f');
+}
 
 // The string phase after byte b. `strict`: a key compared byte for byte with the declared
 // keys, so it must be written as dump() writes it: no \/, and \u only as \u00XX for control
@@ -54,7 +55,8 @@ uint8_t string_next(uint8_t phase, uint8_t b, bool strict) {
   const auto hex = [b](uint8_t next) { return is_hex(b) ? next : kReject; };
   const auto cont = [&](int lo, int hi, uint8_t next) { return in(lo, hi) ? next : kReject; };
   switch (phase) {
-    case kQuote: return b == '"' ? kChars : kReject;
+    case kQuote:
+      return b == '"' ? kChars : kReject;
     case kChars:
       if (b == '"') return kClosed;
       if (b == '\\') return kEscape;
@@ -72,31 +74,53 @@ uint8_t string_next(uint8_t phase, uint8_t b, bool strict) {
       if (b == '/') return strict ? kReject : kChars;
       if (b != 'u') return kReject;
       return strict ? kCanon0 : kU0;
-    case kCanon0: return b == '0' ? kCanon1 : kReject;
-    case kCanon1: return b == '0' ? kCanon2 : kReject;
-    case kCanon2: return b == '0' ? kCanon00 : b == '1' ? kCanon01 : kReject;
-    case kCanon00: return in('0', '7') || b == 'b' || b == 'e' || b == 'f' ? kChars : kReject;  // not \b \t \n \f \r
-    case kCanon01: return in('0', '9') || in('a', 'f') ? kChars : kReject;
-    case kU0: return (b | 0x20) == 'd' ? kUD : hex(kHex3);
+    case kCanon0:
+      return b == '0' ? kCanon1 : kReject;
+    case kCanon1:
+      return b == '0' ? kCanon2 : kReject;
+    case kCanon2:
+      return b == '0' ? kCanon00 : b == '1' ? kCanon01 : kReject;
+    case kCanon00:
+      return in('0', '7') || b == 'b' || b == 'e' || b == 'f' ? kChars : kReject;  // not \b \t \n \f \r
+    case kCanon01:
+      return in('0', '9') || in('a', 'f') ? kChars : kReject;
+    case kU0:
+      return (b | 0x20) == 'd' ? kUD : hex(kHex3);
     case kUD:
       if (in('0', '7')) return kHex2;
       return in('8', '9') || in('a', 'b') || in('A', 'B') ? kHiHex2 : kReject;  // a lone low surrogate: no
-    case kHex3: return hex(kHex2);
-    case kHex2: return hex(kHex1);
-    case kHex1: return hex(kChars);
-    case kHiHex2: return hex(kHiHex1);
-    case kHiHex1: return hex(kLowSlash);
-    case kLowSlash: return b == '\\' ? kLowU : kReject;
-    case kLowU: return b == 'u' ? kLowD : kReject;
-    case kLowD: return (b | 0x20) == 'd' ? kLowC : kReject;
-    case kLowC: return in('c', 'f') || in('C', 'F') ? kHex2 : kReject;
-    case kCont1: return cont(0x80, 0xBF, kChars);
-    case kCont2: return cont(0x80, 0xBF, kCont1);
-    case kCont3: return cont(0x80, 0xBF, kCont2);
-    case kE0: return cont(0xA0, 0xBF, kCont1);  // below A0: overlong
-    case kED: return cont(0x80, 0x9F, kCont1);  // above 9F: a surrogate
-    case kF0: return cont(0x90, 0xBF, kCont2);  // below 90: overlong
-    case kF4: return cont(0x80, 0x8F, kCont2);  // above 8F: past U+10FFFF
+    case kHex3:
+      return hex(kHex2);
+    case kHex2:
+      return hex(kHex1);
+    case kHex1:
+      return hex(kChars);
+    case kHiHex2:
+      return hex(kHiHex1);
+    case kHiHex1:
+      return hex(kLowSlash);
+    case kLowSlash:
+      return b == '\\' ? kLowU : kReject;
+    case kLowU:
+      return b == 'u' ? kLowD : kReject;
+    case kLowD:
+      return (b | 0x20) == 'd' ? kLowC : kReject;
+    case kLowC:
+      return in('c', 'f') || in('C', 'F') ? kHex2 : kReject;
+    case kCont1:
+      return cont(0x80, 0xBF, kChars);
+    case kCont2:
+      return cont(0x80, 0xBF, kCont1);
+    case kCont3:
+      return cont(0x80, 0xBF, kCont2);
+    case kE0:
+      return cont(0xA0, 0xBF, kCont1);  // below A0: overlong
+    case kED:
+      return cont(0x80, 0x9F, kCont1);  // above 9F: a surrogate
+    case kF0:
+      return cont(0x90, 0xBF, kCont2);  // below 90: overlong
+    case kF4:
+      return cont(0x80, 0x8F, kCont2);  // above 8F: past U+10FFFF
   }
   return kReject;
 }
@@ -128,20 +152,25 @@ uint8_t number_next(uint8_t phase, uint8_t b, bool integer, uint16_t& digits) {
       if (integer) return kReject;
       if (b == '.') return kDot;
       return exp ? kExp : kReject;
-    case kDot: return digit ? first(kFrac) : kReject;
+    case kDot:
+      return digit ? first(kFrac) : kReject;
     case kFrac:
       if (digit) return more(kFrac);
       return exp ? kExp : kReject;
     case kExp:
       if (b == '+' || b == '-') return kExpSign;
       [[fallthrough]];
-    case kExpSign: return digit ? first(kExpDigits) : kReject;
-    case kExpDigits: return digit ? more(kExpDigits) : kReject;
+    case kExpSign:
+      return digit ? first(kExpDigits) : kReject;
+    case kExpDigits:
+      return digit ? more(kExpDigits) : kReject;
   }
   return kReject;
 }
 
-bool number_final(uint8_t phase) { return phase == kZero || phase == kInt || phase == kFrac || phase == kExpDigits; }
+bool number_final(uint8_t phase) {
+  return phase == kZero || phase == kInt || phase == kFrac || phase == kExpDigits;
+}
 
 // Narrows [lo, hi), sorted literals that share their first `pos` bytes, to those whose byte at
 // `pos` is b. A literal of exactly `pos` bytes sorts first and drops out.
@@ -153,56 +182,23 @@ void narrow(const std::vector<std::string>& lits, uint32_t& lo, uint32_t& hi, si
   hi = uint32_t(std::partition_point(first, last, upto) - lits.begin());
 }
 
-// ---- compact serialization, shared by enum/const literals and canonical_json ----
-
-void write_compact(const Json& v, bool sorted, std::string& out);
-
-void write_number(const Json& v, std::string& out) {
+// `v` with integral floats as integers (below 2^53, where that is exact), so 1.0 matches 1.
+Json normalized(const Json& v) {
   if (v.is_number_float()) {
     const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {  // 2^53: exact
-      out += std::to_string(int64_t(d));
-      return;
-    }
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) return int64_t(d);
   }
-  out += v.dump();
+  if (!v.is_structured()) return v;
+  Json out = v;
+  for (Json& e : out) e = normalized(e);
+  return out;
 }
 
-void write_object(const Json& v, bool sorted, std::string& out) {
-  std::vector<std::string> keys;
-  for (const auto& [k, e] : v.items()) keys.push_back(k);
-  if (sorted) std::sort(keys.begin(), keys.end());
-  out += '{';
-  for (size_t i = 0; i < keys.size(); ++i) {
-    out += (i ? "," : "") + Json(keys[i]).dump() + ":";
-    write_compact(v.at(keys[i]), sorted, out);
-  }
-  out += '}';
-}
-
-void write_compact(const Json& v, bool sorted, std::string& out) {
-  if (v.is_number()) return write_number(v, out);
-  if (v.is_object()) return write_object(v, sorted, out);
-  if (!v.is_array()) {
-    out += v.dump();
-    return;
-  }
-  out += '[';
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ',';
-    write_compact(v[i], sorted, out);
-  }
-  out += ']';
-}
-
-// The form in which enum/const values are matched: equal JSON values give equal bytes.
+// The form in which enum/const values are matched: compact, keys sorted (nlohmann::json keeps
+// them so), so that equal JSON values give equal bytes.
 std::string literal_text(const Json& v) {
-  std::string s;
-  write_compact(v, true, s);
-  return s;
+  return nlohmann::json(normalized(v)).dump();
 }
-
-// ---- a structural validator over the subset, for enum/const filtering and canonical_json ----
 
 std::string percent_decode(const std::string& s) {
   std::string out;
@@ -216,6 +212,8 @@ std::string percent_decode(const std::string& s) {
   }
   return out;
 }
+
+// ---- a structural validator over the subset, for enum/const filtering and canonical_json ----
 
 // Follows $ref to the schema it names; nullptr where it does not resolve (or loops).
 const Json* follow(const Json* s, const Json& root) {
@@ -233,7 +231,8 @@ const Json* follow(const Json* s, const Json& root) {
 }
 
 bool type_matches(const Json& v, const std::string& t) {
-  if (t == "integer") return v.is_number_integer() || (v.is_number_float() && v.get<double>() == std::floor(v.get<double>()));
+  if (t == "integer")
+    return v.is_number_integer() || (v.is_number_float() && v.get<double>() == std::floor(v.get<double>()));
   return (t == "number" && v.is_number()) || (t == "string" && v.is_string()) || (t == "boolean" && v.is_boolean()) ||
          (t == "null" && v.is_null()) || (t == "object" && v.is_object()) || (t == "array" && v.is_array());
 }
@@ -246,8 +245,8 @@ bool conforms(const Json& v, const Json& schema, const Json& root, int budget = 
   if (!s->is_object()) return false;
   const Json any = true;
   const auto child = [&](const Json& e, const Json& sub) { return conforms(e, sub, root); };
-  if (s->contains("anyOf") &&
-      std::none_of((*s)["anyOf"].begin(), (*s)["anyOf"].end(), [&](const Json& alt) { return conforms(v, alt, root, budget - 1); }))
+  if (s->contains("anyOf") && std::none_of((*s)["anyOf"].begin(), (*s)["anyOf"].end(),
+                                           [&](const Json& alt) { return conforms(v, alt, root, budget - 1); }))
     return false;
   if (s->contains("const") && literal_text((*s)["const"]) != literal_text(v)) return false;
   if (s->contains("enum") && std::none_of((*s)["enum"].begin(), (*s)["enum"].end(),
@@ -256,7 +255,8 @@ bool conforms(const Json& v, const Json& schema, const Json& root, int budget = 
   if (s->contains("type")) {
     const Json& t = (*s)["type"];
     const Json types = t.is_array() ? t : Json::array({t});
-    if (std::none_of(types.begin(), types.end(), [&](const Json& n) { return n.is_string() && type_matches(v, n.get<std::string>()); }))
+    if (std::none_of(types.begin(), types.end(),
+                     [&](const Json& n) { return n.is_string() && type_matches(v, n.get<std::string>()); }))
       return false;
   }
   if (v.is_array()) {
@@ -287,13 +287,13 @@ std::vector<std::string> declared_keys(const Json& schema) {
 
 void write_canonical(const Json& v, const Json& schema, const Json& root, std::string& out, int budget) {
   const Json* s = follow(&schema, root);
-  if (!s || !s->is_object() || budget == 0) return write_compact(v, false, out);
+  if (!s || !s->is_object() || budget == 0) return void(out += normalized(v).dump());
   if (s->contains("anyOf") && (*s)["anyOf"].is_array() && !(*s)["anyOf"].empty()) {
     const Json& alts = (*s)["anyOf"];
     const auto fit = std::find_if(alts.begin(), alts.end(), [&](const Json& alt) { return conforms(v, alt, root); });
     return write_canonical(v, fit == alts.end() ? alts[0] : *fit, root, out, budget - 1);
   }
-  if (s->contains("enum") || s->contains("const")) return write_compact(v, true, out);
+  if (s->contains("enum") || s->contains("const")) return void(out += literal_text(v));
   const Json any = true;
   if (v.is_array()) {
     const Json& items = s->contains("items") && !(*s)["items"].is_array() ? (*s)["items"] : any;
@@ -305,7 +305,7 @@ void write_canonical(const Json& v, const Json& schema, const Json& root, std::s
     out += ']';
     return;
   }
-  if (!v.is_object()) return write_compact(v, false, out);
+  if (!v.is_object()) return void(out += normalized(v).dump());
   const Json props = s->value("properties", Json::object());
   const Json additional = s->value("additionalProperties", any);
   const std::vector<std::string> declared = declared_keys(*s);
@@ -336,11 +336,11 @@ struct JsonSchemaGrammar::Program {
     bool required;
   };
   struct ObjectSpec {
-    std::vector<Prop> props;             // declared keys, in order
-    uint32_t keys = 0;                   // literals[keys + j] is key j, quoted
-    uint32_t sorted_lo = 0, sorted_hi = 0;  // the same keys sorted, to refuse them as other keys
-    uint32_t additional = kNone;         // the node of other members' values, or none allowed
-    std::vector<uint32_t> next_required;  // [j]: the first required key at or after j, or size
+    std::vector<Prop> props;                // declared keys, in order
+    uint32_t sorted_lo = 0, sorted_hi = 0;  // literals: the declared keys quoted, sorted
+    std::vector<uint32_t> sorted_index;     // [i]: the declared index of sorted key i
+    uint32_t additional = kNone;            // the node of other members' values, or none allowed
+    std::vector<uint32_t> next_required;    // [j]: the first required key at or after j, or size
   };
   std::vector<Node> nodes;
   std::vector<ArraySpec> arrays;
@@ -353,7 +353,9 @@ namespace {
 
 using Program = JsonSchemaGrammar::Program;
 
-std::string where(const std::string& at) { return at.empty() ? "the root" : at; }
+std::string where(const std::string& at) {
+  return at.empty() ? "the root" : at;
+}
 
 std::string pointer_token(const std::string& key) {
   std::string t;
@@ -361,11 +363,11 @@ std::string pointer_token(const std::string& key) {
   return t;
 }
 
-
-const std::set<std::string> kAnnotations = {"title", "description", "$schema", "$id", "default",
-                                            "examples", "$comment", "$defs", "definitions"};
-const std::set<std::string> kKeywords = {"type", "properties", "required", "additionalProperties", "items",
-                                         "minItems", "maxItems", "enum", "const", "anyOf", "$ref"};
+const std::set<std::string> kAnnotations = {"title",    "description", "$schema", "$id",        "default",
+                                            "examples", "$comment",    "$defs",   "definitions"};
+const std::set<std::string> kKeywords = {"type",  "properties", "required", "additionalProperties",
+                                         "items", "minItems",   "maxItems", "enum",
+                                         "const", "anyOf",      "$ref"};
 
 class Compiler {
  public:
@@ -399,17 +401,12 @@ class Compiler {
     p_.literals.push_back(std::move(text));
   }
 
-  // Adds the texts as a sorted set of literals; returns the first.
-  uint32_t add_literals(std::vector<std::string> texts) {
+  // The start frame of a value that is one of `texts`, kept sorted for narrow().
+  Frame literal_start(std::vector<std::string> texts) {
     std::sort(texts.begin(), texts.end());
     texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
     const uint32_t lo = uint32_t(p_.literals.size());
     for (std::string& t : texts) add_literal(std::move(t));
-    return lo;
-  }
-
-  Frame literal_start(std::vector<std::string> texts) {
-    const uint32_t lo = add_literals(std::move(texts));
     return frame(kLiteral, 0, lo, uint32_t(p_.literals.size()));
   }
 
@@ -417,14 +414,17 @@ class Compiler {
   Frame add_object(const std::vector<std::pair<std::string, Program::Prop>>& props, uint32_t additional) {
     Program::ObjectSpec s;
     s.additional = additional;
-    s.keys = uint32_t(p_.literals.size());
     std::vector<std::string> quoted;
     for (const auto& [name, prop] : props) {
       quoted.push_back(Json(name).dump());
-      add_literal(quoted.back());
       s.props.push_back(prop);
     }
-    s.sorted_lo = add_literals(quoted);
+    s.sorted_index.resize(props.size());
+    std::iota(s.sorted_index.begin(), s.sorted_index.end(), 0);
+    std::sort(s.sorted_index.begin(), s.sorted_index.end(),
+              [&](uint32_t x, uint32_t y) { return quoted[x] < quoted[y]; });
+    s.sorted_lo = uint32_t(p_.literals.size());
+    for (uint32_t j : s.sorted_index) add_literal(quoted[j]);
     s.sorted_hi = uint32_t(p_.literals.size());
     p_.objects.push_back(std::move(s));
     return frame(kObject, uint32_t(p_.objects.size() - 1));
@@ -439,7 +439,8 @@ class Compiler {
       if (schema.get<bool>()) unions_[id].push_back(any_);
       return id;
     }
-    if (!schema.is_object()) fail(ErrorKind::kInput, "json schema: a schema must be an object or a boolean at " + where(at));
+    if (!schema.is_object())
+      fail(ErrorKind::kInput, "json schema: a schema must be an object or a boolean at " + where(at));
     check_keywords(schema, at);
     if (schema.contains("$ref")) {
       alone(schema, "$ref", {}, at);
@@ -448,7 +449,8 @@ class Compiler {
     } else if (schema.contains("anyOf")) {
       alone(schema, "anyOf", {}, at);
       const Json& alts = schema["anyOf"];
-      if (!alts.is_array() || alts.empty()) fail(ErrorKind::kInput, "json schema: anyOf must be a non-empty list at " + where(at));
+      if (!alts.is_array() || alts.empty())
+        fail(ErrorKind::kInput, "json schema: anyOf must be a non-empty list at " + where(at));
       for (size_t i = 0; i < alts.size(); ++i) {
         const uint32_t alt = compile(alts[i], at + "/anyOf/" + std::to_string(i));
         unions_[id].push_back(alt);
@@ -474,7 +476,8 @@ class Compiler {
   }
 
   // Refuses constraints beside `keyword` other than `allowed`: they would have to intersect.
-  void alone(const Json& schema, const std::string& keyword, const std::set<std::string>& allowed, const std::string& at) {
+  void alone(const Json& schema, const std::string& keyword, const std::set<std::string>& allowed,
+             const std::string& at) {
     for (const auto& [k, v] : schema.items())
       if (k != keyword && kKeywords.count(k) && !allowed.count(k))
         fail(ErrorKind::kUnsupported,
@@ -491,8 +494,7 @@ class Compiler {
     try {
       const Json::json_pointer p(pointer);
       if (root_.contains(p)) return compile(root_.at(p), pointer);
-    } catch (const nlohmann::json::exception&) {
-    }
+    } catch (const nlohmann::json::exception&) {}
     fail(ErrorKind::kInput, "json schema: $ref \"" + text + "\" does not resolve at " + where(at));
   }
 
@@ -512,10 +514,11 @@ class Compiler {
   uint32_t type_mask(const Json& schema, const std::string& at) {
     if (!schema.contains("type")) return 127;
     const Json& t = schema["type"];
-    if (!t.is_string() && !t.is_array()) fail(ErrorKind::kInput, "json schema: type must be a name or a list at " + where(at));
-    static const std::map<std::string, uint32_t> bits = {{"null", kNullBit},   {"boolean", kBoolBit}, {"integer", kIntBit},
-                                                         {"number", kNumBit},  {"string", kStrBit},   {"array", kArrBit},
-                                                         {"object", kObjBit}};
+    if (!t.is_string() && !t.is_array())
+      fail(ErrorKind::kInput, "json schema: type must be a name or a list at " + where(at));
+    static const std::map<std::string, uint32_t> bits = {
+        {"null", kNullBit},  {"boolean", kBoolBit}, {"integer", kIntBit}, {"number", kNumBit},
+        {"string", kStrBit}, {"array", kArrBit},    {"object", kObjBit}};
     uint32_t mask = 0;
     for (const Json& n : t.is_array() ? t : Json::array({t})) {
       const auto it = n.is_string() ? bits.find(n.get<std::string>()) : bits.end();
@@ -557,7 +560,8 @@ class Compiler {
     const Json& props = schema.contains("properties") ? schema["properties"] : Json::object();
     const Json& required = schema.contains("required") ? schema["required"] : Json::array();
     if (!props.is_object()) fail(ErrorKind::kInput, "json schema: properties must be an object at " + where(at));
-    if (!required.is_array() || !std::all_of(required.begin(), required.end(), [](const Json& r) { return r.is_string(); }))
+    if (!required.is_array() ||
+        !std::all_of(required.begin(), required.end(), [](const Json& r) { return r.is_string(); }))
       fail(ErrorKind::kInput, "json schema: required must be a list of names at " + where(at));
     if (props.empty() && required.empty() && !schema.contains("additionalProperties")) return any_object_;
     const uint32_t additional = !schema.contains("additionalProperties") ? any_
@@ -567,8 +571,9 @@ class Compiler {
     std::vector<std::pair<std::string, Program::Prop>> declared;
     for (const std::string& k : declared_keys(schema)) {
       const bool is_required = std::find(required.begin(), required.end(), k) != required.end();
-      const uint32_t node = props.contains(k) ? compile(props[k], at + "/properties/" + pointer_token(k))
-                                              : additional == kNone ? empty_ : additional;
+      const uint32_t node = props.contains(k)     ? compile(props[k], at + "/properties/" + pointer_token(k))
+                            : additional == kNone ? empty_
+                                                  : additional;
       declared.push_back({k, {node, is_required}});
     }
     return add_object(declared, additional);
@@ -599,7 +604,8 @@ class Compiler {
     }
     if (f.kind != kObject) return true;
     const auto& props = p_.objects[f.id].props;
-    return std::all_of(props.begin(), props.end(), [&](const Program::Prop& p) { return !p.required || (p.node != kNone && ne[p.node]); });
+    return std::all_of(props.begin(), props.end(),
+                       [&](const Program::Prop& p) { return !p.required || (p.node != kNone && ne[p.node]); });
   }
 
   // Which nodes match some finite document: the least fixpoint, so that a recursion with no
@@ -638,7 +644,7 @@ class Compiler {
 
   const Json& root_;
   Program p_;
-  std::map<std::string, uint32_t> memo_;        // JSON pointer -> node
+  std::map<std::string, uint32_t> memo_;       // JSON pointer -> node
   std::vector<std::vector<uint32_t>> unions_;  // node -> nodes whose values it also accepts
   Frame null_, bool_, any_array_, any_object_;
   uint32_t any_ = 0, empty_ = 0;
@@ -653,15 +659,24 @@ class Stepper {
 
   void feed(size_t base) {
     switch (out_.back().kind) {
-      case kDoc: return whitespace(base);
-      case kValue: return value(base);
-      case kLiteral: return literal(base);
+      case kDoc:
+        return whitespace(base);
+      case kValue:
+        return value(base);
+      case kLiteral:
+        return literal(base);
+      case kMember:
+        return member(base);
       case kString:
-      case kKey: return string(base);
+      case kKey:
+        return string(base);
       case kNumber:
-      case kInteger: return number(base);
-      case kArray: return array(base);
-      case kObject: return object(base);
+      case kInteger:
+        return number(base);
+      case kArray:
+        return array(base);
+      case kObject:
+        return object(base);
     }
   }
 
@@ -791,26 +806,51 @@ class Stepper {
     push_value(f.b);
   }
 
-  // A key starts: one of the declared keys from the next one up to the next required one, or,
-  // when none is required any more, another key.
+  // The declared keys that may come next: from the next one up to the next required one.
+  static uint32_t window_end(const Program::ObjectSpec& s, uint32_t from) {
+    return std::min(s.next_required[from] + 1, uint32_t(s.props.size()));
+  }
+
+  // The declared key of sorted literal i, if it may come next and can have a value.
+  static uint32_t candidate(const Program::ObjectSpec& s, uint32_t from, uint32_t i) {
+    const uint32_t j = s.sorted_index[i - s.sorted_lo];
+    return j >= from && j < window_end(s, from) && s.props[j].node != kNone ? j : kNone;
+  }
+
+  // A key starts: a declared one that may come next, or, when no required key is left,
+  // another key.
   void key(size_t base, const Program::ObjectSpec& s) {
     const uint32_t n = uint32_t(s.props.size()), from = out_.back().a;
-    const uint32_t to = std::min(s.next_required[from] + 1, n);
+    bool declared = false;
+    for (uint32_t i = s.sorted_lo; i < s.sorted_hi && !declared; ++i) declared = candidate(s, from, i) != kNone;
     const bool other = s.next_required[from] == n && s.additional != kNone;
-    fork(base, to - from + other, [&](size_t at, size_t i) {
+    fork(base, size_t(declared) + other, [&](size_t at, size_t i) {
       Frame& obj = out_.back();
-      const uint32_t j = from + uint32_t(i);
       obj.phase = kAfterKey, obj.c = 0;
-      if (j < to) {
-        if (s.props[j].node == kNone) return drop(at);
-        obj.a = j + 1, obj.b = s.props[j].node;
-        out_.push_back(frame(kLiteral, 0, s.keys + j, s.keys + j + 1));
+      if (declared && i == 0) {
+        out_.push_back(frame(kMember, 0, s.sorted_lo, s.sorted_hi));
       } else {
         obj.a = n, obj.b = s.additional;
         out_.push_back(n ? frame(kKey, 0, s.sorted_lo, s.sorted_hi) : frame(kString));
       }
       feed(at);
     });
+  }
+
+  // A declared key is being read, all candidates at once: [a, b) are the sorted keys that
+  // match its first c bytes. Once one is read whole, the object below learns which it was.
+  void member(size_t base) {
+    Frame& f = out_.back();
+    const Frame& obj = out_[out_.size() - 2];
+    const Program::ObjectSpec& s = p_.objects[obj.id];
+    narrow(p_.literals, f.a, f.b, f.c, byte_);
+    ++f.c;
+    uint32_t j = kNone;
+    for (uint32_t i = f.a; i < f.b && j == kNone; ++i) j = candidate(s, obj.a, i);
+    if (j == kNone) return drop(base);
+    if (f.b - f.a > 1 || p_.literals[f.a].size() > f.c) return;
+    out_.pop_back();
+    out_.back().a = j + 1, out_.back().b = s.props[j].node;
   }
 
   const Program& p_;
@@ -839,7 +879,8 @@ size_t dedupe(std::vector<Frame>& frames) {
   for (const auto& span : spans) {
     const size_t b = span.first, e = span.second;
     const auto same = [&](const std::pair<size_t, size_t>& u) {
-      return u.second - u.first == e - b && std::equal(frames.begin() + long(b), frames.begin() + long(e), frames.begin() + long(u.first));
+      return u.second - u.first == e - b &&
+             std::equal(frames.begin() + long(b), frames.begin() + long(e), frames.begin() + long(u.first));
     };
     if (std::any_of(unique.begin(), unique.end(), same)) continue;
     unique.emplace_back(b, e);
@@ -859,7 +900,9 @@ JsonSchemaGrammar JsonSchemaGrammar::compile(const nlohmann::ordered_json& schem
   return JsonSchemaGrammar(Compiler(schema).build());
 }
 
-JsonSchemaGrammar JsonSchemaGrammar::any_object() { return compile(Json{{"type", "object"}}); }
+JsonSchemaGrammar JsonSchemaGrammar::any_object() {
+  return compile(Json{{"type", "object"}});
+}
 
 JsonSchemaGrammar::State JsonSchemaGrammar::start() const {
   State s;
@@ -907,7 +950,9 @@ bool JsonSchemaGrammar::complete(const State& s) const {
   return done;
 }
 
-bool JsonSchemaGrammar::dead_end(const State& s) const { return s.frames_.empty(); }
+bool JsonSchemaGrammar::dead_end(const State& s) const {
+  return s.frames_.empty();
+}
 
 std::string canonical_json(const nlohmann::ordered_json& instance, const nlohmann::ordered_json& schema) {
   std::string out;

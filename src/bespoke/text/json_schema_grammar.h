@@ -88,8 +88,9 @@ class JsonSchemaGrammar {
   bool accept(State& s, std::string_view bytes) const;
   // A whole document has been read.
   bool complete(const State& s) const;
-  // No byte can follow and the document is not complete. Every accepted prefix can still be
-  // completed, so this holds only for the start state of a schema that matches nothing.
+  // No byte can follow and the document is not complete. Values that cannot be finished are
+  // pruned at compile time, so every accepted prefix can still be completed (within the depth
+  // bound): this holds only for the start state of a schema that matches nothing.
   bool dead_end(const State& s) const;
 
  private:
