@@ -145,14 +145,8 @@ Json train_run(const LotteryConfig& c, const Json& shared, const RunSpec& r, con
     result = {{"seed", r.seed}, {"run", r.name}, {"lr", r.lr}, {"final_eval_loss", nullptr}, {"diverged", e.what()}};
   }
   if (r.final_model && c.task_items > 0 && result["final_eval_loss"].is_number()) {
-    std::vector<enc::Item> items = enc::load_items(c.eval_data);
-    if (static_cast<int64_t>(items.size()) > c.task_items) items.resize(c.task_items);
-    enc::EvalOptions options;
-    if (!c.prompt_template.empty()) options.prompt = enc::PromptTemplate::from_file(c.prompt_template);
-    options.stress = false;
-    const model::LoadOptions load{torch::kFloat32, torch::Device(c.train.device)};
-    const std::string final_dir = (dir / "final").string();
-    result["task"] = enc::headline(enc::evaluate(items, enc::local_responder({final_dir, c.max_new_tokens, true, load}), options));
+    result["task"] = enc::model_headline((dir / "final").string(), c.eval_data, c.task_items, c.max_new_tokens,
+                                         c.prompt_template, {torch::kFloat32, torch::Device(c.train.device)});
   }
   write_json(dir / "result.json", result);
   fs::remove_all(dir / "checkpoints");

@@ -98,13 +98,8 @@ double heldout_loss(model::Transformer& net, const HeldOut& h, const Progressive
 
 // The encoding report's headline numbers for the model in `dir`, on the first task_items items.
 Json task_metrics(const std::string& dir, const HeldOut& h, const ProgressiveConfig& c) {
-  std::vector<enc::Item> items = enc::load_items(h.path);
-  if (int64_t(items.size()) > c.task_items) items.resize(c.task_items);
-  enc::EvalOptions options;
-  if (!c.prompt_template.empty()) options.prompt = enc::PromptTemplate::from_file(c.prompt_template);
-  options.stress = false;
-  const model::LoadOptions load{torch::kFloat32, torch::Device(c.device)};
-  return enc::headline(enc::evaluate(items, enc::local_responder({dir, c.task_max_new_tokens, true, load}), options));
+  return enc::model_headline(dir, h.path, c.task_items, c.task_max_new_tokens, c.prompt_template,
+                             {torch::kFloat32, torch::Device(c.device)});
 }
 
 // Distils the cut in `student` from `teacher` for the configured tokens; the trained model ends

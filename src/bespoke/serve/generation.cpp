@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include "bespoke/core/error.h"
@@ -65,24 +66,18 @@ size_t held_for_stops(const std::string& text, const std::vector<std::string>& s
   return held;
 }
 
-// Token ids in the order a step tries them: by logit for greedy decoding; otherwise first a
-// draw from the tempered, top-k and top-p filtered distribution, then the rest by logit (so a
-// token the grammar refuses gives way to the likeliest one it allows).
-std::vector<int64_t> candidates(const torch::Tensor& logits, const Sampling& s, std::mt19937_64& rng) {
-  const torch::Tensor order = std::get<1>(logits.sort(/*dim=*/0, /*descending=*/true)).contiguous();
-  const int64_t* ids = order.data_ptr<int64_t>();
-  std::vector<int64_t> out(ids, ids + order.numel());
-  if (s.temperature <= 0) return out;
+// The step's first choice: the argmax for greedy decoding, else a draw from the tempered, top-k
+// and top-p filtered distribution.
+int64_t first_choice(const torch::Tensor& logits, const Sampling& s, std::mt19937_64& rng) {
+  if (s.temperature <= 0) return logits.argmax().item<int64_t>();
   const int64_t k = s.top_k > 0 ? std::min<int64_t>(s.top_k, logits.numel()) : logits.numel();
-  const torch::Tensor top = logits.index_select(0, order.slice(0, 0, k)).to(torch::kDouble) / s.temperature;
-  const torch::Tensor p = torch::softmax(top, 0).contiguous();
+  const auto [values, ids] = logits.topk(k);  // descending
+  const torch::Tensor p = torch::softmax(values.to(torch::kDouble) / s.temperature, 0).contiguous();
   const double* probs = p.data_ptr<double>();
-  size_t keep = 0;
-  for (double mass = 0; keep < static_cast<size_t>(k) && mass < s.top_p;) mass += probs[keep++];
-  std::discrete_distribution<size_t> pick(probs, probs + std::max<size_t>(keep, 1));
-  const auto drawn = out.begin() + static_cast<std::ptrdiff_t>(pick(rng));
-  std::rotate(out.begin(), drawn, drawn + 1);  // the draw first, the others still by logit
-  return out;
+  int64_t keep = 0;
+  for (double mass = 0; keep < k && mass < s.top_p;) mass += probs[keep++];
+  std::discrete_distribution<int64_t> pick(probs, probs + std::max<int64_t>(keep, 1));
+  return ids[pick(rng)].item<int64_t>();
 }
 
 }  // namespace
@@ -101,8 +96,9 @@ std::unique_ptr<Constraint> constraint_for(const ResponseFormat& format) {
 
 ServedModel load_served_model(const std::string& path, const model::LoadOptions& load, int64_t context) {
   ServedModel m;
-  m.name = path.substr(path.find_last_of('/', path.size() > 1 ? path.size() - 2 : 0) + 1);
-  while (!m.name.empty() && m.name.back() == '/') m.name.pop_back();
+  std::string trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  m.name = std::filesystem::path(trimmed).filename().string();
   m.net = model::load_model(path, load);
   m.net->eval();
   m.encoder = std::make_unique<text::Encoder>(path);
@@ -139,21 +135,27 @@ Generation generate(ServedModel& m, const std::vector<int32_t>& prompt, const Sa
       break;
     }
     const torch::Tensor logits = stepper.next_logits()[0].slice(0, 0, vocab).to(torch::kFloat32).cpu();
-    int64_t chosen = -1;
-    for (int64_t id : candidates(logits, s, rng)) {
-      if (is_stop(id)) {
-        if (!constraint || constraint->complete()) chosen = id;
-        if (chosen >= 0) break;
-        continue;
-      }
+    // A token ends the answer, adds its bytes, or is refused (by the grammar, or as no text).
+    enum class Take { kStop, kText, kRefused };
+    const auto take = [&](int64_t id) {
+      if (is_stop(id)) return !constraint || constraint->complete() ? Take::kStop : Take::kRefused;
       const std::string bytes = tok.token_bytes(static_cast<int32_t>(id));
-      if (bytes.empty()) continue;  // a special token is no text
-      if (constraint && !constraint->take(bytes, budget - g.completion_tokens - 1)) continue;
-      chosen = id;
+      if (bytes.empty() || (constraint && !constraint->take(bytes, budget - g.completion_tokens - 1)))
+        return Take::kRefused;
       text += bytes;
-      break;
+      return Take::kText;
+    };
+    const int64_t first = first_choice(logits, s, rng);
+    int64_t chosen = first;
+    Take took = take(first);
+    if (took == Take::kRefused) {
+      // Only now the whole order: the likeliest token the grammar takes.
+      const torch::Tensor order = std::get<1>(logits.sort(/*dim=*/0, /*descending=*/true)).contiguous();
+      const int64_t* ids = order.data_ptr<int64_t>();
+      for (int64_t i = 0; i < order.numel() && took == Take::kRefused; ++i)
+        if (ids[i] != first) chosen = ids[i], took = take(chosen);
     }
-    if (chosen < 0 || is_stop(chosen)) {
+    if (took != Take::kText) {
       g.finish_reason = "stop";
       break;
     }

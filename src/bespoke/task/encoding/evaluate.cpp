@@ -36,4 +36,14 @@ Json headline(const Json& report) {
           {"np", m["np"]},    {"fr_pooled", m["fr_pooled"]},        {"sc", m["sc"]}};
 }
 
+Json model_headline(const std::string& model_dir, const std::string& items_path, int64_t n, int64_t max_new_tokens,
+                    const std::string& prompt_template, const model::LoadOptions& load) {
+  std::vector<Item> items = load_items(items_path);
+  if (static_cast<int64_t>(items.size()) > n) items.resize(n);
+  EvalOptions options;
+  if (!prompt_template.empty()) options.prompt = PromptTemplate::from_file(prompt_template);
+  options.stress = false;
+  return headline(evaluate(items, local_responder({model_dir, max_new_tokens, true, load}), options));
+}
+
 }  // namespace bespoke::task::encoding

@@ -26,4 +26,9 @@ Json evaluate(const std::vector<Item>& items, const Respond& respond, const Eval
 // epr, np, fr_pooled and sc.
 Json headline(const Json& report);
 
+// The headline of a model directory on the first `n` items of `items_path`, answered in-process
+// under the record's grammar, without the stress cases: what the pipeline's tables compare.
+Json model_headline(const std::string& model_dir, const std::string& items_path, int64_t n, int64_t max_new_tokens,
+                    const std::string& prompt_template, const model::LoadOptions& load);
+
 }  // namespace bespoke::task::encoding
