@@ -4,15 +4,24 @@
 // `bespoke eval encoding --server` against it gives the numbers `--model --constrained` gives
 // in-process; a stream's deltas make the non-streamed answer and end with [DONE]; the models,
 // health and embeddings endpoints; the API key; bad requests and an over-long prompt get 4xx
-// with OpenAI's error object; SIGTERM stops it cleanly.
+// with OpenAI's error object; SIGTERM stops it cleanly. Every structured answer is checked
+// against its schema by Ajv (tools/interop/validate_json.mjs), and the `openai` npm package
+// drives every endpoint. Requests decode in batches (--parallel 4): concurrent answers equal
+// those given one at a time, a load of 8 clients with malformed requests mixed in leaves it up
+// and answering, and a client that leaves frees its sequence.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -49,7 +58,8 @@ class Server : public ::testing::Test {
     model_ = new std::string(long_fixture(*dir_));
     const std::string log = *dir_ + "/serve.log";
     const test::CommandResult started = test::run_command(std::string(BESPOKE_BINARY) + " serve " + *model_ +
-                                                          " --port 0 --api-key " + kKey + " > " + log + " 2>&1 & echo $!");
+                                                          " --port 0 --parallel 4 --api-key " + kKey + " > " + log +
+                                                          " 2>&1 & echo $!");
     pid_ = std::stoi(started.out);
     std::smatch m;
     for (int i = 0; i < 600; ++i) {
@@ -103,6 +113,40 @@ Json encoding_request() {
             {"json_schema", {{"name", "encoding_response"}, {"strict", true}, {"schema", task::encoding::json_schema()}}}}}};
 }
 
+// Ajv's verdict on each (schema, text): an empty string when every text is valid.
+std::string ajv_failures(const std::vector<std::pair<Json, std::string>>& cases) {
+  Json list = Json::array();
+  for (const auto& [schema, text] : cases) list.push_back({{"schema", schema}, {"text", text}});
+  const std::string file = test::scratch_dir("ajv") + "/cases.json";
+  std::ofstream(file) << list.dump();
+  const test::CommandResult r = test::run_command("node " + std::string(BESPOKE_INTEROP) + "/validate_json.mjs " + file);
+  const Json verdict = Json::parse(r.out, nullptr, false);
+  if (verdict.is_discarded() || verdict["checked"] != cases.size()) return "no verdict: " + r.out + r.err;
+  return r.exit_code == 0 && verdict["invalid"].empty() ? "" : verdict["invalid"].dump();
+}
+
+Json chat_with_schema(const Json& schema) {
+  return {{"messages", {{{"role", "user"}, {"content", "Describe it."}}}},
+          {"max_tokens", 300},
+          {"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "s"}, {"strict", true}, {"schema", schema}}}}}};
+}
+
+// Schemas of the shapes clients send: nested objects, enums, bounded arrays, anyOf, $ref.
+std::vector<Json> client_schemas() {
+  return {
+      Json::parse(R"({"type":"object","additionalProperties":false,"required":["kind","tags","score"],
+        "properties":{"kind":{"type":"string","enum":["fact","event","plan"]},
+                      "tags":{"type":"array","items":{"type":"string"},"minItems":1,"maxItems":3},
+                      "score":{"type":"integer"},"ok":{"type":"boolean"}}})"),
+      Json::parse(R"({"$defs":{"p":{"type":"object","required":["x","y"],"additionalProperties":false,
+                        "properties":{"x":{"type":"number"},"y":{"type":"number"}}}},
+        "type":"object","required":["points","label"],"additionalProperties":false,
+        "properties":{"points":{"type":"array","items":{"$ref":"#/$defs/p"},"maxItems":2},
+                      "label":{"anyOf":[{"type":"null"},{"type":"string"}]}}})"),
+      Json::parse(R"({"type":"array","items":{"const":"yes"},"minItems":2,"maxItems":2})"),
+  };
+}
+
 TEST_F(Server, TheDaemonsEncodingRequestGetsARecordTheSchemaAccepts) {
   int status = 0;
   const Json r = post("/v1/chat/completions", encoding_request(), &status);
@@ -118,6 +162,161 @@ TEST_F(Server, TheDaemonsEncodingRequestGetsARecordTheSchemaAccepts) {
   const Json record = Json::parse(r["choices"][0]["message"]["content"].get<std::string>(), nullptr, false);
   ASSERT_FALSE(record.is_discarded()) << r.dump();
   EXPECT_TRUE(task::encoding::violations(record).empty()) << record.dump();
+  EXPECT_EQ(ajv_failures({{task::encoding::json_schema(), r["choices"][0]["message"]["content"]}}), "");
+}
+
+TEST_F(Server, EveryStructuredAnswerIsValidByAnIndependentValidator) {
+  std::vector<std::pair<Json, std::string>> cases;
+  for (const Json& schema : client_schemas()) {
+    for (const Json& sampled : {Json(nullptr), Json(1.0)}) {
+      Json body = chat_with_schema(schema);
+      if (sampled.is_number()) body["temperature"] = sampled, body["seed"] = 3;
+      int status = 0;
+      const Json r = post("/v1/chat/completions", body, &status);
+      ASSERT_EQ(status, 200) << r.dump();
+      EXPECT_EQ(r["choices"][0]["finish_reason"], "stop") << r.dump();  // a whole document
+      cases.push_back({schema, r["choices"][0]["message"]["content"]});
+    }
+  }
+  Json body = chat_with_schema(nullptr);
+  body["response_format"] = {{"type", "json_object"}};
+  const Json object = post("/v1/chat/completions", body);
+  cases.push_back({Json{{"type", "object"}}, object["choices"][0]["message"]["content"]});
+  EXPECT_EQ(ajv_failures(cases), "");
+  // The validator does refuse: a text that breaks its schema is reported.
+  EXPECT_NE(ajv_failures({{client_schemas()[0], R"({"kind":"other","tags":[],"score":1.5})"}}), "");
+}
+
+TEST_F(Server, TheOpenAiPackageDrivesEveryEndpoint) {
+  const test::CommandResult r =
+      test::run_command("node " + std::string(BESPOKE_INTEROP) + "/openai_client.mjs " + url() + " " + kKey);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json seen = Json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(seen.is_discarded()) << r.out << r.err;
+  EXPECT_EQ(seen["ok"], true) << r.out;
+  EXPECT_EQ(seen["seen"]["models"], Json::array({"model"}));
+  EXPECT_EQ(seen["seen"]["embedding_dims"], Json::array({64, 64}));
+}
+
+// Concurrent greedy requests, decoded as one batch, answer what each answers alone.
+TEST_F(Server, ConcurrentAnswersEqualThoseGivenOneAtATime) {
+  std::vector<Json> bodies;
+  const std::vector<std::string> prompts = {"Hi.", "Tell me about the sea and its long history of storms.",
+                                            "One two three.", "Why?"};
+  for (size_t i = 0; i < prompts.size(); ++i)
+    bodies.push_back({{"messages", {{{"role", "user"}, {"content", prompts[i]}}}}, {"max_tokens", 10 + 7 * int(i)}});
+  std::vector<Json> alone;
+  for (const Json& b : bodies) alone.push_back(post("/v1/chat/completions", b));
+  std::vector<Json> together(bodies.size());
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < bodies.size(); ++i)
+    clients.emplace_back([&, i] { together[i] = post("/v1/chat/completions", bodies[i]); });
+  for (std::thread& t : clients) t.join();
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    EXPECT_EQ(together[i]["choices"][0]["message"]["content"], alone[i]["choices"][0]["message"]["content"]) << i;
+    EXPECT_EQ(together[i]["usage"], alone[i]["usage"]) << i;
+  }
+}
+
+// 8 clients × 25 requests on loopback, every fifth malformed: each valid request gets a
+// well-formed answer (the structured ones valid by Ajv), each malformed one a 4xx with an
+// error object, and the server answers afterwards.
+TEST_F(Server, ALoadWithMalformedRequestsMixedInLeavesItUp) {
+  const std::vector<std::pair<std::string, std::string>> malformed = {
+      {"/v1/chat/completions", "{not json"},
+      {"/v1/chat/completions", R"({"messages":[{"role":"user","content":"x"}],"max_tokens":"ten"})"},
+      {"/v1/chat/completions", R"({"messages":[{"role":"robot","content":"x"}]})"},
+      {"/v1/chat/completions", R"({"messages":[{"role":"user","content":"x"}],"temperature":9})"},
+      {"/v1/chat/completions",
+       R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"oneOf":[{"type":"null"}]}}}})"},
+      {"/v1/completions", R"({"prompt":7})"},
+      {"/v1/embeddings", R"({"input":[1,2]})"},
+      {"/v1/chat/completions", "[]"},
+  };
+  const Json schema = client_schemas()[0];
+  std::mutex m;
+  std::vector<std::string> problems;
+  std::vector<std::pair<Json, std::string>> structured;
+  const auto note = [&](const std::string& p) {
+    std::lock_guard<std::mutex> lock(m);
+    problems.push_back(p);
+  };
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c)
+    clients.emplace_back([&, c] {
+      httplib::Client http = client();
+      for (int i = 0; i < 25; ++i) {
+        const int k = c * 25 + i;
+        if (k % 5 == 4) {
+          const auto& [path, body] = malformed[(k / 5) % malformed.size()];
+          const httplib::Result r = http.Post(path.c_str(), body, "application/json");
+          if (!r) {
+            note("no answer to malformed " + body);
+            continue;
+          }
+          const Json e = Json::parse(r->body, nullptr, false);
+          if (r->status < 400 || r->status >= 500 || e.is_discarded() || !e["error"]["message"].is_string())
+            note("malformed " + body + " got " + std::to_string(r->status) + " " + r->body);
+          continue;
+        }
+        const bool with_schema = k % 3 == 0;
+        const Json body = with_schema ? chat_with_schema(schema)
+                                      : Json{{"messages", {{{"role", "user"}, {"content", "Request " + std::to_string(k)}}}},
+                                             {"max_tokens", 6}, {"temperature", 0.8}, {"seed", k}};
+        const httplib::Result r = http.Post("/v1/chat/completions", body.dump(), "application/json");
+        const Json j = r ? Json::parse(r->body, nullptr, false) : Json();
+        if (!r || r->status != 200 || j.is_discarded() || !j["choices"][0]["message"]["content"].is_string() ||
+            !j["usage"]["completion_tokens"].is_number_integer()) {
+          note("valid request " + std::to_string(k) + " got " + (r ? std::to_string(r->status) + " " + r->body : "nothing"));
+          continue;
+        }
+        if (with_schema) {
+          std::lock_guard<std::mutex> lock(m);
+          structured.push_back({schema, j["choices"][0]["message"]["content"]});
+        }
+      }
+    });
+  for (std::thread& t : clients) t.join();
+  EXPECT_TRUE(problems.empty()) << problems.size() << " problems, the first: " << problems.front();
+  EXPECT_GT(structured.size(), 40u);
+  EXPECT_EQ(ajv_failures(structured), "");
+  httplib::Client c = client();
+  const httplib::Result health = c.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+// A client that gives up on a long answer (it closes its connection) frees its sequence: the
+// server logs that answer as cancelled well before its budget, and goes on.
+TEST_F(Server, AClientThatLeavesFreesItsSequence) {
+  const std::string body = Json{{"prompt", "Once upon a time"}, {"max_tokens", 3500}}.dump();
+  const size_t before = read_file(*dir_ + "/serve.log").size();
+  {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port_));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::string request = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                                std::string(kKey) + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    ASSERT_EQ(send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    close(fd);
+  }
+  std::smatch m;
+  std::string log;
+  const std::regex cancelled(R"(completion: \d+ prompt \+ (\d+) completion tokens in [0-9.]+ s .*, cancelled)");
+  for (int i = 0; i < 100 && !std::regex_search(log, m, cancelled); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    log = read_file(*dir_ + "/serve.log").substr(before);
+  }
+  ASSERT_TRUE(std::regex_search(log, m, cancelled)) << log;
+  EXPECT_LT(std::stoi(m[1]), 3500);
+  int status = 0;
+  post("/v1/completions", {{"prompt", "Again"}, {"max_tokens", 4}}, &status);
+  EXPECT_EQ(status, 200);
 }
 
 TEST_F(Server, EvalThroughTheServerEqualsEvalInProcess) {

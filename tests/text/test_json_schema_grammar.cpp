@@ -573,5 +573,23 @@ TEST(JsonSchemaGrammar, CostOfAStep) {
       copy_ns, token_ns);
 }
 
+// The shortest completion, counted by hand from the shortest instance's bytes, is what a decoder
+// with a budget is held to: every prefix must still close within the tokens left.
+TEST(JsonSchemaGrammar, CompletionLengthIsTheShortestWayToClose) {
+  const JsonSchemaGrammar g = JsonSchemaGrammar::compile(Json::parse(
+      R"({"type":"object","additionalProperties":false,"required":["a","n"],
+          "properties":{"a":{"type":"string"},"n":{"enum":["long-value",7]},"t":{"type":"array"}}})"));
+  JsonSchemaGrammar::State s = g.start();
+  EXPECT_EQ(g.completion_length(s, 100), std::string(R"({"a":"","n":7})").size());
+  ASSERT_TRUE(g.accept(s, std::string_view(R"({"a":"xyz)")));
+  EXPECT_EQ(g.completion_length(s, 100), std::string(R"(","n":7})").size());
+  EXPECT_EQ(g.completion_length(s, 3), 4u);  // more than the limit: limit + 1
+  ASSERT_TRUE(g.accept(s, std::string_view(R"(","n":"lo)")));
+  EXPECT_EQ(g.completion_length(s, 100), std::string(R"(ng-value"})").size());
+  ASSERT_TRUE(g.accept(s, std::string_view(R"(ng-value"})")));
+  EXPECT_TRUE(g.complete(s));
+  EXPECT_EQ(g.completion_length(s, 100), 0u);
+}
+
 }  // namespace
 }  // namespace bespoke::text

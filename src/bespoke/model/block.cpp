@@ -160,7 +160,7 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
   // libtorch 2.1+ on a GPU: the fused kernel (flash attention for plain causal masks) wherever
   // scores need no transform. CPU keeps the eager path below, which the fixtures pin down.
   if (x.is_cuda() && spec_.attn_softcap == 0) {
-    const bool causal = l.window == 0 && q.size(2) == k.size(2);
+    const bool causal = l.window == 0 && q.size(2) == k.size(2) && ctx.allowed.dim() == 2;
     out = at::scaled_dot_product_attention(q, k, v, causal ? c10::optional<at::Tensor>() : ctx.allowed, 0.0, causal,
                                            scale);
   }

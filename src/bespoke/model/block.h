@@ -36,7 +36,8 @@ using TapObserver = std::function<void(const std::string& name, const torch::Ten
 // What a layer needs besides its input; built once per forward by the transformer.
 struct LayerContext {
   const RopeTables* rope = nullptr;
-  torch::Tensor allowed;                         // [T, S] bool: key j visible to query i (causal, window)
+  torch::Tensor allowed;                         // [T, S] bool: key j visible to query i (causal, window);
+                                                 // [B, 1, T, S] under a padded cache
   torch::Tensor per_layer_input;                 // [B, T, per_layer_input_dim], or undefined
   std::vector<torch::Tensor>* keys = nullptr;    // this forward's [B, KV, S, hd] per layer,
   std::vector<torch::Tensor>* values = nullptr;  // cached positions included

@@ -6,17 +6,6 @@
 namespace bespoke::model {
 namespace {
 
-// Longrope turns to its long factors once the sequence passes the original context; keys
-// cached with the short ones are then stale and the whole sequence is recomputed, as
-// transformers does.
-bool rope_switches(const ModelSpec& spec, int64_t past, int64_t total) {
-  for (const LayerSpec& l : spec.layers) {
-    const int64_t switch_at = l.rope.original_context;
-    if (l.rope.type == RopeType::kLongRope && past > 0 && past <= switch_at && total > switch_at) return true;
-  }
-  return false;
-}
-
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -30,6 +19,20 @@ double now(const torch::Device& device) {
 }
 
 }  // namespace
+
+bool rope_switches(const ModelSpec& spec, int64_t past, int64_t total) {
+  for (const LayerSpec& l : spec.layers) {
+    const int64_t switch_at = l.rope.original_context;
+    if (l.rope.type == RopeType::kLongRope && past > 0 && past <= switch_at && total > switch_at) return true;
+  }
+  return false;
+}
+
+bool has_longrope(const ModelSpec& spec) {
+  for (const LayerSpec& l : spec.layers)
+    if (l.rope.type == RopeType::kLongRope) return true;
+  return false;
+}
 
 Stepper::Stepper(Transformer model, const torch::Tensor& prompt)
     : model_(std::move(model)), cache_(model_->new_cache()), all_(prompt), input_(prompt) {}

@@ -7,6 +7,12 @@
 
 namespace bespoke::model {
 
+// Longrope turns to its long factors once the sequence passes the original context; keys
+// cached with the short ones are then stale and the whole sequence is recomputed, as
+// transformers does. Whether that happens between `past` cached positions and `total`.
+bool rope_switches(const ModelSpec& spec, int64_t past, int64_t total);
+bool has_longrope(const ModelSpec& spec);
+
 // Feeds a prompt once, then each chosen token, through the KV cache.
 class Stepper {
  public:

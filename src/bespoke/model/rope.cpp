@@ -116,15 +116,19 @@ torch::Tensor rope_inv_freq(const RopeSpec& r, int64_t head_dim, int64_t context
 
 RopeTables rope_tables(const RopeSpec& r, int64_t head_dim, const torch::Tensor& positions, int64_t context_len) {
   torch::Tensor inv = rope_inv_freq(r, head_dim, context_len).to(positions.device());
-  torch::Tensor freqs = torch::outer(positions.to(torch::kFloat32), inv);  // [T, rot/2]
-  torch::Tensor emb = torch::cat({freqs, freqs}, -1);                      // [T, rot]
+  torch::Tensor freqs = positions.to(torch::kFloat32).unsqueeze(-1) * inv;  // [(B,) T, rot/2]
+  torch::Tensor emb = torch::cat({freqs, freqs}, -1);                       // [(B,) T, rot]
   const double scale = r.type == RopeType::kLongRope ? r.attention_factor : 1.0;
   return {emb.cos() * scale, emb.sin() * scale};
 }
 
 torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& t) {
-  // [T, rot] -> [1, T, 1, rot] to broadcast over batch and heads
-  return Rotary::apply(x, t.cos.to(x.dtype()).unsqueeze(0).unsqueeze(2), t.sin.to(x.dtype()).unsqueeze(0).unsqueeze(2));
+  // [T, rot] -> [1, T, 1, rot] (or [B, T, rot] -> [B, T, 1, rot]) to broadcast over heads
+  const auto shaped = [&](const torch::Tensor& table) {
+    const torch::Tensor batched = table.dim() == 2 ? table.unsqueeze(0) : table;
+    return batched.to(x.dtype()).unsqueeze(2);
+  };
+  return Rotary::apply(x, shaped(t.cos), shaped(t.sin));
 }
 
 bool operator==(const RopeSpec& a, const RopeSpec& b) {

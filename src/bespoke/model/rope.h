@@ -10,15 +10,15 @@ namespace bespoke::model {
 
 // Cosines and sines for a batch of positions, ready for `apply_rope`.
 struct RopeTables {
-  torch::Tensor cos;  // [T, rot_dim], fp32
-  torch::Tensor sin;  // [T, rot_dim]
+  torch::Tensor cos;  // [T, rot_dim] fp32, or [B, T, rot_dim] for positions that differ per row
+  torch::Tensor sin;
 };
 
 // Returns the inverse frequencies [rot_dim / 2] (fp32) of `rope` for heads of `head_dim`.
 // `context_len` is the longest position in use; longrope picks its factors by it.
 torch::Tensor rope_inv_freq(const RopeSpec& rope, int64_t head_dim, int64_t context_len);
 
-// Returns the tables for `positions` [T] (int64).
+// Returns the tables for `positions` [T] or [B, T] (int64).
 RopeTables rope_tables(const RopeSpec& rope, int64_t head_dim, const torch::Tensor& positions, int64_t context_len);
 
 // Rotates the first rot_dim dims of every head of `x` [B, T, heads, head_dim].

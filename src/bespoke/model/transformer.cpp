@@ -92,6 +92,13 @@ torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std
   torch::Tensor key_pos = torch::arange(0, S, positions.options());
   torch::Tensor distance = positions.unsqueeze(1) - key_pos.unsqueeze(0);  // [T, S]
   torch::Tensor causal = distance >= 0;
+  if (cache && cache->pad.defined()) {  // rows aligned on the right: each counts from its first real slot
+    const torch::Tensor pad = cache->pad.to(device);
+    positions = positions.unsqueeze(0) - pad.unsqueeze(1);                                    // [B, T]
+    causal = causal.unsqueeze(0).logical_and(key_pos.unsqueeze(0) >= pad.unsqueeze(1).unsqueeze(1))
+                 .unsqueeze(1);                                                               // [B, 1, T, S]
+    distance = distance.unsqueeze(0).unsqueeze(0);
+  }
 
   torch::Tensor h = mask_hidden(masks_.get(), embed(ids));
   torch::Tensor pli = spec_.per_layer_input_dim > 0 ? per_layer_inputs(ids, h, taps) : torch::Tensor();

@@ -36,7 +36,13 @@ class RecordConstraint : public Constraint {
 class SchemaConstraint : public Constraint {
  public:
   explicit SchemaConstraint(text::JsonSchemaGrammar grammar) : grammar_(std::move(grammar)), state_(grammar_.start()) {}
-  bool take(const std::string& bytes, int64_t) override { return grammar_.accept(state_, bytes); }
+  bool take(const std::string& bytes, int64_t room) override {
+    text::JsonSchemaGrammar::State next = state_;
+    if (!grammar_.accept(next, bytes)) return false;
+    if (room < 0 || grammar_.completion_length(next, static_cast<size_t>(room)) > static_cast<size_t>(room)) return false;
+    state_ = std::move(next);
+    return true;
+  }
   bool complete() const override { return grammar_.complete(state_); }
 
  private:
@@ -112,77 +118,102 @@ ServedModel load_served_model(const std::string& path, const model::LoadOptions&
   return m;
 }
 
+Sequence::Sequence(ServedModel& m, const std::vector<int32_t>& prompt, const Sampling& s, Constraint* constraint,
+                   std::function<bool(const std::string&)> on_text)
+    : m_(m),
+      sampling_(s),
+      constraint_(constraint),
+      on_text_(std::move(on_text)),
+      rng_(s.seed ? *s.seed : std::random_device{}()),
+      vocab_(std::min<int32_t>(m.encoder->tokenizer->vocab_size(), static_cast<int32_t>(m.net->spec().input_vocab_size()))),
+      prompt_(prompt) {
+  g_.prompt_tokens = static_cast<int64_t>(prompt.size());
+  g_.finish_reason = "length";
+  budget_ = s.max_tokens > 0 ? s.max_tokens : m.context - g_.prompt_tokens;
+}
+
+int64_t Sequence::step(const torch::Tensor& next_logits) {
+  if (g_.completion_tokens >= budget_) return -1;
+  const torch::Tensor logits = next_logits.slice(0, 0, vocab_).to(torch::kFloat32).cpu();
+  const text::Tokenizer& tok = *m_.encoder->tokenizer;
+  const auto is_stop = [&](int64_t id) { return std::find(m_.stop_ids.begin(), m_.stop_ids.end(), id) != m_.stop_ids.end(); };
+  // A token ends the answer, adds its bytes, or is refused (by the grammar, or as no text).
+  enum class Take { kStop, kText, kRefused };
+  const auto take = [&](int64_t id) {
+    if (is_stop(id)) return !constraint_ || constraint_->complete() ? Take::kStop : Take::kRefused;
+    const std::string bytes = tok.token_bytes(static_cast<int32_t>(id));
+    if (bytes.empty() || (constraint_ && !constraint_->take(bytes, budget_ - g_.completion_tokens - 1)))
+      return Take::kRefused;
+    text_ += bytes;
+    return Take::kText;
+  };
+  const int64_t first = first_choice(logits, sampling_, rng_);
+  int64_t chosen = first;
+  Take took = take(first);
+  if (took == Take::kRefused) {
+    // Only now the whole order: the likeliest token the grammar takes.
+    const torch::Tensor order = std::get<1>(logits.sort(/*dim=*/0, /*descending=*/true)).contiguous();
+    const int64_t* ids = order.data_ptr<int64_t>();
+    for (int64_t i = 0; i < order.numel() && took == Take::kRefused; ++i)
+      if (ids[i] != first) chosen = ids[i], took = take(chosen);
+  }
+  if (took != Take::kText) {
+    g_.finish_reason = "stop";
+    return -1;
+  }
+  ++g_.completion_tokens;
+  bool stopped = constraint_ && constraint_->complete();
+  for (const std::string& stop : sampling_.stop)
+    if (const size_t at = text_.find(stop, sent_ > stop.size() ? sent_ - stop.size() : 0); at != std::string::npos) {
+      text_.resize(at);
+      stopped = true;
+    }
+  const size_t ready =
+      stopped ? text_.size() : whole_characters(text_.substr(0, text_.size() - held_for_stops(text_, sampling_.stop)));
+  if (ready > sent_) {
+    if (!on_text_(text_.substr(sent_, ready - sent_))) {
+      g_.cancelled = true;
+      return -1;
+    }
+    sent_ = ready;
+  }
+  if (stopped) {
+    g_.finish_reason = "stop";
+    return -1;
+  }
+  return chosen;
+}
+
+void Sequence::cancel() {
+  g_.cancelled = true;
+}
+
+Generation Sequence::finish() {
+  if (!g_.cancelled && sent_ < text_.size()) on_text_(text_.substr(sent_));  // what a length stop left held
+  g_.text = text_;
+  return g_;
+}
+
 Generation generate(ServedModel& m, const std::vector<int32_t>& prompt, const Sampling& s, Constraint* constraint,
                     const std::function<bool(const std::string&)>& on_text, const std::atomic<bool>& cancel) {
   torch::NoGradGuard no_grad;
-  Generation g;
-  g.prompt_tokens = static_cast<int64_t>(prompt.size());
-  const int64_t budget = s.max_tokens > 0 ? s.max_tokens : m.context - g.prompt_tokens;
-  std::mt19937_64 rng(s.seed ? *s.seed : std::random_device{}());
-  const text::Tokenizer& tok = *m.encoder->tokenizer;
-  const int32_t vocab = std::min<int32_t>(tok.vocab_size(), static_cast<int32_t>(m.net->spec().input_vocab_size()));
+  Sequence seq(m, prompt, s, constraint, on_text);
   const torch::Device device = m.net->parameters().front().device();
-  model::Stepper stepper(m.net, torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kLong)
-                                    .unsqueeze(0)
-                                    .to(device));
-  std::string text;   // everything generated
-  size_t sent = 0;    // of it, handed on
-  g.finish_reason = "length";
-  const auto is_stop = [&](int64_t id) { return std::find(m.stop_ids.begin(), m.stop_ids.end(), id) != m.stop_ids.end(); };
-  while (g.completion_tokens < budget) {
+  model::Stepper stepper(m.net, seq.prompt_tensor(device));
+  while (true) {
     if (cancel) {
-      g.cancelled = true;
+      seq.cancel();
       break;
     }
-    const torch::Tensor logits = stepper.next_logits()[0].slice(0, 0, vocab).to(torch::kFloat32).cpu();
-    // A token ends the answer, adds its bytes, or is refused (by the grammar, or as no text).
-    enum class Take { kStop, kText, kRefused };
-    const auto take = [&](int64_t id) {
-      if (is_stop(id)) return !constraint || constraint->complete() ? Take::kStop : Take::kRefused;
-      const std::string bytes = tok.token_bytes(static_cast<int32_t>(id));
-      if (bytes.empty() || (constraint && !constraint->take(bytes, budget - g.completion_tokens - 1)))
-        return Take::kRefused;
-      text += bytes;
-      return Take::kText;
-    };
-    const int64_t first = first_choice(logits, s, rng);
-    int64_t chosen = first;
-    Take took = take(first);
-    if (took == Take::kRefused) {
-      // Only now the whole order: the likeliest token the grammar takes.
-      const torch::Tensor order = std::get<1>(logits.sort(/*dim=*/0, /*descending=*/true)).contiguous();
-      const int64_t* ids = order.data_ptr<int64_t>();
-      for (int64_t i = 0; i < order.numel() && took == Take::kRefused; ++i)
-        if (ids[i] != first) chosen = ids[i], took = take(chosen);
-    }
-    if (took != Take::kText) {
-      g.finish_reason = "stop";
-      break;
-    }
-    ++g.completion_tokens;
-    stepper.append(torch::tensor({{chosen}}, torch::kLong).to(device));
-    bool stopped = constraint && constraint->complete();
-    for (const std::string& stop : s.stop)
-      if (const size_t at = text.find(stop, sent > stop.size() ? sent - stop.size() : 0); at != std::string::npos) {
-        text.resize(at);
-        stopped = true;
-      }
-    const size_t ready = stopped ? text.size() : whole_characters(text.substr(0, text.size() - held_for_stops(text, s.stop)));
-    if (ready > sent) {
-      if (!on_text(text.substr(sent, ready - sent))) {
-        g.cancelled = true;
-        break;
-      }
-      sent = ready;
-    }
-    if (stopped) {
-      g.finish_reason = "stop";
-      break;
-    }
+    const int64_t next = seq.step(stepper.next_logits()[0]);
+    if (next < 0) break;
+    stepper.append(torch::tensor({{next}}, torch::kLong).to(device));
   }
-  if (!g.cancelled && sent < text.size()) on_text(text.substr(sent));  // what a length stop left held
-  g.text = text;
-  return g;
+  return seq.finish();
+}
+
+torch::Tensor Sequence::prompt_tensor(const torch::Device& device) const {
+  return torch::tensor(std::vector<int64_t>(prompt_.begin(), prompt_.end()), torch::kLong).unsqueeze(0).to(device);
 }
 
 std::vector<float> embed(ServedModel& m, const std::string& text, int64_t* tokens) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,37 @@ struct Generation {
   bool cancelled = false;     // on_text returned false, or `cancel` was set
 };
 
-// Continues `prompt`. `on_text` gets each final piece (it may return false to cancel: a client
+// One answer being decoded: each step takes the logits of the next token and chooses it
+// (sampling, the grammar), hands on the text that became final, and says whether to go on.
+// Decoding itself (the model, its cache, a batch) is the caller's.
+class Sequence {
+ public:
+  Sequence(ServedModel& m, const std::vector<int32_t>& prompt, const Sampling& sampling, Constraint* constraint,
+           std::function<bool(const std::string&)> on_text);
+  // `logits` [V]: returns the chosen token to feed next, or -1 once the answer has ended (a stop
+  // token or string, a whole document, the budget, or on_text refusing: a client gone).
+  int64_t step(const torch::Tensor& logits);
+  void cancel();         // ends it as cancelled
+  Generation finish();   // hands on what a length stop held back; the whole result
+  torch::Tensor prompt_tensor(const torch::Device& device) const;  // [1, T] int64
+  const std::vector<int32_t>& prompt() const { return prompt_; }
+  int64_t reach() const { return static_cast<int64_t>(prompt_.size()) + budget_; }  // the most positions it takes
+
+ private:
+  ServedModel& m_;
+  Sampling sampling_;
+  Constraint* constraint_;
+  std::function<bool(const std::string&)> on_text_;
+  std::mt19937_64 rng_;
+  int32_t vocab_;
+  std::vector<int32_t> prompt_;
+  int64_t budget_ = 0;
+  std::string text_;  // everything generated
+  size_t sent_ = 0;   // of it, handed on
+  Generation g_;
+};
+
+// Continues `prompt` alone, through the Stepper (which also handles longrope's switch). `on_text` gets each final piece (it may return false to cancel: a client
 // gone). The budget is sampling.max_tokens, or what the context leaves.
 Generation generate(ServedModel& m, const std::vector<int32_t>& prompt, const Sampling& sampling,
                     Constraint* constraint, const std::function<bool(const std::string&)>& on_text,

@@ -6,10 +6,11 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
-#include <mutex>
 #include <thread>
 
 #include "bespoke/core/error.h"
+#include "bespoke/model/generate.h"
+#include "bespoke/serve/batch.h"
 #include "bespoke/serve/generation.h"
 #include "bespoke/serve/request.h"
 
@@ -61,7 +62,8 @@ std::string base64(const std::vector<float>& v) {
 
 class Service {
  public:
-  Service(const ServeOptions& o, ServedModel model) : options_(o), model_(std::move(model)) {}
+  Service(const ServeOptions& o, ServedModel model, int parallel)
+      : options_(o), model_(std::move(model)), batcher_(model_, parallel, o.kv_budget) {}
 
   void routes(httplib::Server& http) {
     http.set_payload_max_length(options_.max_body);
@@ -135,25 +137,47 @@ class Service {
     log(line);
   }
 
-  // Decodes under the model's lock; `on_text` gets each final piece of text.
+  // Decodes among the batch; `on_text` gets each final piece of text, `alive` is asked while it
+  // waits whether the client is still there.
   Generation run(const std::vector<int32_t>& prompt, const Sampling& s, Constraint* constraint,
-                 const std::function<bool(const std::string&)>& on_text) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return generate(model_, prompt, s, constraint, on_text, cancel);
+                 const std::function<bool(const std::string&)>& on_text, const std::function<bool()>& alive) {
+    Sequence seq(model_, prompt, s, constraint, on_text);
+    return batcher_.run(seq, cancel, alive);
   }
 
-  // An SSE response: `body` writes the events through `emit` (false once the client is gone).
-  void stream(httplib::Response& res, std::function<void(const std::function<bool(const Json&)>&)> body) {
+  // A whole answer, decoded while the response is open so that a client gone is noticed: while
+  // it decodes, spaces (which JSON allows before a value) go out, and one that cannot be written
+  // ends it. The status is sent first, so a failure while decoding is a 200 with an error body.
+  static void respond_when_done(httplib::Response& res, std::function<Json(const std::function<bool()>&)> body) {
+    res.set_chunked_content_provider("application/json", [body](size_t, httplib::DataSink& sink) {
+      const std::function<bool()> alive = [&sink] { return sink.write(" ", 1); };
+      Json out;
+      try {
+        out = body(alive);
+      } catch (const std::exception& e) {
+        out = error_body(ApiError(500, e.what(), "", "server_error"));
+      }
+      const std::string text = dump(out);
+      sink.write(text.data(), text.size());
+      sink.done();
+      return true;
+    });
+  }
+
+  // An SSE response: `body` writes the events through `emit` (false once the client is gone),
+  // and is told through `alive` whether a write has failed.
+  using Emit = std::function<bool(const Json&)>;
+  void stream(httplib::Response& res, std::function<void(const Emit&, const std::function<bool()>&)> body) {
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider("text/event-stream", [body](size_t, httplib::DataSink& sink) {
-      bool open = true;
-      const auto emit = [&](const Json& event) {
+      std::atomic<bool> open{true};
+      const Emit emit = [&](const Json& event) {
         const std::string line = "data: " + dump(event) + "\n\n";
         open = open && sink.write(line.data(), line.size());
-        return open;
+        return bool(open);
       };
       try {
-        body(emit);
+        body(emit, [&open] { return bool(open); });
       } catch (const std::exception& e) {  // the status is sent: end the stream with an error event
         emit(error_body(ApiError(500, e.what(), "", "server_error")));
       }
@@ -173,19 +197,21 @@ class Service {
     const std::vector<int32_t> prompt = prompt_ids(render(r), r.sampling);
     const Json head = {{"id", request_id("chatcmpl")}, {"created", std::time(nullptr)}, {"model", model_.name}};
     if (!r.stream) {
-      const Generation g = run(prompt, r.sampling, constraint.get(), [](const std::string&) { return true; });
-      Json out = head;
-      out["object"] = "chat.completion";
-      out["choices"] = {{{"index", 0},
-                         {"message", {{"role", "assistant"}, {"content", g.text}}},
-                         {"logprobs", nullptr},
-                         {"finish_reason", g.finish_reason}}};
-      out["usage"] = usage(g);
-      send_json(res, 200, out);
-      log_done("chat", g, started);
+      respond_when_done(res, [this, r, prompt, constraint, head, started](const std::function<bool()>& alive) {
+        const Generation g = run(prompt, r.sampling, constraint.get(), [](const std::string&) { return true; }, alive);
+        Json out = head;
+        out["object"] = "chat.completion";
+        out["choices"] = {{{"index", 0},
+                           {"message", {{"role", "assistant"}, {"content", g.text}}},
+                           {"logprobs", nullptr},
+                           {"finish_reason", g.finish_reason}}};
+        out["usage"] = usage(g);
+        log_done("chat", g, started);
+        return out;
+      });
       return;
     }
-    stream(res, [this, r, prompt, constraint, head, started](const std::function<bool(const Json&)>& emit) {
+    stream(res, [this, r, prompt, constraint, head, started](const Emit& emit, const std::function<bool()>& alive) {
       const auto chunk = [&](const Json& delta, const Json& finish) {
         Json c = head;
         c["object"] = "chat.completion.chunk";
@@ -193,8 +219,9 @@ class Service {
         return emit(c);
       };
       if (!chunk({{"role", "assistant"}, {"content", ""}}, nullptr)) return;
-      const Generation g =
-          run(prompt, r.sampling, constraint.get(), [&](const std::string& piece) { return chunk({{"content", piece}}, nullptr); });
+      const Generation g = run(
+          prompt, r.sampling, constraint.get(), [&](const std::string& piece) { return chunk({{"content", piece}}, nullptr); },
+          alive);
       if (!g.cancelled && chunk(Json::object(), g.finish_reason) && r.include_usage) {
         Json u = head;
         u["object"] = "chat.completion.chunk";
@@ -216,21 +243,24 @@ class Service {
       return Json::array({{{"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", finish}}});
     };
     if (!r.stream) {
-      const Generation g = run(prompt, r.sampling, nullptr, [](const std::string&) { return true; });
-      Json out = head;
-      out["choices"] = choice(g.text, g.finish_reason);
-      out["usage"] = usage(g);
-      send_json(res, 200, out);
-      log_done("completion", g, started);
+      respond_when_done(res, [this, r, prompt, head, choice, started](const std::function<bool()>& alive) {
+        const Generation g = run(prompt, r.sampling, nullptr, [](const std::string&) { return true; }, alive);
+        Json out = head;
+        out["choices"] = choice(g.text, g.finish_reason);
+        out["usage"] = usage(g);
+        log_done("completion", g, started);
+        return out;
+      });
       return;
     }
-    stream(res, [this, r, prompt, head, choice, started](const std::function<bool(const Json&)>& emit) {
+    stream(res, [this, r, prompt, head, choice, started](const Emit& emit, const std::function<bool()>& alive) {
       const auto chunk = [&](const std::string& text, const Json& finish) {
         Json c = head;
         c["choices"] = choice(text, finish);
         return emit(c);
       };
-      const Generation g = run(prompt, r.sampling, nullptr, [&](const std::string& piece) { return chunk(piece, nullptr); });
+      const Generation g =
+          run(prompt, r.sampling, nullptr, [&](const std::string& piece) { return chunk(piece, nullptr); }, alive);
       if (!g.cancelled && chunk("", g.finish_reason) && r.include_usage) {
         Json u = head;
         u["choices"] = Json::array();
@@ -245,13 +275,12 @@ class Service {
     const EmbeddingRequest r = parse_embedding_request(req.body);
     Json data = Json::array();
     int64_t tokens = 0;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
+    batcher_.exclusive([&] {
       for (size_t i = 0; i < r.inputs.size(); ++i) {
         const std::vector<float> v = embed(model_, r.inputs[i], &tokens);
         data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", r.base64 ? Json(base64(v)) : Json(v)}});
       }
-    }
+    });
     send_json(res, 200,
               {{"object", "list"},
                {"data", data},
@@ -261,7 +290,7 @@ class Service {
 
   const ServeOptions options_;
   ServedModel model_;
-  std::mutex mutex_;  // one decode at a time
+  Batcher batcher_;
   const int64_t created_ = std::time(nullptr);
 };
 
@@ -275,12 +304,17 @@ model::LoadOptions load_options(const ServeOptions& o) {
 }  // namespace
 
 void serve(const ServeOptions& o, const std::atomic<bool>& stop) {
-  Service service(o, load_served_model(o.model, load_options(o), o.context));
+  ServedModel model = load_served_model(o.model, load_options(o), o.context);
+  // Batching by default; a longrope model's rope changes with the length, so it decodes alone.
+  const int parallel = o.parallel > 0 ? o.parallel : model::has_longrope(model.net->spec()) ? 1 : 4;
+  const int64_t context = model.context;
+  Service service(o, std::move(model), parallel);
   httplib::Server http;
   service.routes(http);
   const int port = o.port == 0 ? http.bind_to_any_port(o.host) : (http.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port < 0) fail(ErrorKind::kIo, "cannot listen on " + o.host + ":" + std::to_string(o.port));
-  log("model " + o.model + " on " + o.device + " (" + o.dtype + ")");
+  log("model " + o.model + " on " + o.device + " (" + o.dtype + "), context " + std::to_string(context) +
+      " tokens, " + std::to_string(parallel) + " sequences in parallel");
   log("listening on http://" + o.host + ":" + std::to_string(port));
   std::thread listener([&http] { http.listen_after_bind(); });
   while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));

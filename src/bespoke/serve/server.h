@@ -2,7 +2,7 @@
 // points at it unchanged. Endpoints: POST /v1/chat/completions (plain and SSE streaming),
 // POST /v1/completions, POST /v1/embeddings (the mean-pooled, L2-normalised last hidden
 // state), GET /v1/models and /models (the daemon's health check), GET /health.
-// Requests queue for the one model and decode one at a time.
+// Requests queue, and up to `parallel` of them decode together (serve/batch.h).
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,8 @@ struct ServeOptions {
   int port = 8080;              // 0: any free port (printed in the startup log)
   int64_t context = 0;          // 0: the model's positions
   std::string api_key;          // non-empty: every endpoint but /health wants "Authorization: Bearer KEY"
+  int parallel = 0;             // sequences decoding together; 0: 4 (1 for a longrope model)
+  int64_t kv_budget = 0;        // cached positions over all of them; 0: parallel × the context
   std::string device = "cpu";
   std::string dtype = "f32";
   size_t max_body = 8 << 20;    // bytes; a larger body is a 413

@@ -10,6 +10,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <unordered_set>
 
 #include "bespoke/core/error.h"
 
@@ -939,11 +940,15 @@ bool JsonSchemaGrammar::accept(State& s, std::string_view bytes) const {
 }
 
 bool JsonSchemaGrammar::complete(const State& s) const {
+  return complete(s.frames_);
+}
+
+bool JsonSchemaGrammar::complete(const std::vector<Frame>& frames) const {
   bool done = false;
-  for_each_stack(s.frames_, [&](size_t b, size_t e) {
+  for_each_stack(frames, [&](size_t b, size_t e) {
     if (e - b == 1) done = true;
     if (e - b != 2) return;
-    const Frame& top = s.frames_[e - 1];
+    const Frame& top = frames[e - 1];
     if (top.kind == kLiteral && program_->literals[top.a].size() == top.c) done = true;
     if ((top.kind == kNumber || top.kind == kInteger) && number_final(top.phase)) done = true;
   });
@@ -952,6 +957,30 @@ bool JsonSchemaGrammar::complete(const State& s) const {
 
 bool JsonSchemaGrammar::dead_end(const State& s) const {
   return s.frames_.empty();
+}
+
+size_t JsonSchemaGrammar::completion_length(const State& s, size_t limit) const {
+  // Frames are 16 bytes without padding, and unused fields stay zero: equal parses, equal keys.
+  const auto key = [](const std::vector<Frame>& f) {
+    return std::string(reinterpret_cast<const char*>(f.data()), f.size() * sizeof(Frame));
+  };
+  const std::string start = key(s.frames_);
+  if (const auto found = completion_memo_.find(start); found != completion_memo_.end())
+    return std::min(found->second, limit + 1);
+  std::vector<std::vector<Frame>> level = {s.frames_}, next;
+  std::unordered_set<std::string> seen = {start};
+  for (size_t depth = 0; depth <= limit && !level.empty(); ++depth) {
+    for (const std::vector<Frame>& f : level)
+      if (complete(f)) return completion_memo_[start] = depth;
+    next.clear();
+    for (const std::vector<Frame>& f : level)
+      for (int byte = 0; byte < 256; ++byte) {
+        std::vector<Frame> to;
+        if (step(f, to, static_cast<unsigned char>(byte)) && seen.insert(key(to)).second) next.push_back(std::move(to));
+      }
+    level.swap(next);
+  }
+  return limit + 1;
 }
 
 std::string canonical_json(const nlohmann::ordered_json& instance, const nlohmann::ordered_json& schema) {

@@ -36,6 +36,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -92,11 +93,19 @@ class JsonSchemaGrammar {
   // pruned at compile time, so every accepted prefix can still be completed (within the depth
   // bound): this holds only for the start state of a schema that matches nothing.
   bool dead_end(const State& s) const;
+  // The fewest bytes after which the document is complete, or limit + 1 if it needs more: a
+  // decoder with `limit` tokens left refuses a token after which this exceeds them (each token
+  // writes a byte at least), so that the answer closes within its budget. Breadth-first over
+  // bytes; distances found are remembered, which makes this object unsafe to share between
+  // threads.
+  size_t completion_length(const State& s, size_t limit) const;
 
  private:
   explicit JsonSchemaGrammar(std::shared_ptr<const Program> program) : program_(std::move(program)) {}
   bool step(const std::vector<Frame>& from, std::vector<Frame>& to, unsigned char byte) const;
+  bool complete(const std::vector<Frame>& frames) const;
   std::shared_ptr<const Program> program_;
+  mutable std::unordered_map<std::string, size_t> completion_memo_;  // state's frame bytes -> distance
 };
 
 // `instance` re-serialized as the grammar lays it out: compact; object keys in the order the
