@@ -94,8 +94,9 @@ TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
   const std::string family = GetParam();
   const std::string gguf = export_fixture(family, io::GgmlType::kF32);
   const auto [worst, argmax_differs] = compare(gguf, family);
-  const bool gelu = family.rfind("gemma", 0) == 0;
-  EXPECT_LT(worst, family == "gemma4" ? 6e-3 : gelu ? 2e-3 : 1e-3) << family;
+  const bool gelu = family.rfind("gemma", 0) == 0, gemma4 = family.rfind("gemma4", 0) == 0;
+  // gemma4_k_eq_v: 7.5e-3 measured, six layers of fp16 GELU (the emulated check below holds 2.5e-3).
+  EXPECT_LT(worst, family == "gemma4_k_eq_v" ? 1e-2 : gemma4 ? 6e-3 : gelu ? 2e-3 : 1e-3) << family;
   EXPECT_EQ(argmax_differs, 0) << family;
   io::SafetensorsFile ref(test::fixture_dir(family) + "/reference.safetensors");
   const torch::Tensor prompt = ref.get("input_ids")[0];
@@ -108,13 +109,13 @@ TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
     model::Transformer source = model::load_model(test::fixture_dir(family));
     model::Transformer emulated = with_llama_cpp_gelu(source);
     expect_llama_cpp_runs_like(emulated, gguf, family, family + " with fp16 GELU",
-                               family == "gemma4" ? kGemma4Fp16GeluTolerance : kFp16GeluTolerance);
+                               gemma4 ? kGemma4Fp16GeluTolerance : kFp16GeluTolerance);
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
                          ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "phi3",
-                                           "olmo2", "granite"),
+                                           "olmo2", "granite", "gemma4_k_eq_v"),
                          [](const auto& info) { return info.param; });
 
 // llama.cpp on `gguf` against Bespoke's own forward of `net` (a cut model): log-probabilities

@@ -28,7 +28,7 @@ std::vector<DeviceCase> device_cases() {
   }
   std::vector<DeviceCase> out;
   for (const char* family :
-       {"llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "gemma4_full", "phi3", "olmo2", "granite"})
+       {"llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "gemma4_full", "gemma4_k_eq_v", "phi3", "olmo2", "granite"})
     for (const auto& [device, dtype] : runs) out.push_back({family, device, dtype});
   return out;
 }

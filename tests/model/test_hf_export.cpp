@@ -45,7 +45,7 @@ TEST_P(HfExport, ReloadsAsTheSameModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, HfExport,
-                         ::testing::Values("llama", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4_full", "phi3",
+                         ::testing::Values("llama", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4_full", "gemma4_k_eq_v", "phi3",
                                            "olmo2", "granite"),
                          [](const auto& info) { return info.param; });
 

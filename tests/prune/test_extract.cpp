@@ -119,7 +119,7 @@ model::Transformer with_tiny_eps(model::Transformer& source, bool tiny) {
 }
 
 const std::vector<std::string> kFamilies = {"llama",  "mistral",     "qwen2", "qwen3", "gemma2", "gemma3",
-                                            "gemma4", "gemma4_full", "phi3",  "olmo2", "granite"};
+                                            "gemma4", "gemma4_full", "phi3",  "olmo2", "granite", "gemma4_k_eq_v"};
 
 class Extract : public ::testing::TestWithParam<std::string> {};
 

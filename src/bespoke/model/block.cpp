@@ -29,7 +29,7 @@ BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer, cons
     const bool own_kv = l.kv_source < 0;
     if (own_kv) {
       attn_k = register_module("attn_k", Linear(E, kv, spec.qkv_bias, options));
-      attn_v = register_module("attn_v", Linear(E, kv, spec.qkv_bias, options));
+      if (!l.k_eq_v) attn_v = register_module("attn_v", Linear(E, kv, spec.qkv_bias, options));
     }
     if (spec.qk_norm != QkNorm::kNone) {
       const bool per_head = spec.qk_norm == QkNorm::kPerHead;
@@ -130,12 +130,13 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
     v = (*ctx.values)[l.kv_source];
   } else {
     k = attn_k(x);
+    const torch::Tensor projected_k = k;  // a K = V layer's values: the keys before norm and rope
     if (full_width_norm && kv_mask.defined()) k = k * kv_mask.repeat_interleave(hd).to(k.dtype());
     if (full_width_norm) k = tap(ctx, "attn_k_norm", attn_k_norm(k));
     k = k.view({B, T, KV, hd});
     if (per_head_norm) k = tap(ctx, "attn_k_norm", attn_k_norm(k));
     k = apply_rope(k, *ctx.rope).transpose(1, 2);  // [B, KV, T, hd]
-    v = attn_v(x).view({B, T, KV, hd});
+    v = (l.k_eq_v ? projected_k : attn_v(x)).view({B, T, KV, hd});
     if (v_norm) v = tap(ctx, "v_norm", v_norm(v));
     if (kv_mask.defined()) v = v * kv_mask.view({1, 1, KV, 1}).to(v.dtype());
     v = v.transpose(1, 2);

@@ -14,6 +14,7 @@ nlohmann::json describe_json(const ModelSpec& s) {
                       {"ffn", l.ffn_dim},
                       {"window", l.window},
                       {"kv_source", l.kv_source},
+                      {"k_eq_v", l.k_eq_v},
                       {"rope_type", rope_type_names().name(l.rope.type)},
                       {"rope_theta", l.rope.theta},
                       {"partial_rotary_factor", l.rope.partial_rotary_factor}});

@@ -29,7 +29,7 @@ int64_t first_difference(const model::ModelSpec& a, const model::ModelSpec& b) {
   for (int64_t i = 0; i < a.n_layers(); ++i) {
     const model::LayerSpec &x = a.layers[i], &y = b.layers[i];
     if (x.n_heads != y.n_heads || x.n_kv_heads != y.n_kv_heads || x.head_dim != y.head_dim || x.ffn_dim != y.ffn_dim ||
-        x.window != y.window || x.kind != y.kind || x.kv_source != y.kv_source)
+        x.window != y.window || x.kind != y.kind || x.kv_source != y.kv_source || x.k_eq_v != y.k_eq_v)
       return i;
   }
   return -1;

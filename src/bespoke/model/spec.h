@@ -45,6 +45,7 @@ struct LayerSpec {
   int64_t ffn_dim = 0;
   int64_t window = 0;      // sliding-window length in tokens; 0 = global attention
   int64_t kv_source = -1;  // >= 0: reuse the keys and values of that earlier layer
+  bool k_eq_v = false;     // the values are the key projection before its norm and rope (no attn_v)
   RopeSpec rope;
 };
 

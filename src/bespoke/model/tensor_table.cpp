@@ -33,8 +33,10 @@ void add_layer(const ModelSpec& s, int64_t i, std::vector<TensorInfo>& out) {
     if (own_kv) {
       add("attn_k.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
       if (s.qkv_bias) add("attn_k.bias", {kv}, {Axis::kKv});
-      add("attn_v.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
-      if (s.qkv_bias) add("attn_v.bias", {kv}, {Axis::kKv});
+      if (!l.k_eq_v) {
+        add("attn_v.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
+        if (s.qkv_bias) add("attn_v.bias", {kv}, {Axis::kKv});
+      }
     }
     if (s.qk_norm == QkNorm::kPerHead) {
       add("attn_q_norm.weight", {l.head_dim}, {Axis::kNone});

@@ -170,7 +170,7 @@ Cut budget_cut(const model::ModelSpec& s, int64_t budget, prune::Method method) 
 double layer_elements(const model::LayerSpec& l, int64_t hidden, int64_t seq_len, bool eager) {
   double e = 0;
   if (l.n_heads > 0) {
-    const double q = double(l.n_heads * l.head_dim), kv = l.kv_source < 0 ? double(l.n_kv_heads * l.head_dim) : 0;
+    const double q = double(l.n_heads * l.head_dim), kv = l.kv_source < 0 ? double(l.n_kv_heads * l.head_dim) * (l.k_eq_v ? 0.5 : 1.0) : 0;
     e += 2.0 * hidden + 2 * q + 2 * kv + (eager ? double(l.n_heads) * double(seq_len) : 0);
   }
   if (l.ffn_dim > 0) e += 2.0 * hidden + 4.0 * double(l.ffn_dim);

@@ -5,7 +5,8 @@
 // - "proportional" rope on global layers, which may have another head_dim
 //   (per_layer_config, or global_head_dim in older configs);
 // - the last num_kv_shared_layers layers reuse the keys and values of the last earlier
-//   layer of the same type.
+//   layer of the same type;
+// - attention_k_eq_v (Gemma-4-31B): global layers' values are their key projection.
 // In GGUF: llama.cpp's gemma4, which reads per-layer head counts and FFN widths but holds one
 // head size and rope per layer kind, and fixes which layers share KV.
 #include <algorithm>
@@ -46,6 +47,18 @@ void apply_per_layer_config(const nlohmann::json& c, ModelSpec& s) {
   }
 }
 
+// attention_k_eq_v: global layers have no v_proj, their values are the key projection (before
+// k_norm and rope, then v_norm), and num_global_key_value_heads KV heads where given.
+void keys_as_values(const nlohmann::json& c, ModelSpec& s) {
+  if (!config_bool(c, "attention_k_eq_v", false)) return;
+  const bool heads = c.contains("num_global_key_value_heads") && !c["num_global_key_value_heads"].is_null();
+  for (LayerSpec& l : s.layers) {
+    if (l.window > 0) continue;
+    l.k_eq_v = true;
+    if (heads) l.n_kv_heads = config_int(c, "num_global_key_value_heads");
+  }
+}
+
 void share_kv(const nlohmann::json& c, ModelSpec& s) {
   const int64_t first_shared = s.n_layers() - config_int(c, "num_kv_shared_layers", 0);
   const bool double_wide = config_bool(c, "use_double_wide_mlp", false);
@@ -62,8 +75,6 @@ void share_kv(const nlohmann::json& c, ModelSpec& s) {
 void configure_gemma4(const nlohmann::json& c, ModelSpec& s) {
   if (config_bool(c, "enable_moe_block", false))
     fail(ErrorKind::kUnsupported, "Gemma 4 mixture-of-experts layers are not supported");
-  if (config_bool(c, "attention_k_eq_v", false))
-    fail(ErrorKind::kUnsupported, "Gemma 4 attention_k_eq_v is not supported");
   if (c.contains("use_bidirectional_attention") && !c["use_bidirectional_attention"].is_null() &&
       c["use_bidirectional_attention"] != false)
     fail(ErrorKind::kUnsupported, "Gemma 4 bidirectional attention is not supported");
@@ -75,6 +86,7 @@ void configure_gemma4(const nlohmann::json& c, ModelSpec& s) {
   s.layer_output_scale = true;
   s.per_layer_input_dim = config_int(c, "hidden_size_per_layer_input", 0);
   s.per_layer_vocab_size = config_int(c, "vocab_size_per_layer_input", s.vocab_size);
+  keys_as_values(c, s);
   apply_per_layer_config(c, s);
   share_kv(c, s);
 }
@@ -220,6 +232,7 @@ nlohmann::json gemma4_gguf_config(const io::GgufFile& f) {
         {"factor", turning > 0 ? freqs[0].item<double>() : 1.0}}}};
   c["layer_types"] = json::array();
   c["per_layer_config"] = json::object();
+  c["attention_k_eq_v"] = false;  // a global layer with keys but no values of its own
   for (int64_t i = 0; i < n_layers; ++i) {
     const bool sliding = pattern[i].is_boolean() ? pattern[i].get<bool>() : pattern[i].get<int64_t>() != 0;
     c["layer_types"].push_back(sliding ? "sliding_attention" : "full_attention");
@@ -227,6 +240,8 @@ nlohmann::json gemma4_gguf_config(const io::GgufFile& f) {
                   {"num_key_value_heads", gguf_per_layer(f, a + "attention.head_count_kv", i)},
                   {"intermediate_size", gguf_per_layer(f, a + "feed_forward_length", i)}};
     if (!sliding) layer["head_dim"] = global_dim;
+    const std::string blk = "blk." + std::to_string(i) + ".";
+    if (!sliding && f.has(blk + "attn_k.weight") && !f.has(blk + "attn_v.weight")) c["attention_k_eq_v"] = true;
     c["per_layer_config"][std::to_string(i)] = layer;
   }
   for (const io::GgufTensorInfo& t : f.tensors())
