@@ -40,13 +40,20 @@ void add_export(CLI::App& app) {
                               : opt->type == "q4_0" ? io::GgmlType::kQ4_0
                                                     : io::GgmlType::kF32;
     model::Transformer net = model::load_model(opt->model);
-    if (opt->pad_uniform) net = exporter::pad_uniform(net);
+    std::string description;
+    if (opt->pad_uniform) {
+      const int64_t real = model::parameter_count(net->spec());
+      net = exporter::pad_uniform(net);
+      const int64_t zeros = model::parameter_count(net->spec()) - real;
+      description = "zero-padded to one shape per layer kind (exact): " + std::to_string(zeros) + " of its " +
+                    std::to_string(real + zeros) + " parameters are padding";
+    }
     if (opt->to == "hf") {
       model::export_hf(net, opt->model, opt->out);
       std::cerr << "wrote " << opt->out << "/\n";
       return;
     }
-    exporter::export_gguf(net, opt->model, opt->out, type);
+    exporter::export_gguf(net, opt->model, opt->out, type, description);
     std::cerr << "wrote " << opt->out << " (" << std::filesystem::file_size(opt->out) << " bytes)\n";
   });
 }

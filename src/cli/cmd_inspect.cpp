@@ -53,14 +53,16 @@ void inspect_gguf(const std::string& path, bool as_json) {
   std::cout << "\n" << table;
 }
 
-// A model directory's spec, config.json alone being enough. A hybrid, mixture-of-experts or
-// unrecognised config is refused by its class first: the spec reader would name only a key or
+// A model directory's spec, config.json alone being enough. A mixture-of-experts, unknown hybrid
+// or unrecognised config is refused by its class first: the spec reader would name only a key or
 // a model_type, or read the attention layers of a model that holds more.
 model::ModelSpec read_dense_config(const std::string& dir) {
   const std::string path = (std::filesystem::path(dir) / "config.json").string();
   if (std::filesystem::is_regular_file(path)) {
-    const std::string cls = pipeline::architecture_class(read_json(path));
-    if (cls != "dense") fail(ErrorKind::kUnsupported, path + ": class " + cls + ": " + pipeline::class_reason(cls));
+    const nlohmann::json config = read_json(path);
+    const std::string reason = pipeline::class_reason(config);
+    if (!reason.empty())
+      fail(ErrorKind::kUnsupported, path + ": class " + pipeline::architecture_class(config) + ": " + reason);
   }
   return model::read_hf_config(dir);
 }

@@ -23,6 +23,7 @@
 #include "bespoke/io/gguf_reader.h"
 #include "bespoke/io/safetensors.h"
 #include "bespoke/model/generate.h"
+#include "bespoke/model/hf_export.h"
 #include "bespoke/model/load.h"
 #include "bespoke/prune/extract.h"
 #include "bespoke/prune/importance.h"
@@ -115,7 +116,7 @@ TEST_P(GgufInterop, F32MatchesTransformersInLlamaCpp) {
 
 INSTANTIATE_TEST_SUITE_P(Families, GgufInterop,
                          ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "phi3",
-                                           "olmo2", "granite", "gemma4_k_eq_v"),
+                                           "olmo2", "granite", "gemma4_k_eq_v", "qwen3_5"),
                          [](const auto& info) { return info.param; });
 
 // llama.cpp on `gguf` against Bespoke's own forward of `net` (a cut model): log-probabilities
@@ -184,6 +185,27 @@ TEST(GgufInterop, PrunedModelsRunInLlamaCpp) {
       EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], want);
       expect_llama_cpp_runs_like(*cut, gguf, family, std::string(family) + " cut as " + want);
     }
+  }
+}
+
+// A uniform cut of the hybrid in llama.cpp's qwen35: one value head per key head (the tiled
+// reorder then a no-op), one key head in another cut (r stays 2), fewer attention heads with their
+// gates, FFN neurons and hidden channels, and a dropped layer (recurrent_layers from the layer
+// kinds, [linear, linear, full]). llama.cpp norms q and k with its eps inside the square root's
+// max, transformers and Bespoke beside it: 1e-3 holds (hybrid.md measured 2.7e-4).
+TEST(GgufInterop, PrunedQwen3_5RunsAsQwen35) {
+  model::Transformer net = model::load_model(test::fixture_dir("qwen3_5"));
+  for (const char* target :
+       {"value_heads=2,heads=2,ffn=96,hidden=48", "key_heads=1,value_heads=2,kv_heads=1,heads=2,layers=3"}) {
+    model::Transformer cut = prune::extract(net, prune::random_selection(net->spec(), prune::parse_target(target), 5));
+    const std::string gguf = test::scratch_dir("qwen35") + "/cut.gguf";
+    exporter::export_gguf(cut, test::fixture_dir("qwen3_5"), gguf, io::GgmlType::kF32);
+    EXPECT_EQ(io::GgufFile(gguf).metadata()["general.architecture"], "qwen35");
+    expect_llama_cpp_runs_like(cut, gguf, "qwen3_5", std::string("qwen3_5 cut ") + target);
+    model::Transformer back = model::load_model(gguf);
+    auto want = cut->named_parameters();
+    for (const auto& item : back->named_parameters())
+      EXPECT_LT(test::max_abs_diff(item.value(), want[item.key()]), 1e-6) << item.key();  // A_log through log(exp)
   }
 }
 
@@ -268,6 +290,34 @@ TEST(GgufInterop, ZeroPaddedCutsRunInTheNativeArchitecture) {
     expect_llama_cpp_runs_like(emulated, gguf, family, std::string(family) + " padded",
                                std::string(family) == "gemma2" ? kFp16GeluTolerance : 1e-3);
   }
+}
+
+// A hybrid cut whose layers differ (layer 0 keeps one value head per key head, layer 2 all
+// four; FFN widths per layer) is refused by qwen35, which holds one shape per layer kind, naming
+// --pad-uniform; padded, it runs there as the cut computes, and the file says what it holds.
+// Through the command line: the cut as a model directory (bespoke_layers with its DeltaNet
+// heads), then `bespoke export --pad-uniform`.
+TEST(GgufInterop, NonUniformHybridCutsRunZeroPadded) {
+  model::Transformer net = model::load_model(test::fixture_dir("qwen3_5"));
+  prune::Selection sel = prune::keep_everything(net->spec());
+  sel.per_layer[0].q_heads = {0, 2};
+  sel.per_layer[1].ffn.resize(96);
+  sel.per_layer[3].kv_groups = {1};
+  sel.per_layer[3].q_heads = {2, 3};
+  model::Transformer cut = prune::extract(net, sel);
+  const std::string dir = test::scratch_dir("hybrid_pad"), gguf = dir + "/padded.gguf";
+  try {
+    exporter::export_gguf(cut, test::fixture_dir("qwen3_5"), gguf, io::GgmlType::kF32);
+    FAIL() << "wrote a hybrid with per-layer shapes as qwen35";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--pad-uniform"), std::string::npos) << e.what();
+  }
+  model::export_hf(cut, test::fixture_dir("qwen3_5"), dir + "/cut");
+  const test::CommandResult r = test::run_bespoke("export " + dir + "/cut --to gguf --pad-uniform --out " + gguf);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string description = io::GgufFile(gguf).metadata()["general.description"];
+  EXPECT_NE(description.find("zero-padded"), std::string::npos) << description;
+  expect_llama_cpp_runs_like(cut, gguf, "qwen3_5", "qwen3_5 non-uniform cut, padded");
 }
 
 // Phi-3 with partial rotary or longrope goes out in llama.cpp's own phi3 architecture (fused

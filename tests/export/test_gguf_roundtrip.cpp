@@ -40,7 +40,7 @@ TEST_P(GgufRoundTrip, LogitsFromTheGgufEqualTheSource) {
 
 INSTANTIATE_TEST_SUITE_P(Families, GgufRoundTrip,
                          ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4", "phi3",
-                                           "olmo2", "granite"),
+                                           "olmo2", "granite", "qwen3_5"),
                          [](const auto& info) { return info.param; });
 
 TEST(GgufRoundTrip, F32IsLosslessBackToTheHfCheckpoint) {

@@ -2,7 +2,7 @@
 // each computes alone: per step, the next-token logits of every row equal those of the row
 // decoded by itself, while rows join at different steps with prompts of different lengths and
 // leave early. Families cover sliding windows (gemma2, mistral), softcaps (gemma2), per-layer
-// inputs and shared KV (gemma4), q/k norms (qwen3).
+// inputs and shared KV (gemma4), q/k norms (qwen3), DeltaNet states beside KV (qwen3_5).
 #include <gtest/gtest.h>
 
 #include "bespoke/model/generate.h"
@@ -47,13 +47,15 @@ std::vector<torch::Tensor> together(model::Transformer& net, const std::vector<R
     }
     std::vector<int64_t> keep, kept;
     for (size_t i = 0; i < active.size(); ++i)
-      if (static_cast<int>(got[active[i]].size()) < rows[active[i]].steps) keep.push_back(int64_t(i)), kept.push_back(active[i]);
+      if (static_cast<int>(got[active[i]].size()) < rows[active[i]].steps)
+        keep.push_back(int64_t(i)), kept.push_back(active[i]);
     if (kept.size() < active.size()) cache = model::select_rows(cache, keep);
     active = kept;
     if (active.empty()) continue;
     std::vector<int64_t> ids;
     for (int64_t r : active) ids.push_back(next[r]);
-    const torch::Tensor logits = net->forward(torch::tensor(ids, torch::kLong).unsqueeze(1), &cache).logits.select(1, 0);
+    const torch::Tensor logits =
+        net->forward(torch::tensor(ids, torch::kLong).unsqueeze(1), &cache).logits.select(1, 0);
     for (size_t i = 0; i < active.size(); ++i) {
       got[active[i]].push_back(logits[int64_t(i)]);
       next[active[i]] = logits[int64_t(i)].argmax().item<int64_t>();
@@ -93,7 +95,8 @@ TEST_P(BatchedDecode, EveryRowComputesWhatItComputesAlone) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, BatchedDecode, ::testing::Values("llama", "gemma2", "gemma4", "mistral", "qwen3"));
+INSTANTIATE_TEST_SUITE_P(Families, BatchedDecode,
+                         ::testing::Values("llama", "gemma2", "gemma4", "mistral", "qwen3", "qwen3_5"));
 
 TEST(KvCacheRows, JoinPadsTheShorterAndSelectTrimsCommonPadding) {
   model::KvCache a, b;

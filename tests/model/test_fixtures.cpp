@@ -77,7 +77,7 @@ TEST_P(FixtureTest, HfStateDictRoundTripsTheCheckpoint) {
 
 INSTANTIATE_TEST_SUITE_P(Families, FixtureTest,
                          ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4",
-                                           "gemma4_full", "gemma4_k_eq_v", "phi3", "olmo2", "granite"),
+                                           "gemma4_full", "gemma4_k_eq_v", "phi3", "olmo2", "granite", "qwen3_5"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -34,8 +34,13 @@ TEST_P(HfExport, ReloadsAsTheSameModel) {
   nlohmann::json& sc = source.contains("text_config") ? source["text_config"] : source;
   ASSERT_TRUE(wc.contains("layer_types"));
   ASSERT_EQ(int64_t(wc["layer_types"].size()), net->spec().n_layers());
-  for (int64_t i = 0; i < net->spec().n_layers(); ++i)
-    EXPECT_EQ(wc["layer_types"][i], net->spec().layers[i].window > 0 ? "sliding_attention" : "full_attention") << i;
+  for (int64_t i = 0; i < net->spec().n_layers(); ++i) {
+    const model::LayerSpec& l = net->spec().layers[i];
+    EXPECT_EQ(wc["layer_types"][i], l.kind == model::LayerKind::kLinearAttention ? "linear_attention"
+                                    : l.window > 0                               ? "sliding_attention"
+                                                                                 : "full_attention")
+        << i;
+  }
   if (sc.contains("layer_types")) EXPECT_EQ(wc["layer_types"], sc["layer_types"]);
   wc.erase("layer_types"), sc.erase("layer_types");
   EXPECT_EQ(written, source);
@@ -45,8 +50,8 @@ TEST_P(HfExport, ReloadsAsTheSameModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, HfExport,
-                         ::testing::Values("llama", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4_full", "gemma4_k_eq_v", "phi3",
-                                           "olmo2", "granite"),
+                         ::testing::Values("llama", "qwen2", "qwen3", "gemma2", "gemma3", "gemma4_full",
+                                           "gemma4_k_eq_v", "phi3", "olmo2", "granite", "qwen3_5"),
                          [](const auto& info) { return info.param; });
 
 // A uniformly pruned model (fewer heads and FFN units in every layer) keeps working as HF.

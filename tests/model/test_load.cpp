@@ -67,6 +67,26 @@ TEST(Load, UnexpectedTensorIsNamed) {
   EXPECT_NE(err.find("unexpected tensor 'model.layers.0.self_attn.o_proj.bias'"), std::string::npos) << err;
 }
 
+// Qwen 3.5's published checkpoints are the multimodal model: the language model under
+// model.language_model., beside a vision tower (model.visual.) and a multi-token-prediction
+// block (mtp.), which the text model leaves alone, as transformers' Qwen3_5ForCausalLM does.
+TEST(Load, Qwen3_5SkipsItsVisionTowerAndPredictionBlock) {
+  const std::string src = test::fixture_dir("qwen3_5"), dir = test::scratch_dir("q35_vlm");
+  fs::copy(src + "/config.json", dir + "/config.json");
+  const io::Checkpoint ckpt(src);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = {
+      {"model.visual.patch_embed.proj.weight", torch::ones({8, 3})}, {"mtp.fc.weight", torch::ones({64, 128})}};
+  for (const std::string& name : ckpt.names()) {
+    const bool lm = name.rfind("model.", 0) == 0;
+    tensors.emplace_back(lm ? "model.language_model." + name.substr(6) : name, ckpt.get(name));
+  }
+  io::write_safetensors(dir + "/model.safetensors", tensors);
+  model::Transformer net = model::load_model(dir), want = model::load_model(src);
+  auto a = net->named_parameters();
+  for (const auto& item : want->named_parameters())
+    EXPECT_TRUE(torch::equal(a[item.key()], item.value())) << item.key();
+}
+
 TEST(Load, UnusedKeysAndValuesOfSharingLayersAreIgnored) {
   // Gemma 4 checkpoints may still carry k/v weights for the layers that reuse another's.
   const std::string src = test::fixture_dir("gemma4_full"), dir = test::scratch_dir("g4");

@@ -173,7 +173,11 @@ TEST(Spec, ValidateNamesTheLayerAndTheProblem) {
   expect_invalid(s, "layer 2: a layer without query heads has no kv heads either");
   s = non_uniform_spec();
   s.layers[3].kind = model::LayerKind::kLinearAttention;
-  expect_invalid(s, "layer 3: linear-attention layers are not supported yet");
+  expect_invalid(s, "layer 3: a linear-attention layer has no attention heads");
+  s.layers[3].n_heads = s.layers[3].n_kv_heads = 0;
+  expect_invalid(s, "layer 3: a linear-attention layer needs positive head counts");
+  s.layers[3].deltanet = {2, 3, 16, 16, 4};
+  expect_invalid(s, "layer 3: value heads must be a multiple of key heads");
 }
 
 TEST(Spec, ReadsTheFixtureQuirks) {
@@ -202,6 +206,31 @@ std::string spec_error(const json& c) {
     return e.what();
   }
   return "";
+}
+
+// Mixture-of-experts variants of the two bases are refused naming the MoE (Qwen3.5-35B-A3B,
+// Gemma-4-26B-A4B); Gemma 4's bidirectional attention among image tokens ("vision", as
+// Gemma-4-31B's config sets it) leaves text causal and is read, over all tokens it is refused.
+TEST(Spec, TheBasesMixtureOfExpertsVariantsAreRefusedByName) {
+  json qwen = read_json(test::fixture_dir("qwen3_5") + "/config.json");
+  qwen["model_type"] = "qwen3_5_moe_text";
+  qwen["num_experts"] = 8;
+  json gemma = read_json(test::fixture_dir("gemma4") + "/config.json");
+  gemma["enable_moe_block"] = true;
+  for (const json& c : {qwen, gemma}) {
+    try {
+      model::spec_from_hf_config(c);
+      FAIL() << "read a mixture-of-experts " << c["model_type"];
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+      EXPECT_NE(std::string(e.what()).find("mixture-of-experts"), std::string::npos) << e.what();
+    }
+  }
+  gemma = read_json(test::fixture_dir("gemma4") + "/config.json");
+  gemma["use_bidirectional_attention"] = "vision";
+  EXPECT_EQ(model::spec_from_hf_config(gemma).n_layers(), 4);
+  gemma["use_bidirectional_attention"] = "all";
+  EXPECT_THROW(model::spec_from_hf_config(gemma), Error);
 }
 
 TEST(Spec, MistypedKeysAreNamed) {

@@ -1,7 +1,8 @@
 // Extraction against the two models it must equal: the source with every dropped unit's weights
 // zeroed (and a dropped layer made the identity), and the source running with the selection's
 // 0/1 masks. Each unit type alone, and all at once, for every fixture family; keeping
-// everything, or masking with ones, gives the model back bit for bit.
+// everything, or masking with ones, gives the model back bit for bit. In Qwen 3.5's DeltaNet
+// layers the "query heads" are value heads within their key heads, the "KV groups" key heads.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -48,10 +49,10 @@ prune::Selection choose(const model::ModelSpec& s, const Cut& cut, uint32_t seed
     prune::LayerSelection& p = sel.per_layer[i];
     if (l.kv_source >= 0) {
       p.kv_groups = sel.per_layer[l.kv_source].kv_groups;  // tied to the layer it reads
-    } else if (cut.groups && l.n_kv_heads > 1) {
-      p.kv_groups = some(l.n_kv_heads, (l.n_kv_heads + 1) / 2, rng);
+    } else if (cut.groups && l.group_units() > 1) {
+      p.kv_groups = some(l.group_units(), (l.group_units() + 1) / 2, rng);
     }
-    const int64_t group = l.n_heads / l.n_kv_heads, keep = cut.heads && group > 1 ? group / 2 : group;
+    const int64_t group = l.head_units() / l.group_units(), keep = cut.heads && group > 1 ? group / 2 : group;
     p.q_heads.clear();
     for (const int64_t g : p.kv_groups)
       for (const int64_t h : some(group, keep, rng)) p.q_heads.push_back(g * group + h);
@@ -96,7 +97,7 @@ model::Transformer zeroed(model::Transformer& source, const prune::Selection& se
     const std::string suffix = model::layer_tensor_suffix(info.name);
     if (dropped) {
       if (suffix == "layer_output_scale.weight") t.fill_(1.0);
-      for (const char* output : {"attn_output.", "ffn_down.", "proj."})
+      for (const char* output : {"attn_output.", "ssm.out.", "ffn_down.", "proj."})
         if (suffix.rfind(output, 0) == 0) t.zero_();
       continue;
     }
@@ -118,8 +119,9 @@ model::Transformer with_tiny_eps(model::Transformer& source, bool tiny) {
   return test::with_spec(source, s);
 }
 
-const std::vector<std::string> kFamilies = {"llama",  "mistral",     "qwen2", "qwen3", "gemma2", "gemma3",
-                                            "gemma4", "gemma4_full", "phi3",  "olmo2", "granite", "gemma4_k_eq_v"};
+const std::vector<std::string> kFamilies = {"llama",   "mistral",       "qwen2",       "qwen3", "gemma2",
+                                            "gemma3",  "gemma4",        "gemma4_full", "phi3",  "olmo2",
+                                            "granite", "gemma4_k_eq_v", "qwen3_5"};
 
 class Extract : public ::testing::TestWithParam<std::string> {};
 
@@ -157,6 +159,9 @@ TEST_P(Extract, EachUnitTypeAloneAndAllAtOnceComputeWhatTheZeroedSourceDoes) {
       const prune::Selection sel = choose(spec, cut, 7);
       model::Transformer small = prune::extract(net, sel);
       EXPECT_LT(model::parameter_count(small->spec()), model::parameter_count(spec)) << family << ": " << what;
+      int64_t elements = 0;  // the prediction (the selected spec's count) against the cut model's tensors
+      for (const torch::Tensor& p : small->parameters()) elements += p.numel();
+      EXPECT_EQ(elements, model::parameter_count(prune::selected_spec(spec, sel))) << family << ": " << what;
       const double d = test::max_abs_diff(small->forward(ids).logits, zeroed(net, sel)->forward(ids).logits);
       EXPECT_LT(d, bound) << family << ": " << what << " in " << dtype;
     }

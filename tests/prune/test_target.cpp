@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "bespoke/core/error.h"
@@ -41,6 +42,31 @@ TEST(Target, TargetsNoCutCanMeetAreRefusedNamingTheKey) {
   expect_bad_target("heads=4,kv_heads=1", "target heads: 4 query heads per KV group, where the groups hold 2");
   expect_bad_target("ffn=200", "target ffn: 200 is more than the 160 there are");
   expect_bad_target("layers=5", "target layers: 5 is more than the model's 4");
+}
+
+// Gemma-4-31B's global layers hold fewer KV heads than its sliding ones (num_global_key_value_heads):
+// global_heads and global_kv_heads give them their own counts; without them the sliding layers'
+// target is refused where the global layers cannot meet it.
+TEST(Target, GlobalLayersOfAnotherGeometryTakeTheirOwnHeadTargets) {
+  nlohmann::json c = nlohmann::json::parse(std::ifstream(test::fixture_dir("gemma4_k_eq_v") + "/config.json"));
+  nlohmann::json& text = c.contains("text_config") ? c["text_config"] : c;
+  text["num_global_key_value_heads"] = 1;
+  const model::ModelSpec s = model::spec_from_hf_config(c);  // sliding 4 heads / 2 KV, global 4 / 1
+  try {
+    prune::check_target(s, prune::parse_target("heads=2,kv_heads=2"));
+    FAIL() << "a global layer cannot keep 2 of its 1 KV heads";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("target kv_heads: 2 is more than the 1 there are (layer 2)"),
+              std::string::npos)
+        << e.what();
+  }
+  const prune::Target t = prune::parse_target("heads=2,kv_heads=2,global_heads=3,global_kv_heads=1");
+  const model::ModelSpec cut = prune::selected_spec(s, prune::random_selection(s, t, 3));
+  for (int64_t i = 0; i < cut.n_layers(); ++i) {
+    const bool global = cut.layers[i].window == 0;
+    EXPECT_EQ(cut.layers[i].n_heads, global ? 3 : 2) << i;
+    EXPECT_EQ(cut.layers[i].n_kv_heads, global ? 1 : 2) << i;
+  }
 }
 
 TEST(Target, TheRandomMethodIsSeededAndMeetsTheTarget) {

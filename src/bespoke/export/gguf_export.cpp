@@ -1,5 +1,6 @@
 #include "bespoke/export/gguf_export.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -87,9 +88,17 @@ torch::Tensor llama3_rope_freqs(const model::RopeSpec& r, int64_t head_dim) {
   return torch::tensor(out);
 }
 
+// The layer whose attention sizes the scalar head keys give: the first with attention (a
+// hybrid's first layers may have none).
+const LayerSpec& first_attention_layer(const ModelSpec& s) {
+  for (const LayerSpec& l : s.layers)
+    if (l.n_heads > 0) return l;
+  return s.layers[0];
+}
+
 void write_keys(const ModelSpec& s, const GgufArch& ax, io::GgmlType type, io::GgufWriter& out) {
   const std::string& a = ax.name;
-  const LayerSpec& l0 = s.layers[0];
+  const LayerSpec& l0 = first_attention_layer(s);
   const std::map<io::GgmlType, uint32_t> file_type = {{io::GgmlType::kF32, 0},
                                                       {io::GgmlType::kF16, 1},
                                                       {io::GgmlType::kQ4_0, 2},
@@ -167,21 +176,28 @@ std::vector<std::pair<std::string, torch::Tensor>> rope_tensors(const ModelSpec&
 }  // namespace
 
 void export_gguf(model::Transformer& net, const std::string& model_dir, const std::string& out_path,
-                 io::GgmlType type) {
+                 io::GgmlType type, const std::string& description) {
   const ModelSpec& s = net->spec();
   const GgufArch ax = arch_for(s);
   const bool interleaved = model::interleaved_rope(ax.name);
   io::GgufWriter out;
   write_keys(s, ax, type, out);
+  if (!description.empty()) out.add_string("general.description", description);
   write_vocab(model_dir, s.vocab_size, out);
 
   torch::NoGradGuard no_grad;
   auto params = net->named_parameters();
   const auto param = [&](const std::string& name) { return params.find(name)->detach().to(torch::kFloat32); };
-  auto emit = [&](const std::string& name, torch::Tensor t) {
+  auto emit = [&](const std::string& canonical, torch::Tensor t) {
+    const std::string suffix = model::layer_tensor_suffix(canonical);
+    const std::string name = ax.tensor_name && suffix != canonical
+                                 ? canonical.substr(0, canonical.size() - suffix.size()) + ax.tensor_name(suffix)
+                                 : canonical;
     t = t.to(torch::kFloat32);
     // Norms and other 1-D tensors stay F32; Q8_0 needs rows in 32-value blocks.
-    const bool small = t.dim() == 1 || name.find("_norm") != std::string::npos;
+    const bool small = t.dim() == 1 || name.find("_norm") != std::string::npos ||
+                       std::find(ax.f32_tensors.begin(), ax.f32_tensors.end(), model::layer_tensor_suffix(name)) !=
+                           ax.f32_tensors.end();
     const bool blocked = type == io::GgmlType::kQ8_0 || type == io::GgmlType::kQ4_0;
     const io::GgmlType tt = small ? io::GgmlType::kF32 : (blocked && t.size(-1) % 32 != 0) ? io::GgmlType::kF16 : type;
     out.add_tensor(name, t, tt);
@@ -199,23 +215,28 @@ void export_gguf(model::Transformer& net, const std::string& model_dir, const st
     return ax.weight ? ax.weight(s, suffix, t) : t;
   };
   for (const auto& [name, t] : rope_tensors(s)) emit(name, t);
-  std::map<std::string, torch::Tensor> fused;  // the parts of attn_qkv and ffn_up, by name
+  std::vector<model::GgufFusion> fusions = ax.fusions;
+  if (ax.fused_qkv) fusions.push_back({"attn_qkv.weight", {"attn_q.weight", "attn_k.weight", "attn_v.weight"}});
+  if (ax.fused_gate_up) fusions.push_back({"ffn_up.weight", {"ffn_gate.weight", "ffn_up.weight"}});
+  const auto fusion_of = [&](const std::string& suffix) -> const model::GgufFusion* {
+    for (const model::GgufFusion& f : fusions)
+      if (std::find(f.parts.begin(), f.parts.end(), suffix) != f.parts.end()) return &f;
+    return nullptr;
+  };
+  std::map<std::string, torch::Tensor> parts;  // a fused tensor's parts so far, by name
   for (const model::TensorInfo& info : model::tensor_table(s)) {
     const std::string suffix = model::layer_tensor_suffix(info.name);
-    const bool in_qkv =
-        ax.fused_qkv && (suffix == "attn_q.weight" || suffix == "attn_k.weight" || suffix == "attn_v.weight");
-    const bool in_gate_up = ax.fused_gate_up && (suffix == "ffn_gate.weight" || suffix == "ffn_up.weight");
-    if (!in_qkv && !in_gate_up) {
+    const model::GgufFusion* fusion = info.layer >= 0 ? fusion_of(suffix) : nullptr;
+    if (!fusion) {
       emit(info.name, written(info));
       continue;
     }
-    fused[info.name] = written(info);
-    const auto part = [&](const char* name) { return fused.at(model::layer_tensor_name(info.layer, name)); };
-    if (suffix == "attn_v.weight")  // Q rows, then K, then V
-      emit(model::layer_tensor_name(info.layer, "attn_qkv.weight"),
-           torch::cat({part("attn_q.weight"), part("attn_k.weight"), part("attn_v.weight")}));
-    if (suffix == "ffn_up.weight")  // gate rows, then up rows
-      emit(info.name, torch::cat({part("ffn_gate.weight"), part("ffn_up.weight")}));
+    parts[info.name] = written(info);
+    if (suffix != fusion->parts.back()) continue;  // the table lists a fusion's parts in its order
+    std::vector<torch::Tensor> stacked;
+    for (const std::string& part : fusion->parts)
+      stacked.push_back(parts.at(model::layer_tensor_name(info.layer, part)));
+    emit(model::layer_tensor_name(info.layer, fusion->name), torch::cat(stacked));
   }
   for (int64_t i = 0; i < s.n_layers(); ++i)
     if (written_ffn(ax, s, i) != s.layers[i].ffn_dim) {

@@ -16,7 +16,8 @@ namespace bespoke::exporter {
 // mistral, qwen2, phi3), as `openelm` when it is a Qwen3 with tied embeddings; other families
 // need pad_uniform first. Throws Error(kUnsupported) naming the layer and the reason for what
 // llama.cpp cannot represent.
+// `description`, where given, is written as general.description (what a padded file holds).
 void export_gguf(model::Transformer& model, const std::string& model_dir, const std::string& out_path,
-                 io::GgmlType type);
+                 io::GgmlType type, const std::string& description = "");
 
 }  // namespace bespoke::exporter

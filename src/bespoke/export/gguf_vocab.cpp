@@ -39,6 +39,8 @@ std::string pre_tokenizer_name(const json& pre) {
   const std::string r = split_regex(pre);
   if (r.empty()) return "gpt-2";  // ByteLevel's own GPT-2 pattern
   if (r.find("\\p{N}{1,3}") != std::string::npos) return "llama-bpe";
+  if (r.find("[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}|") != std::string::npos)
+    return "qwen35";  // marks join letters
   if (r.find("[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|") != std::string::npos) return "qwen2";
   fail(ErrorKind::kUnsupported,
        "tokenizer.json pre-tokenizer regex has no llama.cpp equivalent known to Bespoke: " + r);

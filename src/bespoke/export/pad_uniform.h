@@ -10,7 +10,9 @@ namespace bespoke::exporter {
 
 // Returns a model whose layers all have the most query heads, KV heads and FFN units of any
 // layer (query heads: E / head_dim where that is at least as many, as some llama.cpp
-// architectures require). A layer whose query groups are wider than the padded group gets
+// architectures require); a hybrid's DeltaNet layers all the most value and key heads of any
+// DeltaNet layer (a padded value head has zero v, z, b, a rows and zero out columns: its state
+// stays zero and it adds nothing). A layer whose query groups are wider than the padded group gets
 // copies of its KV heads. Full-width q/k norms (OLMo2) are rescaled for the wider mean; they
 // cannot share copied KV heads. Throws Error(kUnsupported) naming the layer where no padding
 // fits, and for models whose head_dim differs between layers.

@@ -23,9 +23,13 @@ BlockImpl::BlockImpl(std::shared_ptr<const ModelSpec> model, int64_t layer, cons
   const ModelSpec& spec = spec_;
   const LayerSpec& l = layer_spec_;
   const int64_t E = spec.hidden_size, q = l.n_heads * l.head_dim, kv = l.n_kv_heads * l.head_dim;
-  if (l.n_heads > 0) {  // 0 heads: no attention, and none of its norms
+  if (l.kind == LayerKind::kLinearAttention) {
     if (spec.attn_pre_norm) attn_norm = register_module("attn_norm", RmsNorm(E, spec, options));
-    attn_q = register_module("attn_q", Linear(E, q, spec.qkv_bias, options));
+    ssm = register_module("ssm", GatedDeltaNet(spec, l.deltanet, options));
+  } else if (l.n_heads > 0) {  // 0 heads: no attention, and none of its norms
+    if (spec.attn_pre_norm) attn_norm = register_module("attn_norm", RmsNorm(E, spec, options));
+    const int64_t q_rows = spec.attn_output_gate ? 2 * q : q;  // each head's [query | gate]
+    attn_q = register_module("attn_q", Linear(E, q_rows, spec.qkv_bias, options));
     const bool own_kv = l.kv_source < 0;
     if (own_kv) {
       attn_k = register_module("attn_k", Linear(E, kv, spec.qkv_bias, options));
@@ -89,8 +93,9 @@ torch::Tensor BlockImpl::join(const LayerContext& ctx, const torch::Tensor& h, t
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const LayerContext& ctx) {
   torch::Tensor h = tap(ctx, "input", x);
-  if (attn_q) {
-    const torch::Tensor a = attention(attn_norm ? tap(ctx, "attn_norm", attn_norm(h)) : h, ctx);
+  if (attn_q || ssm) {  // the mixer: attention, or a linear-attention layer's DeltaNet
+    const torch::Tensor in = attn_norm ? tap(ctx, "attn_norm", attn_norm(h)) : h;
+    const torch::Tensor a = ssm ? deltanet(in, ctx) : attention(in, ctx);
     h = join(ctx, h, a, post_attention_norm, "post_attention_norm", &UnitMasks::attn, spec_.residual_scale);
   }
   if (ffn_down) {
@@ -117,6 +122,12 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
   const torch::Tensor head_mask = mask(ctx, &UnitMasks::heads);
   const torch::Tensor kv_mask = mask(ctx, &UnitMasks::kv);  // a layer reading another's values reads them masked
   torch::Tensor q = attn_q(x);                              // [B, T, H * hd]
+  torch::Tensor gate;                                       // [B, T, H, hd]: sigmoid(gate) scales the output
+  if (spec_.attn_output_gate) {
+    const torch::Tensor both = q.view({B, T, H, 2 * hd});
+    q = both.slice(3, 0, hd).reshape({B, T, H * hd});
+    gate = both.slice(3, hd);
+  }
   if (full_width_norm && head_mask.defined()) q = q * head_mask.repeat_interleave(hd).to(q.dtype());
   if (full_width_norm && kv_mask.defined()) q = q * kv_mask.repeat_interleave(H / KV * hd).to(q.dtype());
   if (full_width_norm) q = tap(ctx, "attn_q_norm", attn_q_norm(q));
@@ -176,7 +187,22 @@ torch::Tensor BlockImpl::attention(const torch::Tensor& x, const LayerContext& c
     if (!out.defined()) out = torch::matmul(probs, v);
   }
   if (head_mask.defined()) out = out * head_mask.view({1, H, 1, 1}).to(out.dtype());
-  return attn_output(tap(ctx, "attn_output.input", out.transpose(1, 2).reshape({B, T, H * hd})));
+  out = out.transpose(1, 2);  // [B, T, H, hd]
+  if (gate.defined()) out = out * torch::sigmoid(gate);
+  return attn_output(tap(ctx, "attn_output.input", out.reshape({B, T, H * hd})));
+}
+
+// A DeltaNet's units are its value heads (UnitMasks::heads) within their key heads
+// (UnitMasks::kv, which also masks every value head reading that key head). Each head's state
+// and output reach only its own columns of out, so a zero removes it exactly.
+torch::Tensor BlockImpl::deltanet(const torch::Tensor& x, const LayerContext& ctx) {
+  const DeltaNetSpec& d = layer_spec_.deltanet;
+  torch::Tensor y = ssm->heads(x, ctx.cache, layer_);  // [B, T, nv, dv]
+  const torch::Tensor head_mask = mask(ctx, &UnitMasks::heads), key_mask = mask(ctx, &UnitMasks::kv);
+  if (head_mask.defined()) y = y * head_mask.view({d.value_heads, 1}).to(y.dtype());
+  if (key_mask.defined())
+    y = y * key_mask.repeat_interleave(d.value_heads / d.key_heads).view({d.value_heads, 1}).to(y.dtype());
+  return ssm->out(tap(ctx, "ssm.out.input", y.reshape({x.size(0), x.size(1), d.value_heads * d.value_dim})));
 }
 
 torch::Tensor BlockImpl::mlp(const torch::Tensor& x, const LayerContext& ctx) {

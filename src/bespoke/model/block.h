@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bespoke/model/gated_deltanet.h"
 #include "bespoke/model/kv_cache.h"
 #include "bespoke/model/linear.h"
 #include "bespoke/model/rms_norm.h"
@@ -64,6 +65,7 @@ class BlockImpl : public torch::nn::Module {
 
  private:
   torch::Tensor attention(const torch::Tensor& x, const LayerContext& ctx);
+  torch::Tensor deltanet(const torch::Tensor& x, const LayerContext& ctx);
   torch::Tensor mlp(const torch::Tensor& x, const LayerContext& ctx);
   // This layer's mask of one kind (UnitMasks::heads, kv or ffn), or undefined.
   torch::Tensor mask(const LayerContext& ctx, std::vector<torch::Tensor> UnitMasks::*kind) const;
@@ -86,6 +88,7 @@ class BlockImpl : public torch::nn::Module {
 
   RmsNorm attn_norm{nullptr}, attn_q_norm{nullptr}, attn_k_norm{nullptr}, v_norm{nullptr};
   Linear attn_q{nullptr}, attn_k{nullptr}, attn_v{nullptr}, attn_output{nullptr};
+  GatedDeltaNet ssm{nullptr};  // the mixer of a linear-attention layer, in attention's place
   RmsNorm post_attention_norm{nullptr}, ffn_norm{nullptr}, post_ffw_norm{nullptr};
   Linear ffn_gate{nullptr}, ffn_up{nullptr}, ffn_down{nullptr};
   // Per-layer input (Gemma 4): gate from the hidden state, project back, norm, add.

@@ -18,6 +18,12 @@ nlohmann::json describe_json(const ModelSpec& s) {
                       {"rope_type", rope_type_names().name(l.rope.type)},
                       {"rope_theta", l.rope.theta},
                       {"partial_rotary_factor", l.rope.partial_rotary_factor}});
+    if (l.kind == LayerKind::kLinearAttention)
+      layers.back()["deltanet"] = {{"key_heads", l.deltanet.key_heads},
+                                   {"value_heads", l.deltanet.value_heads},
+                                   {"key_dim", l.deltanet.key_dim},
+                                   {"value_dim", l.deltanet.value_dim},
+                                   {"conv_kernel", l.deltanet.conv_kernel}};
   }
   return {{"family", s.family},
           {"vocab_size", s.vocab_size},
@@ -47,6 +53,14 @@ std::string describe_table(const ModelSpec& s) {
   out += "layer  kind              heads  kv  head_dim    ffn  window  rope\n";
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const LayerSpec& l = s.layers[i];
+    if (l.kind == LayerKind::kLinearAttention) {  // value heads in key heads, their head sizes
+      const DeltaNetSpec& d = l.deltanet;
+      std::snprintf(line, sizeof line, "%5lld  %-16s %6lld %3lld %5lld/%-3lld %6lld %7s  conv %lld\n", (long long)i,
+                    layer_kind_names().name(l.kind), (long long)d.value_heads, (long long)d.key_heads,
+                    (long long)d.key_dim, (long long)d.value_dim, (long long)l.ffn_dim, "-", (long long)d.conv_kernel);
+      out += line;
+      continue;
+    }
     std::snprintf(line, sizeof line, "%5lld  %-16s %6lld %3lld %9lld %6lld %7lld  %s %g%s\n", (long long)i,
                   layer_kind_names().name(l.kind), (long long)l.n_heads, (long long)l.n_kv_heads, (long long)l.head_dim,
                   (long long)l.ffn_dim, (long long)l.window, rope_type_names().name(l.rope.type), l.rope.theta,

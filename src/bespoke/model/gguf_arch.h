@@ -7,12 +7,19 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "bespoke/io/gguf_reader.h"
 #include "bespoke/io/gguf_writer.h"
 #include "bespoke/model/spec.h"
 
 namespace bespoke::model {
+
+// Canonical layer tensors written as one, stacked along dim 0 in this order.
+struct GgufFusion {
+  std::string name;                // the written tensor's layer-relative name
+  std::vector<std::string> parts;  // canonical suffixes
+};
 
 struct GgufArch {
   std::string name;               // general.architecture
@@ -30,6 +37,16 @@ struct GgufArch {
   // A weight as this architecture's graph needs it (`suffix`: the canonical layer-relative name);
   // null keeps every weight.
   torch::Tensor (*weight)(const ModelSpec& spec, const std::string& suffix, const torch::Tensor& w) = nullptr;
+  // The inverse of `weight`, for reading a file of this architecture back; null where `weight`
+  // changes nothing that is read back.
+  torch::Tensor (*read_weight)(const ModelSpec& spec, const std::string& suffix, const torch::Tensor& w) = nullptr;
+  // The architecture's name for a layer tensor (canonical suffix in, llama.cpp's out) where it
+  // differs; null keeps the canonical names.
+  std::string (*tensor_name)(const std::string& suffix) = nullptr;
+  // Layer tensors stored fused (Qwen 3.5's attn_qkv of a DeltaNet), each part as `weight` gives it.
+  std::vector<GgufFusion> fusions = {};
+  // Tensors of more than one dimension that llama.cpp reads only in F32, by the names written.
+  std::vector<std::string> f32_tensors = {};
 };
 
 // Whether llama.cpp rotates interleaved pairs for `arch` (LLAMA_ROPE_TYPE_NORM), so that Q and

@@ -1,5 +1,7 @@
 #include "bespoke/model/gguf_load.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "bespoke/core/error.h"
@@ -67,7 +69,28 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
     return f.get(name);
   };
   const bool interleaved = interleaved_rope(arch);
-  for (const TensorInfo& info : tensor_table(s)) {
+  // The names and transforms the file was written with, where its architecture has its own.
+  const GgufArch written = family_for_gguf_arch(arch).gguf_arch(s);
+  const bool own = written.name == arch;
+  const std::vector<TensorInfo> table = tensor_table(s);
+  std::map<std::string, const TensorInfo*> by_name;
+  for (const TensorInfo& t : table) by_name[t.name] = &t;
+  // A layer tensor as stored: under the architecture's name, or its rows of a fused tensor.
+  const auto stored = [&](const TensorInfo& info) {
+    const std::string suffix = layer_tensor_suffix(info.name);
+    for (const GgufFusion& fusion : own&& info.layer >= 0 ? written.fusions : std::vector<GgufFusion>{}) {
+      if (std::find(fusion.parts.begin(), fusion.parts.end(), suffix) == fusion.parts.end()) continue;
+      int64_t offset = 0;
+      for (const std::string& part : fusion.parts) {
+        const int64_t rows = by_name.at(layer_tensor_name(info.layer, part))->shape[0];
+        if (part == suffix) return read(layer_tensor_name(info.layer, fusion.name)).narrow(0, offset, rows);
+        offset += rows;
+      }
+    }
+    const bool renamed = own && written.tensor_name && info.layer >= 0;
+    return read(renamed ? layer_tensor_name(info.layer, written.tensor_name(suffix)) : info.name);
+  };
+  for (const TensorInfo& info : table) {
     const std::string suffix = layer_tensor_suffix(info.name);
     const bool fused_qkv = info.layer >= 0 && f.has(layer_tensor_name(info.layer, "attn_qkv.weight"));
     const bool fused_gate_up = info.layer >= 0 && !f.has(layer_tensor_name(info.layer, "ffn_gate.weight"));
@@ -83,7 +106,8 @@ Transformer load_gguf_model(const std::string& path, const LoadOptions& options)
       const torch::Tensor qkv = read(layer_tensor_name(info.layer, "attn_qkv.weight"));
       t = suffix == "attn_q.weight" ? qkv.narrow(0, 0, q) : qkv.narrow(0, suffix == "attn_k.weight" ? q : q + kv, kv);
     } else {
-      t = read(info.name);
+      t = stored(info);
+      if (own && written.read_weight) t = written.read_weight(s, suffix, t);
     }
     if (t.sizes().vec() != info.shape)
       fail(ErrorKind::kInput, path + ": tensor '" + info.name + "': shape " + shape_string(t.sizes().vec()) +

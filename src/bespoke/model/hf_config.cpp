@@ -111,7 +111,8 @@ void set_layer_types(const json& c, const std::vector<std::string>& types, Model
 
 // Bespoke's per-layer shapes: "bespoke_layers" lists one object per layer, each with any of
 // num_attention_heads (0: no attention), num_key_value_heads, head_dim and intermediate_size
-// (0: no MLP); what an entry leaves out keeps the model-wide value. Applied last.
+// (0: no MLP), and for a DeltaNet layer linear_num_key_heads and linear_num_value_heads; what an
+// entry leaves out keeps the model-wide value. Applied last.
 void apply_bespoke_layers(const json& c, ModelSpec& s) {
   if (!has(c, "bespoke_layers")) return;
   const json& layers = c["bespoke_layers"];
@@ -125,6 +126,9 @@ void apply_bespoke_layers(const json& c, ModelSpec& s) {
     l.n_kv_heads = config_int(o, "num_key_value_heads", l.n_heads == 0 ? 0 : l.n_kv_heads);
     l.head_dim = config_int(o, "head_dim", l.head_dim);
     l.ffn_dim = config_int(o, "intermediate_size", l.ffn_dim);
+    if (l.kind != model::LayerKind::kLinearAttention) continue;
+    l.deltanet.key_heads = config_int(o, "linear_num_key_heads", l.deltanet.key_heads);
+    l.deltanet.value_heads = config_int(o, "linear_num_value_heads", l.deltanet.value_heads);
   }
 }
 

@@ -29,7 +29,8 @@ int64_t first_difference(const model::ModelSpec& a, const model::ModelSpec& b) {
   for (int64_t i = 0; i < a.n_layers(); ++i) {
     const model::LayerSpec &x = a.layers[i], &y = b.layers[i];
     if (x.n_heads != y.n_heads || x.n_kv_heads != y.n_kv_heads || x.head_dim != y.head_dim || x.ffn_dim != y.ffn_dim ||
-        x.window != y.window || x.kind != y.kind || x.kv_source != y.kv_source || x.k_eq_v != y.k_eq_v)
+        x.window != y.window || x.kind != y.kind || x.kv_source != y.kv_source || x.k_eq_v != y.k_eq_v ||
+        !(x.deltanet == y.deltanet))
       return i;
   }
   return -1;
@@ -85,11 +86,15 @@ nlohmann::json updated_config(const model::ModelSpec& s, const std::string& sour
   const std::optional<model::ModelSpec> plain = read_back(config);
   if (!plain || first_difference(s, *plain) >= 0) {
     nlohmann::json layers = nlohmann::json::array();
-    for (const model::LayerSpec& l : s.layers)
+    for (const model::LayerSpec& l : s.layers) {
       layers.push_back({{"num_attention_heads", l.n_heads},
                         {"num_key_value_heads", l.n_kv_heads},
                         {"head_dim", l.head_dim},
                         {"intermediate_size", l.ffn_dim}});
+      if (l.kind == model::LayerKind::kLinearAttention)
+        layers.back().update(
+            {{"linear_num_key_heads", l.deltanet.key_heads}, {"linear_num_value_heads", l.deltanet.value_heads}});
+    }
     c["bespoke_layers"] = layers;
     c["bespoke_layers_note"] = "per-layer shapes that only Bespoke reads: transformers' " + s.family +
                                " builds every layer at the model-wide sizes and cannot load these weights";

@@ -11,7 +11,11 @@ namespace bespoke::model {
 struct KvCache {
   std::vector<torch::Tensor> keys;    // per layer [B, n_kv_heads, S, head_dim]; undefined if
   std::vector<torch::Tensor> values;  // the layer reuses another layer's
-  int64_t length = 0;                 // S: positions cached so far
+  // Linear-attention layers instead (model/gated_deltanet.h): the last conv_kernel - 1 inputs of
+  // the conv [B, channels, K - 1] and the DeltaNet state [B, value_heads, key_dim, value_dim]
+  // (fp32), which do not grow with the sequence. Undefined elsewhere.
+  std::vector<torch::Tensor> conv, recurrent;
+  int64_t length = 0;  // S: positions cached so far
   // [B] int64, or undefined: rows that decode together (a server's batch) are aligned on the
   // right, and row b's first pad[b] cached slots are padding that no query sees. Its positions
   // count from the first real slot.

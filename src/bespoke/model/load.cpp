@@ -59,8 +59,8 @@ std::vector<Source> sources(const Family& family, const std::vector<TensorInfo>&
 // "language_model.model.layers.0...") beside vision and audio towers. Maps each language-model
 // tensor's plain name to its stored name; the towers are left out.
 std::map<std::string, std::string> language_model_names(const io::Checkpoint& ckpt) {
-  static const char* kOtherModalities[] = {"vision_tower", "multi_modal_projector", "audio_tower", "embed_vision",
-                                           "embed_audio"};
+  static const char* kOtherModalities[] = {"vision_tower", "multi_modal_projector", "audio_tower",
+                                           "embed_vision", "embed_audio",           "model.visual."};
   std::map<std::string, std::string> out;
   for (const std::string& stored : ckpt.names()) {
     bool other = false;
@@ -87,7 +87,7 @@ torch::Tensor read_tensor(const io::Checkpoint& ckpt, const std::map<std::string
   const std::string& name = it->second;
   torch::Tensor x = ckpt.get(name);
   if (src.row_offset >= 0) {
-    if (x.dim() != 2 || x.size(0) < src.row_offset + t.shape[0])
+    if (x.dim() != int64_t(t.shape.size()) || x.size(0) < src.row_offset + t.shape[0])
       fail(ErrorKind::kInput, ckpt.file_of(name) + ": tensor '" + name + "': shape " + shape_string(x.sizes().vec()) +
                                   " too small for its parts");
     x = x.narrow(0, src.row_offset, t.shape[0]);
@@ -103,9 +103,11 @@ bool ends_with(const std::string& s, const std::string& end) {
 }
 
 // Tensors a checkpoint may carry that are not weights of the model: rope tables, a tied
-// head, and the unused key/value weights of layers that reuse another layer's (Gemma 4).
+// head, Qwen 3.5's multi-token-prediction block (mtp.*, which transformers does not run either),
+// and the unused key/value weights of layers that reuse another layer's (Gemma 4).
 bool ignorable(const std::string& name, const ModelSpec& spec) {
   if (ends_with(name, "rotary_emb.inv_freq") || (spec.tie_embeddings && name == "lm_head.weight")) return true;
+  if (name.rfind("mtp.", 0) == 0) return true;
   const std::string prefix = "model.layers.";
   if (name.rfind(prefix, 0) != 0) return false;
   const size_t dot = name.find('.', prefix.size());

@@ -5,12 +5,12 @@
 namespace bespoke::model {
 
 extern const Family kLlamaFamily, kMistralFamily, kQwen2Family, kQwen3Family, kGemma2Family, kGemma3Family,
-    kGemma4Family, kPhi3Family, kOlmo2Family, kGraniteFamily;
+    kGemma4Family, kPhi3Family, kOlmo2Family, kGraniteFamily, kQwen3_5Family;
 
 const std::vector<const Family*>& families() {
   static const std::vector<const Family*> all = {
-      &kLlamaFamily,  &kMistralFamily, &kQwen2Family, &kQwen3Family, &kGemma2Family,
-      &kGemma3Family, &kGemma4Family,  &kPhi3Family,  &kOlmo2Family, &kGraniteFamily,
+      &kLlamaFamily,  &kMistralFamily, &kQwen2Family, &kQwen3Family,   &kGemma2Family,  &kGemma3Family,
+      &kGemma4Family, &kPhi3Family,    &kOlmo2Family, &kGraniteFamily, &kQwen3_5Family,
   };
   return all;
 }

@@ -58,8 +58,17 @@ void validate(const ModelSpec& s) {
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const LayerSpec& l = s.layers[i];
     const std::string at = "layer " + std::to_string(i) + ": ";
-    if (l.kind == LayerKind::kLinearAttention)
-      fail(ErrorKind::kUnsupported, at + "linear-attention layers are not supported yet");
+    if (l.kind == LayerKind::kLinearAttention) {
+      const DeltaNetSpec& d = l.deltanet;
+      check(l.n_heads == 0 && l.n_kv_heads == 0 && l.kv_source < 0,
+            at + "a linear-attention layer has no attention heads");
+      check(d.key_heads > 0 && d.value_heads > 0 && d.key_dim > 0 && d.value_dim > 0 && d.conv_kernel > 0,
+            at + "a linear-attention layer needs positive head counts, head sizes and conv kernel");
+      check(d.key_heads <= kMaxDim && d.value_heads <= kMaxDim && d.key_dim <= kMaxDim && d.value_dim <= kMaxDim &&
+                d.conv_kernel <= 64,
+            at + "a linear-attention size is out of range");
+      check(d.value_heads % d.key_heads == 0, at + "value heads must be a multiple of key heads");
+    }
     // 0 query heads: no attention (nor its norms); 0 FFN width: no MLP. Either may be absent.
     check(l.n_heads >= 0 && l.n_kv_heads >= 0 && l.head_dim >= 0 && l.ffn_dim >= 0, at + "a size is negative");
     check(l.n_heads <= kMaxDim && l.n_kv_heads <= kMaxDim && l.head_dim <= kMaxDim && l.ffn_dim <= kMaxDim,

@@ -37,8 +37,20 @@ struct RopeSpec {
   std::vector<double> freq_divisors;  // one per rotated pair, applied last (GGUF rope_freqs)
 };
 
+// A Gated DeltaNet mixer (kLinearAttention: Qwen 3.5's linear_attention layers,
+// model/gated_deltanet.h). Value head j reads key head j / (value_heads / key_heads).
+struct DeltaNetSpec {
+  int64_t key_heads = 0, value_heads = 0;
+  int64_t key_dim = 0, value_dim = 0;  // per head
+  int64_t conv_kernel = 0;             // the causal depthwise conv over q, k and v
+  bool operator==(const DeltaNetSpec& o) const {
+    return key_heads == o.key_heads && value_heads == o.value_heads && key_dim == o.key_dim &&
+           value_dim == o.value_dim && conv_kernel == o.conv_kernel;
+  }
+};
+
 struct LayerSpec {
-  LayerKind kind = LayerKind::kAttention;
+  LayerKind kind = LayerKind::kAttention;  // kLinearAttention: no attention heads, a DeltaNet
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
   int64_t head_dim = 0;
@@ -47,6 +59,12 @@ struct LayerSpec {
   int64_t kv_source = -1;  // >= 0: reuse the keys and values of that earlier layer
   bool k_eq_v = false;     // the values are the key projection before its norm and rope (no attn_v)
   RopeSpec rope;
+  DeltaNetSpec deltanet;  // kLinearAttention layers
+
+  // The head units a cut selects among, and the groups they sit in: query heads in KV groups,
+  // or a DeltaNet's value heads in key heads.
+  int64_t head_units() const { return kind == LayerKind::kLinearAttention ? deltanet.value_heads : n_heads; }
+  int64_t group_units() const { return kind == LayerKind::kLinearAttention ? deltanet.key_heads : n_kv_heads; }
 };
 
 struct ModelSpec {
@@ -68,6 +86,9 @@ struct ModelSpec {
   bool ffn_post_norm = false;
   QkNorm qk_norm = QkNorm::kNone;
   bool v_norm = false;  // weightless RMSNorm of v per head
+  // q_proj gives each head [query | gate]; the attention output is multiplied by sigmoid(gate)
+  // before o_proj (Qwen 3.5).
+  bool attn_output_gate = false;
 
   Activation activation = Activation::kSilu;
   bool qkv_bias = false;

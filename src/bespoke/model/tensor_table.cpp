@@ -25,10 +25,29 @@ void add_layer(const ModelSpec& s, int64_t i, std::vector<TensorInfo>& out) {
     out.push_back(row(layer_tensor_name(i, suffix), i, std::move(shape), std::move(axes)));
   };
   const bool attention = l.n_heads > 0, mlp = l.ffn_dim > 0;  // an absent one has no tensors, norms included
+  if (l.kind == LayerKind::kLinearAttention) {                // key heads are its kKv units, value heads its kQ units
+    const DeltaNetSpec& d = l.deltanet;
+    const int64_t Ck = d.key_heads * d.key_dim, Cv = d.value_heads * d.value_dim, nv = d.value_heads, K = d.conv_kernel;
+    if (s.attn_pre_norm) add("attn_norm.weight", {E}, {Axis::kHidden});
+    add("ssm.in_q.weight", {Ck, E}, {Axis::kKv, Axis::kHidden});
+    add("ssm.in_k.weight", {Ck, E}, {Axis::kKv, Axis::kHidden});
+    add("ssm.in_v.weight", {Cv, E}, {Axis::kQ, Axis::kHidden});
+    add("ssm.in_z.weight", {Cv, E}, {Axis::kQ, Axis::kHidden});
+    add("ssm.in_b.weight", {nv, E}, {Axis::kQ, Axis::kHidden});
+    add("ssm.in_a.weight", {nv, E}, {Axis::kQ, Axis::kHidden});
+    add("ssm.conv_q", {Ck, 1, K}, {Axis::kKv, Axis::kNone, Axis::kNone});
+    add("ssm.conv_k", {Ck, 1, K}, {Axis::kKv, Axis::kNone, Axis::kNone});
+    add("ssm.conv_v", {Cv, 1, K}, {Axis::kQ, Axis::kNone, Axis::kNone});
+    add("ssm.dt_bias", {nv}, {Axis::kQ});
+    add("ssm.a_log", {nv}, {Axis::kQ});
+    add("ssm.norm", {d.value_dim}, {Axis::kNone});
+    add("ssm.out.weight", {E, Cv}, {Axis::kHidden, Axis::kQ});
+  }
   if (attention) {
     if (s.attn_pre_norm) add("attn_norm.weight", {E}, {Axis::kHidden});
-    add("attn_q.weight", {q, E}, {Axis::kQ, Axis::kHidden});
-    if (s.qkv_bias) add("attn_q.bias", {q}, {Axis::kQ});
+    const int64_t q_rows = s.attn_output_gate ? 2 * q : q;  // each head's [query | gate]
+    add("attn_q.weight", {q_rows, E}, {Axis::kQ, Axis::kHidden});
+    if (s.qkv_bias) add("attn_q.bias", {q_rows}, {Axis::kQ});
     const bool own_kv = l.kv_source < 0;
     if (own_kv) {
       add("attn_k.weight", {kv, E}, {Axis::kKv, Axis::kHidden});
@@ -68,11 +87,24 @@ void add_layer(const ModelSpec& s, int64_t i, std::vector<TensorInfo>& out) {
   if (s.layer_output_scale) add("layer_output_scale.weight", {1}, {Axis::kNone});
 }
 
+// Elements per head along a kQ or kKv axis of layer tensor `t`.
+int64_t head_width(const ModelSpec& s, const LayerSpec& l, const TensorInfo& t, Axis a) {
+  if (l.kind != LayerKind::kLinearAttention) {
+    const bool gated_q = s.attn_output_gate && a == Axis::kQ && t.name.find(".attn_q.") != std::string::npos;
+    return l.head_dim * (gated_q ? 2 : 1);  // a gated query head's rows are [query | gate]
+  }
+  if (a == Axis::kKv) return l.deltanet.key_dim;
+  const std::string suffix = layer_tensor_suffix(t.name);
+  const bool per_head =
+      suffix == "ssm.in_b.weight" || suffix == "ssm.in_a.weight" || suffix == "ssm.dt_bias" || suffix == "ssm.a_log";
+  return per_head ? 1 : l.deltanet.value_dim;
+}
+
 void set_units(const ModelSpec& s, TensorInfo& t) {
   const LayerSpec* l = t.layer >= 0 ? &s.layers[t.layer] : nullptr;
   for (Axis a : t.axes) {
     const bool head = a == Axis::kQ || a == Axis::kKv;
-    t.unit_width.push_back(head && l ? l->head_dim : a == Axis::kLayer ? s.per_layer_input_dim : 1);
+    t.unit_width.push_back(head && l ? head_width(s, *l, t, a) : a == Axis::kLayer ? s.per_layer_input_dim : 1);
     if (head && l) t.kv_layer = l->kv_source >= 0 ? l->kv_source : t.layer;
   }
 }

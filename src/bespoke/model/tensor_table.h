@@ -14,8 +14,11 @@ namespace bespoke::model {
 
 // What a dimension indexes, so a pruning mask knows which slice to remove. Each axis is made
 // of units, the pieces structured pruning keeps or drops whole: a query head (kQ) or KV group
-// (kKv) is head_dim elements, a per-layer block (kLayer: Gemma 4's per-layer embedding
-// columns) per_layer_input_dim; an FFN neuron, hidden channel or vocabulary entry is one.
+// (kKv) is head_dim elements (2 head_dim for a query head with its output gate), a
+// per-layer block (kLayer: Gemma 4's per-layer embedding columns) per_layer_input_dim; an FFN
+// neuron, hidden channel or vocabulary entry is one. In a DeltaNet layer kQ indexes value heads
+// (value_dim elements, or one where a tensor holds one entry per head) and kKv key heads
+// (key_dim elements).
 enum class Axis { kNone, kVocab, kHidden, kQ, kKv, kFfn, kPerLayerInput, kLayer };
 
 struct TensorInfo {

@@ -27,6 +27,8 @@ KvCache TransformerImpl::new_cache() const {
   KvCache cache;
   cache.keys.resize(spec_.n_layers());
   cache.values.resize(spec_.n_layers());
+  cache.conv.resize(spec_.n_layers());
+  cache.recurrent.resize(spec_.n_layers());
   return cache;
 }
 
@@ -94,9 +96,10 @@ torch::Tensor TransformerImpl::run(const torch::Tensor& ids, KvCache* cache, std
   torch::Tensor causal = distance >= 0;
   if (cache && cache->pad.defined()) {  // rows aligned on the right: each counts from its first real slot
     const torch::Tensor pad = cache->pad.to(device);
-    positions = positions.unsqueeze(0) - pad.unsqueeze(1);                                    // [B, T]
-    causal = causal.unsqueeze(0).logical_and(key_pos.unsqueeze(0) >= pad.unsqueeze(1).unsqueeze(1))
-                 .unsqueeze(1);                                                               // [B, 1, T, S]
+    positions = positions.unsqueeze(0) - pad.unsqueeze(1);  // [B, T]
+    causal = causal.unsqueeze(0)
+                 .logical_and(key_pos.unsqueeze(0) >= pad.unsqueeze(1).unsqueeze(1))
+                 .unsqueeze(1);  // [B, 1, T, S]
     distance = distance.unsqueeze(0).unsqueeze(0);
   }
 
@@ -147,8 +150,11 @@ void init_random(Transformer& model, double std) {
       p.normal_(0.0, std);
     else if (bias)
       p.zero_();
-    else if (name.find("layer_output_scale") != std::string::npos)
-      p.fill_(1.0);
+    else if (name.find("layer_output_scale") != std::string::npos || name.find(".ssm.norm") != std::string::npos ||
+             name.find(".ssm.dt_bias") != std::string::npos)
+      p.fill_(1.0);  // a plain-weight norm; the DeltaNet's time-step bias as transformers starts it
+    else if (name.find(".ssm.a_log") != std::string::npos)
+      p.uniform_(1.0, 16.0).log_();  // decay rates A in [1, 16], as transformers draws them
     else
       p.fill_(1.0 - offset);  // norms
   }

@@ -26,8 +26,8 @@ torch::Tensor mask_hidden(const UnitMasks* masks, const torch::Tensor& x) {
 }
 
 void check_masks(const ModelSpec& s, const UnitMasks& m) {
-  check_one(m.heads, s, "query-head", [](const LayerSpec& l) { return l.n_heads; });
-  check_one(m.kv, s, "KV-group", [](const LayerSpec& l) { return l.n_kv_heads; });
+  check_one(m.heads, s, "head", [](const LayerSpec& l) { return l.head_units(); });
+  check_one(m.kv, s, "KV-group", [](const LayerSpec& l) { return l.group_units(); });
   check_one(m.ffn, s, "FFN", [](const LayerSpec& l) { return l.ffn_dim; });
   for (int64_t i = 0; i < s.n_layers() && !m.kv.empty(); ++i)
     if (s.layers[i].kv_source >= 0 && m.kv[i].defined())

@@ -1,8 +1,10 @@
 // Per-unit multipliers on the running model, for measuring a selection without cutting it and
 // for learned masks: 1 keeps a unit, 0 removes it. Each acts in one place of the forward:
-//   heads[i]  [n_heads]     each query head's attention context, before attn_output (block.cpp)
+//   heads[i]  [n_heads]     each query head's attention context, before attn_output (block.cpp);
+//                           a DeltaNet layer's: each value head's output, before ssm.out
 //   kv[i]     [n_kv_heads]  each KV group's values, before they are cached or read by a layer
-//                           that shares them, so that such a layer sees its source's mask
+//                           that shares them, so that such a layer sees its source's mask; a
+//                           DeltaNet layer's: each key head, on the outputs of its value heads
 //   ffn[i]    [ffn_dim]     the gated activation, before ffn_down (block.cpp)
 //   layers    [n_layers]    the layer as a whole: it scales each of the layer's branches
 //                           (attention, MLP, per-layer input) where they join the stream, and

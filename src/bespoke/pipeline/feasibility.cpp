@@ -94,10 +94,8 @@ Candidate read_candidate(const std::string& name, const std::string& dir) {
   c.cls = architecture_class(config);
   c.weights =
       fs::exists(fs::path(dir) / "model.safetensors") || fs::exists(fs::path(dir) / "model.safetensors.index.json");
-  if (c.cls != "dense") {
-    c.reason = class_reason(c.cls);
-    return c;
-  }
+  c.reason = class_reason(config);
+  if (!c.reason.empty()) return c;
   try {
     c.spec = model::spec_from_hf_config(config);
   } catch (const Error& e) {
@@ -167,10 +165,21 @@ Cut budget_cut(const model::ModelSpec& s, int64_t budget, prune::Method method) 
 // (2 q_dim) and k and v (2 kv_dim), and in eager attention (the CPU's) the softmax probabilities
 // (n_heads x seq_len); the MLP keeps its norm's input and output (2d), gate and up (2 ffn), and
 // act(gate) and the product (2 ffn). A layer reading another's keys and values keeps none of its own.
+// A Gated DeltaNet keeps its norm's input and output (2d), the q, k, v projections before and after
+// the conv (2 (2 Ck + Cv)), z, the heads' outputs before and after the gated norm (3 Cv), beta and
+// g (2 nv), and per value head the chunked form's three 64 x 64 products, q and k repeated to it
+// and U, W (nv (3 x 64 + 2 dk + 2 dv)).
 double layer_elements(const model::LayerSpec& l, int64_t hidden, int64_t seq_len, bool eager) {
   double e = 0;
+  if (l.kind == model::LayerKind::kLinearAttention) {
+    const model::DeltaNetSpec& d = l.deltanet;
+    const double nv = double(d.value_heads), cv = nv * double(d.value_dim);
+    const double qkv = 2.0 * double(d.key_heads * d.key_dim) + cv;
+    e += 2.0 * hidden + 2 * qkv + 3 * cv + 2 * nv + nv * (3 * 64 + 2.0 * double(d.key_dim + d.value_dim));
+  }
   if (l.n_heads > 0) {
-    const double q = double(l.n_heads * l.head_dim), kv = l.kv_source < 0 ? double(l.n_kv_heads * l.head_dim) * (l.k_eq_v ? 0.5 : 1.0) : 0;
+    const double q = double(l.n_heads * l.head_dim),
+                 kv = l.kv_source < 0 ? double(l.n_kv_heads * l.head_dim) * (l.k_eq_v ? 0.5 : 1.0) : 0;
     e += 2.0 * hidden + 2 * q + 2 * kv + (eager ? double(l.n_heads) * double(seq_len) : 0);
   }
   if (l.ffn_dim > 0) e += 2.0 * hidden + 4.0 * double(l.ffn_dim);
@@ -436,11 +445,14 @@ std::string architecture_class(const nlohmann::json& config) {
   return "unknown";
 }
 
-std::string class_reason(const std::string& cls) {
-  if (cls == "hybrid")
-    return "hybrid linear attention (recurrent layers beside attention): Bespoke prunes dense transformers only";
-  if (cls == "moe") return "mixture of experts: Bespoke prunes dense transformers only";
-  if (cls == "dense") return "";
+std::string class_reason(const nlohmann::json& config) {
+  const std::string cls = architecture_class(config);
+  const json c = cls == "unknown" ? json::object() : text_view(config);
+  if (is_moe(c)) return "MoE: not prunable yet (mixture of experts)";
+  if (cls == "hybrid" && !is_registered(c))
+    return "hybrid linear attention of a family Bespoke does not read (it prunes Qwen 3.5's Gated DeltaNet hybrids "
+           "and dense transformers)";
+  if (cls != "unknown") return "";
   return "not a decoder-only transformer config Bespoke recognises (no hidden_size, num_hidden_layers, "
          "num_attention_heads and intermediate_size)";
 }

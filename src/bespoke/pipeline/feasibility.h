@@ -74,7 +74,9 @@ std::string feasibility_table(const Json& feasibility);
 // reads, or the keys of one), or "unknown".
 std::string architecture_class(const nlohmann::json& config);
 
-// Why a class other than "dense" is not one Bespoke prunes, as one phrase.
-std::string class_reason(const std::string& architecture_class);
+// Why Bespoke cannot prune a config of this class, as one phrase ("MoE: not prunable yet", a
+// hybrid of another family than Qwen 3.5's, an unknown config); "" where it can (dense, and Gated
+// DeltaNet hybrids).
+std::string class_reason(const nlohmann::json& config);
 
 }  // namespace bespoke::pipeline

@@ -37,6 +37,11 @@ bool is_hidden_tap(int64_t layer, const std::string& what) {
   return norms.count(what) || (layer == 0 && what == "input");
 }
 
+// The width of one head unit's output: a query head's context, or a DeltaNet value head's.
+int64_t head_output_width(const LayerSpec& l) {
+  return l.kind == model::LayerKind::kLinearAttention ? l.deltanet.value_dim : l.head_dim;
+}
+
 // Per row, the mean over positions of |T|: [B, T, C] -> [B, C] float64, accumulated in fp32.
 Tensor row_abs_means(const Tensor& v) {
   return to_cpu64(torch::mean(v.detach().abs(), {1}, false, torch::kFloat32));
@@ -49,7 +54,7 @@ class Accumulator {
     residual_ = zeros(spec.n_layers());
     drift_ = zeros(spec.n_layers());
     for (const LayerSpec& l : spec.layers) {
-      head_sq_.push_back(zeros(l.n_heads * l.head_dim));
+      head_sq_.push_back(zeros(l.head_units() * head_output_width(l)));
       ffn_sq_.push_back(zeros(l.ffn_dim));
       entropy_.push_back(zeros(l.n_heads));
     }
@@ -70,7 +75,7 @@ class Accumulator {
       entropy_[i] -= to_cpu64(torch::xlogy(p, p).sum(-1)).sum(std::vector<int64_t>{0, 2});
     } else if (taylor_) {
       return;
-    } else if (what == "attn_output.input") {
+    } else if (what == "attn_output.input" || what == "ssm.out.input") {  // per head, before the output projection
       head_sq_[i] += row_abs_means(value).pow(2).sum(0);
     } else if (what == "ffn_down.input") {
       ffn_sq_[i] += row_abs_means(value).pow(2).sum(0);
@@ -93,8 +98,8 @@ class Accumulator {
     for (const auto& [name, a] : hidden_sq_) out.hidden += a.sqrt();
     for (int64_t i = 0; i < spec_.n_layers(); ++i) {
       const LayerSpec& l = spec_.layers[i];
-      out.heads.push_back(head_sq_[i].view({l.n_heads, l.head_dim}).sum(1).sqrt());
-      out.kv.push_back(l.n_kv_heads > 0 ? out.heads[i].view({l.n_kv_heads, -1}).sum(1) : zeros(0));
+      out.heads.push_back(head_sq_[i].view({l.head_units(), head_output_width(l)}).sum(1).sqrt());
+      out.kv.push_back(l.group_units() > 0 ? out.heads[i].view({l.group_units(), -1}).sum(1) : zeros(0));
       out.ffn.push_back(ffn_sq_[i].sqrt());
     }
   }
@@ -185,8 +190,8 @@ model::UnitMasks ones_masks(const ModelSpec& s, const torch::Device& device) {
   const auto ones = [&](int64_t n) { return torch::ones({n}, torch::TensorOptions().device(device)).requires_grad_(); };
   model::UnitMasks m;
   for (const LayerSpec& l : s.layers) {
-    m.heads.push_back(ones(l.n_heads));
-    m.kv.push_back(l.kv_source >= 0 ? Tensor() : ones(l.n_kv_heads));  // a reader takes its source's mask
+    m.heads.push_back(ones(l.head_units()));
+    m.kv.push_back(l.kv_source >= 0 ? Tensor() : ones(l.group_units()));  // a reader takes its source's mask
     m.ffn.push_back(ones(l.ffn_dim));
   }
   m.layers = ones(s.n_layers());

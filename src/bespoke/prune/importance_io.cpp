@@ -26,16 +26,17 @@ constexpr const char* kSummary = "importance.json";
 struct Ragged {
   const char* name;
   std::vector<Tensor> Importance::*scores;
-  int64_t model::LayerSpec::*count;
+  int64_t (*count)(const model::LayerSpec&);
 };
-constexpr Ragged kRagged[] = {{"heads", &Importance::heads, &model::LayerSpec::n_heads},
-                              {"kv", &Importance::kv, &model::LayerSpec::n_kv_heads},
-                              {"ffn", &Importance::ffn, &model::LayerSpec::ffn_dim},
-                              {"entropy", &Importance::entropy, &model::LayerSpec::n_heads}};
+// Head units and their groups: a DeltaNet layer's value and key heads (its entropy has none).
+constexpr Ragged kRagged[] = {{"heads", &Importance::heads, [](const model::LayerSpec& l) { return l.head_units(); }},
+                              {"kv", &Importance::kv, [](const model::LayerSpec& l) { return l.group_units(); }},
+                              {"ffn", &Importance::ffn, [](const model::LayerSpec& l) { return l.ffn_dim; }},
+                              {"entropy", &Importance::entropy, [](const model::LayerSpec& l) { return l.n_heads; }}};
 
 std::vector<int64_t> lengths(const model::ModelSpec& s, const Ragged& r) {
   std::vector<int64_t> out;
-  for (const model::LayerSpec& l : s.layers) out.push_back(l.*r.count);
+  for (const model::LayerSpec& l : s.layers) out.push_back(r.count(l));
   return out;
 }
 
@@ -80,7 +81,7 @@ Json summary(const Importance& imp, const model::ModelSpec& s) {
                   {"entropy", values(imp.entropy[i])}};
     if (imp.skip_loss.defined()) layer["skip_loss"] = imp.skip_loss[i].item<double>();
     layers.push_back(layer);
-    heads.push_back(head_ranking(imp.heads[i], s.layers[i].n_kv_heads));
+    heads.push_back(head_ranking(imp.heads[i], s.layers[i].group_units()));
     kv.push_back(ranking(imp.kv[i]));
     ffn.push_back(ranking(imp.ffn[i]));
   }
@@ -158,8 +159,12 @@ std::string shape_fingerprint(const model::ModelSpec& s) {
   f.add(uint64_t(s.hidden_size));
   f.add(uint64_t(s.vocab_size));
   f.add(uint64_t(s.n_layers()));
-  for (const model::LayerSpec& l : s.layers)
+  for (const model::LayerSpec& l : s.layers) {
     for (const int64_t v : {l.n_heads, l.n_kv_heads, l.head_dim, l.ffn_dim, l.kv_source}) f.add(uint64_t(v));
+    if (l.kind != model::LayerKind::kLinearAttention) continue;
+    for (const int64_t v : {l.deltanet.key_heads, l.deltanet.value_heads, l.deltanet.key_dim, l.deltanet.value_dim})
+      f.add(uint64_t(v));
+  }
   return f.hex();
 }
 

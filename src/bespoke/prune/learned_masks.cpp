@@ -42,6 +42,10 @@ std::vector<bool> attention_shared(const model::ModelSpec& s) {
 
 model::UnitMasks make_learned_masks(const model::ModelSpec& s, const Target& t, uint64_t seed) {
   check_target(s, t);
+  if (t.value_heads || t.key_heads || t.global_heads || t.global_kv_heads)
+    fail(ErrorKind::kUnsupported,
+         "learned masks do not take DeltaNet or global-layer head targets yet (value_heads, key_heads, global_heads, "
+         "global_kv_heads): cut those with --method minitron, taylor or random");
   const at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const auto start = [&](int64_t n) { return at::normal(5.0, 0.01, {n}, gen); };
   model::UnitMasks m;

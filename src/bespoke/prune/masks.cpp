@@ -19,8 +19,8 @@ model::UnitMasks masks_of(const model::ModelSpec& s, const Selection& sel) {
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];
     const LayerSelection& p = sel.per_layer[i];
-    m.heads.push_back(ones_at(l.n_heads, p.q_heads));
-    m.kv.push_back(l.kv_source >= 0 ? torch::Tensor() : ones_at(l.n_kv_heads, p.kv_groups));
+    m.heads.push_back(ones_at(l.head_units(), p.q_heads));
+    m.kv.push_back(l.kv_source >= 0 ? torch::Tensor() : ones_at(l.group_units(), p.kv_groups));
     m.ffn.push_back(ones_at(l.ffn_dim, p.ffn));
   }
   return m;

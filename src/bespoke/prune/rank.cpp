@@ -30,8 +30,8 @@ void check_importance(const model::ModelSpec& s, const Importance& imp) {
          "the importance is of a model with another number of layers than " + std::to_string(s.n_layers()));
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];
-    check_count(imp.heads[i], l.n_heads, i, "query heads");
-    check_count(imp.kv[i], l.n_heads > 0 ? l.n_kv_heads : 0, i, "KV groups");
+    check_count(imp.heads[i], l.head_units(), i, "heads");
+    check_count(imp.kv[i], l.head_units() > 0 ? l.group_units() : 0, i, "head groups");
     check_count(imp.ffn[i], l.ffn_dim, i, "FFN neurons");
   }
 }
@@ -62,11 +62,11 @@ Selection ranked_selection(const model::ModelSpec& s, const Importance& imp, con
     const model::LayerSpec& l = s.layers[i];
     LayerSelection& p = sel.per_layer[i];
     if (t.ffn) p.ffn = top(imp.ffn[i], t.ffn);
-    if (l.n_heads == 0) continue;
-    const int64_t group = l.n_heads / l.n_kv_heads, kv = t.kv_heads ? t.kv_heads : l.n_kv_heads;
-    const int64_t per_group = (t.heads ? t.heads : l.n_heads) / kv;
-    p.kv_groups = l.kv_source >= 0 ? sel.per_layer[l.kv_source].kv_groups : top(imp.kv[i], kv);
-    const torch::Tensor heads = imp.heads[i].view({l.n_kv_heads, group});
+    if (l.head_units() == 0) continue;
+    const HeadCut c = head_cut(l, t);
+    const int64_t group = l.head_units() / l.group_units(), per_group = c.heads / c.groups;
+    p.kv_groups = l.kv_source >= 0 ? sel.per_layer[l.kv_source].kv_groups : top(imp.kv[i], c.groups);
+    const torch::Tensor heads = imp.heads[i].view({l.group_units(), group});
     p.q_heads.clear();
     for (const int64_t g : p.kv_groups)
       for (const int64_t h : top(heads[g], per_group)) p.q_heads.push_back(g * group + h);

@@ -25,27 +25,38 @@ void check(bool ok, int64_t layer, const std::string& what) {
   if (!ok) fail(ErrorKind::kInput, "layer " + std::to_string(layer) + ": " + what);
 }
 
-// Layer i's shape with `p`'s units, its query heads checked against its groups.
+// Layer i's shape with `p`'s units, its heads checked against its groups (query heads in KV
+// groups, or a DeltaNet's value heads in key heads).
 model::LayerSpec selected_layer(const model::LayerSpec& l, const LayerSelection& p, int64_t i) {
-  check(ascending_below(p.kv_groups, l.n_kv_heads), i,
-        "kept KV groups must be ascending indices below " + std::to_string(l.n_kv_heads));
-  check(ascending_below(p.q_heads, l.n_heads), i,
-        "kept query heads must be ascending indices below " + std::to_string(l.n_heads));
+  const bool deltanet = l.kind == model::LayerKind::kLinearAttention;
+  const std::string heads = deltanet ? "value heads" : "query heads", group = deltanet ? "key head" : "KV group";
+  const int64_t n_heads = l.head_units(), n_groups = l.group_units();
+  check(ascending_below(p.kv_groups, n_groups), i,
+        "kept " + group + "s must be ascending indices below " + std::to_string(n_groups));
+  check(ascending_below(p.q_heads, n_heads), i,
+        "kept " + heads + " must be ascending indices below " + std::to_string(n_heads));
   check(ascending_below(p.ffn, l.ffn_dim), i,
         "kept FFN neurons must be ascending indices below " + std::to_string(l.ffn_dim));
-  std::vector<int64_t> in_group(l.n_kv_heads, 0);
-  for (const int64_t h : p.q_heads) ++in_group[h / (l.n_heads / l.n_kv_heads)];
-  std::vector<bool> kept(l.n_kv_heads, false);
+  std::vector<int64_t> in_group(n_groups, 0);
+  for (const int64_t h : p.q_heads) ++in_group[h / (n_heads / n_groups)];
+  std::vector<bool> kept(n_groups, false);
   for (const int64_t g : p.kv_groups) kept[g] = true;
-  for (int64_t g = 0; g < l.n_kv_heads; ++g)
-    check(kept[g] || in_group[g] == 0, i, "keeps query heads of KV group " + std::to_string(g) + ", which it drops");
+  for (int64_t g = 0; g < n_groups; ++g)
+    check(kept[g] || in_group[g] == 0, i,
+          "keeps " + heads + " of " + group + " " + std::to_string(g) + ", which it drops");
   for (const int64_t g : p.kv_groups)
     check(in_group[g] > 0 && in_group[g] == in_group[p.kv_groups[0]], i,
-          "every kept KV group needs the same number of query heads (group " + std::to_string(g) + " keeps " +
-              std::to_string(in_group[g]) + ")");
+          "every kept " + group + " needs the same number of " + heads + " (" + group + " " + std::to_string(g) +
+              " keeps " + std::to_string(in_group[g]) + ")");
   model::LayerSpec out = l;
-  out.n_kv_heads = int64_t(p.kv_groups.size());
-  out.n_heads = int64_t(p.q_heads.size());
+  if (deltanet) {
+    check(!p.kv_groups.empty(), i, "a DeltaNet layer keeps at least one key head (or the layer goes)");
+    out.deltanet.key_heads = int64_t(p.kv_groups.size());
+    out.deltanet.value_heads = int64_t(p.q_heads.size());
+  } else {
+    out.n_kv_heads = int64_t(p.kv_groups.size());
+    out.n_heads = int64_t(p.q_heads.size());
+  }
   out.ffn_dim = int64_t(p.ffn.size());
   return out;
 }
@@ -57,7 +68,7 @@ Selection keep_everything(const model::ModelSpec& s) {
   sel.hidden = iota(s.hidden_size);
   sel.layers = iota(s.n_layers());
   for (const model::LayerSpec& l : s.layers)
-    sel.per_layer.push_back({iota(l.n_kv_heads), iota(l.n_heads), iota(l.ffn_dim)});
+    sel.per_layer.push_back({iota(l.group_units()), iota(l.head_units()), iota(l.ffn_dim)});
   return sel;
 }
 

@@ -11,6 +11,7 @@
 
 namespace bespoke::prune {
 
+// A DeltaNet layer's groups are its key heads, its heads its value heads.
 struct LayerSelection {
   std::vector<int64_t> kv_groups;  // kept KV heads, ascending; none: the layer keeps no attention
   std::vector<int64_t> q_heads;    // kept query heads, ascending: as many in every kept group

@@ -4,6 +4,8 @@
 #include <limits>
 
 #include "bespoke/core/error.h"
+#include "bespoke/io/gguf_reader.h"
+#include "bespoke/text/gguf_tokenizer.h"
 
 namespace bespoke::text {
 namespace {
@@ -18,30 +20,62 @@ std::string string_field(const nlohmann::json& record, const char* key) {
   return record[key].get<std::string>();
 }
 
+// What a model path gives an Encoder: its tokenizer (null where it has none), the text of its
+// BOS and EOS tokens, and its chat template ("" where it has none).
+struct ModelText {
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::string bos_token, eos_token, chat_template;
+};
+
+// A GGUF file carries all of it in its metadata.
+ModelText read_gguf(const std::string& path) {
+  const io::GgufFile file(path);
+  ModelText m;
+  if (!file.metadata().contains("tokenizer.ggml.model")) return m;
+  m.tokenizer = load_gguf_tokenizer(file);
+  GgufChat chat = read_gguf_chat(file);
+  m.bos_token = std::move(chat.bos_token);
+  m.eos_token = std::move(chat.eos_token);
+  m.chat_template = std::move(chat.chat_template);
+  return m;
+}
+
+// A model directory's tokenizer files, and its chat template only `with_template`: reading one that
+// is not there throws, and a chosen format needs none.
+ModelText read_dir(const std::string& dir, bool with_template) {
+  namespace fs = std::filesystem;
+  ModelText m;
+  if (!fs::exists(fs::path(dir) / "tokenizer.json") && !fs::exists(fs::path(dir) / "tokenizer.model")) return m;
+  m.tokenizer = load_tokenizer(dir);
+  m.bos_token = special_token(dir, "bos_token");
+  m.eos_token = special_token(dir, "eos_token");
+  if (with_template) m.chat_template = read_chat_template(dir);
+  return m;
+}
+
 }  // namespace
 
-Encoder::Encoder(const std::string& model_dir, const std::string& chat_template) {
-  namespace fs = std::filesystem;
+Encoder::Encoder(const std::string& model_path, const std::string& chat_template) {
   if (!chat_template.empty()) format_ = chat_format_names().parse(chat_template);
-  if (!fs::exists(fs::path(model_dir) / "tokenizer.json") && !fs::exists(fs::path(model_dir) / "tokenizer.model")) {
-    no_format_ = model_dir + " has no tokenizer";
+  ModelText m = is_gguf_path(model_path) ? read_gguf(model_path) : read_dir(model_path, !format_);
+  if (!m.tokenizer) {
+    no_format_ = model_path + " has no tokenizer";
     return;
   }
-  tokenizer = load_tokenizer(model_dir);
-  options.bos_token = special_token(model_dir, "bos_token");
-  options.eos_token = special_token(model_dir, "eos_token");
+  tokenizer = std::move(m.tokenizer);
+  options.bos_token = std::move(m.bos_token);
+  options.eos_token = std::move(m.eos_token);
   options.date = "26 Jul 2024";  // what Llama's templates print when no clock is given
   eos_id = options.eos_token.empty() ? -1 : tokenizer->token_id(options.eos_token);
   if (format_) return;
-  const std::string jinja = read_chat_template(model_dir);
-  if (jinja.empty()) {
-    no_format_ = model_dir + " has no chat template: chat records need one (or --chat-template NAME)";
+  if (m.chat_template.empty()) {
+    no_format_ = model_path + " has no chat template: chat records need one (or --chat-template NAME)";
     return;
   }
   try {
-    format_ = detect_chat_format(jinja);
+    format_ = detect_chat_format(m.chat_template);
   } catch (const Error& e) {
-    no_format_ = model_dir + ": " + e.what();
+    no_format_ = model_path + ": " + e.what();
   }
 }
 

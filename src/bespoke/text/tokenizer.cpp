@@ -5,12 +5,16 @@
 
 #include "bespoke/core/error.h"
 #include "bespoke/core/json.h"
+#include "bespoke/io/gguf_reader.h"
+#include "bespoke/text/gguf_tokenizer.h"
 #include "bespoke/text/hf_tokenizer.h"
 #include "bespoke/text/spm_tokenizer.h"
 
 namespace bespoke::text {
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
   namespace fs = std::filesystem;
+  // A GGUF file brings its own tokenizer, so every command that takes a model path takes one.
+  if (is_gguf_path(dir)) return load_gguf_tokenizer(io::GgufFile(dir));
   const std::string json_path = (fs::path(dir) / "tokenizer.json").string();
   const std::string spm_path = (fs::path(dir) / "tokenizer.model").string();
   if (fs::exists(json_path)) {

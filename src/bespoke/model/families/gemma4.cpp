@@ -75,9 +75,10 @@ void share_kv(const nlohmann::json& c, ModelSpec& s) {
 void configure_gemma4(const nlohmann::json& c, ModelSpec& s) {
   if (config_bool(c, "enable_moe_block", false))
     fail(ErrorKind::kUnsupported, "Gemma 4 mixture-of-experts layers are not supported");
-  if (c.contains("use_bidirectional_attention") && !c["use_bidirectional_attention"].is_null() &&
-      c["use_bidirectional_attention"] != false)
-    fail(ErrorKind::kUnsupported, "Gemma 4 bidirectional attention is not supported");
+  // "vision": image tokens attend to each other both ways, text stays causal (Gemma-4-31B).
+  const nlohmann::json bidirectional = c.value("use_bidirectional_attention", nlohmann::json());
+  if (!bidirectional.is_null() && bidirectional != false && bidirectional != "vision")
+    fail(ErrorKind::kUnsupported, "Gemma 4 bidirectional attention over text is not supported");
   configure_gemma_common(c, s);
   s.norm_weight_offset = 0.0;
   s.attn_scale = 1.0;
