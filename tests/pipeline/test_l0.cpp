@@ -85,6 +85,30 @@ TEST(L0, TheTrainingEngineLearnsMasksAndLogsTheirSizes) {
   EXPECT_EQ(cut.hidden_size, 40);
 }
 
+// The hybrid learns masks on its DeltaNet value and key heads beside attention heads and FFN
+// neurons, each type its own row of the Lagrangian, and ends with the target's shape in every
+// DeltaNet layer.
+TEST(L0, AHybridLearnsDeltaNetHeadMasks) {
+  pipeline::L0Options o =
+      options(test::scratch_dir("l0-hybrid"), 8, "value_heads=1,key_heads=1,heads=1,kv_heads=1,ffn=96");
+  o.train.model = test::fixture_dir("qwen3_5");
+  o.freeze_weights = true;
+  const pipeline::L0Result r = pipeline::learn_masks(o, kRun);
+  const std::vector<nlohmann::json> lines = read_metrics(o.train.out);
+  ASSERT_EQ(lines.size(), 8u);
+  for (const char* type : {"value_heads", "key_heads", "heads", "kv_heads", "ffn"}) {
+    const nlohmann::json& last = lines.back()["masks"]["types"][type];
+    ASSERT_TRUE(last.is_object()) << type;
+    EXPECT_GT(last["lambda"][1].get<double>(), 0.0) << type;  // ascended
+  }
+  const model::ModelSpec cut = prune::selected_spec(r.run.model->spec(), r.binarised.selection);
+  for (const model::LayerSpec& l : cut.layers) {
+    if (l.kind != model::LayerKind::kLinearAttention) continue;
+    EXPECT_EQ(l.deltanet.key_heads, 1);
+    EXPECT_EQ(l.deltanet.value_heads, 1);
+  }
+}
+
 // Frozen mode changes no weight, bit for bit: the model the run ends with is the source, it took
 // no gradients, and its checkpoints hold no weights, only the gates and multipliers.
 TEST(L0, FrozenModeChangesNoWeight) {

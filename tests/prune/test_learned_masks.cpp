@@ -1,6 +1,7 @@
 // Learned masks (Sheared-LLaMA's hard-concrete gates): the gates' law, expected sizes against
 // the exact count of the cut, binarisation and folding against the deterministic masked
-// forward on every family, and mask gradients through checkpointed layers.
+// forward on every family (the hybrid's DeltaNet value and key heads too), and mask gradients
+// through checkpointed layers.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -90,8 +91,8 @@ TEST(Lagrangian, DrivesEveryTypesExpectedSizeToItsTarget) {
       for (int64_t r = 0; r < type.kept.numel(); ++r) EXPECT_NEAR(type.kept[r].item<double>(), type.target, 0.03) << r;
 }
 
-const std::vector<std::string> kFamilies = {"llama",  "mistral",     "qwen2", "qwen3", "gemma2", "gemma3",
-                                            "gemma4", "gemma4_full", "phi3",  "olmo2", "granite"};
+const std::vector<std::string> kFamilies = {"llama",  "mistral",     "qwen2", "qwen3", "gemma2",  "gemma3",
+                                            "gemma4", "gemma4_full", "phi3",  "olmo2", "granite", "qwen3_5"};
 
 // Every fixture has 4 query heads in 2 KV groups, FFN 160 and hidden 64 (gemma4_full 6 layers).
 const std::vector<std::pair<std::string, std::string>> kCuts = {
@@ -105,8 +106,20 @@ const std::vector<std::pair<std::string, std::string>> kCuts = {
     {"everything", "layers=3,hidden=48,heads=1,kv_heads=1,ffn=96,attn_blocks=2,mlp_blocks=2"}};
 
 // The cuts for `family`: gemma4_full's last two layers read the keys and values of two earlier
-// ones, and those four keep their attention.
+// ones, and those four keep their attention. qwen3_5's DeltaNet layers (4 value heads in 2 key
+// heads) take value- and key-head cuts in place of attention blocks, which a DeltaNet layer
+// cannot lose.
 std::vector<std::pair<std::string, std::string>> cuts_for(const std::string& family) {
+  if (family == "qwen3_5")
+    return {kCuts[0],
+            kCuts[1],
+            kCuts[2],
+            kCuts[3],
+            {"DeltaNet value heads", "value_heads=2"},
+            {"DeltaNet key heads", "key_heads=1,value_heads=2"},
+            kCuts[5],
+            kCuts[6],
+            {"everything", "layers=3,hidden=48,heads=1,kv_heads=1,ffn=96,value_heads=2,key_heads=1,mlp_blocks=2"}};
   if (family != "gemma4_full") return kCuts;
   std::vector<std::pair<std::string, std::string>> cuts = kCuts;
   cuts[4].second = "attn_blocks=5";
@@ -153,7 +166,8 @@ model::Transformer with_tiny_eps(model::Transformer& source, bool tiny) {
 // The binarised values set as masks, the same values folded into the weights with no masks, and
 // the folded model cut to the selection all compute the same logits in fp32, for each unit type
 // alone and all at once: within 1e-5 (Llama's GQA, Gemma 2 and 3, Qwen 3's q/k norms and the
-// rest), OLMo 2 2e-5 (its full-width q/k norms over soft-scaled heads: measured 1.04e-5) and
+// rest), OLMo 2 2e-5 (its full-width q/k norms over soft-scaled heads: measured 1.04e-5), Qwen
+// 3.5 2e-5 (soft hidden channels folded through its DeltaNet layers: measured 1.15e-5) and
 // Gemma 4 8e-5 (unscaled attention, as in test_extract.cpp: measured 5.1e-5).
 TEST_P(LearnedMasks, TheFoldedExtractedModelComputesTheDeterministicMaskedForward) {
   const std::string family = GetParam();
@@ -161,7 +175,7 @@ TEST_P(LearnedMasks, TheFoldedExtractedModelComputesTheDeterministicMaskedForwar
   const model::ModelSpec& spec = loaded->spec();
   const bool full_width = spec.qk_norm == model::QkNorm::kFullWidth;
   const Tensor ids = io::SafetensorsFile(test::fixture_dir(family) + "/reference.safetensors").get("input_ids");
-  const double bound = family.rfind("gemma4", 0) == 0 ? 8e-5 : family == "olmo2" ? 2e-5 : 1e-5;
+  const double bound = family.rfind("gemma4", 0) == 0 ? 8e-5 : family == "olmo2" || family == "qwen3_5" ? 2e-5 : 1e-5;
   torch::NoGradGuard no_grad;
   for (const auto& [what, text] : cuts_for(GetParam())) {
     const prune::Target t = prune::parse_target(text);
@@ -188,15 +202,18 @@ TEST_P(LearnedMasks, BinarisationKeepsTheTargetsCountsInEveryRow) {
   const model::ModelSpec cut = prune::selected_spec(spec, b.selection);
   EXPECT_EQ(cut.n_layers(), t.layers);
   EXPECT_EQ(cut.hidden_size, 48);
-  int64_t attention = 0, mlp = 0;
+  int64_t mixers = 0, mlp = 0;
   for (const model::LayerSpec& l : cut.layers) {
-    attention += l.n_heads > 0;
+    const bool deltanet = l.kind == model::LayerKind::kLinearAttention;
+    mixers += l.n_heads > 0 || deltanet;
     mlp += l.ffn_dim > 0;
     if (l.n_heads > 0) EXPECT_EQ(l.n_heads, 1);
     if (l.n_heads > 0) EXPECT_EQ(l.n_kv_heads, 1);
+    if (deltanet) EXPECT_EQ(l.deltanet.value_heads, t.value_heads);
+    if (deltanet) EXPECT_EQ(l.deltanet.key_heads, t.key_heads);
     if (l.ffn_dim > 0) EXPECT_EQ(l.ffn_dim, 96);
   }
-  EXPECT_EQ(attention, t.attn_blocks);
+  EXPECT_EQ(mixers, t.attn_blocks ? t.attn_blocks : t.layers);  // qwen3_5 keeps every kept layer's mixer
   EXPECT_EQ(mlp, t.mlp_blocks);
 }
 

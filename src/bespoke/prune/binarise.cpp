@@ -77,7 +77,8 @@ Binarised binarise(const model::ModelSpec& s, const model::UnitMasks& a, const T
     if (!std::binary_search(mlp.begin(), mlp.end(), i)) p.ffn.clear();
     if (const torch::Tensor& g = gates_at(a.ffn, i); g.defined() && !p.ffn.empty()) p.ffn = top(score(g), p.ffn, t.ffn);
     if (!out.values.ffn.empty()) out.values.ffn[i] = kept_values(gates_at(a.ffn, i), p.ffn);
-    if (l.n_heads == 0) continue;
+    if (l.head_units() == 0) continue;
+    const HeadCut c = head_cut(l, t);  // query heads in KV groups, or a DeltaNet's value heads in key heads
     if (!std::binary_search(attn.begin(), attn.end(), i)) {
       p.kv_groups.clear();
       p.q_heads.clear();
@@ -85,10 +86,10 @@ Binarised binarise(const model::ModelSpec& s, const model::UnitMasks& a, const T
       if (l.kv_source >= 0)
         p.kv_groups = sel.per_layer[l.kv_source].kv_groups;
       else if (const torch::Tensor& g = gates_at(a.kv, i); g.defined())
-        p.kv_groups = top(score(g), p.kv_groups, t.kv_heads);
-      const int64_t group = l.n_heads / l.n_kv_heads;
+        p.kv_groups = top(score(g), p.kv_groups, c.groups);
+      const int64_t group = l.head_units() / l.group_units();
       const torch::Tensor& g = gates_at(a.heads, i);
-      const int64_t per_group = g.defined() ? t.heads / (t.kv_heads ? t.kv_heads : l.n_kv_heads) : group;
+      const int64_t per_group = g.defined() ? c.heads / c.groups : group;
       p.q_heads.clear();
       for (const int64_t k : p.kv_groups) {
         const std::vector<int64_t> in_group = range(k * group, (k + 1) * group);

@@ -28,13 +28,13 @@ torch::Tensor expected_units(const model::ModelSpec& s, const model::UnitMasks& 
       return sum(at(p.ffn, t.layer), n);
     case Axis::kKv:
       return sum(at(p.kv, t.kv_layer), n);
-    case Axis::kQ: {  // a query head is kept when it and its KV group are
+    case Axis::kQ: {  // a query (or DeltaNet value) head is kept when it and its group are
       const model::LayerSpec& l = s.layers[t.layer];
-      const int64_t group = l.n_heads / l.n_kv_heads;
+      const int64_t groups = l.group_units();
       torch::Tensor heads = at(p.heads, t.layer), kv = at(p.kv, t.kv_layer);
-      heads = heads.defined() ? heads.to(f64) : torch::ones({l.n_heads}, f64);
-      kv = kv.defined() ? kv.to(f64) : torch::ones({l.n_kv_heads}, f64);
-      return (heads.view({l.n_kv_heads, group}).sum(1) * kv).sum();
+      heads = heads.defined() ? heads.to(f64) : torch::ones({l.head_units()}, f64);
+      kv = kv.defined() ? kv.to(f64) : torch::ones({groups}, f64);
+      return (heads.view({groups, -1}).sum(1) * kv).sum();
     }
     default:
       return torch::scalar_tensor(double(n), f64);
@@ -59,7 +59,7 @@ torch::Tensor expected_params(const model::ModelSpec& s, const model::UnitMasks&
     if (t.layer >= 0) {
       const std::string suffix = model::layer_tensor_suffix(t.name);
       count = count * gate(p.layers, t.layer);
-      if (starts_with(suffix, "attn_") || starts_with(suffix, "post_attention_norm"))
+      if (starts_with(suffix, "attn_") || starts_with(suffix, "ssm.") || starts_with(suffix, "post_attention_norm"))
         count = count * gate(p.attn, t.layer);
       if (starts_with(suffix, "ffn_") || starts_with(suffix, "post_ffw_norm")) count = count * gate(p.mlp, t.layer);
     }
@@ -93,13 +93,23 @@ std::vector<SizeConstraint> size_constraints(const model::ModelSpec& s, const mo
     if (!kept.empty()) out.push_back({type, torch::cat(kept), double(target) / units, units});
   };
   const auto whole = [](int64_t, const torch::Tensor& g) { return g.view({1, -1}); };
-  const auto by_group = [&](int64_t i, const torch::Tensor& g) { return g.view({s.layers[i].n_kv_heads, -1}); };
-  rows("kv_heads", p.kv, whole, t.kv_heads);
-  if (!p.heads.empty()) {
-    int64_t per_group = 0;
+  const auto by_group = [&](int64_t i, const torch::Tensor& g) { return g.view({s.layers[i].group_units(), -1}); };
+  // Attention and DeltaNet layers are rows of their own types: the gates of one kind of layer.
+  const auto of_kind = [&](const std::vector<torch::Tensor>& gates, bool deltanet) {
+    std::vector<torch::Tensor> out(gates.size());
+    for (size_t i = 0; i < gates.size(); ++i)
+      if ((s.layers[i].kind == model::LayerKind::kLinearAttention) == deltanet) out[i] = gates[i];
+    return out;
+  };
+  for (const bool deltanet : {false, true}) {
+    int64_t groups = 0, per_group = 0;  // the target's, in the first layer of the kind with heads
     for (const model::LayerSpec& l : s.layers)
-      if (l.n_heads > 0 && !per_group) per_group = t.heads / (t.kv_heads ? t.kv_heads : l.n_kv_heads);
-    rows("heads", p.heads, by_group, per_group);
+      if (l.head_units() > 0 && (l.kind == model::LayerKind::kLinearAttention) == deltanet && !per_group) {
+        const HeadCut c = head_cut(l, t);
+        groups = c.groups, per_group = c.heads / c.groups;
+      }
+    rows(deltanet ? "key_heads" : "kv_heads", of_kind(p.kv, deltanet), whole, groups);
+    if (!p.heads.empty()) rows(deltanet ? "value_heads" : "heads", of_kind(p.heads, deltanet), by_group, per_group);
   }
   rows("ffn", p.ffn, whole, t.ffn);
   return out;

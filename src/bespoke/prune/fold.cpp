@@ -52,6 +52,16 @@ class Folder {
     }
   }
 
+  // A DeltaNet's value-head values, times those of their key heads, into ssm.out's columns: each
+  // head's output reaches only its own columns.
+  void deltanet_heads(int64_t i, const Tensor& head, const Tensor& key) {
+    const model::DeltaNetSpec& d = spec_.layers[i].deltanet;
+    const int64_t nv = d.value_heads, E = spec_.hidden_size;
+    Tensor per_head = head.defined() ? head.detach().to(torch::kFloat32) : torch::ones({nv});
+    if (key.defined()) per_head = per_head * key.detach().to(torch::kFloat32).repeat_interleave(nv / d.key_heads);
+    scale(at(i, "ssm.out.weight").view({E, nv, d.value_dim}), per_head.view({1, nv, 1}));
+  }
+
   // A branch's scale: into its post-norm where it has one, else into the matrix that writes it.
   void branch(int64_t i, const Tensor& s, const char* post_norm, const char* writer) {
     if (Tensor w = at(i, std::string(post_norm) + ".weight"); w.defined()) return scale_norm(w, s);
@@ -63,7 +73,7 @@ class Folder {
     const int64_t E = spec_.hidden_size;
     scale(at("token_embd.weight"), z.view({1, E}));
     for (int64_t i = 0; i < spec_.n_layers(); ++i)
-      for (const char* writer : {"attn_output", "ffn_down", "proj"}) {
+      for (const char* writer : {"attn_output", "ssm.out", "ffn_down", "proj"}) {
         scale(at(i, std::string(writer) + ".weight"), z.view({E, 1}));
         scale(at(i, std::string(writer) + ".bias"), z);
       }
@@ -99,12 +109,14 @@ void fold_mask_values(model::Transformer& model, const model::UnitMasks& v) {
   for (int64_t i = 0; i < s.n_layers(); ++i) {
     const model::LayerSpec& l = s.layers[i];
     const int64_t source = l.kv_source >= 0 ? l.kv_source : i;
+    const bool deltanet = l.kind == model::LayerKind::kLinearAttention;
+    if (deltanet) f.deltanet_heads(i, layer_entry(v.heads, i), layer_entry(v.kv, i));
     if (l.n_heads > 0) f.heads(i, layer_entry(v.heads, i), layer_entry(v.kv, source), layer_entry(v.kv, i));
     if (const Tensor z = layer_entry(v.ffn, i); z.defined() && l.ffn_dim > 0)
       Folder::scale(f.at(i, "ffn_down.weight"), z.view({1, l.ffn_dim}));
     const Tensor layer = entry(v.layers, i);
-    if (const Tensor s_attn = product(layer, entry(v.attn, i)); s_attn.defined() && l.n_heads > 0)
-      f.branch(i, s_attn, "post_attention_norm", "attn_output");
+    if (const Tensor s_attn = product(layer, entry(v.attn, i)); s_attn.defined() && (l.n_heads > 0 || deltanet))
+      f.branch(i, s_attn, "post_attention_norm", deltanet ? "ssm.out" : "attn_output");
     if (const Tensor s_mlp = product(layer, entry(v.mlp, i)); s_mlp.defined() && l.ffn_dim > 0)
       f.branch(i, s_mlp, "post_ffw_norm", "ffn_down");
     if (!layer.defined()) continue;

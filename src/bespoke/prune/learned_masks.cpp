@@ -40,12 +40,29 @@ std::vector<bool> attention_shared(const model::ModelSpec& s) {
   return out;
 }
 
+namespace {
+
+// Whether `t` cuts the heads within layer l's groups, and whether it cuts the groups (query heads
+// and KV groups, or a DeltaNet's value and key heads).
+std::pair<bool, bool> cuts_heads_and_groups(const model::LayerSpec& l, const Target& t) {
+  if (l.head_units() == 0) return {false, false};
+  const HeadCut c = head_cut(l, t);
+  return {c.heads / c.groups < l.head_units() / l.group_units(), c.groups < l.group_units()};
+}
+
+}  // namespace
+
 model::UnitMasks make_learned_masks(const model::ModelSpec& s, const Target& t, uint64_t seed) {
   check_target(s, t);
-  if (t.value_heads || t.key_heads || t.global_heads || t.global_kv_heads)
+  if (t.global_heads || t.global_kv_heads)
     fail(ErrorKind::kUnsupported,
-         "learned masks do not take DeltaNet or global-layer head targets yet (value_heads, key_heads, global_heads, "
-         "global_kv_heads): cut those with --method minitron, taylor or random");
+         "learned masks do not take global-layer head targets yet (global_heads, global_kv_heads): cut those with "
+         "--method minitron, taylor or random");
+  if (t.attn_blocks)
+    for (int64_t i = 0; i < s.n_layers(); ++i)
+      if (s.layers[i].kind == model::LayerKind::kLinearAttention)
+        fail(ErrorKind::kUnsupported, "target attn_blocks: layer " + std::to_string(i) +
+                                          " is a DeltaNet layer, which keeps its mixer (cut its heads or the layer)");
   const at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const auto start = [&](int64_t n) { return at::normal(5.0, 0.01, {n}, gen); };
   model::UnitMasks m;
@@ -56,15 +73,15 @@ model::UnitMasks make_learned_masks(const model::ModelSpec& s, const Target& t, 
   if (t.hidden && t.hidden < s.hidden_size) m.hidden = start(s.hidden_size);
   bool heads = false, kv = false, ffn = false;
   for (const model::LayerSpec& l : s.layers) {
-    heads = heads ||
-            (t.heads && l.n_heads > 0 && t.heads / (t.kv_heads ? t.kv_heads : l.n_kv_heads) < l.n_heads / l.n_kv_heads);
-    kv = kv || (t.kv_heads && l.n_heads > 0 && t.kv_heads < l.n_kv_heads);
+    const auto [cut_heads, cut_groups] = cuts_heads_and_groups(l, t);
+    heads = heads || cut_heads;
+    kv = kv || cut_groups;
     ffn = ffn || (t.ffn && t.ffn < l.ffn_dim);
   }
   for (const model::LayerSpec& l : s.layers) {
-    const bool attention = l.n_heads > 0;
-    if (heads) m.heads.push_back(attention ? start(l.n_heads) : torch::Tensor());
-    if (kv) m.kv.push_back(attention && l.kv_source < 0 ? start(l.n_kv_heads) : torch::Tensor());
+    const auto [cut_heads, cut_groups] = cuts_heads_and_groups(l, t);
+    if (heads) m.heads.push_back(cut_heads ? start(l.head_units()) : torch::Tensor());
+    if (kv) m.kv.push_back(cut_groups && l.kv_source < 0 ? start(l.group_units()) : torch::Tensor());
     if (ffn) m.ffn.push_back(l.ffn_dim > 0 ? start(l.ffn_dim) : torch::Tensor());
   }
   return m;
@@ -89,15 +106,15 @@ void init_from_importance(model::UnitMasks& m, const model::ModelSpec& s, const 
       check_size(i < int64_t(imp.ffn.size()) ? imp.ffn[i] : torch::Tensor(), l.ffn_dim, "ffn" + at);
       m.ffn[i].copy_(top_open(imp.ffn[i], t.ffn));
     }
+    const HeadCut c = head_cut(l, t);
     if (!m.kv.empty() && m.kv[i].defined()) {
-      check_size(i < int64_t(imp.kv.size()) ? imp.kv[i] : torch::Tensor(), l.n_kv_heads, "kv" + at);
-      m.kv[i].copy_(top_open(imp.kv[i], t.kv_heads));
+      check_size(i < int64_t(imp.kv.size()) ? imp.kv[i] : torch::Tensor(), l.group_units(), "kv" + at);
+      m.kv[i].copy_(top_open(imp.kv[i], c.groups));
     }
     if (!m.heads.empty() && m.heads[i].defined()) {
-      check_size(i < int64_t(imp.heads.size()) ? imp.heads[i] : torch::Tensor(), l.n_heads, "heads" + at);
-      const int64_t group = l.n_heads / l.n_kv_heads;
-      const int64_t per_group = t.heads / (t.kv_heads ? t.kv_heads : l.n_kv_heads);
-      for (int64_t g = 0; g < l.n_kv_heads; ++g)
+      check_size(i < int64_t(imp.heads.size()) ? imp.heads[i] : torch::Tensor(), l.head_units(), "heads" + at);
+      const int64_t group = l.head_units() / l.group_units(), per_group = c.heads / c.groups;
+      for (int64_t g = 0; g < l.group_units(); ++g)
         m.heads[i].narrow(0, g * group, group).copy_(top_open(imp.heads[i].narrow(0, g * group, group), per_group));
     }
   }
