@@ -3,6 +3,7 @@
 // paths, impossible targets, a plan over its cost cap).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -59,8 +60,9 @@ class ExperimentFile : public ::testing::Test {
 
 TEST_F(ExperimentFile, ValidFileReadsWithDefaultsAndPathsFromItsDirectory) {
   const pipeline::Experiment e =
-      pipeline::parse_experiment(valid(dir_) + "[export]\ninterop = \"harness\"\n[budget]\ncost_cap = 150\n"
-                                               "price_per_gpu_hour = 2.5\n",
+      pipeline::parse_experiment(valid(dir_) +
+                                     "[export]\ninterop = \"harness\"\n[budget]\ncost_cap = 150\n"
+                                     "price_per_gpu_hour = 2.5\n",
                                  dir_, "exp.toml");
   EXPECT_EQ(e.run.seq_len, 64);
   EXPECT_EQ(e.run.batch, 2);
@@ -94,7 +96,8 @@ TEST_F(ExperimentFile, WrongTypesAndValuesNameTheKey) {
             "exp.toml: export.types: \"q2_k\" is none of f32, f16, bf16, q8_0, q4_0");
   EXPECT_EQ(refusal(valid(dir_) + "[budget]\ncost_cap = 150\n"),
             "exp.toml: budget.cost_cap: needs budget.price_per_gpu_hour to turn device-hours into money");
-  EXPECT_EQ(refusal(valid(dir_) + "[gate]\nmax_new_tokens = 100\n").rfind("exp.toml: gate.max_new_tokens: must be at least ", 0),
+  EXPECT_EQ(refusal(valid(dir_) + "[gate]\nmax_new_tokens = 100\n")
+                .rfind("exp.toml: gate.max_new_tokens: must be at least ", 0),
             0u);
   // TOML itself: the line and column.
   EXPECT_EQ(refusal("[run]\nseed = = 1\n").rfind("exp.toml:2:", 0), 0u);
@@ -111,12 +114,13 @@ TEST_F(ExperimentFile, ImpossibleTargetsAreRefusedAgainstEachCandidate) {
   const std::string more_ffn = refusal(edit(valid(dir_), "target = \"ffn=96\"", "target = \"ffn=999\""));
   EXPECT_EQ(more_ffn.rfind("exp.toml: prune.target: ", 0), 0u) << more_ffn;
   EXPECT_NE(more_ffn.find("ffn"), std::string::npos) << more_ffn;
-  EXPECT_EQ(refusal(edit(valid(dir_), "target = \"ffn=96\"", "target = \"ffn=0\"")).rfind("exp.toml: prune.target: ", 0),
-            0u);
+  EXPECT_EQ(
+      refusal(edit(valid(dir_), "target = \"ffn=96\"", "target = \"ffn=0\"")).rfind("exp.toml: prune.target: ", 0), 0u);
   EXPECT_EQ(refusal(edit(valid(dir_), "target = \"ffn=96\"", "target = \"ffn=96\"\nparams = \"1M\"")),
             "exp.toml: prune.target: give exactly one of prune.target, prune.params, prune.targets");
-  EXPECT_EQ(refusal(edit(valid(dir_), "method = \"minitron\"\ntarget = \"ffn=96\"", "method = \"l0\"\nparams = \"1M\"")),
-            "exp.toml: prune.target: learned masks (l0) need a shape: prune.target");
+  EXPECT_EQ(
+      refusal(edit(valid(dir_), "method = \"minitron\"\ntarget = \"ffn=96\"", "method = \"l0\"\nparams = \"1M\"")),
+      "exp.toml: prune.target: learned masks (l0) need a shape: prune.target");
 }
 
 TEST_F(ExperimentFile, DomainsNeedTheTaskAndOneSourceEach) {
@@ -147,29 +151,37 @@ TEST_F(ExperimentFile, PlanOverItsCapIsRefusedBeforeAnyWork) {
   EXPECT_NE(unknown.err.find("missing.toml: cannot read the experiment file"), std::string::npos) << unknown.err;
 }
 
-// The experiments shipped in configs/ read as they are, and the Phase 0 table a real one shows in
-// its comments is the table `--plan` prints from its candidates' config.json alone.
+// The experiments shipped in configs/ read as they are, and the Phase 0 table each real one shows
+// in its comments is the table `--plan` prints from its candidates' config.json alone: an 8B
+// dense base beside a mixture of experts, and the plan's EXP-28 (Gemma-4-31B beside the hybrid
+// Qwen3.5-9B).
 TEST_F(ExperimentFile, ShippedExperimentsReadAndShowTheirOwnPlan) {
   const std::string configs = std::string(BESPOKE_FIXTURES) + "/../../configs";
   EXPECT_NO_THROW(pipeline::read_experiment(configs + "/demo.toml"));
-  const std::string real = configs + "/dense-8b-to-1.5b.toml";
-  const pipeline::Experiment e = pipeline::read_experiment(real);
-  EXPECT_EQ(e.candidates.size(), 2u);
-  const test::CommandResult plan = test::run_bespoke("run " + real + " --plan --out " + dir_ + "/plan");
-  ASSERT_EQ(plan.exit_code, 0) << plan.err;
-  std::ifstream in(real);
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  std::istringstream printed(plan.err);
-  int rows = 0;
-  for (std::string line; std::getline(printed, line);) {
-    if (line.rfind("rank", 0) != 0 && line.find("  llama-3.1-8b  ") == std::string::npos &&
-        line.find("  mixtral-8x7b  ") == std::string::npos)
-      continue;
-    ++rows;
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    EXPECT_NE(text.find("#   " + line + "\n"), std::string::npos) << "not in the file's comments: " << line;
+  const std::pair<const char*, std::vector<std::string>> real[] = {
+      {"dense-8b-to-1.5b.toml", {"llama-3.1-8b", "mixtral-8x7b"}},
+      {"gemma4-31b-to-2b.toml", {"gemma-4-31b", "qwen3.5-9b"}}};
+  for (const auto& [file, names] : real) {
+    const std::string path = configs + "/" + file;
+    const pipeline::Experiment e = pipeline::read_experiment(path);
+    EXPECT_EQ(e.candidates.size(), names.size()) << file;
+    const test::CommandResult plan = test::run_bespoke("run " + path + " --plan --out " + dir_ + "/plan-" + file);
+    ASSERT_EQ(plan.exit_code, 0) << plan.err;
+    std::ifstream in(path);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::istringstream printed(plan.err);
+    int rows = 0;
+    for (std::string line; std::getline(printed, line);) {
+      const bool candidate = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+        return line.find("  " + n + "  ") != std::string::npos;
+      });
+      if (line.rfind("rank", 0) != 0 && !candidate) continue;
+      ++rows;
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      EXPECT_NE(text.find("#   " + line + "\n"), std::string::npos) << file << ": not in the file's comments: " << line;
+    }
+    EXPECT_EQ(rows, 3) << file;  // the header and both candidates
   }
-  EXPECT_EQ(rows, 3);  // the header and both candidates
 }
 
 }  // namespace
