@@ -12,10 +12,8 @@ cd "$(dirname "$0")/.."
 with_tests=0
 [ "${1:-}" = "--test" ] && with_tests=1
 
-# OpenBLAS built on OpenMP: libtorch parallelises with OpenMP, and the pthread build's own threads
-# oversubscribe the cores inside its parallel regions (on 2 cores a train step runs at half speed).
 packages=(build-essential cmake ccache git libtorch-dev libgloo-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libgmock-dev libopenblas-openmp-dev libopenblas-dev
+          libcli11-dev libgtest-dev libgmock-dev libopenblas-dev
           libpcre2-dev libutf8proc-dev libtomlplusplus-dev libcpp-httplib-dev
           libpython3-stdlib)  # Python's standard library source: the demo's general domain
 command -v node > /dev/null || packages+=(nodejs npm)
@@ -29,21 +27,13 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
 if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-
-# Where another OpenBLAS build is installed too, the OpenMP one serves libblas, liblapack and libopenblas.
-for lib in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
-  target=/usr/lib/x86_64-linux-gnu/openblas-openmp/$lib
-  if [ -e "$target" ] && update-alternatives --query "$lib-x86_64-linux-gnu" 2>/dev/null | grep -q "Value: .*openblas-pthread"; then
-    $sudo update-alternatives --set "$lib-x86_64-linux-gnu" "$target" > /dev/null
-  fi
-done
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || { echo "setup: node-llama-cpp needs Node.js 20 or newer (found $(node --version))" >&2; exit 1; }
